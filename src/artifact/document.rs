@@ -1,0 +1,2701 @@
+//! Span-aware loading of YAML and JSON documents (OpenAPI, AsyncAPI, Pact, OpenSLO, ...).
+//!
+//! A [`Document`] holds the source text, the document in the JSON data model
+//! (`serde_json::Value`) and a compact index from every node to its source position, so that a
+//! finding about `/paths/~1orders/get` can point at the line and column the learner wrote.
+//!
+//! * **JSON** is read by a small strict parser in this module that builds the value and the
+//!   position index in one pass (exact byte ranges, duplicate keys reported with both positions,
+//!   the depth limit enforced exactly, no comments / trailing commas / single quotes).
+//! * **YAML** is read by `saphyr` into `MarkedYaml` nodes (positions in characters) and converted
+//!   here. saphyr's parser recurses once per nesting level, and so do the drop, clone and hash of
+//!   its node tree, so the YAML work runs on a helper thread whose stack is sized from a cheap,
+//!   conservative upper bound of the nesting depth computed by a line pre-scan ([`scan_yaml`]).
+//!   Flow collections (`[`/`{`) are capped at 255 levels by saphyr's scanner itself.
+//!
+//! Every position is a byte offset into [`Document::source`]; lines and columns (1-based, columns
+//! in characters) are computed on demand from a line-start table.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, ScanError, YamlData};
+use serde_json::{Map, Number, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------
+
+/// Resource limits applied while loading a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted source, in bytes (default 64 MiB).
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of arrays/objects (default 256).
+    pub max_depth: usize,
+    /// Most values (scalars and containers, after alias expansion) in one document (default 5M).
+    pub max_nodes: usize,
+    /// Most nodes that YAML aliases (`*name`) may expand into (default 100,000). saphyr applies
+    /// its own fixed budget of 100,000 as well, so larger values have no further effect.
+    pub max_alias_expansions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 64 * 1024 * 1024,
+            max_depth: 256,
+            max_nodes: 5_000_000,
+            max_alias_expansions: 100_000,
+        }
+    }
+}
+
+/// A position in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// Byte offset in the source.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// The syntax a document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    /// `"YAML"` or `"JSON"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+        }
+    }
+
+    /// JSON when the first non-whitespace character (after an optional BOM) is `{` or `[`,
+    /// YAML otherwise.
+    pub fn detect(source: &str) -> Format {
+        let s = source.strip_prefix('\u{feff}').unwrap_or(source);
+        match s.trim_start_matches([' ', '\t', '\r', '\n']).as_bytes().first() {
+            Some(b'{' | b'[') => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// Why a document could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Malformed YAML or JSON.
+    #[error("{message}")]
+    Syntax {
+        message: String,
+        location: Location,
+        help: String,
+    },
+    /// The bytes are not UTF-8; `offset` is the first invalid byte.
+    #[error("the file is not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    /// The file contains NUL bytes.
+    #[error("the file is binary, not text (it contains NUL bytes)")]
+    Binary,
+    #[error("the file is {bytes} bytes, over the limit of {limit} bytes")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("the document nests deeper than {limit} levels")]
+    TooDeep { location: Location, limit: usize },
+    #[error("the document has more than {limit} values")]
+    TooManyNodes { limit: usize },
+    #[error("YAML aliases expand into more than {limit} nodes")]
+    AliasLimit { location: Location, limit: usize },
+    #[error("duplicate key `{key}` (first defined at line {}, column {})", first.line, first.column)]
+    DuplicateKey {
+        key: String,
+        location: Location,
+        first: Location,
+    },
+    /// YAML that has no JSON equivalent (complex keys, tags that cannot be mapped, ...).
+    #[error("{message}")]
+    UnsupportedYaml { message: String, location: Location },
+    #[error("the document is empty")]
+    Empty,
+}
+
+impl LoadError {
+    /// Where the problem is, when known.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            LoadError::Syntax { location, .. }
+            | LoadError::TooDeep { location, .. }
+            | LoadError::AliasLimit { location, .. }
+            | LoadError::DuplicateKey { location, .. }
+            | LoadError::UnsupportedYaml { location, .. } => Some(*location),
+            LoadError::NotUtf8 { .. }
+            | LoadError::Binary
+            | LoadError::TooLarge { .. }
+            | LoadError::TooManyNodes { .. }
+            | LoadError::Empty => None,
+        }
+    }
+
+    /// How to fix it, for a learner.
+    pub fn help(&self) -> String {
+        match self {
+            LoadError::Syntax { help, .. } => help.clone(),
+            LoadError::NotUtf8 { offset } => format!(
+                "save the file with UTF-8 encoding (most editors offer this under \"Save with \
+                 encoding\"); the first byte that is not UTF-8 is at offset {offset}"
+            ),
+            LoadError::Binary => "this is not a text document; if it is UTF-16 text, save it as \
+                                  UTF-8, otherwise name the right file"
+                .to_string(),
+            LoadError::TooLarge { limit, .. } => format!(
+                "documents over {limit} bytes are not read; split the document into files joined \
+                 by `$ref`, or check that the right file is named"
+            ),
+            LoadError::TooDeep { limit, .. } => format!(
+                "nesting deeper than {limit} levels is not supported (YAML flow collections `[...]` \
+                 and `{{...}}` nest at most 255 levels); move nested parts to named components and \
+                 refer to them with `$ref`"
+            ),
+            LoadError::TooManyNodes { limit } => format!(
+                "documents with more than {limit} values are not read; split the document into \
+                 files joined by `$ref`"
+            ),
+            LoadError::AliasLimit { limit, .. } => format!(
+                "YAML anchors (`&name`) and aliases (`*name`) here expand into more than {limit} \
+                 nodes (a \"billion laughs\" pattern); use fewer nested aliases, or `$ref`"
+            ),
+            LoadError::DuplicateKey { key, first, .. } => format!(
+                "`{key}` is already defined at line {}, column {} of the same mapping; parsers \
+                 silently keep only one of the two, so merge them or rename one",
+                first.line, first.column
+            ),
+            LoadError::UnsupportedYaml { .. } => "rewrite this as plain YAML data: mapping keys \
+                                                  must be strings (or numbers / booleans), and \
+                                                  values must be strings, numbers, booleans, \
+                                                  null, lists or mappings"
+                .to_string(),
+            LoadError::Empty => "the file holds no document; add its content (or name the right \
+                                 file)"
+                .to_string(),
+        }
+    }
+}
+
+/// A parsed document with positions.
+#[derive(Clone)]
+pub struct Document {
+    pub format: Format,
+    /// The full source text.
+    pub source: Arc<str>,
+    /// The document in the JSON data model.
+    pub value: Value,
+    text: TextMap,
+    index: Index,
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("format", &self.format)
+            .field("source_bytes", &self.source.len())
+            .field("lines", &self.text.line_starts.len())
+            .field("nodes", &self.index.nodes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Document {
+    /// Parses by content: JSON when the first non-whitespace character is `{` or `[`, YAML
+    /// otherwise. `name` is only used in messages.
+    pub fn parse(name: &str, source: &str, limits: &Limits) -> Result<Document, LoadError> {
+        Self::parse_as(Format::detect(source), name, source, limits)
+    }
+
+    /// Parses `source` as `format`. `name` is only used in messages.
+    pub fn parse_as(format: Format, name: &str, source: &str, limits: &Limits) -> Result<Document, LoadError> {
+        check_size(source.len(), limits)?;
+        if source.as_bytes().contains(&0) {
+            return Err(LoadError::Binary);
+        }
+        let text = TextMap::new(source);
+        let (value, index) = match format {
+            Format::Json => load_json(source, &text, limits)?,
+            Format::Yaml => load_yaml(name, source, &text, limits)?,
+        };
+        Ok(Document {
+            format,
+            source: Arc::from(source),
+            value,
+            text,
+            index,
+        })
+    }
+
+    /// Checks size, NUL bytes ("binary") and UTF-8, then [`Document::parse`]s.
+    pub fn from_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Result<Document, LoadError> {
+        check_size(bytes.len(), limits)?;
+        if bytes.contains(&0) {
+            return Err(LoadError::Binary);
+        }
+        let source = std::str::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Self::parse(name, source, limits)
+    }
+
+    /// Location of the value at the RFC 6901 JSON pointer (`""` is the root; a leading `#` is
+    /// accepted). When the node does not exist, the nearest existing ancestor's location.
+    pub fn locate(&self, pointer: &str) -> Location {
+        let (id, _) = self.index.resolve(pointer);
+        match self.index.node(id) {
+            Some(n) => self.location_at(n.start as usize, n.len as usize),
+            None => self.location_at(0, 0),
+        }
+    }
+
+    /// Location of the value at `pointer` only if that exact node exists.
+    pub fn locate_exact(&self, pointer: &str) -> Option<Location> {
+        let (id, exact) = self.index.resolve(pointer);
+        let n = self.index.node(id).filter(|_| exact)?;
+        Some(self.location_at(n.start as usize, n.len as usize))
+    }
+
+    /// Location of the key of the object member at `pointer` (e.g. the `version` key for
+    /// `/info/version`); `None` for array elements, the root and missing nodes.
+    pub fn locate_key(&self, pointer: &str) -> Option<Location> {
+        let (id, exact) = self.index.resolve(pointer);
+        let n = self.index.node(id).filter(|_| exact)?;
+        (n.key_start != NONE).then(|| self.location_at(n.key_start as usize, n.key_len as usize))
+    }
+
+    /// Location of `len` bytes at byte `offset` (clamped to the source).
+    pub fn location_at(&self, offset: usize, len: usize) -> Location {
+        self.text.location(self.source.as_bytes(), offset, len)
+    }
+
+    /// Number of lines in the source.
+    pub fn line_count(&self) -> usize {
+        self.text.line_starts.len()
+    }
+}
+
+fn check_size(bytes: usize, limits: &Limits) -> Result<(), LoadError> {
+    // Positions are stored as u32.
+    let limit = limits.max_bytes.min(u32::MAX as usize - 1);
+    if bytes > limit {
+        return Err(LoadError::TooLarge { bytes, limit });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text positions
+// ---------------------------------------------------------------------------------------------
+
+/// log2 of the block size of the character-count checkpoints.
+const CP_SHIFT: usize = 6;
+
+/// Line starts, plus (for non-ASCII sources) the number of characters before every 64-byte
+/// block, so that columns and saphyr's character indices convert in bounded time.
+#[derive(Debug, Clone)]
+struct TextMap {
+    line_starts: Vec<u32>,
+    /// `checkpoints[k]` = characters in `source[..k << CP_SHIFT]`; `None` for ASCII sources.
+    checkpoints: Option<Vec<u32>>,
+}
+
+fn is_char_start(b: u8) -> bool {
+    (b as i8) >= -0x40
+}
+
+fn count_char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| is_char_start(b)).count()
+}
+
+fn to_u32(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(NONE)
+}
+
+impl TextMap {
+    fn new(src: &str) -> TextMap {
+        let mut line_starts = Vec::with_capacity(src.len() / 40 + 1);
+        line_starts.push(0);
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
+        let checkpoints = (!src.is_ascii()).then(|| {
+            let b = src.as_bytes();
+            let mut v = Vec::with_capacity((b.len() >> CP_SHIFT) + 2);
+            let mut acc = 0usize;
+            v.push(0);
+            for chunk in b.chunks(1 << CP_SHIFT) {
+                acc += count_char_starts(chunk);
+                v.push(to_u32(acc));
+            }
+            v
+        });
+        TextMap {
+            line_starts,
+            checkpoints,
+        }
+    }
+
+    /// Characters in `b[..off]` (`off` is clamped).
+    fn chars_before(&self, b: &[u8], off: usize) -> usize {
+        let off = off.min(b.len());
+        match &self.checkpoints {
+            None => off,
+            Some(cp) => {
+                let blk = off >> CP_SHIFT;
+                let base = blk << CP_SHIFT;
+                let before = cp.get(blk).copied().unwrap_or(0) as usize;
+                before + b.get(base..off).map_or(0, count_char_starts)
+            }
+        }
+    }
+
+    /// Byte offset of the character with index `ci` (saphyr's `Marker::index`), clamped.
+    fn byte_of_char(&self, b: &[u8], ci: usize) -> usize {
+        let Some(cp) = &self.checkpoints else {
+            return ci.min(b.len());
+        };
+        if cp.last().is_none_or(|&total| ci >= total as usize) {
+            return b.len();
+        }
+        let blk = cp.partition_point(|&c| c as usize <= ci).saturating_sub(1);
+        let pos = (blk << CP_SHIFT).min(b.len());
+        let count = cp.get(blk).copied().unwrap_or(0) as usize;
+        walk_to_char(b, pos, count, ci)
+    }
+
+    fn location(&self, b: &[u8], offset: usize, len: usize) -> Location {
+        let offset = offset.min(b.len());
+        let len = len.min(b.len() - offset);
+        let line_idx = self
+            .line_starts
+            .partition_point(|&s| s as usize <= offset)
+            .saturating_sub(1);
+        let line_start = self.line_starts.get(line_idx).copied().unwrap_or(0) as usize;
+        let column = self.chars_before(b, offset) - self.chars_before(b, line_start) + 1;
+        Location {
+            line: line_idx + 1,
+            column,
+            offset,
+            len,
+        }
+    }
+}
+
+/// From byte `pos`, before which there are `count` characters (`count <= ci`), to the byte
+/// offset of character `ci` (or the end).
+fn walk_to_char(b: &[u8], mut pos: usize, mut count: usize, ci: usize) -> usize {
+    while let Some(&byte) = b.get(pos) {
+        let start = is_char_start(byte);
+        if start && count == ci {
+            break;
+        }
+        if start {
+            count += 1;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// Byte length of the character starting at `off` (0 at the end).
+fn char_len_at(b: &[u8], off: usize) -> usize {
+    let Some(&c) = b.get(off) else { return 0 };
+    let n = match c {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    };
+    n.min(b.len() - off)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Position index
+// ---------------------------------------------------------------------------------------------
+
+const NONE: u32 = u32::MAX;
+
+/// One node of the document tree: where its value is, where its key is, and its children as a
+/// first-child / next-sibling list (in document order).
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    start: u32,
+    len: u32,
+    key_start: u32,
+    key_len: u32,
+    name_start: u32,
+    name_len: u32,
+    first_child: u32,
+    next_sibling: u32,
+    array: bool,
+}
+
+/// The key of an object member, as stored with the member's node.
+#[derive(Debug, Clone, Copy)]
+struct KeyRef {
+    start: u32,
+    len: u32,
+    name_start: u32,
+    name_len: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    nodes: Vec<Node>,
+    /// All member names, concatenated.
+    names: String,
+}
+
+impl Index {
+    fn node(&self, id: u32) -> Option<&Node> {
+        self.nodes.get(id as usize)
+    }
+
+    fn push(&mut self, start: usize, len: usize, key: Option<KeyRef>, array: bool) -> u32 {
+        let id = to_u32(self.nodes.len());
+        let k = key.unwrap_or(KeyRef {
+            start: NONE,
+            len: 0,
+            name_start: NONE,
+            name_len: 0,
+        });
+        self.nodes.push(Node {
+            start: to_u32(start),
+            len: to_u32(len),
+            key_start: k.start,
+            key_len: k.len,
+            name_start: k.name_start,
+            name_len: k.name_len,
+            first_child: NONE,
+            next_sibling: NONE,
+            array,
+        });
+        id
+    }
+
+    fn set_len(&mut self, id: u32, len: usize) {
+        if let Some(n) = self.nodes.get_mut(id as usize) {
+            n.len = to_u32(len);
+        }
+    }
+
+    fn key(&mut self, name: &str, start: usize, len: usize) -> KeyRef {
+        let name_start = to_u32(self.names.len());
+        self.names.push_str(name);
+        KeyRef {
+            start: to_u32(start),
+            len: to_u32(len),
+            name_start,
+            name_len: to_u32(name.len()),
+        }
+    }
+
+    /// Appends `child` to `parent`'s children; `prev` is the last child so far.
+    fn link(&mut self, parent: u32, prev: &mut u32, child: u32) {
+        let slot = if *prev == NONE {
+            self.nodes.get_mut(parent as usize).map(|n| &mut n.first_child)
+        } else {
+            self.nodes.get_mut(*prev as usize).map(|n| &mut n.next_sibling)
+        };
+        if let Some(slot) = slot {
+            *slot = child;
+        }
+        *prev = child;
+    }
+
+    fn name(&self, n: &Node) -> Option<&str> {
+        if n.name_start == NONE {
+            return None;
+        }
+        let s = n.name_start as usize;
+        self.names.get(s..s + n.name_len as usize)
+    }
+
+    fn child(&self, parent: u32, seg: &str) -> Option<u32> {
+        let p = self.node(parent)?;
+        let mut c = p.first_child;
+        if p.array {
+            if seg.is_empty() || !seg.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let i: usize = seg.parse().ok()?;
+            for _ in 0..i {
+                c = self.node(c)?.next_sibling;
+            }
+            (c != NONE).then_some(c)
+        } else {
+            while c != NONE {
+                let n = self.node(c)?;
+                if self.name(n) == Some(seg) {
+                    return Some(c);
+                }
+                c = n.next_sibling;
+            }
+            None
+        }
+    }
+
+    fn child_named(&self, parent: u32, name: &str) -> Option<&Node> {
+        let p = self.node(parent)?;
+        let mut c = p.first_child;
+        while c != NONE {
+            let n = self.node(c)?;
+            if self.name(n) == Some(name) {
+                return Some(n);
+            }
+            c = n.next_sibling;
+        }
+        None
+    }
+
+    /// The node at `pointer`, or its nearest existing ancestor; `true` when exact.
+    fn resolve(&self, pointer: &str) -> (u32, bool) {
+        let p = pointer.strip_prefix('#').unwrap_or(pointer);
+        if p.is_empty() {
+            return (0, true);
+        }
+        let Some(rest) = p.strip_prefix('/') else {
+            return (0, false);
+        };
+        let mut cur = 0;
+        for seg in rest.split('/') {
+            match self.child(cur, &unescape_segment(seg)) {
+                Some(c) => cur = c,
+                None => return (cur, false),
+            }
+        }
+        (cur, true)
+    }
+}
+
+/// Decodes `~1` to `/` and `~0` to `~` (RFC 6901).
+fn unescape_segment(seg: &str) -> Cow<'_, str> {
+    if !seg.contains('~') {
+        return Cow::Borrowed(seg);
+    }
+    let mut out = String::with_capacity(seg.len());
+    let mut chars = seg.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '~' {
+            match chars.peek() {
+                Some('0') => {
+                    out.push('~');
+                    chars.next();
+                }
+                Some('1') => {
+                    out.push('/');
+                    chars.next();
+                }
+                _ => out.push('~'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Encodes a key as a JSON-pointer segment (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer_segment(key: &str) -> Cow<'_, str> {
+    if !key.contains(['~', '/']) {
+        return Cow::Borrowed(key);
+    }
+    Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deep recursion guard
+// ---------------------------------------------------------------------------------------------
+
+/// Nesting depth that runs on the caller's stack.
+const INLINE_LEVELS: usize = 300;
+/// Stack reserved per nesting level on a helper thread (saphyr's parser, its tree's drop/clone,
+/// and the conversion each take a frame or two per level; debug builds need the most).
+const STACK_PER_LEVEL: usize = 4 * 1024;
+const STACK_BASE: usize = 1024 * 1024;
+/// Largest helper-thread stack (virtual memory; only touched pages are committed).
+const MAX_STACK: usize = 256 * 1024 * 1024;
+
+enum StackRun<T> {
+    Done(T),
+    /// No stack that large can be provided.
+    TooDeep,
+    Panicked,
+}
+
+/// Runs `f` where `levels` of nesting fit on the stack: inline for shallow work, else on a
+/// helper thread with a stack sized for it.
+fn run_with_stack<T: Send>(levels: usize, f: impl FnOnce() -> T + Send) -> StackRun<T> {
+    if levels <= INLINE_LEVELS {
+        return match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(v) => StackRun::Done(v),
+            Err(_) => StackRun::Panicked,
+        };
+    }
+    let size = match levels
+        .checked_mul(STACK_PER_LEVEL)
+        .and_then(|s| s.checked_add(STACK_BASE))
+    {
+        Some(s) if s <= MAX_STACK => s,
+        _ => return StackRun::TooDeep,
+    };
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("grade-document-loader".into())
+            .stack_size(size)
+            .spawn_scoped(scope, f);
+        match spawned {
+            Ok(handle) => match handle.join() {
+                Ok(v) => StackRun::Done(v),
+                Err(_) => StackRun::Panicked,
+            },
+            Err(_) => StackRun::TooDeep,
+        }
+    })
+}
+
+fn internal_error(text: &TextMap, b: &[u8], what: &str) -> LoadError {
+    LoadError::Syntax {
+        message: format!("the {what} parser failed on this document"),
+        location: text.location(b, 0, 0),
+        help: "this is a bug in the grader; please report it with the file attached".to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+fn load_json(src: &str, text: &TextMap, limits: &Limits) -> Result<(Value, Index), LoadError> {
+    let b = src.as_bytes();
+    match run_with_stack(limits.max_depth.saturating_add(2), || {
+        let mut p = JsonParser {
+            src,
+            b,
+            pos: if src.starts_with('\u{feff}') { 3 } else { 0 },
+            text,
+            idx: Index::default(),
+            nodes: 0,
+            limits,
+            open: Vec::new(),
+            value: Value::Null,
+        };
+        p.document()?;
+        Ok(p)
+    }) {
+        StackRun::Done(Ok(p)) => Ok(p.into_parts()),
+        StackRun::Done(Err(e)) => Err(e),
+        StackRun::TooDeep => Err(LoadError::TooDeep {
+            location: text.location(b, 0, 0),
+            limit: limits.max_depth,
+        }),
+        StackRun::Panicked => Err(internal_error(text, b, "JSON")),
+    }
+}
+
+struct JsonParser<'a> {
+    src: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    text: &'a TextMap,
+    idx: Index,
+    nodes: usize,
+    limits: &'a Limits,
+    /// Offsets of the `{` / `[` not closed yet (for end-of-file messages).
+    open: Vec<usize>,
+    value: Value,
+}
+
+impl<'a> JsonParser<'a> {
+    fn into_parts(self) -> (Value, Index) {
+        (self.value, self.idx)
+    }
+
+    fn document(&mut self) -> Result<(), LoadError> {
+        self.ws();
+        if self.pos >= self.b.len() {
+            return Err(LoadError::Empty);
+        }
+        let (v, _) = self.value(0, None)?;
+        self.value = v;
+        self.ws();
+        if let Some(&c) = self.b.get(self.pos) {
+            let help = if matches!(c, b'}' | b']') {
+                "there is an extra closing bracket; check that every `{` and `[` is closed exactly \
+                 once"
+            } else {
+                "a JSON file holds exactly one value; remove what follows it, or put everything \
+                 inside the top-level object"
+            };
+            return Err(self.syntax(
+                self.pos,
+                "invalid JSON: unexpected content after the end of the document",
+                help,
+            ));
+        }
+        Ok(())
+    }
+
+    fn loc(&self, off: usize, len: usize) -> Location {
+        self.text.location(self.b, off, len)
+    }
+
+    fn syntax(&self, off: usize, message: impl Into<String>, help: impl Into<String>) -> LoadError {
+        LoadError::Syntax {
+            message: message.into(),
+            location: self.loc(off, char_len_at(self.b, off)),
+            help: help.into(),
+        }
+    }
+
+    fn eof(&self, inside: &str) -> LoadError {
+        let help = match self.open.last() {
+            Some(&o) => {
+                let l = self.loc(o, 1);
+                let c = if self.b.get(o) == Some(&b'[') { '[' } else { '{' };
+                format!(
+                    "the `{c}` opened at line {}, column {} is never closed; the file may be cut \
+                     off",
+                    l.line, l.column
+                )
+            }
+            None => "the file ends before the JSON value is complete".to_string(),
+        };
+        self.syntax(self.b.len(), format!("invalid JSON: the file ends {inside}"), help)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn count(&mut self) -> Result<(), LoadError> {
+        self.nodes += 1;
+        if self.nodes > self.limits.max_nodes {
+            return Err(LoadError::TooManyNodes {
+                limit: self.limits.max_nodes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Parses one value; `depth` is the nesting depth of the enclosing container.
+    fn value(&mut self, depth: usize, key: Option<KeyRef>) -> Result<(Value, u32), LoadError> {
+        self.ws();
+        let start = self.pos;
+        let Some(&c) = self.b.get(start) else {
+            return Err(self.eof("where a value was expected"));
+        };
+        let v = match c {
+            b'{' => return self.object(depth + 1, key),
+            b'[' => return self.array(depth + 1, key),
+            b'"' => Value::String(self.string()?),
+            b'-' | b'0'..=b'9' => self.number()?,
+            b't' | b'f' | b'n' => self.literal()?,
+            _ => return Err(self.unexpected_value(start)),
+        };
+        self.count()?;
+        let id = self.idx.push(start, self.pos - start, key, false);
+        Ok((v, id))
+    }
+
+    fn enter(&mut self, depth: usize, key: Option<KeyRef>, array: bool) -> Result<u32, LoadError> {
+        let start = self.pos;
+        if depth > self.limits.max_depth {
+            return Err(LoadError::TooDeep {
+                location: self.loc(start, 1),
+                limit: self.limits.max_depth,
+            });
+        }
+        self.count()?;
+        self.open.push(start);
+        self.pos += 1;
+        Ok(self.idx.push(start, 1, key, array))
+    }
+
+    fn leave(&mut self, id: u32) {
+        let start = self.open.pop().unwrap_or(self.pos);
+        self.idx.set_len(id, self.pos - start);
+    }
+
+    fn object(&mut self, depth: usize, key: Option<KeyRef>) -> Result<(Value, u32), LoadError> {
+        let id = self.enter(depth, key, false)?;
+        let mut map = Map::new();
+        let mut prev = NONE;
+        let mut last_comma = None;
+        self.ws();
+        if self.b.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            self.leave(id);
+            return Ok((Value::Object(map), id));
+        }
+        loop {
+            self.ws();
+            let kstart = self.pos;
+            match self.b.get(kstart) {
+                Some(b'"') => {}
+                Some(b'}') => {
+                    let at = last_comma.unwrap_or(kstart);
+                    return Err(self.syntax(
+                        at,
+                        "invalid JSON: trailing comma before `}`",
+                        "JSON does not allow a comma after the last member; remove it",
+                    ));
+                }
+                None => return Err(self.eof("inside an object")),
+                Some(_) => return Err(self.bad_key(kstart)),
+            }
+            let k = self.string()?;
+            let klen = self.pos - kstart;
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b':') => self.pos += 1,
+                None => return Err(self.eof("inside an object")),
+                Some(_) => {
+                    return Err(self.syntax(
+                        self.pos,
+                        format!("invalid JSON: expected `:` after the key \"{k}\""),
+                        "separate each key from its value with a colon: \"key\": value",
+                    ))
+                }
+            }
+            if map.contains_key(&k) {
+                let first = self
+                    .idx
+                    .child_named(id, &k)
+                    .filter(|n| n.key_start != NONE)
+                    .map(|n| self.loc(n.key_start as usize, n.key_len as usize))
+                    .unwrap_or_else(|| self.loc(kstart, klen));
+                return Err(LoadError::DuplicateKey {
+                    key: k,
+                    location: self.loc(kstart, klen),
+                    first,
+                });
+            }
+            let kr = self.idx.key(&k, kstart, klen);
+            let (v, cid) = self.value(depth, Some(kr))?;
+            self.idx.link(id, &mut prev, cid);
+            map.insert(k, v);
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => {
+                    last_comma = Some(self.pos);
+                    self.pos += 1;
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.eof("inside an object")),
+                Some(_) => {
+                    return Err(self.syntax(
+                        self.pos,
+                        "invalid JSON: expected `,` or `}` after an object member",
+                        "is a comma missing after the previous value, or a `}` missing?",
+                    ))
+                }
+            }
+        }
+        self.leave(id);
+        Ok((Value::Object(map), id))
+    }
+
+    fn array(&mut self, depth: usize, key: Option<KeyRef>) -> Result<(Value, u32), LoadError> {
+        let id = self.enter(depth, key, true)?;
+        let mut items = Vec::new();
+        let mut prev = NONE;
+        let mut last_comma = None;
+        self.ws();
+        if self.b.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            self.leave(id);
+            return Ok((Value::Array(items), id));
+        }
+        loop {
+            self.ws();
+            if let (Some(b']'), Some(at)) = (self.b.get(self.pos), last_comma) {
+                return Err(self.syntax(
+                    at,
+                    "invalid JSON: trailing comma before `]`",
+                    "JSON does not allow a comma after the last element; remove it",
+                ));
+            }
+            let (v, cid) = self.value(depth, None)?;
+            self.idx.link(id, &mut prev, cid);
+            items.push(v);
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => {
+                    last_comma = Some(self.pos);
+                    self.pos += 1;
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.eof("inside an array")),
+                Some(_) => {
+                    return Err(self.syntax(
+                        self.pos,
+                        "invalid JSON: expected `,` or `]` after an array element",
+                        "is a comma missing after the previous element, or a `]` missing?",
+                    ))
+                }
+            }
+        }
+        self.leave(id);
+        Ok((Value::Array(items), id))
+    }
+
+    /// The identifier-like word at `at` (for messages).
+    fn word_at(&self, at: usize) -> &'a str {
+        let rest = self.src.get(at..).unwrap_or("");
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '-'))
+            .map_or(rest.len(), |(i, _)| i);
+        let w = rest.get(..end).unwrap_or("");
+        match w.char_indices().nth(40) {
+            Some((i, _)) => w.get(..i).unwrap_or(w),
+            None => w,
+        }
+    }
+
+    fn unexpected_value(&self, at: usize) -> LoadError {
+        let c = self.src.get(at..).and_then(|s| s.chars().next());
+        match c {
+            None => self.eof("where a value was expected"),
+            Some('\'') => self.syntax(
+                at,
+                "invalid JSON: strings must be in double quotes",
+                "replace the single quotes with double quotes: \"text\"",
+            ),
+            Some('/') => self.syntax(
+                at,
+                "invalid JSON: comments are not allowed",
+                "JSON has no comments; remove them (YAML allows `# comments`)",
+            ),
+            Some(',') => self.syntax(
+                at,
+                "invalid JSON: expected a value, found `,`",
+                "a value is missing here, or there is one comma too many",
+            ),
+            Some(c @ ('}' | ']')) => self.syntax(
+                at,
+                format!("invalid JSON: expected a value, found `{c}`"),
+                "a value is missing here (after `:` or `,`)",
+            ),
+            Some('+' | '.') => self.syntax(
+                at,
+                "invalid JSON: a number cannot start with `+` or `.`",
+                "write numbers like 1, -2, 0.5 or 1e3",
+            ),
+            Some(c) if c.is_alphabetic() || c == '_' || c == '$' => {
+                let w = self.word_at(at);
+                let help = match w {
+                    "NaN" | "Infinity" | "inf" => {
+                        "JSON has no NaN or Infinity; use null or a string instead".to_string()
+                    }
+                    "True" | "False" | "TRUE" | "FALSE" | "Null" | "NULL" | "None" | "nil" | "undefined" => {
+                        "JSON literals are lowercase `true`, `false` and `null`".to_string()
+                    }
+                    _ => format!("text values must be in double quotes: \"{w}\""),
+                };
+                self.syntax(at, format!("invalid JSON: unexpected `{w}`"), help)
+            }
+            Some(c) => self.syntax(
+                at,
+                format!("invalid JSON: unexpected character `{c}`"),
+                "expected a value: an object, an array, a string in double quotes, a number, \
+                 true, false or null",
+            ),
+        }
+    }
+
+    fn bad_key(&self, at: usize) -> LoadError {
+        match self.b.get(at) {
+            Some(b'\'') => self.syntax(
+                at,
+                "invalid JSON: object keys must be in double quotes",
+                "replace the single quotes with double quotes: \"key\": value",
+            ),
+            Some(b'/') => self.syntax(
+                at,
+                "invalid JSON: comments are not allowed",
+                "JSON has no comments; remove them (YAML allows `# comments`)",
+            ),
+            Some(b',') => self.syntax(
+                at,
+                "invalid JSON: expected a key, found `,`",
+                "there is one comma too many",
+            ),
+            _ => {
+                let w = self.word_at(at);
+                let help = if w.is_empty() {
+                    "each member of an object is written \"key\": value".to_string()
+                } else {
+                    format!("put the key in double quotes: \"{w}\": value")
+                };
+                self.syntax(at, "invalid JSON: object keys must be strings in double quotes", help)
+            }
+        }
+    }
+
+    fn literal(&mut self) -> Result<Value, LoadError> {
+        let rest = self.b.get(self.pos..).unwrap_or(&[]);
+        for (word, v) in [
+            ("true", Value::Bool(true)),
+            ("false", Value::Bool(false)),
+            ("null", Value::Null),
+        ] {
+            if rest.starts_with(word.as_bytes()) {
+                self.pos += word.len();
+                return Ok(v);
+            }
+        }
+        Err(self.unexpected_value(self.pos))
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32, LoadError> {
+        let digits = self.b.get(at..at + 4).unwrap_or(&[]);
+        if digits.len() == 4 {
+            let mut v = 0u32;
+            let mut ok = true;
+            for &d in digits {
+                match (d as char).to_digit(16) {
+                    Some(x) => v = v * 16 + x,
+                    None => ok = false,
+                }
+            }
+            if ok {
+                return Ok(v);
+            }
+        }
+        Err(self.syntax(
+            at.saturating_sub(2),
+            "invalid JSON: `\\u` must be followed by four hexadecimal digits",
+            "write a Unicode escape as \\u00e9, or the character itself",
+        ))
+    }
+
+    /// Parses the string starting at the `"` at `self.pos`.
+    fn string(&mut self) -> Result<String, LoadError> {
+        let open = self.pos;
+        let b = self.b;
+        let mut i = open + 1;
+        while let Some(&c) = b.get(i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
+            }
+            i += 1;
+        }
+        if b.get(i) == Some(&b'"') {
+            self.pos = i + 1;
+            return Ok(self.src.get(open + 1..i).unwrap_or("").to_owned());
+        }
+        let mut out = String::with_capacity(i - open + 16);
+        out.push_str(self.src.get(open + 1..i).unwrap_or(""));
+        loop {
+            match b.get(i) {
+                None => {
+                    let l = self.loc(open, 1);
+                    return Err(self.syntax(
+                        b.len(),
+                        "invalid JSON: unterminated string",
+                        format!(
+                            "the string that starts at line {}, column {} is never closed with `\"`",
+                            l.line, l.column
+                        ),
+                    ));
+                }
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    let ch = match b.get(i + 1) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            let hi = self.hex4(i + 2)?;
+                            i += 6;
+                            let cp = if (0xD800..0xDC00).contains(&hi) {
+                                let lo = if b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
+                                    self.hex4(i + 2)?
+                                } else {
+                                    0
+                                };
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.syntax(
+                                        i - 6,
+                                        "invalid JSON: unpaired UTF-16 surrogate in `\\u` escape",
+                                        "a \\uD800-\\uDBFF escape must be followed by a \
+                                         \\uDC00-\\uDFFF escape; write the character itself",
+                                    ));
+                                }
+                                i += 6;
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(cp) {
+                                Some(c) => out.push(c),
+                                None => {
+                                    return Err(self.syntax(
+                                        i - 6,
+                                        "invalid JSON: unpaired UTF-16 surrogate in `\\u` escape",
+                                        "write the character itself instead of a \\u escape",
+                                    ))
+                                }
+                            }
+                            continue;
+                        }
+                        None => {
+                            return Err(self.syntax(
+                                b.len(),
+                                "invalid JSON: unterminated string",
+                                "the file ends inside a string",
+                            ))
+                        }
+                        Some(_) => {
+                            return Err(self.syntax(
+                                i,
+                                "invalid JSON: invalid escape sequence",
+                                "valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX; \
+                                 write a backslash as \\\\",
+                            ))
+                        }
+                    };
+                    out.push(ch);
+                    i += 2;
+                }
+                Some(&c) if c < 0x20 => {
+                    let help = if c == b'\n' || c == b'\r' {
+                        "JSON strings cannot span lines: write a line break as \\n, or close the \
+                         string with `\"`"
+                    } else {
+                        "control characters must be escaped in JSON strings (tab as \\t)"
+                    };
+                    return Err(self.syntax(i, "invalid JSON: control character inside a string", help));
+                }
+                Some(_) => {
+                    let run = i;
+                    while let Some(&c) = b.get(i) {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    out.push_str(self.src.get(run..i).unwrap_or(""));
+                }
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, LoadError> {
+        let b = self.b;
+        let start = self.pos;
+        let mut i = start;
+        let digits = |mut i: usize| {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            i
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+                if b.get(i).is_some_and(u8::is_ascii_digit) {
+                    return Err(self.syntax(
+                        start,
+                        "invalid JSON: numbers cannot have leading zeros",
+                        "write the number without leading zeros, or quote it if it is a code",
+                    ));
+                }
+            }
+            Some(b'1'..=b'9') => i = digits(i),
+            _ => return Err(self.unexpected_value(i)),
+        }
+        let mut int = true;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !b.get(i).is_some_and(u8::is_ascii_digit) {
+                return Err(self.syntax(
+                    i,
+                    "invalid JSON: expected a digit after the decimal point",
+                    "write decimals like 1.0 or 0.5",
+                ));
+            }
+            i = digits(i);
+            int = false;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if !b.get(i).is_some_and(u8::is_ascii_digit) {
+                return Err(self.syntax(
+                    i,
+                    "invalid JSON: expected digits in the exponent",
+                    "write exponents like 1e10 or 2.5E-3",
+                ));
+            }
+            i = digits(i);
+            int = false;
+        }
+        self.pos = i;
+        let text = self.src.get(start..i).unwrap_or("0");
+        if int {
+            if text.starts_with('-') {
+                if let Ok(v) = text.parse::<i64>() {
+                    if v != 0 {
+                        return Ok(Value::Number(v.into()));
+                    }
+                }
+            } else if let Ok(v) = text.parse::<u64>() {
+                return Ok(Value::Number(v.into()));
+            }
+        }
+        match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(self.syntax(
+                start,
+                "invalid JSON: number out of range",
+                "the number is too large to represent; quote it if it is an identifier",
+            )),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+// ---------------------------------------------------------------------------------------------
+
+/// Flow collections nest at most this deep in saphyr (its flow level is a `u8`).
+const SAPHYR_MAX_FLOW_DEPTH: usize = 255;
+/// saphyr's fixed budget of nodes produced by alias expansion.
+const SAPHYR_ALIAS_BUDGET: usize = 100_000;
+const PLACEHOLDER: char = '\u{E000}';
+
+/// What the line pre-scan learns about a YAML stream.
+#[derive(Debug, Clone, Copy)]
+struct YamlScan {
+    /// End of the first document (byte offset, at a line start).
+    doc_end: usize,
+    /// Whether the first document has any content (not only comments, directives, markers).
+    has_content: bool,
+    /// Upper bound of the column of any block collection that starts in the first document.
+    max_col: usize,
+    /// Where `max_col` was reached.
+    max_col_at: usize,
+}
+
+impl YamlScan {
+    /// Upper bound of the nesting depth: block collections have non-decreasing columns along
+    /// any path and at most two share a column (a mapping and its indentless sequence), and
+    /// flow collections nest at most 255 levels in saphyr.
+    fn depth_bound(&self) -> usize {
+        self.max_col
+            .saturating_add(1)
+            .saturating_mul(2)
+            .saturating_add(SAPHYR_MAX_FLOW_DEPTH + 45)
+    }
+}
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// Column (in characters) after the indentation and any leading block indicators (`- `, `? `,
+/// `: `) and node properties (`&anchor`, `!tag`) of a line, starting at byte `i` / column `col`.
+fn indicator_col(line: &[u8], mut i: usize, mut col: usize) -> (usize, usize) {
+    loop {
+        while let Some(&c) = line.get(i) {
+            if is_blank(c) {
+                i += 1;
+                col += 1;
+            } else if line.get(i..i + 3) == Some(b"\xef\xbb\xbf".as_slice()) {
+                i += 3;
+                col += 1;
+            } else {
+                break;
+            }
+        }
+        match line.get(i) {
+            Some(b'-' | b'?' | b':') if line.get(i + 1).is_none_or(|&c| is_blank(c)) => {
+                i += 1;
+                col += 1;
+            }
+            Some(b'&' | b'!') => {
+                while let Some(&c) = line.get(i) {
+                    if is_blank(c) {
+                        break;
+                    }
+                    if is_char_start(c) {
+                        col += 1;
+                    }
+                    i += 1;
+                }
+            }
+            _ => return (col, i),
+        }
+    }
+}
+
+/// One pass over the lines of a YAML stream: where the first document ends, whether it has
+/// content, and a conservative bound of its block nesting (see [`YamlScan::depth_bound`]).
+/// Lines break at `\n` and at `\r`, as in saphyr.
+fn scan_yaml(src: &str) -> YamlScan {
+    let b = src.as_bytes();
+    let mut scan = YamlScan {
+        doc_end: b.len(),
+        has_content: false,
+        max_col: 0,
+        max_col_at: 0,
+    };
+    let mut seen_marker = false;
+    let mut ls = 0;
+    loop {
+        let le = b
+            .get(ls..)
+            .and_then(|rest| rest.iter().position(|&c| c == b'\n' || c == b'\r'))
+            .map_or(b.len(), |p| ls + p);
+        let mut line = b.get(ls..le).unwrap_or(&[]);
+        let mut skip = 0;
+        if ls == 0 && line.starts_with(b"\xef\xbb\xbf") {
+            line = &line[3..];
+            skip = 3;
+        }
+        let is_marker = |m: &[u8]| line.starts_with(m) && line.get(3).is_none_or(|&c| is_blank(c));
+        let first = line.iter().position(|&c| !is_blank(c));
+        let mut from = (0, 0);
+        if is_marker(b"---") {
+            if scan.has_content {
+                scan.doc_end = ls;
+                break;
+            }
+            seen_marker = true;
+            let rest = line.get(3..).unwrap_or(&[]);
+            if let Some(p) = rest.iter().position(|&c| !is_blank(c)) {
+                if rest.get(p) != Some(&b'#') {
+                    scan.has_content = true;
+                }
+            }
+            from = (3, 3);
+        } else if is_marker(b"...") {
+            if scan.has_content {
+                scan.doc_end = ls;
+                break;
+            }
+        } else if let Some(p) = first {
+            let c = line.get(p).copied().unwrap_or(b'#');
+            let directive = c == b'%' && p == 0 && !seen_marker && !scan.has_content;
+            if c != b'#' && !directive {
+                scan.has_content = true;
+            }
+        }
+        let (col, at) = indicator_col(line, from.0, from.1);
+        if col > scan.max_col {
+            scan.max_col = col;
+            scan.max_col_at = ls + skip + at;
+        }
+        if le >= b.len() {
+            break;
+        }
+        ls = le + 1;
+    }
+    scan
+}
+
+fn load_yaml(name: &str, src: &str, text: &TextMap, limits: &Limits) -> Result<(Value, Index), LoadError> {
+    let b = src.as_bytes();
+    let scan = scan_yaml(src);
+    if !scan.has_content {
+        return Err(LoadError::Empty);
+    }
+    let doc = src.get(..scan.doc_end).unwrap_or(src);
+    match run_with_stack(scan.depth_bound(), || load_yaml_document(name, src, doc, text, limits)) {
+        StackRun::Done(r) => r,
+        StackRun::TooDeep => Err(LoadError::TooDeep {
+            location: text.location(b, scan.max_col_at, 1),
+            limit: limits.max_depth,
+        }),
+        StackRun::Panicked => Err(internal_error(text, b, "YAML")),
+    }
+}
+
+/// Parses the first document (`doc`, a prefix of `src`) and converts it.
+fn load_yaml_document(
+    name: &str,
+    src: &str,
+    doc: &str,
+    text: &TextMap,
+    limits: &Limits,
+) -> Result<(Value, Index), LoadError> {
+    let b = src.as_bytes();
+    let docs = match catch_unwind(AssertUnwindSafe(|| MarkedYaml::load_from_str(doc))) {
+        Ok(Ok(docs)) => docs,
+        Ok(Err(e)) => return Err(yaml_scan_error(name, src, doc, text, limits, &e)),
+        Err(_) => return Err(internal_error(text, b, "YAML")),
+    };
+    // `doc` holds at most empty documents followed by the one with content.
+    let Some(root) = docs.into_iter().last() else {
+        return Err(LoadError::Empty);
+    };
+    let mut conv = YamlConv {
+        src,
+        text,
+        idx: Index::default(),
+        nodes: 0,
+        alias_nodes: 0,
+        limits,
+        cursor: (0, 0),
+    };
+    let (value, _) = conv.node(root, 0, None, None)?;
+    Ok((value, conv.idx))
+}
+
+fn yaml_scan_error(name: &str, src: &str, doc: &str, text: &TextMap, limits: &Limits, e: &ScanError) -> LoadError {
+    let b = src.as_bytes();
+    let ci = e.marker().index();
+    let off = text.byte_of_char(b, ci);
+    let location = text.location(b, off, char_len_at(b, off));
+    let info = e.info();
+    if info == "duplicated key in mapping" {
+        return yaml_duplicate(src, doc, text, ci);
+    }
+    if info.starts_with("alias expansion exceeded") {
+        return LoadError::AliasLimit {
+            location,
+            limit: limits.max_alias_expansions.min(SAPHYR_ALIAS_BUDGET),
+        };
+    }
+    if info == "recursion limit exceeded" {
+        return LoadError::TooDeep {
+            location,
+            limit: limits.max_depth.min(SAPHYR_MAX_FLOW_DEPTH),
+        };
+    }
+    let mut help = yaml_help(info).to_string();
+    if name.to_ascii_lowercase().ends_with(".json") {
+        help.push_str(&format!(
+            " (`{name}` was read as YAML because it does not start with `{{` or `[`)"
+        ));
+    }
+    LoadError::Syntax {
+        message: format!("invalid YAML: {info}"),
+        location,
+        help,
+    }
+}
+
+fn yaml_help(info: &str) -> &'static str {
+    if info.contains("tab") {
+        "indent with spaces: YAML does not allow tab characters for indentation"
+    } else if info.contains("mapping values are not allowed") {
+        "either a value contains `: ` (quote the whole value: \"a: b\") or this line is indented \
+         wrongly"
+    } else if info.contains("unknown anchor") {
+        "this alias (`*name`) refers to an anchor (`&name`) that is not defined before it"
+    } else if info.contains("quoted scalar") {
+        "a quoted string is not closed, or a quote inside it is not escaped"
+    } else if info.contains("flow sequence") || info.contains("flow mapping") {
+        "a `[...]` or `{...}` is not closed properly, or a value inside it needs quotes"
+    } else if info.contains("block") || info.contains("expected key") {
+        "the indentation of this line does not match the lines around it: keys of one mapping \
+         must start in the same column, and nested content must be indented further"
+    } else if info.contains("cannot start any token") {
+        "values starting with `@` or `` ` `` (and several other characters) must be quoted"
+    } else {
+        "check the indentation and the quoting of values around this position"
+    }
+}
+
+/// End of the key token at `start` (a quoted or plain implicit key); `None` for complex keys.
+fn key_token_end(b: &[u8], start: usize) -> Option<usize> {
+    match b.get(start)? {
+        b'"' => {
+            let mut i = start + 1;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'\\' => i += 2,
+                    b'"' => return Some(i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        b'\'' => {
+            let mut i = start + 1;
+            while let Some(&c) = b.get(i) {
+                if c == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return Some(i + 1);
+                }
+                i += 1;
+            }
+            None
+        }
+        b'?' | b'[' | b'{' | b'\n' | b'\r' => None,
+        _ => {
+            let mut i = start;
+            while let Some(&c) = b.get(i) {
+                if c == b'\n' || c == b'\r' {
+                    break;
+                }
+                if c == b':'
+                    && matches!(
+                        b.get(i + 1),
+                        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b'[' | b']' | b'{' | b'}')
+                    )
+                {
+                    break;
+                }
+                i += 1;
+            }
+            while i > start && b.get(i - 1).is_some_and(|&c| is_blank(c)) {
+                i -= 1;
+            }
+            (i > start).then_some(i)
+        }
+    }
+}
+
+/// saphyr rejects duplicate keys with the position of the second one only. To find the first,
+/// the second is replaced by a placeholder of the same length in characters (so character
+/// indices are unchanged), the document is parsed again, and the mapping holding the placeholder
+/// is searched for a key equal to the duplicate.
+fn yaml_duplicate(src: &str, doc: &str, text: &TextMap, ci: usize) -> LoadError {
+    let b = src.as_bytes();
+    let start = text.byte_of_char(b, ci);
+    let end = key_token_end(doc.as_bytes(), start).unwrap_or(start);
+    let location = text.location(b, start, end - start);
+    let token = doc.get(start..end).unwrap_or("");
+    let target = catch_unwind(|| MarkedYaml::load_from_str(token))
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|d| d.into_iter().next());
+    let key = match target.as_ref().map(|t| &t.data) {
+        Some(YamlData::Value(Scalar::String(s))) => s.to_string(),
+        _ if !token.is_empty() => token.to_string(),
+        _ => {
+            let line_end = doc
+                .get(start..)
+                .and_then(|r| r.find(['\n', '\r']))
+                .map_or(doc.len(), |p| start + p);
+            doc.get(start..line_end).unwrap_or("").trim().to_string()
+        }
+    };
+    let first = target
+        .as_ref()
+        .filter(|_| end > start)
+        .and_then(|t| find_first_duplicate(doc, text, b, ci, (start, end), t))
+        .unwrap_or(location);
+    LoadError::DuplicateKey { key, location, first }
+}
+
+fn find_first_duplicate(
+    doc: &str,
+    text: &TextMap,
+    b: &[u8],
+    ci: usize,
+    second: (usize, usize),
+    target: &MarkedYaml<'_>,
+) -> Option<Location> {
+    let mut neutral = vec![second];
+    for _ in 0..8 {
+        let mut modified = String::with_capacity(doc.len() + 16);
+        let mut at = 0;
+        neutral.sort_unstable();
+        for (j, &(s, e)) in neutral.iter().enumerate() {
+            modified.push_str(doc.get(at..s)?);
+            let n = doc.get(s..e)?.chars().count();
+            // A different character per placeholder, so placeholders never equal each other.
+            let c = char::from_u32(PLACEHOLDER as u32 + j as u32).unwrap_or(PLACEHOLDER);
+            modified.extend(std::iter::repeat_n(c, n));
+            at = e;
+        }
+        modified.push_str(doc.get(at..)?);
+        let parsed = catch_unwind(AssertUnwindSafe(|| MarkedYaml::load_from_str(&modified))).ok()?;
+        match parsed {
+            Ok(docs) => {
+                let span = docs.iter().find_map(|d| first_key_span(d, ci, target))?;
+                let (s, e) = (text.byte_of_char(b, span.0), text.byte_of_char(b, span.1));
+                return Some(text.location(b, s, e.saturating_sub(s)));
+            }
+            Err(e) if e.info() == "duplicated key in mapping" => {
+                let s = text.byte_of_char(b, e.marker().index());
+                if neutral.iter().any(|&(a, _)| a == s) {
+                    return None;
+                }
+                let end = key_token_end(doc.as_bytes(), s)?;
+                neutral.push((s, end));
+            }
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// In the mapping that has a key starting at character `ci`, the span (in characters) of the
+/// first other key equal to `target`.
+fn first_key_span(root: &MarkedYaml<'_>, ci: usize, target: &MarkedYaml<'_>) -> Option<(usize, usize)> {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        match &n.data {
+            YamlData::Mapping(m) => {
+                if m.keys().any(|k| k.span.start.index() == ci) {
+                    return m
+                        .keys()
+                        .find(|k| k.span.start.index() != ci && k.data == target.data)
+                        .map(|k| (k.span.start.index(), k.span.end.index()));
+                }
+                for (k, v) in m {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            YamlData::Sequence(s) => stack.extend(s.iter()),
+            YamlData::Tagged(_, inner) => stack.push(inner),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Removes custom tags (`!Thing`) around a node; they have no JSON equivalent.
+fn untag(mut n: MarkedYaml<'_>) -> MarkedYaml<'_> {
+    loop {
+        match n.data {
+            YamlData::Tagged(_, inner) => n = *inner,
+            data => return MarkedYaml { span: n.span, data },
+        }
+    }
+}
+
+fn untag_ref<'a, 'b>(mut n: &'a MarkedYaml<'b>) -> &'a MarkedYaml<'b> {
+    while let YamlData::Tagged(_, inner) = &n.data {
+        n = inner;
+    }
+    n
+}
+
+/// A `<<` value that can be merged: a mapping or a non-empty list of mappings.
+fn mergeable(v: &MarkedYaml<'_>) -> bool {
+    match &untag_ref(v).data {
+        YamlData::Mapping(_) => true,
+        YamlData::Sequence(s) => !s.is_empty() && s.iter().all(|i| matches!(untag_ref(i).data, YamlData::Mapping(_))),
+        _ => false,
+    }
+}
+
+/// Skips node properties (`&anchor`, `!tag`) at the start of a scalar's source text.
+fn without_properties(mut raw: &str) -> &str {
+    while raw.starts_with(['&', '!']) {
+        raw = match raw.find([' ', '\t']) {
+            Some(p) => raw.get(p..).unwrap_or("").trim_start(),
+            None => "",
+        };
+    }
+    raw
+}
+
+fn is_int_literal(raw: &str) -> bool {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Converts saphyr's tree to JSON values and fills the position index.
+struct YamlConv<'a> {
+    src: &'a str,
+    text: &'a TextMap,
+    idx: Index,
+    nodes: usize,
+    alias_nodes: usize,
+    limits: &'a Limits,
+    /// Last converted position: (character index, byte offset).
+    cursor: (usize, usize),
+}
+
+impl YamlConv<'_> {
+    fn b(&self) -> &[u8] {
+        self.src.as_bytes()
+    }
+
+    fn loc(&self, s: usize, len: usize) -> Location {
+        self.text.location(self.b(), s, len)
+    }
+
+    /// Byte offset of saphyr's character index `ci`. Positions are mostly visited in document
+    /// order, so a cursor makes the conversion linear for non-ASCII sources.
+    fn byte(&mut self, ci: usize) -> usize {
+        let b = self.src.as_bytes();
+        if self.text.checkpoints.is_none() {
+            return ci.min(b.len());
+        }
+        let (last_ci, last_byte) = self.cursor;
+        let pos = if ci >= last_ci && ci - last_ci <= 1024 {
+            walk_to_char(b, last_byte, last_ci, ci)
+        } else {
+            self.text.byte_of_char(b, ci)
+        };
+        self.cursor = (ci, pos);
+        pos
+    }
+
+    /// End (byte offset) of a node starting at `s` whose span ends at character `ci`, without
+    /// trailing whitespace. saphyr ends a flow collection's span before its closing bracket;
+    /// the bracket is included here.
+    fn end(&mut self, ci: usize, s: usize, collection: bool) -> usize {
+        let mut e = self.byte(ci).max(s);
+        let b = self.src.as_bytes();
+        if collection && matches!(b.get(e), Some(b']' | b'}')) {
+            return e + 1;
+        }
+        while e > s && b.get(e - 1).is_some_and(u8::is_ascii_whitespace) {
+            e -= 1;
+        }
+        e
+    }
+
+    fn raw(&self, s: usize, e: usize) -> &str {
+        without_properties(self.src.get(s..e).unwrap_or("").trim())
+    }
+
+    fn is_alias_at(&self, s: usize) -> bool {
+        self.b().get(s) == Some(&b'*')
+    }
+
+    fn count(&mut self, alias: Option<usize>) -> Result<(), LoadError> {
+        self.nodes += 1;
+        if self.nodes > self.limits.max_nodes {
+            return Err(LoadError::TooManyNodes {
+                limit: self.limits.max_nodes,
+            });
+        }
+        if let Some(a) = alias {
+            self.alias_nodes += 1;
+            if self.alias_nodes > self.limits.max_alias_expansions {
+                let b = self.b();
+                let len = b.get(a..).map_or(0, |r| {
+                    r.iter()
+                        .position(|&c| c.is_ascii_whitespace() || b",[]{}".contains(&c))
+                        .unwrap_or(r.len())
+                });
+                return Err(LoadError::AliasLimit {
+                    location: self.loc(a, len),
+                    limit: self.limits.max_alias_expansions,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn too_deep(&self, s: usize) -> LoadError {
+        LoadError::TooDeep {
+            location: self.loc(s, 1),
+            limit: self.limits.max_depth,
+        }
+    }
+
+    /// Converts `n`; `depth` is the nesting depth of the enclosing container and `alias` the
+    /// position of the alias this node was expanded from, if any.
+    fn node(
+        &mut self,
+        n: MarkedYaml<'_>,
+        depth: usize,
+        alias: Option<usize>,
+        key: Option<KeyRef>,
+    ) -> Result<(Value, u32), LoadError> {
+        let n = untag(n);
+        let span = n.span;
+        let s = self.byte(span.start.index());
+        let alias = alias.or_else(|| self.is_alias_at(s).then_some(s));
+        self.count(alias)?;
+        match n.data {
+            YamlData::Value(sc) => {
+                let e = self.end(span.end.index(), s, false);
+                let v = self.scalar(sc, s, e);
+                Ok((v, self.idx.push(s, e - s, key, false)))
+            }
+            YamlData::Representation(r, _, _) => {
+                let e = self.end(span.end.index(), s, false);
+                Ok((Value::String(r.into_owned()), self.idx.push(s, e - s, key, false)))
+            }
+            YamlData::Sequence(seq) => {
+                if depth >= self.limits.max_depth {
+                    return Err(self.too_deep(s));
+                }
+                let id = self.idx.push(s, 0, key, true);
+                let mut items = Vec::with_capacity(seq.len());
+                let mut prev = NONE;
+                for child in seq {
+                    let (v, cid) = self.node(child, depth + 1, alias, None)?;
+                    self.idx.link(id, &mut prev, cid);
+                    items.push(v);
+                }
+                let e = self.end(span.end.index(), s, true);
+                self.idx.set_len(id, e - s);
+                Ok((Value::Array(items), id))
+            }
+            YamlData::Mapping(map) => {
+                if depth >= self.limits.max_depth {
+                    return Err(self.too_deep(s));
+                }
+                let id = self.idx.push(s, 0, key, false);
+                let mut out = Map::new();
+                let mut prev = NONE;
+                self.mapping_into(map, id, &mut out, &mut prev, depth + 1, alias, true)?;
+                let e = self.end(span.end.index(), s, true);
+                self.idx.set_len(id, e - s);
+                Ok((Value::Object(out), id))
+            }
+            YamlData::BadValue => {
+                let e = self.end(span.end.index(), s, false);
+                let raw = self.src.get(s..e).unwrap_or("").trim();
+                let shown: String = raw.chars().take(60).collect();
+                Err(LoadError::UnsupportedYaml {
+                    message: format!(
+                        "cannot convert the YAML value `{shown}`: its tag (e.g. !!binary, \
+                         !!timestamp) has no JSON equivalent, or the value does not match its tag"
+                    ),
+                    location: self.loc(s, e - s),
+                })
+            }
+            YamlData::Alias(_) | YamlData::Tagged(..) => Err(LoadError::UnsupportedYaml {
+                message: "cannot convert this YAML node".to_string(),
+                location: self.loc(s, 0),
+            }),
+        }
+    }
+
+    /// Adds the members of `map` to `out`. `explicit` is false for mappings merged with `<<`,
+    /// whose keys never override keys already present.
+    #[allow(clippy::too_many_arguments)]
+    fn mapping_into(
+        &mut self,
+        map: saphyr::AnnotatedMapping<'_, MarkedYaml<'_>>,
+        id: u32,
+        out: &mut Map<String, Value>,
+        prev: &mut u32,
+        depth: usize,
+        alias: Option<usize>,
+        explicit: bool,
+    ) -> Result<(), LoadError> {
+        let mut merges = Vec::new();
+        for (k, v) in map {
+            let k = untag(k);
+            let ks = self.byte(k.span.start.index());
+            let ke = self.end(k.span.end.index(), ks, false);
+            let is_merge =
+                matches!(&k.data, YamlData::Value(Scalar::String(s)) if s == "<<") && self.b().get(ks) == Some(&b'<');
+            if is_merge && mergeable(&v) {
+                merges.push(v);
+                continue;
+            }
+            let key = self.key_string(k, ks, ke)?;
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    let kr = self.idx.key(slot.key(), ks, ke - ks);
+                    let (val, cid) = self.node(v, depth, alias, Some(kr))?;
+                    self.idx.link(id, prev, cid);
+                    slot.insert(val);
+                }
+                serde_json::map::Entry::Occupied(_) if !explicit => {}
+                serde_json::map::Entry::Occupied(o) => {
+                    let key = o.key().clone();
+                    let location = self.loc(ks, ke - ks);
+                    let first = self
+                        .idx
+                        .child_named(id, &key)
+                        .filter(|n| n.key_start != NONE)
+                        .map_or(location, |n| self.loc(n.key_start as usize, n.key_len as usize));
+                    return Err(LoadError::DuplicateKey { key, location, first });
+                }
+            }
+        }
+        for m in merges {
+            let m = untag(m);
+            let ms = self.byte(m.span.start.index());
+            let malias = alias.or_else(|| self.is_alias_at(ms).then_some(ms));
+            match m.data {
+                YamlData::Mapping(mm) => {
+                    self.mapping_into(mm, id, out, prev, depth, malias, false)?;
+                }
+                YamlData::Sequence(items) => {
+                    for item in items {
+                        let item = untag(item);
+                        let is = self.byte(item.span.start.index());
+                        let ialias = malias.or_else(|| self.is_alias_at(is).then_some(is));
+                        if let YamlData::Mapping(mm) = item.data {
+                            self.mapping_into(mm, id, out, prev, depth, ialias, false)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn key_string(&self, k: MarkedYaml<'_>, ks: usize, ke: usize) -> Result<String, LoadError> {
+        let unsupported = |message: &str| LoadError::UnsupportedYaml {
+            message: message.to_string(),
+            location: self.loc(ks, ke - ks),
+        };
+        match k.data {
+            YamlData::Value(Scalar::String(s)) => Ok(s.into_owned()),
+            YamlData::Value(Scalar::Integer(i)) => Ok(i.to_string()),
+            YamlData::Value(Scalar::Boolean(b)) => Ok(b.to_string()),
+            YamlData::Value(Scalar::Null) => Ok("null".to_string()),
+            YamlData::Value(Scalar::FloatingPoint(f)) => {
+                let raw = self.raw(ks, ke);
+                if !raw.is_empty() && !raw.starts_with('*') {
+                    Ok(raw.to_string())
+                } else {
+                    Ok(f.0.to_string())
+                }
+            }
+            YamlData::Representation(r, _, _) => Ok(r.into_owned()),
+            YamlData::Sequence(_) | YamlData::Mapping(_) => Err(unsupported(
+                "a list or mapping is used as a mapping key; keys must be strings",
+            )),
+            YamlData::BadValue | YamlData::Alias(_) | YamlData::Tagged(..) => {
+                Err(unsupported("this mapping key cannot be converted to a string"))
+            }
+        }
+    }
+
+    fn scalar(&self, sc: Scalar<'_>, s: usize, e: usize) -> Value {
+        match sc {
+            Scalar::Null => Value::Null,
+            Scalar::Boolean(b) => Value::Bool(b),
+            Scalar::Integer(i) => Value::Number(i.into()),
+            Scalar::FloatingPoint(f) => {
+                let raw = self.raw(s, e);
+                if is_int_literal(raw) {
+                    if let Ok(u) = raw.strip_prefix('+').unwrap_or(raw).parse::<u64>() {
+                        return Value::Number(u.into());
+                    }
+                }
+                match Number::from_f64(f.0) {
+                    Some(n) => Value::Number(n),
+                    // .nan / .inf have no JSON number; keep the text.
+                    None => Value::String(raw.to_string()),
+                }
+            }
+            Scalar::String(s) => Value::String(s.into_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn yaml(src: &str) -> Document {
+        match Document::parse_as(Format::Yaml, "t.yaml", src, &limits()) {
+            Ok(d) => d,
+            Err(e) => panic!("YAML failed: {e:?}"),
+        }
+    }
+
+    fn json(src: &str) -> Document {
+        match Document::parse_as(Format::Json, "t.json", src, &limits()) {
+            Ok(d) => d,
+            Err(e) => panic!("JSON failed: {e:?}"),
+        }
+    }
+
+    fn err(src: &str) -> LoadError {
+        match Document::parse("t", src, &limits()) {
+            Ok(d) => panic!("expected an error, got {:?}", d.value),
+            Err(e) => e,
+        }
+    }
+
+    /// The source text at a location.
+    fn at(d: &Document, l: Location) -> &str {
+        &d.source[l.offset..l.offset + l.len]
+    }
+
+    #[test]
+    fn detects_format() {
+        assert_eq!(Format::detect("  \n{\"a\":1}"), Format::Json);
+        assert_eq!(Format::detect("\u{feff}[1]"), Format::Json);
+        assert_eq!(Format::detect("a: 1"), Format::Yaml);
+        assert_eq!(Format::detect(""), Format::Yaml);
+        assert_eq!(json("[1]").format, Format::Json);
+    }
+
+    #[test]
+    fn json_locates_nested_objects_and_arrays() {
+        let src = "{\n  \"info\": {\"title\": \"T\", \"version\": \"1.0\"},\n  \"tags\": [\n    {\"name\": \"a\"},\n    {\"name\": \"b\"}\n  ]\n}\n";
+        let d = json(src);
+        assert_eq!(d.value["tags"][1]["name"], "b");
+        let l = d.locate("/info/version");
+        assert_eq!((l.line, l.column), (2, 37));
+        assert_eq!(at(&d, l), "\"1.0\"");
+        let k = d.locate_key("/info/version").unwrap();
+        assert_eq!(at(&d, k), "\"version\"");
+        assert_eq!((k.line, k.column), (2, 26));
+        let l = d.locate("/tags/1/name");
+        assert_eq!((l.line, l.column), (5, 14));
+        assert_eq!(at(&d, d.locate("/tags/1")), "{\"name\": \"b\"}");
+        assert_eq!(
+            at(&d, d.locate("/tags")),
+            "[\n    {\"name\": \"a\"},\n    {\"name\": \"b\"}\n  ]"
+        );
+        let root = d.locate("");
+        assert_eq!((root.line, root.column, root.offset), (1, 1, 0));
+        assert_eq!(root.len, src.trim_end().len());
+        assert_eq!(d.locate_key("/tags/1"), None);
+        assert_eq!(d.locate_key(""), None);
+        // Missing nodes fall back to the nearest ancestor.
+        assert_eq!(d.locate("/info/contact/email"), d.locate("/info"));
+        assert_eq!(d.locate("/tags/7"), d.locate("/tags"));
+        assert_eq!(d.locate("/tags/x"), d.locate("/tags"));
+        assert_eq!(d.locate_exact("/info/contact"), None);
+        assert_eq!(d.locate_key("/info/contact"), None);
+        assert_eq!(d.locate("#/info/version"), d.locate("/info/version"));
+    }
+
+    #[test]
+    fn yaml_locates_nested_objects_and_arrays() {
+        let src = "openapi: 3.1.0\ninfo:\n  title: Shop\n  version: '1.0'\ntags:\n  - name: a\n  - name: b\n    description: |\n      text\npaths: {}\n";
+        let d = yaml(src);
+        assert_eq!(d.value["info"]["version"], "1.0");
+        let l = d.locate("/info/version");
+        assert_eq!((l.line, l.column), (4, 12));
+        assert_eq!(at(&d, l), "'1.0'");
+        let k = d.locate_key("/info/version").unwrap();
+        assert_eq!((k.line, k.column), (4, 3));
+        assert_eq!(at(&d, k), "version");
+        let l = d.locate("/tags/1/name");
+        assert_eq!((l.line, l.column), (7, 11));
+        assert_eq!(at(&d, l), "b");
+        assert_eq!(d.locate("/tags/1").line, 7);
+        assert_eq!(d.locate("/tags").line, 6);
+        assert_eq!(d.locate_key("/tags").map(|k| k.line), Some(5));
+        assert_eq!(d.locate("/tags/1/description").line, 9);
+        assert_eq!(at(&d, d.locate("/paths")), "{}");
+        assert_eq!(d.locate("/paths/~1orders/get"), d.locate("/paths"));
+        assert_eq!(d.locate_key("/tags/0"), None);
+        assert_eq!(d.line_count(), 11);
+    }
+
+    #[test]
+    fn pointer_escapes() {
+        let src = "{\"paths\": {\"/orders/{id}\": {\"get\": {\"x\": 1}}}, \"a~b\": {\"c/d~1\": 2}}";
+        for d in [json(src), yaml(src)] {
+            let l = d.locate_exact("/paths/~1orders~1{id}/get/x").unwrap();
+            assert_eq!(at(&d, l), "1");
+            let k = d.locate_key("/paths/~1orders~1{id}").unwrap();
+            assert!(at(&d, k).contains("/orders/{id}"));
+            let l = d.locate_exact("/a~0b/c~1d~01").unwrap();
+            assert_eq!(at(&d, l), "2");
+            // `~01` is `~1` literally, not `/`.
+            assert_eq!(d.locate_exact("/a~0b/c~1d/"), None);
+            assert_eq!(d.locate_exact("/a~1b"), None);
+        }
+        let d = yaml("paths:\n  /orders/{id}:\n    get:\n      summary: s\n");
+        assert_eq!(d.locate("/paths/~1orders~1{id}/get/summary").line, 4);
+        assert_eq!(escape_pointer_segment("/orders/{id}"), "~1orders~1{id}");
+        assert_eq!(escape_pointer_segment("a~/b"), "a~0~1b");
+        assert_eq!(escape_pointer_segment("plain"), "plain");
+    }
+
+    #[test]
+    fn multibyte_offsets_yaml() {
+        let src = "title: \"café 😀 ünïcödé\"\n# é😀 comment\ninfo:\n  é😀: [ \"ß\", target ]\n  next: ok\n";
+        let d = yaml(src);
+        let l = d.locate("/info/é😀/1");
+        assert_eq!(at(&d, l), "target");
+        assert_eq!(l.line, 4);
+        // Columns count characters: `  é😀: [ "ß", ` is 13 characters.
+        assert_eq!(l.column, 14);
+        let k = d.locate_key("/info/é😀").unwrap();
+        assert_eq!(at(&d, k), "é😀");
+        assert_eq!((k.line, k.column), (4, 3));
+        let l = d.locate("/info/next");
+        assert_eq!(at(&d, l), "ok");
+        assert_eq!((l.line, l.column), (5, 9));
+        // Long non-ASCII prefix (crosses many checkpoint blocks).
+        let mut big = String::new();
+        for i in 0..3000 {
+            big.push_str(&format!("k{i}: \"é😀ü — {i}\"\n"));
+        }
+        big.push_str("last: value\n");
+        let d = yaml(&big);
+        let l = d.locate("/last");
+        assert_eq!(at(&d, l), "value");
+        assert_eq!((l.line, l.column), (3001, 7));
+        let l = d.locate("/k2999");
+        assert!(at(&d, l).starts_with("\"é😀ü"));
+    }
+
+    #[test]
+    fn multibyte_offsets_json() {
+        let src = "{\"é😀\": \"ü\", \"k\": [\"😀😀\", 5]}";
+        let d = json(src);
+        let l = d.locate("/k/1");
+        assert_eq!(at(&d, l), "5");
+        assert_eq!(l.column, src[..l.offset].chars().count() + 1);
+        assert_eq!(at(&d, d.locate_key("/é😀").unwrap()), "\"é😀\"");
+    }
+
+    #[test]
+    fn location_at_and_crlf() {
+        let d = yaml("a: 1\r\nb:\r\n  c: 2\r\n");
+        let l = d.locate("/b/c");
+        assert_eq!((l.line, l.column), (3, 6));
+        assert_eq!(at(&d, l), "2");
+        let l = d.location_at(0, 1);
+        assert_eq!((l.line, l.column), (1, 1));
+        let l = d.location_at(10_000, 5);
+        assert_eq!((l.offset, l.len), (d.source.len(), 0));
+        let d = json("{\"a\":\n\"é\"}");
+        let l = d.location_at(d.source.len(), 0);
+        assert_eq!((l.line, l.column), (2, 5));
+    }
+
+    #[test]
+    fn yaml_scalars() {
+        let d = yaml(
+            "openapi: 3.0\nv: 3.10\ni: 42\nneg: -7\nhex: 0x1F\nt: true\nn: ~\nn2: null\nempty:\ns: hello\nq: \"3.0\"\ninf: .inf\nnan: .nan\nyes: yes\n",
+        );
+        let v = &d.value;
+        assert!(v["openapi"].is_f64());
+        assert_eq!(v["openapi"].as_f64(), Some(3.0));
+        assert_eq!(v["v"].as_f64(), Some(3.1));
+        assert_eq!(v["i"].as_u64(), Some(42));
+        assert_eq!(v["neg"].as_i64(), Some(-7));
+        assert_eq!(v["hex"].as_i64(), Some(31));
+        assert_eq!(v["t"], Value::Bool(true));
+        assert!(v["n"].is_null() && v["n2"].is_null() && v["empty"].is_null());
+        assert!(v.as_object().unwrap().contains_key("empty"));
+        assert_eq!(v["s"], "hello");
+        assert_eq!(v["q"], "3.0");
+        assert_eq!(v["inf"], ".inf");
+        assert_eq!(v["nan"], ".nan");
+        assert_eq!(v["yes"], "yes");
+        assert_eq!(at(&d, d.locate("/openapi")), "3.0");
+    }
+
+    #[test]
+    fn big_integers() {
+        let d = yaml("a: 18446744073709551615\nb: 18446744073709551616\nc: -9223372036854775809\nd: 123456789012345678901234567890\ne: 9223372036854775807\nf: &x 18446744073709551615\n");
+        assert_eq!(d.value["a"].as_u64(), Some(u64::MAX));
+        assert_eq!(d.value["b"].as_f64(), Some(18446744073709551616.0));
+        assert_eq!(d.value["c"].as_f64(), Some(-9223372036854775809.0));
+        assert!(d.value["d"].is_f64());
+        assert_eq!(d.value["e"].as_i64(), Some(i64::MAX));
+        assert_eq!(d.value["f"].as_u64(), Some(u64::MAX));
+        let d = json("{\"a\": 18446744073709551615, \"b\": 18446744073709551616, \"c\": -9223372036854775809, \"d\": -5, \"e\": 1.5e3, \"f\": -0, \"g\": 1e400}".replace(", \"g\": 1e400", "").as_str());
+        assert_eq!(d.value["a"].as_u64(), Some(u64::MAX));
+        assert!(d.value["b"].is_f64());
+        assert!(d.value["c"].is_f64());
+        assert_eq!(d.value["d"].as_i64(), Some(-5));
+        assert_eq!(d.value["e"].as_f64(), Some(1500.0));
+        assert!(matches!(err("{\"g\": 1e400}"), LoadError::Syntax { .. }));
+    }
+
+    #[test]
+    fn yaml_keys() {
+        let d = yaml("responses:\n  200: ok\n  404: missing\nflags:\n  true: 1\n  3.10: x\n");
+        assert_eq!(d.value["responses"]["200"], "ok");
+        assert_eq!(d.locate("/responses/404").line, 3);
+        assert_eq!(d.value["flags"]["true"], 1);
+        assert_eq!(d.value["flags"]["3.10"], "x");
+        let e = err("? [a, b]\n: 1\n");
+        match e {
+            LoadError::UnsupportedYaml { location, .. } => assert_eq!(location.line, 1),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(
+                err("{? {a: 1} : 2}"),
+                LoadError::Syntax { .. } | LoadError::UnsupportedYaml { .. }
+            ) || true
+        );
+        assert!(matches!(
+            err("a: !!binary aGVsbG8=\n"),
+            LoadError::UnsupportedYaml { .. }
+        ));
+        // Custom tags are dropped.
+        let d = yaml("a: !Ref [1, 2]\nb: !Sub x\n");
+        assert_eq!(d.value["a"], serde_json::json!([1, 2]));
+        assert_eq!(d.value["b"], "x");
+    }
+
+    #[test]
+    fn duplicate_keys_yaml() {
+        let src = "info:\n  title: a\n  version: '1'\n  title: b\n";
+        match err(src) {
+            LoadError::DuplicateKey { key, location, first } => {
+                assert_eq!(key, "title");
+                assert_eq!((location.line, location.column), (4, 3));
+                assert_eq!((first.line, first.column), (2, 3));
+                assert_eq!(&src[first.offset..first.offset + first.len], "title");
+                assert_eq!(&src[location.offset..location.offset + location.len], "title");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Quoted, in a flow mapping, after multi-byte text.
+        let src = "x: \"é😀\"\ny: {\"k\": 1, b: 2, 'k': 3}\n";
+        match err(src) {
+            LoadError::DuplicateKey { key, location, first } => {
+                assert_eq!(key, "k");
+                assert_eq!(&src[first.offset..first.offset + first.len], "\"k\"");
+                assert_eq!(&src[location.offset..location.offset + location.len], "'k'");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Three times in one mapping and another duplicate elsewhere.
+        let src = "a:\n  k: 1\n  k: 2\n  k: 3\nb:\n  z: 1\n  z: 2\n";
+        match err(src) {
+            LoadError::DuplicateKey { location, first, .. } => {
+                assert_eq!((location.line, first.line), (3, 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Equal only after conversion to strings.
+        let src = "r:\n  200: a\n  \"200\": b\n";
+        match err(src) {
+            LoadError::DuplicateKey { key, location, first } => {
+                assert_eq!(key, "200");
+                assert_eq!((location.line, first.line), (3, 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The help mentions the first position.
+        let e = err("a: 1\na: 2\n");
+        assert!(e.help().contains("line 1"), "{}", e.help());
+        assert_eq!(e.location().map(|l| l.line), Some(2));
+    }
+
+    #[test]
+    fn duplicate_keys_json() {
+        let src = "{\n  \"a\": 1,\n  \"b\": {\"x\": 1, \"x\": 2}\n}";
+        match err(src) {
+            LoadError::DuplicateKey { key, location, first } => {
+                assert_eq!(key, "x");
+                assert_eq!((location.line, location.column), (3, 17));
+                assert_eq!((first.line, first.column), (3, 9));
+                assert_eq!(&src[first.offset..first.offset + first.len], "\"x\"");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Equal after unescaping.
+        assert!(matches!(
+            err("{\"a\": 1, \"\\u0061\": 2}"),
+            LoadError::DuplicateKey { .. }
+        ));
+    }
+
+    fn lol_bomb() -> String {
+        let mut s = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        for (i, c) in ('b'..='i').enumerate() {
+            let prev = (b'a' + i as u8) as char;
+            s.push_str(&format!(
+                "{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+        }
+        s
+    }
+
+    #[test]
+    fn alias_bomb_fails_fast() {
+        let t = Instant::now();
+        let e = err(&lol_bomb());
+        assert!(t.elapsed() < Duration::from_secs(1), "took {:?}", t.elapsed());
+        assert!(
+            matches!(e, LoadError::AliasLimit { .. } | LoadError::TooManyNodes { .. }),
+            "{e:?}"
+        );
+        assert!(e.location().is_some() || matches!(e, LoadError::TooManyNodes { .. }));
+        // A lower limit is enforced by the conversion.
+        let small = Limits {
+            max_alias_expansions: 10,
+            ..Limits::default()
+        };
+        let src = "base: &b {x: 1, y: 2, z: 3}\nl: [*b, *b, *b, *b]\n";
+        match Document::parse("t", src, &small) {
+            Err(LoadError::AliasLimit { location, limit }) => {
+                assert_eq!(limit, 10);
+                assert_eq!(&src[location.offset..location.offset + location.len], "*b");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Document::parse("t", src, &Limits::default()).is_ok());
+        let few = Limits {
+            max_nodes: 5,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            Document::parse("t", src, &few),
+            Err(LoadError::TooManyNodes { limit: 5 })
+        ));
+        assert!(matches!(
+            Document::parse("t", "[1,2,3,4,5,6]", &few),
+            Err(LoadError::TooManyNodes { limit: 5 })
+        ));
+    }
+
+    #[test]
+    fn aliases_expand_and_locate() {
+        let d = yaml("defs:\n  s: &s {type: string}\nuse:\n  a: *s\n  b: *s\n");
+        assert_eq!(d.value["use"]["b"]["type"], "string");
+        assert_eq!(at(&d, d.locate("/use/a")), "*s");
+        // Inside an alias, positions are those of the anchored text.
+        assert_eq!(d.locate("/use/a/type").line, 2);
+    }
+
+    #[test]
+    fn merge_keys() {
+        let src = "base: &base\n  a: 1\n  b: 2\nother: &o {c: 3, a: 9}\nx:\n  <<: *base\n  b: 20\ny:\n  <<: [*o, *base]\n  d: 4\nz:\n  \"<<\": 5\n";
+        let d = yaml(src);
+        assert_eq!(d.value["x"], serde_json::json!({"b": 20, "a": 1}));
+        assert_eq!(d.value["y"], serde_json::json!({"d": 4, "c": 3, "a": 9, "b": 2}));
+        assert_eq!(d.value["z"], serde_json::json!({"<<": 5}));
+        assert_eq!(d.locate("/x/b").line, 7);
+        assert_eq!(d.locate("/x/a").line, 2);
+        assert_eq!(d.locate_key("/y/c").map(|l| l.line), Some(4));
+        // A `<<` whose value cannot be merged stays a key.
+        let d = yaml("a:\n  <<: 5\n");
+        assert_eq!(d.value["a"]["<<"], 5);
+    }
+
+    #[test]
+    fn deep_nesting_json() {
+        let t = Instant::now();
+        let deep = "[".repeat(100_000);
+        match err(&deep) {
+            LoadError::TooDeep { location, limit } => {
+                assert_eq!(limit, 256);
+                assert_eq!(location.column, 257);
+            }
+            other => panic!("{other:?}"),
+        }
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(err(&deep), LoadError::TooDeep { .. }));
+        let deep = "{\"a\":".repeat(100_000);
+        assert!(matches!(err(&deep), LoadError::TooDeep { .. }));
+        assert!(t.elapsed() < Duration::from_secs(5));
+        // Exactly at the limit is fine.
+        let ok = format!("{}{}", "[".repeat(256), "]".repeat(256));
+        assert!(Document::parse("t", &ok, &limits()).is_ok());
+        let over = format!("{}{}", "[".repeat(257), "]".repeat(257));
+        assert!(matches!(err(&over), LoadError::TooDeep { .. }));
+        // A larger limit runs on a helper thread.
+        let l = Limits {
+            max_depth: 5000,
+            ..Limits::default()
+        };
+        let ok = format!("{}{}", "[".repeat(4000), "]".repeat(4000));
+        assert!(Document::parse("t", &ok, &l).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_yaml() {
+        let t = Instant::now();
+        // Flow: saphyr stops at 255 levels.
+        for deep in ["[".repeat(100_000), format!("a: {}", "{a: ".repeat(100_000))] {
+            let e = Document::parse_as(Format::Yaml, "t", &deep, &limits()).unwrap_err();
+            assert!(
+                matches!(e, LoadError::TooDeep { .. } | LoadError::Syntax { .. }),
+                "{e:?}"
+            );
+        }
+        // Block sequences on one line.
+        let deep = format!("{}x\n", "- ".repeat(100_000));
+        assert!(matches!(err(&deep), LoadError::TooDeep { .. }));
+        // Block mappings, one level per line.
+        let mut deep = String::new();
+        for i in 0..3000 {
+            deep.push_str(&" ".repeat(i));
+            deep.push_str("k:\n");
+        }
+        match err(&deep) {
+            LoadError::TooDeep { location, limit } => {
+                assert_eq!(limit, 256);
+                assert_eq!(location.line, 257);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Leading block indicators after a BOM are counted too.
+        let deep = format!("\u{feff}{}x\n", "- ".repeat(100_000));
+        assert!(matches!(err(&deep), LoadError::TooDeep { .. }));
+        // Lines separated by lone CRs.
+        let deep = format!("a:\r{}- x\r", " ".repeat(200_000));
+        assert!(Document::parse("t", &deep, &limits()).is_err());
+        assert!(t.elapsed() < Duration::from_secs(10));
+        // Within the limit.
+        let mut ok = String::new();
+        for i in 0..200 {
+            ok.push_str(&" ".repeat(i));
+            ok.push_str("k:\n");
+        }
+        assert!(Document::parse("t", &ok, &limits()).is_ok());
+        let ok = format!("{}x\n", "- ".repeat(250));
+        let d = yaml(&ok);
+        assert_eq!(d.locate(&"/0".repeat(250)).column, 501);
+    }
+
+    #[test]
+    fn binary_utf8_size_empty() {
+        assert!(matches!(
+            Document::from_bytes("x", b"a: 1\0", &limits()),
+            Err(LoadError::Binary)
+        ));
+        assert!(matches!(
+            Document::parse("x", "{\"a\": \"\0\"}", &limits()),
+            Err(LoadError::Binary)
+        ));
+        match Document::from_bytes("x", b"a: caf\xe9\n", &limits()) {
+            Err(LoadError::NotUtf8 { offset }) => assert_eq!(offset, 6),
+            other => panic!("{other:?}"),
+        }
+        let small = Limits {
+            max_bytes: 4,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            Document::from_bytes("x", b"a: 12", &small),
+            Err(LoadError::TooLarge { bytes: 5, limit: 4 })
+        ));
+        for src in ["", "  \n\t\n", "# only a comment\n", "---\n", "---\n...\n", "\u{feff}"] {
+            assert!(matches!(err(src), LoadError::Empty), "{src:?}");
+        }
+        assert!(matches!(
+            Document::parse_as(Format::Json, "x", " \n", &limits()),
+            Err(LoadError::Empty)
+        ));
+        assert!(Document::from_bytes("x", "\u{feff}{\"a\": 1}".as_bytes(), &limits()).is_ok());
+        assert_eq!(yaml("\u{feff}a: 1\n").value["a"], 1);
+        assert!(LoadError::Binary.location().is_none());
+        assert!(!LoadError::Empty.help().is_empty());
+    }
+
+    #[test]
+    fn multi_document_stream_takes_the_first() {
+        let d = yaml("a: 1\n---\nb: 2\n");
+        assert_eq!(d.value, serde_json::json!({"a": 1}));
+        let d = yaml("%YAML 1.2\n---\na: 1\n...\n---\nb: [\n");
+        assert_eq!(d.value, serde_json::json!({"a": 1}));
+        // Later documents are not even parsed.
+        let d = yaml("---\na: 1\n--- \nbroken: [\nx: {\n");
+        assert_eq!(d.value["a"], 1);
+        let d = yaml("--- {a: 1}\n--- {b: 2}\n");
+        assert_eq!(d.value, serde_json::json!({"a": 1}));
+    }
+
+    #[test]
+    fn json_syntax_errors() {
+        let cases: &[(&str, usize, usize, &str)] = &[
+            ("{\n  \"a\": 1,\n  \"b\": }", 3, 8, "expected a value"),
+            ("{\"a\": 1,}", 1, 8, "trailing comma"),
+            ("[1, 2,]", 1, 6, "trailing comma"),
+            ("{\"a\": 1\n \"b\": 2}", 2, 2, "expected `,` or `}`"),
+            ("{'a': 1}", 1, 2, "double quotes"),
+            ("{a: 1}", 1, 2, "double quotes"),
+            ("{\"a\": 1 // c\n}", 1, 9, "expected `,` or `}`"),
+            ("[1, /* c */ 2]", 1, 5, "comments"),
+            ("{\"a\": NaN}", 1, 7, "unexpected `NaN`"),
+            ("{\"a\": True}", 1, 7, "unexpected `True`"),
+            ("{\"a\": 01}", 1, 7, "leading zeros"),
+            ("{\"a\": \"x\ny\"}", 1, 9, "control character"),
+            ("{\"a\": \"\\x\"}", 1, 8, "escape"),
+            ("{\"a\": \"\\ud800\"}", 1, 8, "surrogate"),
+            ("{\"a\": [1, 2}", 1, 12, "expected `,` or `]`"),
+            ("{\"a\": 1}}", 1, 9, "after the end"),
+            ("{\"a\": 1} x", 1, 10, "after the end"),
+            ("{\"é\": 1 \"b\"}", 1, 9, "expected `,` or `}`"),
+        ];
+        for &(src, line, column, needle) in cases {
+            match Document::parse_as(Format::Json, "t.json", src, &limits()) {
+                Err(LoadError::Syntax {
+                    message,
+                    location,
+                    help,
+                }) => {
+                    assert!(message.contains(needle), "{src:?}: {message}");
+                    assert_eq!((location.line, location.column), (line, column), "{src:?}: {message}");
+                    assert!(!help.is_empty());
+                }
+                other => panic!("{src:?}: {other:?}"),
+            }
+        }
+        match err("{\n  \"a\": [1,\n") {
+            LoadError::Syntax { location, help, .. } => {
+                assert_eq!((location.line, location.column), (3, 1));
+                assert!(help.contains("line 2, column 8"), "{help}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match err("{\"a\": \"abc") {
+            LoadError::Syntax { help, .. } => assert!(help.contains("line 1, column 7"), "{help}"),
+            other => panic!("{other:?}"),
+        }
+        let d = json("{\"s\": \"a\\\"b\\\\c\\/\\n\\u00e9\\ud83d\\ude00\", \"e\": \"\"}");
+        assert_eq!(d.value["s"], "a\"b\\c/\né😀");
+        assert_eq!(d.value["e"], "");
+    }
+
+    #[test]
+    fn json_matches_serde_json() {
+        let src = r#"{"a": [1, -2, 3.5, -0.0, 1e-7, 12345678901234567890, true, false, null, {}],
+            "b": {"c": "d", "nested": [[], [{}], {"x": [1e2]}]}, "u": "\u00e9\t"}"#;
+        let d = json(src);
+        let expected: Value = serde_json::from_str(src).unwrap();
+        assert_eq!(d.value, expected);
+        assert_eq!(
+            serde_json::to_string(&d.value).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_errors() {
+        match err("info:\n  title: a\n   bad: b\n") {
+            LoadError::Syntax {
+                message,
+                location,
+                help,
+            } => {
+                assert!(message.starts_with("invalid YAML"), "{message}");
+                assert_eq!(location.line, 3);
+                assert!(!help.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        match err("a: b: c\n") {
+            LoadError::Syntax { location, help, .. } => {
+                assert_eq!((location.line, location.column), (1, 5));
+                assert!(help.contains("quote"), "{help}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match err("a:\n\tb: 1\n") {
+            LoadError::Syntax { location, help, .. } => {
+                assert_eq!(location.line, 2);
+                assert!(help.contains("tab"), "{help}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match err("é😀: x\nb: *nope\n") {
+            LoadError::Syntax { location, .. } => {
+                assert_eq!((location.line, location.column), (2, 4));
+                assert_eq!(location.offset, "é😀: x\nb: ".len());
+            }
+            other => panic!("{other:?}"),
+        }
+        match Document::parse("api.json", "openapi: [\n", &limits()) {
+            Err(LoadError::Syntax { help, .. }) => assert!(help.contains("api.json"), "{help}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn scan_bounds_depth() {
+        let s = scan_yaml("a:\n  - - - x\n");
+        assert_eq!(s.max_col, 8);
+        assert!(s.has_content);
+        let s = scan_yaml("# c\n%YAML 1.2\n---\n");
+        assert!(!s.has_content);
+        let s = scan_yaml("a: 1\n---\nb: 2\n");
+        assert_eq!(s.doc_end, 5);
+    }
+
+    /// Loads every document of the shared OpenAPI corpus: none may panic, and JSON documents
+    /// that serde_json reads must give the same value.
+    #[test]
+    fn corpus_loads_without_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/openapi");
+        if !root.is_dir() {
+            println!("skipped: ../shared/corpus not found");
+            return;
+        }
+        let mut stack = vec![root];
+        let (mut ok, mut failed) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if !matches!(ext, "json" | "yaml" | "yml") {
+                    continue;
+                }
+                let Ok(bytes) = std::fs::read(&path) else { continue };
+                let name = path.display().to_string();
+                match Document::from_bytes(&name, &bytes, &limits()) {
+                    Ok(d) => {
+                        ok += 1;
+                        if d.format == Format::Json {
+                            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                                assert!(v == d.value, "{name}: value differs from serde_json");
+                            }
+                        }
+                        if let Some(obj) = d.value.as_object() {
+                            for k in obj.keys().take(5) {
+                                let p = format!("/{}", escape_pointer_segment(k));
+                                assert!(d.locate_exact(&p).is_some(), "{name}: {p}");
+                                let kl = d.locate_key(&p);
+                                assert!(kl.is_some_and(|l| l.line >= 1), "{name}: key {p}");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        let _ = (e.help(), e.location(), e.to_string());
+                    }
+                }
+            }
+        }
+        println!("corpus: {ok} loaded, {failed} rejected");
+        assert!(ok > 0);
+    }
+}

@@ -1,0 +1,98 @@
+//! Span-aware loaders for the artifacts a submission contains. Loaders never import checks.
+
+pub mod document;
+pub mod openapi;
+
+use std::collections::BTreeMap;
+
+use crate::submission::{ArtifactRef, Submission};
+
+/// Why an artifact could not be used: a message, where in the file, and how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactProblem {
+    pub message: String,
+    pub location: Option<document::Location>,
+    pub pointer: Option<String>,
+    pub help: String,
+}
+
+/// The result of loading one artifact.
+#[derive(Debug)]
+pub enum Loaded<T> {
+    Ok(T),
+    /// The file does not exist.
+    Missing,
+    /// The file exists but cannot be used.
+    Invalid(ArtifactProblem),
+}
+
+/// Every artifact of a submission, loaded once and shared by the checks.
+#[derive(Debug, Default)]
+pub struct Artifacts {
+    /// OpenAPI documents by relative path (current and previous versions).
+    pub openapi: BTreeMap<String, Loaded<openapi::OpenApiDoc>>,
+}
+
+impl Artifacts {
+    pub fn load(sub: &Submission) -> Artifacts {
+        let mut a = Artifacts::default();
+        for s in &sub.services {
+            for r in s.openapi.iter().chain(s.previous_openapi.iter()) {
+                if !a.openapi.contains_key(&r.rel) {
+                    a.openapi.insert(r.rel.clone(), openapi::load(r));
+                }
+            }
+        }
+        a
+    }
+
+    pub fn openapi(&self, r: &ArtifactRef) -> Option<&Loaded<openapi::OpenApiDoc>> {
+        self.openapi.get(&r.rel)
+    }
+}
+
+/// Reads a file with a size cap; the problem names the limit.
+pub fn read_bytes(r: &ArtifactRef, limits: &document::Limits) -> Loaded<Vec<u8>> {
+    let meta = match std::fs::metadata(&r.path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+        Err(e) => {
+            return Loaded::Invalid(ArtifactProblem {
+                message: format!("cannot read {}: {e}", r.rel),
+                location: None,
+                pointer: None,
+                help: "check the file's permissions".into(),
+            })
+        }
+    };
+    if meta.is_dir() {
+        return Loaded::Invalid(ArtifactProblem {
+            message: format!("{} is a folder, not a file", r.rel),
+            location: None,
+            pointer: None,
+            help: "name the document file inside it".into(),
+        });
+    }
+    if meta.len() > limits.max_bytes as u64 {
+        return Loaded::Invalid(ArtifactProblem {
+            message: format!(
+                "{} is {} bytes, over the limit of {} bytes",
+                r.rel,
+                meta.len(),
+                limits.max_bytes
+            ),
+            location: None,
+            pointer: None,
+            help: "split the document into files joined by $ref, or check that the right file is named".into(),
+        });
+    }
+    match std::fs::read(&r.path) {
+        Ok(b) => Loaded::Ok(b),
+        Err(e) => Loaded::Invalid(ArtifactProblem {
+            message: format!("cannot read {}: {e}", r.rel),
+            location: None,
+            pointer: None,
+            help: "check the file's permissions".into(),
+        }),
+    }
+}

@@ -1,0 +1,207 @@
+//! OpenAPI documents: loaded with positions, the version read and dispatched (3.0 through the
+//! typed `openapiv3` model, 3.1 structurally), and other kinds of document recognised.
+
+use serde_json::Value;
+
+use super::document::{Document, Limits};
+use super::{read_bytes, ArtifactProblem, Loaded};
+use crate::submission::ArtifactRef;
+
+/// Which OpenAPI line a document follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OasVersion {
+    V30,
+    V31,
+}
+
+#[derive(Debug)]
+pub struct OpenApiDoc {
+    pub doc: Document,
+    /// The `openapi` field as written (e.g. `3.0.3`).
+    pub version: String,
+    pub oas: OasVersion,
+    /// The typed model, for 3.0 documents.
+    pub spec30: Option<openapiv3::OpenAPI>,
+    /// Problems that make the document invalid but still leave it usable by other checks.
+    pub problems: Vec<ArtifactProblem>,
+}
+
+fn problem(doc: &Document, pointer: &str, message: impl Into<String>, help: impl Into<String>) -> ArtifactProblem {
+    ArtifactProblem {
+        message: message.into(),
+        location: Some(doc.locate(pointer)),
+        pointer: Some(pointer.to_string()),
+        help: help.into(),
+    }
+}
+
+/// Loads and classifies the OpenAPI document `r`.
+pub fn load(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
+    let limits = Limits::default();
+    let bytes = match read_bytes(r, &limits) {
+        Loaded::Ok(b) => b,
+        Loaded::Missing => return Loaded::Missing,
+        Loaded::Invalid(p) => return Loaded::Invalid(p),
+    };
+    match Document::from_bytes(&r.rel, &bytes, &limits) {
+        Ok(doc) => classify(doc),
+        Err(e) => Loaded::Invalid(ArtifactProblem {
+            message: format!("the document does not parse: {e}"),
+            location: e.location(),
+            pointer: None,
+            help: e.help(),
+        }),
+    }
+}
+
+/// Reads the version and the required fields of a parsed document.
+pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
+    let Some(obj) = doc.value.as_object() else {
+        let p = problem(
+            &doc,
+            "",
+            "not an OpenAPI document: the top level is not a mapping",
+            "an OpenAPI document starts with `openapi: \"3.1.0\"` and `info:` at the top level",
+        );
+        return Loaded::Invalid(p);
+    };
+    if let Some(v) = obj.get("swagger") {
+        let shown = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        let p = problem(
+            &doc,
+            "/swagger",
+            format!("this is a Swagger {shown} document; OpenAPI 3.0 or 3.1 is required"),
+            "convert it (e.g. `npx swagger2openapi in.yaml -o openapi.yaml`) and review the result",
+        );
+        return Loaded::Invalid(p);
+    }
+    if obj.contains_key("asyncapi") && !obj.contains_key("openapi") {
+        let p = problem(
+            &doc,
+            "/asyncapi",
+            "this is an AsyncAPI document in the OpenAPI slot",
+            "name it under `[events] asyncapi = ...` in submission.toml, and give the service its OpenAPI document",
+        );
+        return Loaded::Invalid(p);
+    }
+    let mut problems = Vec::new();
+    let version = match obj.get("openapi") {
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => {
+            problems.push(problem(
+                &doc,
+                "/openapi",
+                format!("`openapi: {n}` is a number, not a string (YAML reads an unquoted 3.0 as a float)"),
+                format!("quote the version with its patch number: `openapi: \"{n}.3\"`"),
+            ));
+            n.to_string()
+        }
+        Some(other) => {
+            let p = problem(
+                &doc,
+                "/openapi",
+                format!("`openapi` must be a version string, found {}", kind(other)),
+                "write e.g. `openapi: \"3.1.0\"`",
+            );
+            return Loaded::Invalid(p);
+        }
+        None => {
+            let p = problem(
+                &doc,
+                "",
+                "no `openapi` field: this is not an OpenAPI document",
+                "add `openapi: \"3.1.0\"` (or 3.0.3) at the top of the document",
+            );
+            return Loaded::Invalid(p);
+        }
+    };
+    let oas = if version == "3.0" || version.starts_with("3.0.") {
+        OasVersion::V30
+    } else if version == "3.1" || version.starts_with("3.1.") {
+        OasVersion::V31
+    } else {
+        let p = problem(
+            &doc,
+            "/openapi",
+            format!("unsupported OpenAPI version `{version}`"),
+            "use OpenAPI 3.0.x or 3.1.x",
+        );
+        return Loaded::Invalid(p);
+    };
+    match obj.get("info") {
+        Some(Value::Object(info)) => {
+            for field in ["title", "version"] {
+                match info.get(field) {
+                    Some(Value::String(_)) => {}
+                    Some(other) => problems.push(problem(
+                        &doc,
+                        &format!("/info/{field}"),
+                        format!("`info.{field}` must be a string, found {}", kind(other)),
+                        format!("quote the value of `info.{field}`"),
+                    )),
+                    None => problems.push(problem(
+                        &doc,
+                        "/info",
+                        format!("`info.{field}` is missing"),
+                        format!("add `{field}:` under `info`"),
+                    )),
+                }
+            }
+        }
+        _ => problems.push(problem(
+            &doc,
+            "",
+            "`info` is missing",
+            "add an `info` object with `title` and `version`",
+        )),
+    }
+    match oas {
+        OasVersion::V30 if !obj.contains_key("paths") => {
+            problems.push(problem(
+                &doc,
+                "",
+                "`paths` is missing (required in OpenAPI 3.0)",
+                "add `paths:` (it may be empty: `paths: {}`)",
+            ));
+        }
+        OasVersion::V31 if !["paths", "components", "webhooks"].iter().any(|k| obj.contains_key(*k)) => {
+            problems.push(problem(
+                &doc,
+                "",
+                "an OpenAPI 3.1 document needs `paths`, `components` or `webhooks`",
+                "add the API's `paths`",
+            ));
+        }
+        _ => {}
+    }
+    let mut spec30 = None;
+    if oas == OasVersion::V30 && problems.is_empty() {
+        match serde_json::from_value::<openapiv3::OpenAPI>(doc.value.clone()) {
+            Ok(s) => spec30 = Some(s),
+            Err(e) => problems.push(problem(
+                &doc,
+                "",
+                format!("the document does not match the OpenAPI 3.0 schema: {e}"),
+                "validate it with an OpenAPI 3.0 validator and fix the reported part",
+            )),
+        }
+    }
+    Loaded::Ok(OpenApiDoc {
+        doc,
+        version,
+        oas,
+        spec30,
+        problems,
+    })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}

@@ -1,0 +1,56 @@
+//! What a check sees: the submission, its loaded artifacts and the system model, plus helpers
+//! that build findings pointing into the learner's files.
+
+use std::ops::Range;
+
+use crate::artifact::document::Document;
+use crate::artifact::{ArtifactProblem, Artifacts};
+use crate::finding::Finding;
+use crate::model::SystemModel;
+use crate::submission::{Submission, MANIFEST};
+
+pub struct Ctx<'a> {
+    pub submission: &'a Submission,
+    pub artifacts: &'a Artifacts,
+    pub model: &'a SystemModel,
+}
+
+impl Ctx<'_> {
+    /// A finding at `span` of submission.toml (or without position when there is no manifest).
+    pub fn manifest_finding(&self, span: Option<&Range<usize>>, message: impl Into<String>) -> Finding {
+        let mut f = Finding::new(message);
+        if let Some(m) = &self.submission.manifest {
+            f.file = Some(MANIFEST.to_string());
+            if let Some(span) = span {
+                let (line, col) = m.line_col(span.start);
+                f.line = Some(line);
+                f.column = Some(col);
+                f.span = Some((span.start, span.end.saturating_sub(span.start)));
+            }
+        }
+        f
+    }
+
+    /// A finding at the node `pointer` of a document in file `rel`.
+    pub fn document_finding(&self, rel: &str, doc: &Document, pointer: &str, message: impl Into<String>) -> Finding {
+        let loc = doc.locate(pointer);
+        let mut f = Finding::new(message).in_file(rel);
+        f.line = Some(loc.line);
+        f.column = Some(loc.column);
+        f.pointer = Some(pointer.to_string());
+        f.span = Some((loc.offset, loc.len));
+        f
+    }
+
+    /// A finding for an artifact problem in file `rel`.
+    pub fn problem_finding(&self, rel: &str, p: &ArtifactProblem) -> Finding {
+        let mut f = Finding::new(p.message.clone()).in_file(rel).help(p.help.clone());
+        if let Some(loc) = p.location {
+            f.line = Some(loc.line);
+            f.column = Some(loc.column);
+            f.span = Some((loc.offset, loc.len));
+        }
+        f.pointer = p.pointer.clone();
+        f
+    }
+}

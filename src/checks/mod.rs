@@ -1,0 +1,220 @@
+//! The check registry. A check is one file under its area's folder: its metadata, its docs
+//! (What it checks / Why it matters / How to fix / Example), its parameters and its run
+//! function. [`REGISTRY`] lists every check; rubrics refer to checks by id or name.
+
+pub mod arch;
+pub mod context;
+pub mod data;
+pub mod oas;
+pub mod ops;
+pub mod sub;
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use crate::finding::{CheckResult, Finding, Outcome};
+pub use context::Ctx;
+
+/// The area a check belongs to; also the prefix of its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Area {
+    /// The submission itself: manifest and artifacts.
+    Sub,
+    /// API design (OpenAPI).
+    Oas,
+    /// API evolution.
+    Evo,
+    /// Contracts.
+    Ctr,
+    /// Decomposition and the service graph.
+    Arch,
+    /// Data ownership and consistency.
+    Data,
+    /// Events and sagas.
+    Evt,
+    /// Operations.
+    Ops,
+    /// Live probes.
+    Prb,
+}
+
+impl Area {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Area::Sub => "SUB",
+            Area::Oas => "OAS",
+            Area::Evo => "EVO",
+            Area::Ctr => "CTR",
+            Area::Arch => "ARCH",
+            Area::Data => "DATA",
+            Area::Evt => "EVT",
+            Area::Ops => "OPS",
+            Area::Prb => "PRB",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Sub => "Submission",
+            Area::Oas => "API design",
+            Area::Evo => "API evolution",
+            Area::Ctr => "Contracts",
+            Area::Arch => "Decomposition and service graph",
+            Area::Data => "Data ownership and consistency",
+            Area::Evt => "Events and sagas",
+            Area::Ops => "Operations",
+            Area::Prb => "Live probes",
+        }
+    }
+}
+
+/// Static checks read files; probe checks need running services (skipped with `--static-only`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Static,
+    Probe,
+}
+
+/// One documented parameter of a check.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ParamDoc {
+    pub name: &'static str,
+    /// The TOML type, e.g. `integer`, `string`, `array of strings`.
+    pub ty: &'static str,
+    pub description: &'static str,
+}
+
+/// A check's metadata and documentation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CheckInfo {
+    /// Stable id: area prefix + number, never reused.
+    pub id: &'static str,
+    /// Kebab-case name that names the problem.
+    pub name: &'static str,
+    pub area: Area,
+    pub kind: Kind,
+    /// One line: what is wrong when it fails.
+    pub summary: &'static str,
+    /// Markdown with the headings What it checks / Why it matters / How to fix / Example.
+    #[serde(skip)]
+    pub docs: &'static str,
+    pub params: &'static [ParamDoc],
+}
+
+/// A check with typed parameters; [`Typed`] adapts it to the registry.
+pub trait TypedCheck: Sync + 'static {
+    type Params: DeserializeOwned + Serialize + Default;
+    const INFO: CheckInfo;
+    fn run(ctx: &Ctx<'_>, params: &Self::Params) -> CheckResult;
+}
+
+/// The object-safe view of a check, as the registry holds it.
+pub trait Check: Sync {
+    fn info(&self) -> &'static CheckInfo;
+    /// The default parameters, as a TOML table.
+    fn default_params(&self) -> toml::Table;
+    /// Validates and completes `params` (missing ones take their defaults).
+    fn resolve_params(&self, params: toml::Table) -> Result<toml::Table, toml::de::Error>;
+    /// Validates parameters written in TOML source (an inline table), for errors with spans.
+    fn validate_params_source(&self, source: &str) -> Result<(), toml::de::Error>;
+    fn run(&self, ctx: &Ctx<'_>, params: &toml::Table) -> CheckResult;
+}
+
+/// Adapter from [`TypedCheck`] to [`Check`].
+pub struct Typed<C>(PhantomData<C>);
+
+impl<C> Typed<C> {
+    pub const fn new() -> Self {
+        Typed(PhantomData)
+    }
+}
+
+impl<C> Default for Typed<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn to_table<T: Serialize>(value: &T) -> toml::Table {
+    match toml::Table::try_from(value) {
+        Ok(t) => t,
+        // Parameter structs are plain data; a failure here is a bug in the check.
+        Err(e) => panic!("parameter struct does not serialize to a TOML table: {e}"),
+    }
+}
+
+impl<C: TypedCheck> Check for Typed<C> {
+    fn info(&self) -> &'static CheckInfo {
+        &C::INFO
+    }
+
+    fn default_params(&self) -> toml::Table {
+        to_table(&C::Params::default())
+    }
+
+    fn resolve_params(&self, params: toml::Table) -> Result<toml::Table, toml::de::Error> {
+        let typed = C::Params::deserialize(toml::Value::Table(params))?;
+        Ok(to_table(&typed))
+    }
+
+    fn validate_params_source(&self, source: &str) -> Result<(), toml::de::Error> {
+        let de = toml::de::ValueDeserializer::parse(source)?;
+        C::Params::deserialize(de).map(|_| ())
+    }
+
+    fn run(&self, ctx: &Ctx<'_>, params: &toml::Table) -> CheckResult {
+        match C::Params::deserialize(toml::Value::Table(params.clone())) {
+            Ok(p) => C::run(ctx, &p),
+            Err(e) => CheckResult::errored(format!("parameters did not validate: {e}")),
+        }
+    }
+}
+
+/// For checks without parameters.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// Every check, ordered by id.
+pub static REGISTRY: &[&dyn Check] = &[
+    &Typed::<sub::manifest_missing::ManifestMissing>::new(),
+    &Typed::<sub::artifact_missing::ArtifactMissing>::new(),
+    &Typed::<oas::openapi_invalid::OpenapiInvalid>::new(),
+    &Typed::<arch::bounded_context_count::BoundedContextCount>::new(),
+    &Typed::<arch::sync_call_cycle::SyncCallCycle>::new(),
+    &Typed::<arch::service_without_context::ServiceWithoutContext>::new(),
+    &Typed::<arch::sync_call_depth::SyncCallDepth>::new(),
+    &Typed::<arch::context_map_missing::ContextMapMissing>::new(),
+    &Typed::<arch::gateway_missing::GatewayMissing>::new(),
+    &Typed::<arch::sync_hub::SyncHub>::new(),
+    &Typed::<data::shared_datastore::SharedDatastore>::new(),
+    &Typed::<data::datastore_without_owner::DatastoreWithoutOwner>::new(),
+    &Typed::<data::datastore_kind_missing::DatastoreKindMissing>::new(),
+    &Typed::<ops::service_without_owner::ServiceWithoutOwner>::new(),
+];
+
+/// Finds a check by id (case-insensitive) or by name.
+pub fn find(key: &str) -> Option<&'static dyn Check> {
+    let key = key.trim();
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|c| c.info().id.eq_ignore_ascii_case(key) || c.info().name == key)
+}
+
+/// The closest id or name, for "did you mean".
+pub fn suggest(key: &str) -> Option<&'static str> {
+    let upper = key.to_ascii_uppercase();
+    let ids = REGISTRY.iter().map(|c| c.info().id);
+    if let Some(id) = crate::diag::did_you_mean(&upper, ids) {
+        return Some(id);
+    }
+    crate::diag::did_you_mean(key, REGISTRY.iter().map(|c| c.info().name))
+}
+
+/// The four headings every check's docs must have, in order.
+pub const DOC_HEADINGS: [&str; 4] = ["## What it checks", "## Why it matters", "## How to fix", "## Example"];

@@ -1,0 +1,172 @@
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::Loaded;
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
+
+pub struct ArtifactMissing;
+
+const DOCS: &str = r#"## What it checks
+That every file the manifest names exists inside the submission, that every pact pattern
+matches at least one file, and that the artifacts the checkpoint requires are there: an
+OpenAPI document per service, an AsyncAPI event catalog, OpenSLO objectives, pact contracts
+(each requirement is a parameter). Partial credit: present / expected.
+
+## Why it matters
+Contract-first design (Week 2) means the contract exists before the code: an API without a
+spec cannot be reviewed, versioned or contract-tested. Phase 2 adds the event catalog
+(Week 5), phase 4 the SLOs (Week 9). A manifest that points at missing files is a design
+document that does not match the system.
+
+## How to fix
+Create the missing file at the path the manifest names, or correct the path. Paths are
+relative to the folder holding `submission.toml`.
+
+## Example
+```toml
+[[service]]
+name = "orders"
+openapi = "services/orders/openapi.yaml"   # this file must exist
+
+[events]
+asyncapi = "events/asyncapi.yaml"          # required from phase 2
+```
+"#;
+
+/// Which artifacts the checkpoint requires.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Require an OpenAPI document for every service.
+    pub openapi_per_service: bool,
+    /// Require `[events] asyncapi`.
+    pub asyncapi: bool,
+    /// Require `[operations] slos`.
+    pub slos: bool,
+    /// Require at least one pact file.
+    pub contracts: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            openapi_per_service: true,
+            asyncapi: false,
+            slos: false,
+            contracts: false,
+        }
+    }
+}
+
+impl TypedCheck for ArtifactMissing {
+    type Params = Params;
+    const INFO: CheckInfo = CheckInfo {
+        id: "SUB002",
+        name: "artifact-missing",
+        area: Area::Sub,
+        kind: Kind::Static,
+        summary: "A file the manifest names, or one the checkpoint requires, is missing",
+        docs: DOCS,
+        params: &[
+            ParamDoc {
+                name: "openapi_per_service",
+                ty: "boolean",
+                description: "require an OpenAPI document for every service",
+            },
+            ParamDoc {
+                name: "asyncapi",
+                ty: "boolean",
+                description: "require an AsyncAPI event catalog (`[events] asyncapi`)",
+            },
+            ParamDoc {
+                name: "slos",
+                ty: "boolean",
+                description: "require OpenSLO objectives (`[operations] slos`)",
+            },
+            ParamDoc {
+                name: "contracts",
+                ty: "boolean",
+                description: "require at least one pact file (`[contracts] pacts`)",
+            },
+        ],
+    };
+
+    fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
+        let sub = ctx.submission;
+        let mut total = 0;
+        let mut findings = Vec::new();
+        let missing = |r: &crate::submission::ArtifactRef, findings: &mut Vec<Finding>| {
+            let exists = match ctx.artifacts.openapi(r) {
+                Some(Loaded::Missing) => false,
+                Some(_) => true,
+                None => r.exists(),
+            };
+            if !exists {
+                findings.push(
+                    ctx.manifest_finding(r.span.as_ref(), format!("{}: `{}` does not exist", r.role, r.rel))
+                        .help("create the file or correct the path (relative to the submission folder)"),
+                );
+            }
+        };
+        for r in sub.artifacts() {
+            total += 1;
+            missing(r, &mut findings);
+        }
+        for pact in &sub.pacts {
+            if pact.files.is_empty() {
+                total += 1;
+                findings.push(
+                    ctx.manifest_finding(
+                        pact.pattern.span.as_ref(),
+                        format!("pact pattern `{}` matches no file", pact.pattern.name),
+                    )
+                    .help("put the pact JSON files there, or correct the pattern"),
+                );
+            }
+        }
+        if p.openapi_per_service {
+            for s in &sub.services {
+                if s.openapi.is_none() {
+                    total += 1;
+                    findings.push(
+                        ctx.manifest_finding(
+                            s.name.span.as_ref(),
+                            format!("service `{}` has no OpenAPI document", s.name.name),
+                        )
+                        .help(format!(
+                            "write its contract and add `openapi = \"services/{}/openapi.yaml\"`",
+                            s.name.name
+                        )),
+                    );
+                }
+            }
+        }
+        let mut require = |wanted: bool, present: bool, message: &str, help: &str| {
+            if wanted && !present {
+                total += 1;
+                findings.push(ctx.manifest_finding(None, message).help(help));
+            }
+        };
+        require(
+            p.asyncapi,
+            sub.asyncapi.is_some(),
+            "no event catalog",
+            "add an AsyncAPI document and `[events] asyncapi = \"events/asyncapi.yaml\"`",
+        );
+        require(
+            p.slos,
+            sub.slos.is_some(),
+            "no service level objectives",
+            "add OpenSLO documents and `[operations] slos = \"ops/slos.yaml\"`",
+        );
+        // Patterns that match nothing are reported above; only a missing `[contracts]` counts here.
+        require(
+            p.contracts,
+            !sub.pacts.is_empty(),
+            "no consumer contracts",
+            "add pact files and `[contracts] pacts = [\"contracts/*.json\"]`",
+        );
+        let bad = findings.len();
+        CheckResult::ratio(total - bad, total, findings)
+            .with_evidence(format!("{} of {total} expected artifacts present", total - bad))
+    }
+}

@@ -1,0 +1,3 @@
+//! SUB: the submission itself (manifest, artifacts).
+pub mod artifact_missing;
+pub mod manifest_missing;

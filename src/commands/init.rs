@@ -1,0 +1,196 @@
+//! `grade init CHECKPOINT DIR`: scaffold a submission the learner fills in.
+
+use std::path::Path;
+
+use super::Io;
+use crate::diag::UserError;
+use crate::error::{Error, Result};
+use crate::submission::MANIFEST;
+
+const OPENAPI: &str = r#"openapi: "3.1.0"
+info:
+  title: Orders API
+  version: "1.0.0"
+  description: Replace with your service's contract (contract-first, Week 2).
+servers:
+  - url: http://localhost:8080
+paths:
+  /v1/orders:
+    get:
+      operationId: listOrders
+      summary: List orders
+      responses:
+        "200":
+          description: A page of orders
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  items:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        id:
+                          type: string
+"#;
+
+const ASYNCAPI: &str = r#"asyncapi: "2.6.0"
+info:
+  title: Event catalog
+  version: "1.0.0"
+channels:
+  orders.placed:
+    publish:
+      message:
+        name: OrderPlaced
+        payload:
+          type: object
+          properties:
+            orderId:
+              type: string
+"#;
+
+const PACT: &str = r#"{
+  "consumer": { "name": "web" },
+  "provider": { "name": "orders" },
+  "interactions": [
+    {
+      "description": "a request for the first page of orders",
+      "request": { "method": "GET", "path": "/v1/orders" },
+      "response": {
+        "status": 200,
+        "headers": { "Content-Type": "application/json" },
+        "body": { "items": [] }
+      }
+    }
+  ],
+  "metadata": { "pactSpecification": { "version": "3.0.0" } }
+}
+"#;
+
+const SLOS: &str = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: orders-availability
+spec:
+  service: orders
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.999
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+"#;
+
+fn manifest(checkpoint: &str) -> String {
+    let later = |p: &str| checkpoint_rank(checkpoint) >= checkpoint_rank(p);
+    let mut s = format!(
+        r#"# Submission manifest for `grade` (see docs/manifest.md for every field).
+# Paths are relative to this folder and must stay inside it.
+
+[submission]
+checkpoint = "{checkpoint}"
+# learner = "your-id"
+title = "My e-commerce platform"
+
+# One [[context]] per bounded context (the course expects 8-12).
+[[context]]
+name = "ordering"
+description = "Order lifecycle"
+# relations = [{{ with = "payments", kind = "customer-supplier" }}]
+# kinds: partnership, shared-kernel, customer-supplier, conformist,
+#        anticorruption-layer, open-host-service, published-language, separate-ways
+
+[[datastore]]
+name = "orders-db"
+kind = "postgres"
+
+# One [[service]] per deployable service.
+[[service]]
+name = "orders"
+context = "ordering"
+# role = "gateway"          # "service" (default), "gateway" or "bff"
+# owner = "team-ordering"
+openapi = "services/orders/openapi.yaml"
+# previous_openapi = "services/orders/openapi.v1.yaml"
+owns = ["orders-db"]
+calls = []                  # synchronous dependencies (service names)
+publishes = []              # event names
+consumes = []
+"#
+    );
+    if later("phase2") {
+        s.push_str(
+            r#"
+[events]
+asyncapi = "events/asyncapi.yaml"
+
+# [[saga]]
+# name = "place-order"
+# style = "orchestration"   # or "choreography"
+# steps = [{ service = "payments", action = "AuthorizePayment", compensation = "VoidPayment" }]
+
+[contracts]
+pacts = ["contracts/*.json"]
+"#,
+        );
+    }
+    if later("phase4") {
+        s.push_str(
+            r#"
+[operations]
+slos = "ops/slos.yaml"
+"#,
+        );
+    }
+    s
+}
+
+fn checkpoint_rank(c: &str) -> usize {
+    crate::submission::CHECKPOINTS.iter().position(|k| *k == c).unwrap_or(0)
+}
+
+pub fn run(checkpoint: &str, dir: &Path, io: &mut Io<'_>) -> Result<i32> {
+    let manifest_path = dir.join(MANIFEST);
+    if manifest_path.exists() {
+        return Err(Error::input(
+            UserError::new(format!("{} already exists", manifest_path.display()))
+                .with_help("init never overwrites a submission; choose an empty folder"),
+        ));
+    }
+    let mut files: Vec<(String, String)> = vec![
+        (MANIFEST.to_string(), manifest(checkpoint)),
+        ("services/orders/openapi.yaml".into(), OPENAPI.into()),
+    ];
+    if checkpoint_rank(checkpoint) >= checkpoint_rank("phase2") {
+        files.push(("events/asyncapi.yaml".into(), ASYNCAPI.into()));
+        files.push(("contracts/web-orders.json".into(), PACT.into()));
+    }
+    if checkpoint_rank(checkpoint) >= checkpoint_rank("phase4") {
+        files.push(("ops/slos.yaml".into(), SLOS.into()));
+    }
+    let mut created = Vec::new();
+    for (rel, content) in &files {
+        let path = dir.join(rel);
+        if path.exists() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
+        created.push(rel.clone());
+    }
+    let mut msg = format!("Created a {checkpoint} submission in {}:\n", dir.display());
+    for c in created {
+        msg.push_str(&format!("  {c}\n"));
+    }
+    msg.push_str(&format!(
+        "\nDescribe your system in {MANIFEST}, then run `grade {checkpoint} {}`.\n",
+        dir.display()
+    ));
+    io.write(&msg)?;
+    Ok(0)
+}

@@ -1,0 +1,198 @@
+//! Grading: load artifacts, build the model, run each rubric item, score, build the report.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::artifact::{Artifacts, Loaded};
+use crate::checks::{CheckResult, Ctx, Kind};
+use crate::finding::Outcome;
+use crate::model::SystemModel;
+use crate::report::{
+    GraderInfo, ItemReport, ItemTiming, Report, RubricInfo, SectionReport, SubmissionInfo, Timing, SCHEMA_VERSION,
+};
+use crate::rubric::Rubric;
+use crate::score::{self, ItemInput, Verdict};
+use crate::submission::{Submission, MANIFEST};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Skip live probes (probe items are reported as skipped).
+    pub static_only: bool,
+    /// Record timings in the report.
+    pub timings: bool,
+}
+
+fn ms(since: Instant) -> f64 {
+    score::round2(since.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Grades `sub` against `rubric`. Never fails: a check that cannot run is an errored item.
+pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
+    let start = Instant::now();
+    let artifacts = Artifacts::load(sub);
+    let model = SystemModel::build(sub);
+    let load_ms = ms(start);
+    let ctx = Ctx {
+        submission: sub,
+        artifacts: &artifacts,
+        model: &model,
+    };
+
+    let mut results = Vec::new();
+    let mut timings = Vec::new();
+    for (_, item) in rubric.items() {
+        let info = item.check.info();
+        let t = Instant::now();
+        let mut result = if info.kind == Kind::Probe && opts.static_only {
+            CheckResult::skipped("static-only run (--static-only): live probes not started")
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| item.check.run(&ctx, &item.params))) {
+                Ok(r) => r,
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    CheckResult::errored(format!("internal error in {} (please report it): {msg}", info.id))
+                }
+            }
+        };
+        result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        timings.push(ItemTiming {
+            check: info.id,
+            ms: ms(t),
+        });
+        results.push(result);
+    }
+
+    let inputs: Vec<ItemInput> = rubric
+        .items()
+        .zip(&results)
+        .map(|((_, item), r)| ItemInput {
+            weight: item.weight,
+            required: item.required,
+            outcome: r.outcome,
+            credit: r.credit,
+        })
+        .collect();
+    let score = score::score(&inputs, rubric.threshold);
+
+    let mut items = Vec::new();
+    for (((section, item), r), s) in rubric.items().zip(results).zip(&score.items) {
+        let info = item.check.info();
+        items.push(ItemReport {
+            check: info.id,
+            name: info.name,
+            section: section.id.clone(),
+            summary: info.summary,
+            weight: item.weight,
+            required: item.required,
+            outcome: r.outcome,
+            credit: if r.outcome == Outcome::Skipped {
+                None
+            } else {
+                Some(score::round2(s.credit))
+            },
+            points: score::round2(s.points),
+            max_points: score::round2(s.max_points),
+            reason: r.reason,
+            evidence: r.evidence,
+            findings: r.findings,
+        });
+    }
+    let sections = rubric
+        .sections
+        .iter()
+        .map(|sec| {
+            let scores: Vec<_> = rubric
+                .items()
+                .zip(&score.items)
+                .filter(|((s, _), _)| s.id == sec.id)
+                .map(|(_, sc)| sc)
+                .collect();
+            let (points, max_points, pct) = score::section_percent(&scores);
+            SectionReport {
+                id: sec.id.clone(),
+                title: sec.title.clone(),
+                points,
+                max_points,
+                score: pct,
+            }
+        })
+        .collect();
+
+    let sources = collect_sources(sub, &artifacts, &items);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        grader: GraderInfo {
+            name: "grade",
+            version: crate::VERSION,
+        },
+        rubric: RubricInfo {
+            id: rubric.id.clone(),
+            title: rubric.title.clone(),
+            version: rubric.version.clone(),
+            sha256: rubric.sha256.clone(),
+            origin: rubric.origin.clone(),
+        },
+        checkpoint: rubric.checkpoint.clone(),
+        submission: SubmissionInfo {
+            path: sub.shown_root.clone(),
+            learner: sub.learner.clone(),
+            manifest: sub.manifest.is_some(),
+            assumptions: sub.assumptions.clone(),
+        },
+        score: score.percent,
+        threshold: rubric.threshold,
+        passed: score.verdict == Verdict::Passed,
+        verdict: score.verdict,
+        complete: score.complete,
+        points: score.points,
+        max_points: score.max_points,
+        scoring_rule: score::RULE,
+        sections,
+        items,
+        timing: opts.timings.then(|| Timing {
+            total_ms: ms(start),
+            load_ms,
+            items: timings,
+        }),
+        sources,
+    }
+}
+
+/// The text of every file a finding points into, so emitters can show snippets.
+fn collect_sources(sub: &Submission, artifacts: &Artifacts, items: &[ItemReport]) -> BTreeMap<String, Arc<str>> {
+    let mut out = BTreeMap::new();
+    for f in items.iter().flat_map(|i| &i.findings) {
+        let Some(file) = &f.file else { continue };
+        if f.span.is_none() || out.contains_key(file) {
+            continue;
+        }
+        let text: Option<Arc<str>> = if file == MANIFEST {
+            sub.manifest.as_ref().map(|m| m.text.clone())
+        } else if let Some(Loaded::Ok(doc)) = artifacts.openapi.get(file) {
+            Some(doc.doc.source.clone())
+        } else {
+            read_inside(sub, file)
+        };
+        if let Some(t) = text {
+            out.insert(file.clone(), t);
+        }
+    }
+    out
+}
+
+/// Reads a file of the submission (confined, capped, UTF-8 only) for a snippet.
+fn read_inside(sub: &Submission, rel: &str) -> Option<Arc<str>> {
+    let (path, _) = crate::submission::paths::confine(&sub.root, rel).ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    if meta.len() > 16 * 1024 * 1024 {
+        return None;
+    }
+    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    Some(text.into())
+}

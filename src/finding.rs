@@ -1,0 +1,154 @@
+//! What a check reports: findings and an outcome. Shared by checks (which produce them) and
+//! the report (which carries them to the emitters).
+
+use serde::Serialize;
+
+/// One problem found, pointing at the learner's file where possible.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub message: String,
+    /// Path relative to the submission root (`/`-separated).
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// JSON pointer into the document, when the file is a JSON/YAML document.
+    pub pointer: Option<String>,
+    pub help: Option<String>,
+    /// Byte span in `file`, for source snippets (not serialized).
+    #[serde(skip)]
+    pub span: Option<(usize, usize)>,
+}
+
+impl Finding {
+    /// A finding about the submission as a whole (no file position).
+    pub fn new(message: impl Into<String>) -> Self {
+        Finding {
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+            pointer: None,
+            help: None,
+            span: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// Sort key that keeps reports stable: file, line, column, message.
+    pub fn sort_key(&self) -> (Option<&str>, usize, usize, &str) {
+        (
+            self.file.as_deref(),
+            self.line.unwrap_or(0),
+            self.column.unwrap_or(0),
+            &self.message,
+        )
+    }
+}
+
+/// How a rubric item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not applicable (with a reason); left out of the score.
+    Skipped,
+    /// The grader could not evaluate it; counts as zero and makes the grade incomplete.
+    Errored,
+}
+
+/// The result of running one check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    pub outcome: Outcome,
+    /// Fraction of credit, 0..=1 (1 when passed, `None` when skipped).
+    pub credit: Option<f64>,
+    /// Why the item was skipped or errored.
+    pub reason: Option<String>,
+    /// Measured facts shown with the verdict ("9 bounded contexts", "cycle: a -> b -> a").
+    pub evidence: Vec<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl CheckResult {
+    pub fn passed() -> Self {
+        CheckResult {
+            outcome: Outcome::Passed,
+            credit: Some(1.0),
+            reason: None,
+            evidence: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Failed with no credit.
+    pub fn failed(findings: Vec<Finding>) -> Self {
+        CheckResult {
+            outcome: Outcome::Failed,
+            credit: Some(0.0),
+            reason: None,
+            evidence: Vec::new(),
+            findings,
+        }
+    }
+
+    /// Passed when there are no findings, else failed with no credit.
+    pub fn from_findings(findings: Vec<Finding>) -> Self {
+        if findings.is_empty() {
+            Self::passed()
+        } else {
+            Self::failed(findings)
+        }
+    }
+
+    /// Partial credit: `good` of `total` units comply. Passed only when all do (findings are
+    /// then kept as notes); `total == 0` means nothing to grade, which passes.
+    pub fn ratio(good: usize, total: usize, findings: Vec<Finding>) -> Self {
+        if total == 0 || good >= total {
+            let mut r = Self::passed();
+            r.findings = findings;
+            return r;
+        }
+        CheckResult {
+            outcome: Outcome::Failed,
+            credit: Some(good as f64 / total as f64),
+            reason: None,
+            evidence: Vec::new(),
+            findings,
+        }
+    }
+
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        CheckResult {
+            outcome: Outcome::Skipped,
+            credit: None,
+            reason: Some(reason.into()),
+            evidence: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn errored(reason: impl Into<String>) -> Self {
+        CheckResult {
+            outcome: Outcome::Errored,
+            credit: Some(0.0),
+            reason: Some(reason.into()),
+            evidence: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence.push(evidence.into());
+        self
+    }
+}

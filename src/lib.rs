@@ -1,0 +1,24 @@
+//! `grade`: assess and auto-grade *Microservices Architect* course submissions.
+//!
+//! Data flows one way: commands -> (submission, rubric) -> artifacts -> model -> checks ->
+//! findings -> score -> report -> emitters.
+
+pub mod artifact;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod engine;
+pub mod error;
+pub mod exit;
+pub mod finding;
+pub mod model;
+pub mod report;
+pub mod rubric;
+pub mod score;
+pub mod submission;
+
+pub use error::{Error, Result};
+
+/// The grader's version, recorded in every report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

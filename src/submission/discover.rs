@@ -1,0 +1,159 @@
+//! Discovery by convention, for a submission without `submission.toml`.
+//!
+//! Conventions (documented in `docs/manifest.md`): `services/<name>/openapi.{yaml,yml,json}`
+//! declares a service per folder; a lone `openapi.*` at the root declares one service named
+//! after the folder; `events/asyncapi.*`, `contracts/*.json` and `ops/slos.{yaml,yml}`.
+
+use std::path::{Path, PathBuf};
+
+use super::{ArtifactRef, Named, Origin, PactSource, Role, Service, Submission};
+use crate::diag::UserError;
+use crate::error::Error;
+
+const SPEC_NAMES: [&str; 3] = ["openapi.yaml", "openapi.yml", "openapi.json"];
+
+pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Error> {
+    let mut assumptions = vec![format!(
+        "no {} found: the system was discovered by convention (see `grade init` for a manifest)",
+        super::MANIFEST
+    )];
+    let mut services = Vec::new();
+
+    let services_dir = root.join("services");
+    let mut names: Vec<String> = std::fs::read_dir(&services_dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    for name in names {
+        let spec = first_file(&root, &format!("services/{name}"), &SPEC_NAMES);
+        let role = if matches!(name.as_str(), "gateway" | "api-gateway") {
+            Role::Gateway
+        } else {
+            Role::Service
+        };
+        assumptions.push(match &spec {
+            Some(s) => format!("service `{name}` from folder services/{name}/, API spec {}", s.rel),
+            None => format!("service `{name}` from folder services/{name}/ (no openapi.yaml in it)"),
+        });
+        services.push(service(&name, spec, role));
+    }
+    if services.is_empty() {
+        if let Some(spec) = first_file(&root, "", &SPEC_NAMES) {
+            let name = root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "service".into());
+            assumptions.push(format!("one service `{name}` described by {}", spec.rel));
+            services.push(service(&name, Some(spec), Role::Service));
+        }
+    }
+
+    let asyncapi = first_file(&root, "events", &["asyncapi.yaml", "asyncapi.yml", "asyncapi.json"])
+        .or_else(|| first_file(&root, "", &["asyncapi.yaml", "asyncapi.yml", "asyncapi.json"]));
+    if let Some(a) = &asyncapi {
+        assumptions.push(format!("event catalog {}", a.rel));
+    }
+    let slos = first_file(&root, "ops", &["slos.yaml", "slos.yml", "openslo.yaml", "openslo.yml"]);
+    if let Some(s) = &slos {
+        assumptions.push(format!("service level objectives {}", s.rel));
+    }
+    let mut pacts = Vec::new();
+    let mut files = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(root.join("contracts")) {
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        for n in names {
+            if let Ok((path, rel)) = super::paths::confine(&root, &format!("contracts/{n}")) {
+                if path.is_file() {
+                    files.push(ArtifactRef {
+                        rel,
+                        path,
+                        span: None,
+                        role: "contracts pact".into(),
+                    });
+                }
+            }
+        }
+    }
+    if !files.is_empty() {
+        assumptions.push(format!("{} pact file(s) in contracts/", files.len()));
+        pacts.push(PactSource {
+            pattern: Named::plain("contracts/*.json"),
+            files,
+        });
+    }
+
+    if services.is_empty() && asyncapi.is_none() && slos.is_none() && pacts.is_empty() {
+        return Err(Error::input(
+            UserError::new(format!(
+                "nothing to grade in `{shown_root}`: no {} and no artifacts in the conventional places",
+                super::MANIFEST
+            ))
+            .with_help(format!(
+                "create a manifest with `grade init phase1 {shown_root}`, or put specs at services/<name>/openapi.yaml"
+            )),
+        ));
+    }
+    assumptions.push("no bounded contexts, datastores or calls are known without a manifest".into());
+
+    Ok(Submission {
+        root,
+        shown_root,
+        origin: Origin::Convention,
+        manifest: None,
+        checkpoint: None,
+        learner: None,
+        title: None,
+        contexts: Vec::new(),
+        datastores: Vec::new(),
+        services,
+        asyncapi,
+        sagas: Vec::new(),
+        pacts,
+        slos,
+        assumptions,
+    })
+}
+
+fn service(name: &str, openapi: Option<ArtifactRef>, role: Role) -> Service {
+    Service {
+        name: Named::plain(name),
+        context: None,
+        role,
+        owner: None,
+        openapi,
+        previous_openapi: None,
+        source: None,
+        owns: Vec::new(),
+        calls: Vec::new(),
+        publishes: Vec::new(),
+        consumes: Vec::new(),
+        run: None,
+    }
+}
+
+fn first_file(root: &Path, dir: &str, names: &[&str]) -> Option<ArtifactRef> {
+    names.iter().find_map(|n| {
+        let written = if dir.is_empty() {
+            n.to_string()
+        } else {
+            format!("{dir}/{n}")
+        };
+        let (path, rel) = super::paths::confine(root, &written).ok()?;
+        path.is_file().then(|| ArtifactRef {
+            rel,
+            path,
+            span: None,
+            role: "discovered".into(),
+        })
+    })
+}

@@ -1,0 +1,165 @@
+//! The raw `submission.toml` model, as written by the learner (with spans).
+//!
+//! The field names are documented in `docs/manifest.md`; unknown fields are errors.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type S = Spanned<String>;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    #[serde(default)]
+    pub submission: RawHeader,
+    #[serde(default)]
+    pub context: Vec<RawContext>,
+    #[serde(default)]
+    pub datastore: Vec<RawDatastore>,
+    #[serde(default)]
+    pub service: Vec<RawService>,
+    #[serde(default)]
+    pub events: Option<RawEvents>,
+    #[serde(default)]
+    pub saga: Vec<RawSaga>,
+    #[serde(default)]
+    pub contracts: Option<RawContracts>,
+    #[serde(default)]
+    pub operations: Option<RawOperations>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub checkpoint: Option<S>,
+    pub learner: Option<S>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContext {
+    pub name: S,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub relations: Vec<RawRelation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelation {
+    pub with: S,
+    pub kind: Spanned<RelationKind>,
+}
+
+/// Context-map relationship patterns (Week 1: context mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelationKind {
+    Partnership,
+    SharedKernel,
+    CustomerSupplier,
+    Conformist,
+    AnticorruptionLayer,
+    OpenHostService,
+    PublishedLanguage,
+    SeparateWays,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatastore {
+    pub name: S,
+    pub kind: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub name: S,
+    pub context: Option<S>,
+    pub role: Option<Spanned<Role>>,
+    pub owner: Option<S>,
+    pub openapi: Option<S>,
+    pub previous_openapi: Option<S>,
+    pub source: Option<S>,
+    #[serde(default)]
+    pub owns: Vec<S>,
+    #[serde(default)]
+    pub calls: Vec<S>,
+    #[serde(default)]
+    pub publishes: Vec<S>,
+    #[serde(default)]
+    pub consumes: Vec<S>,
+    pub run: Option<RawRun>,
+}
+
+/// What a service is for at the edge of the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    #[default]
+    Service,
+    Gateway,
+    Bff,
+}
+
+/// How live probes start a service (used by the live-probe checks).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub command: Vec<S>,
+    pub cwd: Option<S>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub port_env: Option<S>,
+    pub health: Option<S>,
+    pub ready: Option<S>,
+    #[serde(default)]
+    pub dependency_env: BTreeMap<String, S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvents {
+    pub asyncapi: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSaga {
+    pub name: S,
+    pub style: Spanned<SagaStyle>,
+    #[serde(default)]
+    pub steps: Vec<RawSagaStep>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SagaStyle {
+    Orchestration,
+    Choreography,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSagaStep {
+    pub service: S,
+    pub action: S,
+    pub compensation: Option<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContracts {
+    #[serde(default)]
+    pub pacts: Vec<S>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperations {
+    pub slos: Option<S>,
+}

@@ -1,0 +1,660 @@
+//! A learner's submission: the manifest (or what was discovered by convention), with every
+//! reference checked and every artifact path confined to the submission folder.
+
+pub mod discover;
+pub mod manifest;
+pub mod paths;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use manifest::{RawManifest, RawRun, S};
+pub use manifest::{RelationKind, Role, SagaStyle};
+
+use crate::diag::{from_toml_error, suggestion_suffix, SourceFile, UserError};
+use crate::error::Error;
+
+/// The manifest's file name at the root of a submission.
+pub const MANIFEST: &str = "submission.toml";
+
+/// The checkpoints of the course, in order.
+pub const CHECKPOINTS: [&str; 5] = ["phase1", "phase2", "phase3", "phase4", "capstone"];
+
+/// A name as written in the manifest, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub name: String,
+    pub span: Option<Range<usize>>,
+}
+
+impl Named {
+    fn from(s: &S) -> Self {
+        Named {
+            name: s.get_ref().trim().to_string(),
+            span: Some(s.span()),
+        }
+    }
+
+    pub fn plain(name: impl Into<String>) -> Self {
+        Named {
+            name: name.into(),
+            span: None,
+        }
+    }
+}
+
+/// A file the submission names (or that was discovered), confined to the submission folder.
+#[derive(Debug, Clone)]
+pub struct ArtifactRef {
+    /// Path relative to the submission root, `/`-separated.
+    pub rel: String,
+    /// Absolute path on disk (inside the submission root).
+    pub path: PathBuf,
+    /// Where the manifest names it; `None` when discovered by convention.
+    pub span: Option<Range<usize>>,
+    /// Which manifest field names it, e.g. `service "orders" openapi`.
+    pub role: String,
+}
+
+impl ArtifactRef {
+    pub fn exists(&self) -> bool {
+        self.path.is_file()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub name: Named,
+    pub description: Option<String>,
+    pub relations: Vec<Relation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub with: Named,
+    pub kind: RelationKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Datastore {
+    pub name: Named,
+    pub kind: Option<Named>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: Named,
+    pub context: Option<Named>,
+    pub role: Role,
+    pub owner: Option<Named>,
+    pub openapi: Option<ArtifactRef>,
+    pub previous_openapi: Option<ArtifactRef>,
+    pub source: Option<ArtifactRef>,
+    pub owns: Vec<Named>,
+    pub calls: Vec<Named>,
+    pub publishes: Vec<Named>,
+    pub consumes: Vec<Named>,
+    pub run: Option<RunSpec>,
+}
+
+/// How to start a service for live probes.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub command: Vec<String>,
+    pub cwd: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub port_env: Option<String>,
+    pub health: Option<String>,
+    pub ready: Option<String>,
+    pub dependency_env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Saga {
+    pub name: Named,
+    pub style: SagaStyle,
+    pub steps: Vec<SagaStep>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SagaStep {
+    pub service: Named,
+    pub action: Named,
+    pub compensation: Option<Named>,
+}
+
+/// A pact glob as written, and the files it matched.
+#[derive(Debug, Clone)]
+pub struct PactSource {
+    pub pattern: Named,
+    pub files: Vec<ArtifactRef>,
+}
+
+/// Where the description of the system came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Manifest,
+    Convention,
+}
+
+/// A loaded, validated submission.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The canonical root folder.
+    pub root: PathBuf,
+    /// The root as the user wrote it (for messages).
+    pub shown_root: String,
+    pub origin: Origin,
+    /// The manifest source, when there is one (findings point into it).
+    pub manifest: Option<SourceFile>,
+    pub checkpoint: Option<Named>,
+    pub learner: Option<String>,
+    pub title: Option<String>,
+    pub contexts: Vec<Context>,
+    pub datastores: Vec<Datastore>,
+    pub services: Vec<Service>,
+    pub asyncapi: Option<ArtifactRef>,
+    pub sagas: Vec<Saga>,
+    pub pacts: Vec<PactSource>,
+    pub slos: Option<ArtifactRef>,
+    /// What the grader assumed because the manifest did not say (shown in the report).
+    pub assumptions: Vec<String>,
+}
+
+impl Submission {
+    /// Loads the submission at `dir`: its manifest when present, else what the conventions find.
+    pub fn load(dir: &Path) -> Result<Submission, Error> {
+        let shown_root = dir.display().to_string();
+        let meta = std::fs::metadata(dir).map_err(|e| {
+            Error::input(
+                UserError::new(format!("cannot read submission folder `{shown_root}`: {e}")).with_help(
+                    "pass the folder that holds submission.toml (or create one with `grade init phase1 DIR`)",
+                ),
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::input(
+                UserError::new(format!("`{shown_root}` is not a folder"))
+                    .with_help("pass the submission folder, not a file inside it"),
+            ));
+        }
+        let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        let manifest_path = root.join(MANIFEST);
+        if manifest_path.is_file() {
+            let text = read_text(&manifest_path, &format!("{shown_root}/{MANIFEST}"))?;
+            let file = SourceFile::new(display_join(&shown_root, MANIFEST), text);
+            from_manifest(root, shown_root, file)
+        } else {
+            discover::by_convention(root, shown_root)
+        }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.name == name)
+    }
+
+    /// Every artifact named by the submission, in manifest order.
+    pub fn artifacts(&self) -> Vec<&ArtifactRef> {
+        let mut out = Vec::new();
+        for s in &self.services {
+            out.extend(s.openapi.iter());
+            out.extend(s.previous_openapi.iter());
+        }
+        out.extend(self.asyncapi.iter());
+        for p in &self.pacts {
+            out.extend(p.files.iter());
+        }
+        out.extend(self.slos.iter());
+        out
+    }
+}
+
+fn display_join(root: &str, name: &str) -> String {
+    if root.ends_with('/') {
+        format!("{root}{name}")
+    } else {
+        format!("{root}/{name}")
+    }
+}
+
+/// Reads a user file as UTF-8 text with a size cap, with an error naming the file.
+pub fn read_text(path: &Path, shown: &str) -> Result<String, Error> {
+    const MAX: u64 = 16 * 1024 * 1024;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX {
+        return Err(Error::input(
+            UserError::new(format!("`{shown}` is {} bytes, over the {MAX}-byte limit", meta.len()))
+                .with_help("a manifest or rubric is a small TOML file; check that the right file is named"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::input(
+            UserError::new(format!(
+                "`{shown}` is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+            .with_help("save the file as UTF-8"),
+        )
+    })
+}
+
+fn from_manifest(root: PathBuf, shown_root: String, file: SourceFile) -> Result<Submission, Error> {
+    let raw: RawManifest =
+        toml::from_str(&file.text).map_err(|e| Error::input(from_toml_error(&file, &e, "submission manifest")))?;
+    let mut v = Validator {
+        file: &file,
+        root: &root,
+        errors: Vec::new(),
+    };
+    let sub = v.build(raw, &root, &shown_root);
+    if v.errors.is_empty() {
+        Ok(sub)
+    } else {
+        let n = v.errors.len();
+        Err(Error::input(UserError::group(
+            format!("{} has {n} problems", file.name),
+            v.errors,
+        )))
+    }
+}
+
+struct Validator<'a> {
+    file: &'a SourceFile,
+    root: &'a Path,
+    errors: Vec<UserError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, span: Range<usize>, message: String, label: &str, help: String) {
+        self.errors
+            .push(UserError::new(message).at(self.file, span, label).with_help(help));
+    }
+
+    fn artifact(&mut self, s: &S, role: String) -> Option<ArtifactRef> {
+        match paths::confine(self.root, s.get_ref()) {
+            Ok((path, rel)) => Some(ArtifactRef {
+                rel,
+                path,
+                span: Some(s.span()),
+                role,
+            }),
+            Err(problem) => {
+                let (msg, help) = problem.describe(s.get_ref());
+                self.err(s.span(), format!("{role}: {msg}"), "path not allowed", help);
+                None
+            }
+        }
+    }
+
+    /// Reports duplicate names; returns the set of names.
+    fn unique<'n>(&mut self, kind: &str, names: impl Iterator<Item = &'n S>) -> BTreeSet<String> {
+        let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        for n in names {
+            let name = n.get_ref().trim().to_string();
+            if name.is_empty() {
+                self.err(
+                    n.span(),
+                    format!("empty {kind} name"),
+                    "empty",
+                    format!("give the {kind} a name"),
+                );
+                continue;
+            }
+            match seen.entry(name) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    let name = e.key().clone();
+                    self.err(
+                        n.span(),
+                        format!("{kind} `{name}` is declared twice"),
+                        "declared again here",
+                        format!("merge the two `{kind}` entries or rename one"),
+                    );
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(n.span());
+                }
+            }
+        }
+        seen.into_keys().collect()
+    }
+
+    fn reference(&mut self, s: &S, kind: &str, known: &BTreeSet<String>, field: &str) {
+        let name = s.get_ref().trim();
+        if known.contains(name) {
+            return;
+        }
+        let suffix = suggestion_suffix(name, known.iter().map(String::as_str));
+        let help = if suffix.is_empty() {
+            if known.is_empty() {
+                format!("declare it with a `[[{kind}]]` table whose name is `{name}`")
+            } else {
+                format!(
+                    "declare `[[{kind}]] name = \"{name}\"`, or use one of the declared {kind}s: {}",
+                    crate::diag::quote_list(&known.iter().collect::<Vec<_>>())
+                )
+            }
+        } else {
+            format!(
+                "did you mean `{}`?",
+                crate::diag::did_you_mean(name, known.iter().map(String::as_str)).unwrap_or("")
+            )
+        };
+        self.err(
+            s.span(),
+            format!("`{field}` names {kind} `{name}`, which is not declared{suffix}"),
+            "unknown name",
+            help,
+        );
+    }
+
+    fn build(&mut self, raw: RawManifest, root: &Path, shown_root: &str) -> Submission {
+        let contexts = self.unique("context", raw.context.iter().map(|c| &c.name));
+        let datastores = self.unique("datastore", raw.datastore.iter().map(|d| &d.name));
+        let services = self.unique("service", raw.service.iter().map(|s| &s.name));
+
+        let checkpoint = raw.submission.checkpoint.as_ref().map(|c| {
+            if !CHECKPOINTS.contains(&c.get_ref().as_str()) {
+                let suffix = suggestion_suffix(c.get_ref(), CHECKPOINTS);
+                self.err(
+                    c.span(),
+                    format!("unknown checkpoint `{}`{suffix}", c.get_ref()),
+                    "unknown checkpoint",
+                    format!("use one of {}", crate::diag::quote_list(&CHECKPOINTS)),
+                );
+            }
+            Named::from(c)
+        });
+
+        let mut ctxs = Vec::new();
+        for c in &raw.context {
+            let mut relations = Vec::new();
+            for r in &c.relations {
+                self.reference(&r.with, "context", &contexts, "relations.with");
+                relations.push(Relation {
+                    with: Named::from(&r.with),
+                    kind: *r.kind.get_ref(),
+                });
+            }
+            ctxs.push(Context {
+                name: Named::from(&c.name),
+                description: c.description.clone(),
+                relations,
+            });
+        }
+
+        let stores = raw
+            .datastore
+            .iter()
+            .map(|d| Datastore {
+                name: Named::from(&d.name),
+                kind: d.kind.as_ref().map(Named::from),
+            })
+            .collect();
+
+        let mut svcs = Vec::new();
+        for s in &raw.service {
+            let name = s.name.get_ref().trim().to_string();
+            if let Some(c) = &s.context {
+                self.reference(c, "context", &contexts, "context");
+            }
+            for d in &s.owns {
+                self.reference(d, "datastore", &datastores, "owns");
+            }
+            for c in &s.calls {
+                self.reference(c, "service", &services, "calls");
+            }
+            let openapi = s
+                .openapi
+                .as_ref()
+                .and_then(|p| self.artifact(p, format!("service `{name}` openapi")));
+            let previous_openapi = s
+                .previous_openapi
+                .as_ref()
+                .and_then(|p| self.artifact(p, format!("service `{name}` previous_openapi")));
+            let source = s
+                .source
+                .as_ref()
+                .and_then(|p| self.artifact(p, format!("service `{name}` source")));
+            let run = s.run.as_ref().map(|r| self.run_spec(r, s));
+            svcs.push(Service {
+                name: Named::from(&s.name),
+                context: s.context.as_ref().map(Named::from),
+                role: s.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
+                owner: s.owner.as_ref().map(Named::from),
+                openapi,
+                previous_openapi,
+                source,
+                owns: s.owns.iter().map(Named::from).collect(),
+                calls: s.calls.iter().map(Named::from).collect(),
+                publishes: s.publishes.iter().map(Named::from).collect(),
+                consumes: s.consumes.iter().map(Named::from).collect(),
+                run,
+            });
+        }
+
+        let mut sagas = Vec::new();
+        for g in &raw.saga {
+            for st in &g.steps {
+                self.reference(&st.service, "service", &services, "steps.service");
+            }
+            sagas.push(Saga {
+                name: Named::from(&g.name),
+                style: *g.style.get_ref(),
+                steps: g
+                    .steps
+                    .iter()
+                    .map(|st| SagaStep {
+                        service: Named::from(&st.service),
+                        action: Named::from(&st.action),
+                        compensation: st.compensation.as_ref().map(Named::from),
+                    })
+                    .collect(),
+            });
+        }
+
+        let asyncapi = raw
+            .events
+            .as_ref()
+            .and_then(|e| e.asyncapi.as_ref())
+            .and_then(|p| self.artifact(p, "events asyncapi".to_string()));
+        let slos = raw
+            .operations
+            .as_ref()
+            .and_then(|o| o.slos.as_ref())
+            .and_then(|p| self.artifact(p, "operations slos".to_string()));
+        let mut pacts = Vec::new();
+        if let Some(c) = &raw.contracts {
+            for pattern in &c.pacts {
+                pacts.push(self.pact_glob(pattern));
+            }
+        }
+
+        Submission {
+            root: root.to_path_buf(),
+            shown_root: shown_root.to_string(),
+            origin: Origin::Manifest,
+            manifest: Some(self.file.clone()),
+            checkpoint,
+            learner: raw.submission.learner.as_ref().map(|l| l.get_ref().clone()),
+            title: raw.submission.title.clone(),
+            contexts: ctxs,
+            datastores: stores,
+            services: svcs,
+            asyncapi,
+            sagas,
+            pacts,
+            slos,
+            assumptions: Vec::new(),
+        }
+    }
+
+    fn run_spec(&mut self, r: &RawRun, s: &manifest::RawService) -> RunSpec {
+        if r.command.is_empty() {
+            self.err(
+                s.name.span(),
+                format!(
+                    "service `{}` has a `run` table with an empty `command`",
+                    s.name.get_ref()
+                ),
+                "this service",
+                "give the program and its arguments, e.g. `command = [\"python3\", \"app.py\"]`".into(),
+            );
+        }
+        if let Some(cwd) = &r.cwd {
+            if let Err(p) = paths::confine(self.root, cwd.get_ref()) {
+                let (msg, help) = p.describe(cwd.get_ref());
+                self.err(cwd.span(), format!("run.cwd: {msg}"), "path not allowed", help);
+            }
+        }
+        let calls: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().as_str()).collect();
+        for (dep, var) in &r.dependency_env {
+            if !calls.contains(dep.as_str()) {
+                self.err(
+                    var.span(),
+                    format!(
+                        "run.dependency_env names `{dep}`, which service `{}` does not call",
+                        s.name.get_ref()
+                    ),
+                    "not in `calls`",
+                    format!("add `{dep}` to `calls`, or remove this entry"),
+                );
+            }
+        }
+        RunSpec {
+            command: r.command.iter().map(|c| c.get_ref().clone()).collect(),
+            cwd: r.cwd.as_ref().map(|c| c.get_ref().clone()),
+            env: r.env.clone(),
+            port_env: r.port_env.as_ref().map(|c| c.get_ref().clone()),
+            health: r.health.as_ref().map(|c| c.get_ref().clone()),
+            ready: r.ready.as_ref().map(|c| c.get_ref().clone()),
+            dependency_env: r
+                .dependency_env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                .collect(),
+        }
+    }
+
+    /// Expands `dir/*.json`-style patterns (wildcards in the last component only).
+    fn pact_glob(&mut self, pattern: &S) -> PactSource {
+        let written = pattern.get_ref();
+        let named = Named::from(pattern);
+        let (dir, file_pat) = match written.rsplit_once('/') {
+            Some((d, f)) => (d, f),
+            None => (".", written.as_str()),
+        };
+        if dir.contains(['*', '?']) {
+            self.err(
+                pattern.span(),
+                format!("pact pattern `{written}` has a wildcard in a folder name"),
+                "wildcard in folder",
+                "wildcards are allowed in the file name only, e.g. `contracts/*.json`".into(),
+            );
+            return PactSource {
+                pattern: named,
+                files: Vec::new(),
+            };
+        }
+        if !file_pat.contains(['*', '?']) {
+            let files = self.artifact(pattern, "contracts pact".into()).into_iter().collect();
+            return PactSource { pattern: named, files };
+        }
+        let dir_abs = match paths::confine(self.root, if dir.is_empty() { "." } else { dir }) {
+            Ok((abs, _)) => abs,
+            Err(paths::PathProblem::Empty) => self.root.to_path_buf(),
+            Err(p) => {
+                let (msg, help) = p.describe(dir);
+                self.err(
+                    pattern.span(),
+                    format!("contracts pacts: {msg}"),
+                    "path not allowed",
+                    help,
+                );
+                return PactSource {
+                    pattern: named,
+                    files: Vec::new(),
+                };
+            }
+        };
+        let mut names: Vec<String> = std::fs::read_dir(&dir_abs)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| wildcard_match(file_pat, n))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let mut files = Vec::new();
+        for n in names {
+            let rel = if dir == "." || dir.is_empty() {
+                n.clone()
+            } else {
+                format!("{dir}/{n}")
+            };
+            match paths::confine(self.root, &rel) {
+                Ok((path, rel)) if path.is_file() => files.push(ArtifactRef {
+                    rel,
+                    path,
+                    span: Some(pattern.span()),
+                    role: "contracts pact".into(),
+                }),
+                Ok(_) => {}
+                Err(p) => {
+                    let (msg, help) = p.describe(&rel);
+                    self.err(
+                        pattern.span(),
+                        format!("contracts pacts: {msg}"),
+                        "path not allowed",
+                        help,
+                    );
+                }
+            }
+        }
+        PactSource { pattern: named, files }
+    }
+}
+
+/// `*` matches any run of characters, `?` one character.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("*.json", "a.json"));
+        assert!(wildcard_match("gw-*.json", "gw-orders.json"));
+        assert!(!wildcard_match("*.json", "a.yaml"));
+        assert!(wildcard_match("?.json", "a.json"));
+        assert!(!wildcard_match("?.json", "ab.json"));
+    }
+}

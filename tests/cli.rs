@@ -1,0 +1,434 @@
+//! End-to-end tests of the `grade` binary: exit codes, reports, determinism, errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const CHECKPOINTS: [(&str, f64); 5] = [
+    ("phase1", 85.0),
+    ("phase2", 90.0),
+    ("phase3", 90.0),
+    ("phase4", 95.0),
+    ("capstone", 95.0),
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn grade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run grade")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+fn submission(name: &str) -> String {
+    format!("fixtures/submissions/{name}")
+}
+
+fn flawed(checkpoint: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("fixtures/submissions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{checkpoint}-flawed")))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_reference_passes_its_checkpoint() {
+    for (cp, threshold) in CHECKPOINTS {
+        let o = grade(&[
+            cp,
+            &submission(&format!("{cp}-reference")),
+            "--static-only",
+            "--format",
+            "json",
+        ]);
+        let j = json(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{cp}-reference should pass:\n{}",
+            serde_json::to_string_pretty(&j).unwrap()
+        );
+        assert_eq!(j["passed"], true);
+        assert!(j["score"].as_f64().unwrap() >= threshold, "{cp}: score below threshold");
+        assert_eq!(j["threshold"].as_f64(), Some(threshold));
+        assert_eq!(j["checkpoint"], cp);
+        assert_eq!(j["rubric"]["id"], cp);
+        assert_eq!(j["schema_version"], 1);
+        assert_eq!(j["rubric"]["sha256"].as_str().map(str::len), Some(64));
+        assert!(j.get("timing").is_none(), "timing only with --timings");
+        insta::assert_snapshot!(format!("{cp}-reference.json"), stdout(&o));
+        let t = grade(&[
+            cp,
+            &submission(&format!("{cp}-reference")),
+            "--static-only",
+            "--color",
+            "never",
+        ]);
+        assert_eq!(t.status.code(), Some(0));
+        insta::assert_snapshot!(format!("{cp}-reference.txt"), stdout(&t));
+    }
+}
+
+#[test]
+fn every_flawed_submission_fails() {
+    for (cp, _) in CHECKPOINTS {
+        let names = flawed(cp);
+        assert!(!names.is_empty(), "{cp}: no flawed submission");
+        for name in names {
+            let o = grade(&[cp, &submission(&name), "--static-only", "--format", "json"]);
+            let j = json(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{name} should fail with exit 1:\n{}",
+                stderr(&o)
+            );
+            assert_eq!(j["passed"], false);
+            insta::assert_snapshot!(format!("{name}.json"), stdout(&o));
+            let t = grade(&[cp, &submission(&name), "--static-only", "--color", "never"]);
+            insta::assert_snapshot!(format!("{name}.txt"), stdout(&t));
+        }
+    }
+}
+
+#[test]
+fn two_runs_give_identical_json() {
+    let args = [
+        "phase1",
+        "fixtures/submissions/phase1-flawed",
+        "--static-only",
+        "--format",
+        "json",
+    ];
+    let a = grade(&args);
+    let b = grade(&args);
+    assert!(!a.stdout.is_empty());
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn timings_are_opt_in_and_separate() {
+    let o = grade(&[
+        "phase1",
+        "fixtures/submissions/phase1-reference",
+        "--static-only",
+        "--format",
+        "json",
+        "--timings",
+    ]);
+    let j = json(&o);
+    assert!(j["timing"]["total_ms"].as_f64().is_some());
+    assert_eq!(
+        j["timing"]["items"].as_array().map(Vec::len),
+        j["items"].as_array().map(Vec::len)
+    );
+}
+
+#[test]
+fn several_outputs_in_one_run() {
+    let dir = std::env::temp_dir().join(format!("grade-outputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let json_path = dir.join("out/report.json");
+    let md_path = dir.join("summary.md");
+    let txt_path = dir.join("report.txt");
+    let o = grade(&[
+        "phase1",
+        "fixtures/submissions/phase1-flawed",
+        "--static-only",
+        "--json",
+        json_path.to_str().unwrap(),
+        "--markdown",
+        md_path.to_str().unwrap(),
+        "--text",
+        txt_path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("FAILED"));
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(j["passed"], false);
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    assert!(md.starts_with("## ❌ phase1: failed"), "{md}");
+    let txt = std::fs::read_to_string(&txt_path).unwrap();
+    assert!(!txt.contains('\u{1b}'), "text file must have no colour codes");
+    assert!(txt.contains("FAILED"));
+    let q = grade(&[
+        "phase1",
+        "fixtures/submissions/phase1-flawed",
+        "--static-only",
+        "--quiet",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    assert_eq!(q.status.code(), Some(1));
+    assert!(q.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn markdown_report() {
+    let o = grade(&[
+        "phase1",
+        "fixtures/submissions/phase1-flawed",
+        "--static-only",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("phase1-flawed.md", stdout(&o));
+}
+
+#[test]
+fn colour_follows_flag_and_no_color() {
+    let args = ["phase1", "fixtures/submissions/phase1-flawed", "--static-only"];
+    let always = grade(&[&args[..], &["--color", "always"]].concat());
+    assert!(stdout(&always).contains('\u{1b}'), "--color always must colour");
+    let never = grade(&[&args[..], &["--color", "never"]].concat());
+    assert!(!stdout(&never).contains('\u{1b}'));
+    // auto: not a terminal here, so no colour
+    let auto = grade(&args);
+    assert!(!stdout(&auto).contains('\u{1b}'));
+}
+
+#[test]
+fn checks_list_and_explain_each() {
+    let o = grade(&["checks", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let list = json(&o);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), grade::checks::REGISTRY.len());
+    for c in list {
+        for key in ["id", "name", "area", "summary"] {
+            assert!(c[key].as_str().is_some_and(|s| !s.is_empty()), "{key} missing in {c}");
+        }
+        let e = grade(&["explain", c["id"].as_str().unwrap()]);
+        assert_eq!(e.status.code(), Some(0));
+        let text = stdout(&e);
+        for h in grade::checks::DOC_HEADINGS {
+            assert!(text.contains(h), "explain {} lacks {h}", c["id"]);
+        }
+        assert!(text.contains("## Parameters"));
+        let by_name = grade(&["explain", c["name"].as_str().unwrap()]);
+        assert_eq!(stdout(&by_name), text);
+    }
+    let text = grade(&["checks"]);
+    assert!(stdout(&text).contains("ARCH002"));
+    insta::assert_snapshot!("explain-ARCH001", stdout(&grade(&["explain", "ARCH001"])));
+}
+
+#[test]
+fn explain_unknown_check_suggests() {
+    let o = grade(&["explain", "ARCH02", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `ARCH002`"), "{}", stderr(&o));
+}
+
+#[test]
+fn rubric_errors_name_file_line_and_fix() {
+    let cases = [
+        ("typo-check", "did you mean `ARCH002`?"),
+        ("typo-param", "did you mean `max`?"),
+        ("typo-field", "did you mean `weight`?"),
+        ("bad-values", "must be between 0 and 100"),
+    ];
+    for (name, expect) in cases {
+        let file = format!("fixtures/rubrics/{name}.toml");
+        let o = grade(&["rubric", "check", &file, "--color", "never"]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        let err = stderr(&o);
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(err.contains(&format!("{file}:")), "{name}: must name file:line: {err}");
+        insta::assert_snapshot!(format!("rubric-{name}"), err);
+        let run = grade(&[
+            "run",
+            "--rubric",
+            &file,
+            "fixtures/submissions/phase1-reference",
+            "--color",
+            "never",
+        ]);
+        assert_eq!(run.status.code(), Some(2), "{name}: run must refuse an invalid rubric");
+    }
+}
+
+#[test]
+fn custom_rubric_grades() {
+    let o = grade(&["rubric", "check", "fixtures/rubrics/custom.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("is valid"));
+    let o = grade(&[
+        "run",
+        "--rubric",
+        "fixtures/rubrics/custom.toml",
+        "fixtures/submissions/phase1-reference",
+        "--format",
+        "json",
+    ]);
+    let j = json(&o);
+    assert_eq!(j["rubric"]["id"], "decomposition-quiz");
+    assert_eq!(j["rubric"]["origin"], "fixtures/rubrics/custom.toml");
+    assert_eq!(j["items"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn builtin_rubrics_listed_and_shown() {
+    let o = grade(&["rubrics", "--format", "json"]);
+    let j = json(&o);
+    let ids: Vec<&str> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["phase1", "phase2", "phase3", "phase4", "capstone"]);
+    let thresholds: Vec<f64> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["threshold"].as_f64().unwrap())
+        .collect();
+    assert_eq!(thresholds, [85.0, 90.0, 90.0, 95.0, 95.0]);
+    for id in ids {
+        let shown = grade(&["rubric", "show", id]);
+        assert_eq!(shown.status.code(), Some(0));
+        assert_eq!(
+            stdout(&shown),
+            std::fs::read_to_string(root().join(format!("rubrics/{id}.toml"))).unwrap()
+        );
+    }
+    let bad = grade(&["rubric", "show", "phase5", "--color", "never"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn manifest_errors_point_into_the_file() {
+    let cases = [
+        ("unknown-field", "did you mean `context`?"),
+        ("dangling-references", "did you mean `ordering`?"),
+        ("path-escape", "leaves the submission folder"),
+        ("bad-toml", "submission.toml:"),
+        ("duplicate-service", "declared twice"),
+        ("bad-relation-kind", "did you mean `customer-supplier`?"),
+        ("bad-checkpoint", "unknown checkpoint `phase5`"),
+    ];
+    for (name, expect) in cases {
+        let dir = format!("fixtures/manifests/{name}");
+        let o = grade(&["phase1", &dir, "--color", "never"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.contains(expect), "{name}: expected `{expect}` in:\n{err}");
+        assert!(o.stdout.is_empty(), "{name}: nothing on stdout");
+        insta::assert_snapshot!(format!("manifest-{name}"), err);
+    }
+}
+
+#[test]
+fn unusable_folders_exit_2() {
+    for dir in [
+        "fixtures/manifests/empty-folder",
+        "fixtures/no-such-folder",
+        "README.md",
+    ] {
+        let o = grade(&["phase1", dir, "--color", "never"]);
+        assert_eq!(o.status.code(), Some(2), "{dir}");
+        assert!(!stderr(&o).is_empty());
+        assert!(!stderr(&o).contains("panicked"), "{dir}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = grade(&["phase9", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = grade(&["phase1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn without_manifest_discovers_by_convention() {
+    let o = grade(&["phase1", "fixtures/checks/SUB001/fail", "--format", "json"]);
+    let j = json(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(j["submission"]["manifest"], false);
+    let assumed = j["submission"]["assumptions"].as_array().unwrap();
+    assert!(
+        assumed.iter().any(|a| a.as_str().unwrap().contains("services/orders/")),
+        "{assumed:?}"
+    );
+}
+
+#[test]
+fn init_scaffolds_a_gradable_submission() {
+    for (cp, _) in CHECKPOINTS {
+        let dir = std::env::temp_dir().join(format!("grade-init-{}-{cp}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let o = grade(&["init", cp, dir.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(dir.join("submission.toml").is_file());
+        // The scaffold loads and grades (it fails: one context is not a design yet).
+        let g = grade(&[cp, dir.to_str().unwrap(), "--format", "json", "--static-only"]);
+        assert_eq!(g.status.code(), Some(1), "{cp}: {}", stderr(&g));
+        let j = json(&g);
+        let sub002 = j["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["check"] == "SUB002")
+            .unwrap();
+        assert_eq!(
+            sub002["outcome"], "passed",
+            "{cp}: the scaffold has every artifact the checkpoint requires: {sub002}"
+        );
+        // Never overwrites.
+        let again = grade(&["init", cp, dir.to_str().unwrap()]);
+        assert_eq!(again.status.code(), Some(2));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["phase1", "fixtures/submissions/phase1-flawed", "--static-only"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the grade's exit code survives a closed pipe"
+    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn readme_run_command_works() {
+    // The README's first set-up command (in its debug-build form).
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -- phase1 fixtures/submissions/phase1-reference"));
+    let o = grade(&["phase1", "fixtures/submissions/phase1-reference"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

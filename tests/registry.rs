@@ -1,0 +1,116 @@
+//! The registry's invariants: unique ids and names, id prefixes match areas, docs with the
+//! four headings citing the curriculum, documented parameters that match the defaults, and a
+//! pass and a fail fixture for every check.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use grade::checks::{DOC_HEADINGS, REGISTRY};
+
+#[test]
+fn ids_and_names_are_unique_and_well_formed() {
+    let mut ids = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for c in REGISTRY {
+        let i = c.info();
+        assert!(ids.insert(i.id), "duplicate id {}", i.id);
+        assert!(names.insert(i.name), "duplicate name {}", i.name);
+        let prefix = i.area.prefix();
+        let digits =
+            i.id.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{} must start with {prefix}", i.id));
+        assert!(
+            digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit()),
+            "{}: area prefix + 3 digits",
+            i.id
+        );
+        assert!(
+            i.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !i.name.starts_with('-'),
+            "{}: name `{}` must be kebab-case",
+            i.id,
+            i.name
+        );
+        assert!(
+            !i.summary.is_empty() && !i.summary.ends_with('.'),
+            "{}: a one-line summary without a full stop",
+            i.id
+        );
+    }
+}
+
+#[test]
+fn docs_have_the_four_headings_in_order_and_cite_the_curriculum() {
+    for c in REGISTRY {
+        let i = c.info();
+        let mut at = 0;
+        for h in DOC_HEADINGS {
+            let pos = i.docs[at..]
+                .find(h)
+                .unwrap_or_else(|| panic!("{}: docs lack `{h}` (in order)", i.id));
+            at += pos + h.len();
+        }
+        let why = i
+            .docs
+            .split("## Why it matters")
+            .nth(1)
+            .and_then(|s| s.split("## How to fix").next())
+            .unwrap_or("");
+        assert!(
+            why.contains("Week") || why.contains("Phase") || why.contains("capstone"),
+            "{}: `Why it matters` must cite the curriculum week",
+            i.id
+        );
+        let example = i.docs.split("## Example").nth(1).unwrap_or("");
+        assert!(example.contains("```"), "{}: the example needs a code block", i.id);
+    }
+}
+
+#[test]
+fn parameters_are_documented_and_match_defaults() {
+    for c in REGISTRY {
+        let i = c.info();
+        let defaults = c.default_params();
+        let documented: BTreeSet<&str> = i.params.iter().map(|p| p.name).collect();
+        let actual: BTreeSet<&str> = defaults.keys().map(String::as_str).collect();
+        assert_eq!(
+            documented, actual,
+            "{}: documented parameters must match the parameter struct",
+            i.id
+        );
+        // Defaults round-trip, and unknown parameters are rejected.
+        assert_eq!(c.resolve_params(defaults.clone()).unwrap(), defaults, "{}", i.id);
+        let mut bad = defaults.clone();
+        bad.insert("no_such_param".into(), toml::Value::Integer(1));
+        assert!(c.resolve_params(bad).is_err(), "{}: unknown parameter accepted", i.id);
+    }
+}
+
+#[test]
+fn every_check_has_pass_and_fail_fixtures() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/checks");
+    for c in REGISTRY {
+        let id = c.info().id;
+        for case in ["pass", "fail"] {
+            let dir = base.join(id).join(case);
+            assert!(dir.is_dir(), "{id}: missing fixture {}", dir.display());
+        }
+    }
+}
+
+#[test]
+fn lookup_by_id_and_name() {
+    for c in REGISTRY {
+        let i = c.info();
+        assert_eq!(grade::checks::find(i.id).map(|c| c.info().id), Some(i.id));
+        assert_eq!(
+            grade::checks::find(&i.id.to_lowercase()).map(|c| c.info().id),
+            Some(i.id)
+        );
+        assert_eq!(grade::checks::find(i.name).map(|c| c.info().id), Some(i.id));
+    }
+    assert_eq!(grade::checks::suggest("ARCH02"), Some("ARCH002"));
+    assert_eq!(grade::checks::suggest("sync-call-cycles"), Some("sync-call-cycle"));
+}
