@@ -176,6 +176,10 @@ fn collect_sources(sub: &Submission, artifacts: &Artifacts, items: &[ItemReport]
             sub.manifest.as_ref().map(|m| m.text.clone())
         } else if let Some(Loaded::Ok(doc)) = artifacts.openapi.get(file) {
             Some(doc.doc.source.clone())
+        } else if let Some((_, Loaded::Ok(a))) = artifacts.asyncapi.as_ref().filter(|(rel, _)| rel == file) {
+            Some(a.doc.source.clone())
+        } else if let Some((_, Loaded::Ok(s))) = artifacts.slos.as_ref().filter(|(rel, _)| rel == file) {
+            Some(s.doc.source.clone())
         } else {
             read_inside(sub, file)
         };

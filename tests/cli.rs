@@ -215,7 +215,7 @@ fn checks_list_and_explain_each() {
     assert_eq!(o.status.code(), Some(0));
     let list = json(&o);
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), grade::checks::REGISTRY.len());
+    assert_eq!(list.len(), grade::checks::registry().len());
     for c in list {
         for key in ["id", "name", "area", "summary"] {
             assert!(c[key].as_str().is_some_and(|s| !s.is_empty()), "{key} missing in {c}");
@@ -431,4 +431,42 @@ fn readme_run_command_works() {
     assert!(readme.contains("cargo run --release -- phase1 fixtures/submissions/phase1-reference"));
     let o = grade(&["phase1", "fixtures/submissions/phase1-reference"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn graph_draws_dot_and_mermaid() {
+    for cp in ["phase1", "phase4", "capstone"] {
+        for format in ["dot", "mermaid"] {
+            let o = grade(&["graph", &submission(&format!("{cp}-reference")), "--format", format]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let out = stdout(&o);
+            assert!(
+                !out.contains("color=red") && !out.contains("stroke:red"),
+                "{cp}: no cycle, nothing red"
+            );
+            insta::assert_snapshot!(format!("graph-{cp}-reference.{format}"), out);
+        }
+    }
+    // The cycle orders -> payments -> orders is drawn in red, in both formats.
+    let dot = stdout(&grade(&[
+        "graph",
+        "fixtures/submissions/phase1-flawed",
+        "--format",
+        "dot",
+    ]));
+    let red: Vec<&str> = dot.lines().filter(|l| l.contains("color=red")).collect();
+    assert_eq!(red.len(), 2, "{dot}");
+    assert!(red.iter().any(|l| l.contains("\"svc_orders\" -> \"svc_payments\"")));
+    assert!(red.iter().any(|l| l.contains("\"svc_payments\" -> \"svc_orders\"")));
+    let mermaid = stdout(&grade(&[
+        "graph",
+        "fixtures/submissions/phase1-flawed",
+        "--format",
+        "mermaid",
+    ]));
+    assert_eq!(mermaid.matches("stroke:red").count(), 2, "{mermaid}");
+    // Contexts are clusters, datastores cylinders, events dashed.
+    assert!(dot.contains("subgraph \"cluster_ordering\""));
+    assert!(dot.contains("shape=cylinder"));
+    assert!(dot.contains("style=dashed"));
 }

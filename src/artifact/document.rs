@@ -17,6 +17,7 @@
 //! in characters) are computed on demand from a line-start table.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -1307,6 +1308,9 @@ const SAPHYR_MAX_FLOW_DEPTH: usize = 255;
 /// saphyr's fixed budget of nodes produced by alias expansion.
 const SAPHYR_ALIAS_BUDGET: usize = 100_000;
 const PLACEHOLDER: char = '\u{E000}';
+/// Most bytes of source text that alias expansion may copy (saphyr deep-copies the anchored
+/// node for every alias; its own budget counts nodes, not bytes).
+const ALIAS_BYTES_BUDGET: u64 = 256 * 1024 * 1024;
 
 /// What the line pre-scan learns about a YAML stream.
 #[derive(Debug, Clone, Copy)]
@@ -1438,6 +1442,110 @@ fn scan_yaml(src: &str) -> YamlScan {
     scan
 }
 
+/// Estimates how many bytes of text alias expansion copies, and returns the position of the
+/// alias at which the total passes [`ALIAS_BYTES_BUDGET`]. An anchored node's text is taken to
+/// run until the next line that is not indented further than the anchor's owner (the key or the
+/// sequence entry it is written after); expansions inside an anchored node count again each time
+/// it is aliased. The token detection is approximate (quotes are not tracked), which only
+/// matters for text that looks like `&name ... *name` and is then aliased thousands of times.
+fn alias_amplification(doc: &str) -> Option<usize> {
+    struct Open<'a> {
+        name: &'a [u8],
+        indent: usize,
+        start: usize,
+        extra: u64,
+    }
+    fn close<'a>(o: Open<'a>, end: usize, open: &mut [Open<'a>], expansion: &mut HashMap<&'a [u8], u64>) {
+        let size = (end.saturating_sub(o.start) as u64).saturating_add(o.extra);
+        expansion.insert(o.name, size);
+        if let Some(parent) = open.last_mut() {
+            parent.extra = parent.extra.saturating_add(o.extra);
+        }
+    }
+    let b = doc.as_bytes();
+    if !b.contains(&b'*') || !b.contains(&b'&') {
+        return None;
+    }
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut expansion: HashMap<&[u8], u64> = HashMap::new();
+    let mut total: u64 = 0;
+    let is_flow = |c: u8| matches!(c, b',' | b'[' | b']' | b'{' | b'}');
+    let mut ls = 0;
+    while let Some(rest) = b.get(ls..).filter(|r| !r.is_empty()) {
+        let le = rest
+            .iter()
+            .position(|&c| c == b'\n' || c == b'\r')
+            .map_or(b.len(), |p| ls + p);
+        let line = rest.get(..le - ls).unwrap_or(&[]);
+        let next = le + 1;
+        let Some(p) = line.iter().position(|&c| !is_blank(c)) else {
+            ls = next;
+            continue;
+        };
+        if line.get(p) == Some(&b'#') {
+            ls = next;
+            continue;
+        }
+        let dash = line.get(p) == Some(&b'-') && line.get(p + 1).is_none_or(|&c| is_blank(c));
+        while let Some(top) = open.last() {
+            if p < top.indent || (p == top.indent && !dash) {
+                if let Some(o) = open.pop() {
+                    close(o, ls, &mut open, &mut expansion);
+                }
+            } else {
+                break;
+            }
+        }
+        // The owner column: after the indentation and any `- ` / `? ` / `: ` indicators.
+        let mut owner = p;
+        while let Some(b'-' | b'?' | b':') = line.get(owner) {
+            if !line.get(owner + 1).is_none_or(|&c| is_blank(c)) {
+                break;
+            }
+            owner += 1;
+            while line.get(owner).is_some_and(|&c| is_blank(c)) {
+                owner += 1;
+            }
+        }
+        let mut k = p;
+        while let Some(&c) = line.get(k) {
+            let after_sep = k == 0 || line.get(k - 1).is_some_and(|&x| is_blank(x) || is_flow(x));
+            if c == b'#' && after_sep {
+                break;
+            }
+            if (c == b'&' || c == b'*') && after_sep {
+                let tail = line.get(k + 1..).unwrap_or(&[]);
+                let name = &tail[..tail
+                    .iter()
+                    .position(|&x| is_blank(x) || is_flow(x))
+                    .unwrap_or(tail.len())];
+                if c == b'&' && !name.is_empty() {
+                    open.push(Open {
+                        name,
+                        indent: owner,
+                        start: ls + k,
+                        extra: 0,
+                    });
+                } else if !name.is_empty() {
+                    let e = expansion.get(name).copied().unwrap_or(0);
+                    total = total.saturating_add(e);
+                    if let Some(top) = open.last_mut() {
+                        top.extra = top.extra.saturating_add(e);
+                    }
+                    if total > ALIAS_BYTES_BUDGET {
+                        return Some(ls + k);
+                    }
+                }
+                k += 1 + name.len();
+                continue;
+            }
+            k += 1;
+        }
+        ls = next;
+    }
+    None
+}
+
 fn load_yaml(name: &str, src: &str, text: &TextMap, limits: &Limits) -> Result<(Value, Index), LoadError> {
     let b = src.as_bytes();
     let scan = scan_yaml(src);
@@ -1445,6 +1553,17 @@ fn load_yaml(name: &str, src: &str, text: &TextMap, limits: &Limits) -> Result<(
         return Err(LoadError::Empty);
     }
     let doc = src.get(..scan.doc_end).unwrap_or(src);
+    if let Some(at) = alias_amplification(doc) {
+        let len = b.get(at..).map_or(0, |r| {
+            r.iter()
+                .position(|&c| c.is_ascii_whitespace() || b",[]{}".contains(&c))
+                .unwrap_or(r.len())
+        });
+        return Err(LoadError::AliasLimit {
+            location: text.location(b, at, len),
+            limit: limits.max_alias_expansions,
+        });
+    }
     match run_with_stack(scan.depth_bound(), || load_yaml_document(name, src, doc, text, limits)) {
         StackRun::Done(r) => r,
         StackRun::TooDeep => Err(LoadError::TooDeep {

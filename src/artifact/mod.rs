@@ -1,7 +1,9 @@
 //! Span-aware loaders for the artifacts a submission contains. Loaders never import checks.
 
+pub mod asyncapi;
 pub mod document;
 pub mod openapi;
+pub mod openslo;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,10 @@ pub enum Loaded<T> {
 pub struct Artifacts {
     /// OpenAPI documents by relative path (current and previous versions).
     pub openapi: BTreeMap<String, Loaded<openapi::OpenApiDoc>>,
+    /// The event catalog (`[events] asyncapi`): its relative path and the loaded document.
+    pub asyncapi: Option<(String, Loaded<asyncapi::AsyncApiDoc>)>,
+    /// The service level objectives (`[operations] slos`): relative path and documents.
+    pub slos: Option<(String, Loaded<openslo::SloSet>)>,
 }
 
 impl Artifacts {
@@ -43,6 +49,8 @@ impl Artifacts {
                 }
             }
         }
+        a.asyncapi = sub.asyncapi.as_ref().map(|r| (r.rel.clone(), asyncapi::load(r)));
+        a.slos = sub.slos.as_ref().map(|r| (r.rel.clone(), openslo::load(r)));
         a
     }
 

@@ -1,15 +1,17 @@
 //! The check registry. A check is one file under its area's folder: its metadata, its docs
 //! (What it checks / Why it matters / How to fix / Example), its parameters and its run
-//! function. [`REGISTRY`] lists every check; rubrics refer to checks by id or name.
+//! function. [`registry`] lists every check; rubrics refer to checks by id or name.
 
 pub mod arch;
 pub mod context;
 pub mod data;
+pub mod evt;
 pub mod oas;
 pub mod ops;
 pub mod sub;
 
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -179,28 +181,28 @@ impl<C: TypedCheck> Check for Typed<C> {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-/// Every check, ordered by id.
-pub static REGISTRY: &[&dyn Check] = &[
-    &Typed::<sub::manifest_missing::ManifestMissing>::new(),
-    &Typed::<sub::artifact_missing::ArtifactMissing>::new(),
-    &Typed::<oas::openapi_invalid::OpenapiInvalid>::new(),
-    &Typed::<arch::bounded_context_count::BoundedContextCount>::new(),
-    &Typed::<arch::sync_call_cycle::SyncCallCycle>::new(),
-    &Typed::<arch::service_without_context::ServiceWithoutContext>::new(),
-    &Typed::<arch::sync_call_depth::SyncCallDepth>::new(),
-    &Typed::<arch::context_map_missing::ContextMapMissing>::new(),
-    &Typed::<arch::gateway_missing::GatewayMissing>::new(),
-    &Typed::<arch::sync_hub::SyncHub>::new(),
-    &Typed::<data::shared_datastore::SharedDatastore>::new(),
-    &Typed::<data::datastore_without_owner::DatastoreWithoutOwner>::new(),
-    &Typed::<data::datastore_kind_missing::DatastoreKindMissing>::new(),
-    &Typed::<ops::service_without_owner::ServiceWithoutOwner>::new(),
-];
+/// Every check, ordered by area then id. Each area's `mod.rs` lists its checks in `CHECKS`.
+pub fn registry() -> &'static [&'static dyn Check] {
+    static ALL: OnceLock<Vec<&'static dyn Check>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static dyn Check> = [
+            sub::CHECKS,
+            oas::CHECKS,
+            arch::CHECKS,
+            data::CHECKS,
+            evt::CHECKS,
+            ops::CHECKS,
+        ]
+        .concat();
+        all.sort_by_key(|c| (c.info().area, c.info().id));
+        all
+    })
+}
 
 /// Finds a check by id (case-insensitive) or by name.
 pub fn find(key: &str) -> Option<&'static dyn Check> {
     let key = key.trim();
-    REGISTRY
+    registry()
         .iter()
         .copied()
         .find(|c| c.info().id.eq_ignore_ascii_case(key) || c.info().name == key)
@@ -209,11 +211,11 @@ pub fn find(key: &str) -> Option<&'static dyn Check> {
 /// The closest id or name, for "did you mean".
 pub fn suggest(key: &str) -> Option<&'static str> {
     let upper = key.to_ascii_uppercase();
-    let ids = REGISTRY.iter().map(|c| c.info().id);
+    let ids = registry().iter().map(|c| c.info().id);
     if let Some(id) = crate::diag::did_you_mean(&upper, ids) {
         return Some(id);
     }
-    crate::diag::did_you_mean(key, REGISTRY.iter().map(|c| c.info().name))
+    crate::diag::did_you_mean(key, registry().iter().map(|c| c.info().name))
 }
 
 /// The four headings every check's docs must have, in order.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::Io;
-use crate::checks::{CheckInfo, REGISTRY};
+use crate::checks::{registry, CheckInfo};
 use crate::cli::ListFormat;
 use crate::error::Result;
 
@@ -17,7 +17,7 @@ struct Listed {
 pub fn run(format: ListFormat, io: &mut Io<'_>) -> Result<i32> {
     let s = match format {
         ListFormat::Json => {
-            let list: Vec<Listed> = REGISTRY
+            let list: Vec<Listed> = registry()
                 .iter()
                 .map(|c| Listed {
                     info: c.info(),
@@ -29,9 +29,9 @@ pub fn run(format: ListFormat, io: &mut Io<'_>) -> Result<i32> {
             s
         }
         ListFormat::Text => {
-            let w = REGISTRY.iter().map(|c| c.info().name.len()).max().unwrap_or(10);
+            let w = registry().iter().map(|c| c.info().name.len()).max().unwrap_or(10);
             let mut s = String::new();
-            for c in REGISTRY {
+            for c in registry() {
                 let i = c.info();
                 s.push_str(&format!(
                     "{:<8} {:<w$}  {:<6}  {}\n",
@@ -43,7 +43,7 @@ pub fn run(format: ListFormat, io: &mut Io<'_>) -> Result<i32> {
             }
             s.push_str(&format!(
                 "\n{} checks. `grade explain <ID>` shows a check's documentation.\n",
-                REGISTRY.len()
+                registry().len()
             ));
             s
         }

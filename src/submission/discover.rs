@@ -120,6 +120,7 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         sagas: Vec::new(),
         pacts,
         slos,
+        deployment: None,
         assumptions,
     })
 }

@@ -162,4 +162,5 @@ pub struct RawContracts {
 #[serde(deny_unknown_fields)]
 pub struct RawOperations {
     pub slos: Option<S>,
+    pub deployment: Option<S>,
 }

@@ -59,7 +59,7 @@ pub struct ArtifactRef {
 
 impl ArtifactRef {
     pub fn exists(&self) -> bool {
-        self.path.is_file()
+        self.path.exists()
     }
 }
 
@@ -158,6 +158,8 @@ pub struct Submission {
     pub sagas: Vec<Saga>,
     pub pacts: Vec<PactSource>,
     pub slos: Option<ArtifactRef>,
+    /// Deployment manifests (a file or a folder), e.g. Argo Rollouts or Flagger resources.
+    pub deployment: Option<ArtifactRef>,
     /// What the grader assumed because the manifest did not say (shown in the report).
     pub assumptions: Vec<String>,
 }
@@ -206,6 +208,7 @@ impl Submission {
             out.extend(p.files.iter());
         }
         out.extend(self.slos.iter());
+        out.extend(self.deployment.iter());
         out
     }
 }
@@ -464,6 +467,11 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|o| o.slos.as_ref())
             .and_then(|p| self.artifact(p, "operations slos".to_string()));
+        let deployment = raw
+            .operations
+            .as_ref()
+            .and_then(|o| o.deployment.as_ref())
+            .and_then(|p| self.artifact(p, "operations deployment".to_string()));
         let mut pacts = Vec::new();
         if let Some(c) = &raw.contracts {
             for pattern in &c.pacts {
@@ -486,6 +494,7 @@ impl Validator<'_> {
             sagas,
             pacts,
             slos,
+            deployment,
             assumptions: Vec::new(),
         }
     }

@@ -6,3 +6,16 @@ pub mod service_without_context;
 pub mod sync_call_cycle;
 pub mod sync_call_depth;
 pub mod sync_hub;
+
+use super::{Check, Typed};
+
+/// The checks of this area (the registry sorts them by id).
+pub static CHECKS: &[&dyn Check] = &[
+    &Typed::<bounded_context_count::BoundedContextCount>::new(),
+    &Typed::<sync_call_cycle::SyncCallCycle>::new(),
+    &Typed::<service_without_context::ServiceWithoutContext>::new(),
+    &Typed::<sync_call_depth::SyncCallDepth>::new(),
+    &Typed::<context_map_missing::ContextMapMissing>::new(),
+    &Typed::<gateway_missing::GatewayMissing>::new(),
+    &Typed::<sync_hub::SyncHub>::new(),
+];

@@ -1,3 +1,11 @@
 //! SUB: the submission itself (manifest, artifacts).
 pub mod artifact_missing;
 pub mod manifest_missing;
+
+use super::{Check, Typed};
+
+/// The checks of this area (the registry sorts them by id).
+pub static CHECKS: &[&dyn Check] = &[
+    &Typed::<manifest_missing::ManifestMissing>::new(),
+    &Typed::<artifact_missing::ArtifactMissing>::new(),
+];

@@ -1,0 +1,28 @@
+//! OpenSLO v1 documents (SLO, SLI, AlertPolicy, ...), loaded with positions.
+
+use super::document::{Document, Limits};
+use super::{read_bytes, ArtifactProblem, Loaded};
+use crate::submission::ArtifactRef;
+
+#[derive(Debug)]
+pub struct SloSet {
+    pub doc: Document,
+}
+
+pub fn load(r: &ArtifactRef) -> Loaded<SloSet> {
+    let limits = Limits::default();
+    let bytes = match read_bytes(r, &limits) {
+        Loaded::Ok(b) => b,
+        Loaded::Missing => return Loaded::Missing,
+        Loaded::Invalid(p) => return Loaded::Invalid(p),
+    };
+    match Document::from_bytes(&r.rel, &bytes, &limits) {
+        Ok(doc) => Loaded::Ok(SloSet { doc }),
+        Err(e) => Loaded::Invalid(ArtifactProblem {
+            message: format!("the document does not parse: {e}"),
+            location: e.location(),
+            pointer: None,
+            help: e.help(),
+        }),
+    }
+}
