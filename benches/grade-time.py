@@ -19,7 +19,7 @@ exe = os.path.join(ROOT, "target", "release", "grade")
 cases = [
     (cp, f"fixtures/submissions/{cp}-reference") for cp in ["phase1", "phase2", "phase3", "phase4", "capstone"]
 ]
-print(f"{'submission':<34} {'median ms':>10} {'p90 ms':>8} {'min ms':>8}  (n={N}, --format json --static-only)")
+print(f"{'submission':<40} {'median ms':>10} {'p90 ms':>8} {'min ms':>8}  (n={N}, --format json --static-only)")
 for cp, sub in cases:
     times = []
     for _ in range(N):
@@ -30,4 +30,4 @@ for cp, sub in cases:
             sys.exit(f"{sub}: exit {r.returncode}")
     times.sort()
     p90 = times[int(0.9 * (len(times) - 1))]
-    print(f"{sub:<34} {statistics.median(times):>10.2f} {p90:>8.2f} {times[0]:>8.2f}")
+    print(f"{sub:<40} {statistics.median(times):>10.2f} {p90:>8.2f} {times[0]:>8.2f}")

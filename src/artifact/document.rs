@@ -34,7 +34,9 @@ use serde_json::{Map, Number, Value};
 pub struct Limits {
     /// Largest accepted source, in bytes (default 64 MiB).
     pub max_bytes: usize,
-    /// Deepest accepted nesting of arrays/objects (default 256).
+    /// Deepest accepted nesting of arrays/objects (default 256; values above
+    /// [`MAX_DEPTH_CAP`] are treated as the cap, so that the returned value can always be
+    /// dropped and walked recursively on an ordinary thread stack).
     pub max_depth: usize,
     /// Most values (scalars and containers, after alias expansion) in one document (default 5M).
     pub max_nodes: usize,
@@ -42,6 +44,9 @@ pub struct Limits {
     /// its own fixed budget of 100,000 as well, so larger values have no further effect.
     pub max_alias_expansions: usize,
 }
+
+/// Hard upper bound of [`Limits::max_depth`].
+pub const MAX_DEPTH_CAP: usize = 4096;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -235,6 +240,10 @@ impl Document {
         if source.as_bytes().contains(&0) {
             return Err(LoadError::Binary);
         }
+        let limits = &Limits {
+            max_depth: limits.max_depth.min(MAX_DEPTH_CAP),
+            ..*limits
+        };
         let text = TextMap::new(source);
         let (value, index) = match format {
             Format::Json => load_json(source, &text, limits)?,
@@ -689,7 +698,7 @@ fn internal_error(text: &TextMap, b: &[u8], what: &str) -> LoadError {
 
 fn load_json(src: &str, text: &TextMap, limits: &Limits) -> Result<(Value, Index), LoadError> {
     let b = src.as_bytes();
-    match run_with_stack(limits.max_depth.saturating_add(2), || {
+    match run_with_stack(limits.max_depth + 2, || {
         let mut p = JsonParser {
             src,
             b,
@@ -1472,6 +1481,26 @@ fn alias_amplification(doc: &str) -> Option<usize> {
     let is_flow = |c: u8| matches!(c, b',' | b'[' | b']' | b'{' | b'}');
     let mut ls = 0;
     while let Some(rest) = b.get(ls..).filter(|r| !r.is_empty()) {
+        if open.is_empty() {
+            // Nothing to close: skip to the line of the next possible anchor (or alias, once
+            // some anchor is known).
+            let tail = doc.get(ls..).unwrap_or("");
+            let next_amp = tail.find('&');
+            let next = if expansion.is_empty() {
+                next_amp
+            } else {
+                match (next_amp, tail.find('*')) {
+                    (Some(a), Some(z)) => Some(a.min(z)),
+                    (a, z) => a.or(z),
+                }
+            };
+            let Some(t) = next else { break };
+            let line_start = tail.get(..t).and_then(|h| h.rfind(['\n', '\r'])).map_or(0, |q| q + 1);
+            if line_start > 0 {
+                ls += line_start;
+                continue;
+            }
+        }
         let le = rest
             .iter()
             .position(|&c| c == b'\n' || c == b'\r')
@@ -2370,12 +2399,10 @@ mod tests {
             LoadError::UnsupportedYaml { location, .. } => assert_eq!(location.line, 1),
             other => panic!("{other:?}"),
         }
-        assert!(
-            matches!(
-                err("{? {a: 1} : 2}"),
-                LoadError::Syntax { .. } | LoadError::UnsupportedYaml { .. }
-            ) || true
-        );
+        assert!(matches!(
+            Document::parse_as(Format::Yaml, "t", "{? {a: 1} : 2}", &limits()),
+            Err(LoadError::UnsupportedYaml { .. })
+        ));
         assert!(matches!(
             err("a: !!binary aGVsbG8=\n"),
             LoadError::UnsupportedYaml { .. }
@@ -2501,6 +2528,42 @@ mod tests {
     }
 
     #[test]
+    fn alias_byte_amplification_fails_fast() {
+        // Few nodes, but every alias would copy a 1 MiB string.
+        let mut src = format!("a: &a \"{}\"\nb: [", "x".repeat(1 << 20));
+        for _ in 0..20_000 {
+            src.push_str("*a, ");
+        }
+        src.push_str("1]\n");
+        let t = Instant::now();
+        match Document::parse("t", &src, &limits()) {
+            Err(LoadError::AliasLimit { location, .. }) => {
+                assert_eq!(location.line, 2);
+                assert_eq!(&src[location.offset..location.offset + location.len], "*a");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
+        // Nested: a block mapping holding the big string, aliased through another anchor.
+        let mut src = format!("big: &big\n  text: \"{}\"\nmid: &mid\n", "y".repeat(1 << 20));
+        for i in 0..20 {
+            src.push_str(&format!("  k{i}: *big\n"));
+        }
+        src.push_str("list:\n");
+        for _ in 0..20 {
+            src.push_str("  - *mid\n");
+        }
+        assert!(matches!(
+            Document::parse("t", &src, &limits()),
+            Err(LoadError::AliasLimit { .. })
+        ));
+        // Ordinary use of anchors is unaffected, and `*`/`&` in text are not mistaken for them.
+        let d = yaml("x: &x {a: 1}\ny: [*x, *x]\nd: \"Tom & Jerry *bold* &amp;\"\ne: a*b&c\n");
+        assert_eq!(d.value["y"][1]["a"], 1);
+        assert_eq!(d.value["d"], "Tom & Jerry *bold* &amp;");
+    }
+
+    #[test]
     fn aliases_expand_and_locate() {
         let d = yaml("defs:\n  s: &s {type: string}\nuse:\n  a: *s\n  b: *s\n");
         assert_eq!(d.value["use"]["b"]["type"], "string");
@@ -2552,6 +2615,17 @@ mod tests {
         };
         let ok = format!("{}{}", "[".repeat(4000), "]".repeat(4000));
         assert!(Document::parse("t", &ok, &l).is_ok());
+        // An unbounded limit is clamped to what the stack can hold.
+        let l = Limits {
+            max_depth: usize::MAX,
+            ..Limits::default()
+        };
+        assert!(Document::parse("t", "{\"a\": [1]}", &l).is_ok());
+        assert!(Document::parse("t", "a: [1]", &l).is_ok());
+        assert!(matches!(
+            Document::parse("t", &"[".repeat(100_000), &l),
+            Err(LoadError::TooDeep { .. })
+        ));
     }
 
     #[test]

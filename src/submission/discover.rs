@@ -118,6 +118,7 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         services,
         asyncapi,
         sagas: Vec::new(),
+        read_models: Vec::new(),
         pacts,
         slos,
         deployment: None,
@@ -138,6 +139,8 @@ fn service(name: &str, openapi: Option<ArtifactRef>, role: Role) -> Service {
         calls: Vec::new(),
         publishes: Vec::new(),
         consumes: Vec::new(),
+        uses: Default::default(),
+        event_delivery: None,
         run: None,
     }
 }

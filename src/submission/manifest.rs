@@ -25,6 +25,8 @@ pub struct RawManifest {
     #[serde(default)]
     pub saga: Vec<RawSaga>,
     #[serde(default)]
+    pub read_model: Vec<RawReadModel>,
+    #[serde(default)]
     pub contracts: Option<RawContracts>,
     #[serde(default)]
     pub operations: Option<RawOperations>,
@@ -73,6 +75,51 @@ pub enum RelationKind {
 pub struct RawDatastore {
     pub name: S,
     pub kind: Option<S>,
+    pub role: Option<Spanned<StoreRole>>,
+    /// Cache entry lifetime, e.g. "5m".
+    pub ttl: Option<S>,
+    /// How cache entries are invalidated, e.g. "on ProductUpdated".
+    pub invalidation: Option<S>,
+    #[serde(default)]
+    pub replicated: bool,
+    /// For replicated data: "last-writer-wins", "crdt" or "crdt:<type>", or "custom: <how>".
+    pub conflict_resolution: Option<S>,
+}
+
+/// What a datastore is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreRole {
+    #[default]
+    Primary,
+    Cache,
+    ReadModel,
+    Search,
+    EventStore,
+}
+
+/// How a service gets its events out after a state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    /// Transactional outbox table, relayed to the broker.
+    Outbox,
+    /// Change data capture from the database log (e.g. Debezium).
+    Cdc,
+    /// Event sourcing: the events are the state.
+    EventSourcing,
+    /// Publishes directly after writing (a dual write).
+    Direct,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReadModel {
+    pub name: S,
+    pub service: S,
+    pub datastore: Option<S>,
+    #[serde(default)]
+    pub sources: Vec<S>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +140,10 @@ pub struct RawService {
     pub publishes: Vec<S>,
     #[serde(default)]
     pub consumes: Vec<S>,
+    /// Operations used per called service: `uses = { payments = ["authorizePayment"] }`.
+    #[serde(default)]
+    pub uses: BTreeMap<String, Vec<S>>,
+    pub event_delivery: Option<Spanned<Delivery>>,
     pub run: Option<RawRun>,
 }
 

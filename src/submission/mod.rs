@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub use manifest::{Delivery, RelationKind, Role, SagaStyle, StoreRole};
 use manifest::{RawManifest, RawRun, S};
-pub use manifest::{RelationKind, Role, SagaStyle};
 
 use crate::diag::{from_toml_error, suggestion_suffix, SourceFile, UserError};
 use crate::error::Error;
@@ -80,6 +80,20 @@ pub struct Relation {
 pub struct Datastore {
     pub name: Named,
     pub kind: Option<Named>,
+    pub role: StoreRole,
+    pub ttl: Option<Named>,
+    pub invalidation: Option<Named>,
+    pub replicated: bool,
+    pub conflict_resolution: Option<Named>,
+}
+
+/// A CQRS read model: a query-side store fed by events.
+#[derive(Debug, Clone)]
+pub struct ReadModel {
+    pub name: Named,
+    pub service: Named,
+    pub datastore: Option<Named>,
+    pub sources: Vec<Named>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +109,9 @@ pub struct Service {
     pub calls: Vec<Named>,
     pub publishes: Vec<Named>,
     pub consumes: Vec<Named>,
+    /// Operations (operationIds) used per called service.
+    pub uses: BTreeMap<String, Vec<Named>>,
+    pub event_delivery: Option<(Delivery, Range<usize>)>,
     pub run: Option<RunSpec>,
 }
 
@@ -156,6 +173,7 @@ pub struct Submission {
     pub services: Vec<Service>,
     pub asyncapi: Option<ArtifactRef>,
     pub sagas: Vec<Saga>,
+    pub read_models: Vec<ReadModel>,
     pub pacts: Vec<PactSource>,
     pub slos: Option<ArtifactRef>,
     /// Deployment manifests (a file or a folder), e.g. Argo Rollouts or Flagger resources.
@@ -393,6 +411,11 @@ impl Validator<'_> {
             .map(|d| Datastore {
                 name: Named::from(&d.name),
                 kind: d.kind.as_ref().map(Named::from),
+                role: d.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
+                ttl: d.ttl.as_ref().map(Named::from),
+                invalidation: d.invalidation.as_ref().map(Named::from),
+                replicated: d.replicated,
+                conflict_resolution: d.conflict_resolution.as_ref().map(Named::from),
             })
             .collect();
 
@@ -407,6 +430,18 @@ impl Validator<'_> {
             }
             for c in &s.calls {
                 self.reference(c, "service", &services, "calls");
+            }
+            let called: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().trim()).collect();
+            for (callee, ops) in &s.uses {
+                if !called.contains(callee.as_str()) {
+                    let at = ops.first().map(|o| o.span()).unwrap_or_else(|| s.name.span());
+                    self.err(
+                        at,
+                        format!("`uses` names `{callee}`, which service `{name}` does not call"),
+                        "not in `calls`",
+                        format!("add `{callee}` to `calls`, or remove it from `uses`"),
+                    );
+                }
             }
             let openapi = s
                 .openapi
@@ -433,6 +468,12 @@ impl Validator<'_> {
                 calls: s.calls.iter().map(Named::from).collect(),
                 publishes: s.publishes.iter().map(Named::from).collect(),
                 consumes: s.consumes.iter().map(Named::from).collect(),
+                uses: s
+                    .uses
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.iter().map(Named::from).collect()))
+                    .collect(),
+                event_delivery: s.event_delivery.as_ref().map(|d| (*d.get_ref(), d.span())),
                 run,
             });
         }
@@ -454,6 +495,20 @@ impl Validator<'_> {
                         compensation: st.compensation.as_ref().map(Named::from),
                     })
                     .collect(),
+            });
+        }
+
+        let mut read_models = Vec::new();
+        for m in &raw.read_model {
+            self.reference(&m.service, "service", &services, "read_model.service");
+            if let Some(d) = &m.datastore {
+                self.reference(d, "datastore", &datastores, "read_model.datastore");
+            }
+            read_models.push(ReadModel {
+                name: Named::from(&m.name),
+                service: Named::from(&m.service),
+                datastore: m.datastore.as_ref().map(Named::from),
+                sources: m.sources.iter().map(Named::from).collect(),
             });
         }
 
@@ -492,6 +547,7 @@ impl Validator<'_> {
             services: svcs,
             asyncapi,
             sagas,
+            read_models,
             pacts,
             slos,
             deployment,

@@ -1,5 +1,6 @@
 //! ARCH: decomposition and the service graph (Weeks 1, 3, 4).
 pub mod bounded_context_count;
+pub mod call_without_operation;
 pub mod context_map_missing;
 pub mod gateway_missing;
 pub mod service_without_context;
@@ -18,4 +19,5 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<context_map_missing::ContextMapMissing>::new(),
     &Typed::<gateway_missing::GatewayMissing>::new(),
     &Typed::<sync_hub::SyncHub>::new(),
+    &Typed::<call_without_operation::CallWithoutOperation>::new(),
 ];
