@@ -10,8 +10,11 @@
 //! * **YAML** is read by `saphyr` into `MarkedYaml` nodes (positions in characters) and converted
 //!   here. saphyr's parser recurses once per nesting level, and so do the drop, clone and hash of
 //!   its node tree, so the YAML work runs on a helper thread whose stack is sized from a cheap,
-//!   conservative upper bound of the nesting depth computed by a line pre-scan ([`scan_yaml`]).
-//!   Flow collections (`[`/`{`) are capped at 255 levels by saphyr's scanner itself.
+//!   conservative upper bound of the nesting depth computed by a line pre-scan (`scan_yaml`).
+//!   Flow collections (`[`/`{`) are capped at 255 levels by saphyr's scanner itself. Aliases are
+//!   bounded by saphyr's node budget, by [`Limits`], and by a pre-scan estimate of the bytes
+//!   they would copy (`alias_amplification`).
+//! * Only the first document of a YAML stream is parsed; later documents are ignored.
 //!
 //! Every position is a byte offset into [`Document::source`]; lines and columns (1-based, columns
 //! in characters) are computed on demand from a line-start table.
@@ -2624,7 +2627,10 @@ mod tests {
         assert!(Document::parse("t", "a: [1]", &l).is_ok());
         assert!(matches!(
             Document::parse("t", &"[".repeat(100_000), &l),
-            Err(LoadError::TooDeep { .. })
+            Err(LoadError::TooDeep {
+                limit: MAX_DEPTH_CAP,
+                ..
+            })
         ));
     }
 

@@ -4,6 +4,8 @@ pub mod asyncapi;
 pub mod document;
 pub mod openapi;
 pub mod openslo;
+pub mod refs;
+pub mod source;
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,7 @@ pub mod bounded_context_count;
 pub mod call_without_operation;
 pub mod context_map_missing;
 pub mod gateway_missing;
+pub mod hexagonal_violation;
 pub mod service_without_context;
 pub mod sync_call_cycle;
 pub mod sync_call_depth;
@@ -20,4 +21,5 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<gateway_missing::GatewayMissing>::new(),
     &Typed::<sync_hub::SyncHub>::new(),
     &Typed::<call_without_operation::CallWithoutOperation>::new(),
+    &Typed::<hexagonal_violation::HexagonalViolation>::new(),
 ];
