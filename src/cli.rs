@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 manifest, OpenAPI specs and service graph (and, as they land, events, contracts, SLOs and live \
 probes), then a scored report.\n\nExit codes: 0 passed, 1 below the threshold or a required item \
 failed, 2 could not grade (usage, unreadable submission, invalid rubric), 3 grading incomplete.",
-    after_help = "Examples:\n  grade phase1 ./submission\n  grade phase2 . --format json --markdown summary.md\n  grade run --rubric mine.toml ./submission\n  grade explain ARCH002"
+    after_help = "Examples:\n  grade phase1 ./submission\n  grade phase2 . --format json --markdown summary.md\n  grade phase2 . --github --junit junit.xml --sarif grade.sarif\n  grade run --rubric mine.toml ./submission\n  grade batch phase1 ./cohort --out results --jobs 4\n  grade explain ARCH002"
 )]
 pub struct Cli {
     /// When to use colour: auto honours NO_COLOR and whether the output is a terminal.
@@ -76,6 +76,35 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+    /// Grade every submission folder of a cohort: per-learner reports, gradebook, statistics.
+    #[command(
+        long_about = "Grades every subfolder of COHORT_DIR (one submission each) in parallel, each in its own \
+grade process with a deadline, and writes OUT/learners/<learner>/ (every report format), OUT/gradebook.csv, \
+OUT/stats.json and OUT/stats.md. Run it again to resume: submissions whose content, rubric and grader version \
+are unchanged are not graded again. See docs/batch.md.\n\nExit codes: 0 every submission has a result, \
+2 bad input (nothing graded), 3 some submissions could not be graded (their rows say why; rerun to retry them)."
+    )]
+    Batch(BatchArgs),
+    /// Join the output folders of `grade batch --shard` runs into one gradebook and statistics.
+    Merge {
+        /// Output folders of the shards.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The folder to write (new, empty, or an earlier merge of the same rubric).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) for man(1): `grade man > grade.1`.
+    Man {
+        /// Instead, write a page per subcommand (grade.1, grade-batch.1, ...) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Scaffold a submission folder with a commented manifest.
     Init {
         /// Checkpoint the submission is for.
@@ -84,6 +113,47 @@ pub enum Command {
         /// Folder to create (may exist, but must not hold a submission.toml).
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Checkpoint of the cohort (its built-in rubric unless --rubric is given).
+    #[arg(value_parser = ["phase1", "phase2", "phase3", "phase4", "capstone"])]
+    pub checkpoint: String,
+    /// Folder with one subfolder per submission.
+    #[arg(value_name = "COHORT_DIR")]
+    pub cohort: PathBuf,
+    /// Output folder (created; an earlier run's folder resumes it).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Submissions graded at the same time (default: the number of CPUs).
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// An instructor's rubric instead of the checkpoint's built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub rubric: Option<PathBuf>,
+    /// Grade only shard K of N (1-based; learners are split by a hash of their id).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Seconds one submission may take before its grading is stopped (it gets an errored row).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub deadline: u64,
+    /// Where learner ids come from: the folder name, or `[submission] learner` in the manifest
+    /// (falling back to the folder name).
+    #[arg(long, value_enum, default_value_t = LearnerId::Folder)]
+    pub learner_id: LearnerId,
+    /// Only static analysis: live probes are skipped.
+    #[arg(long)]
+    pub static_only: bool,
+    /// The grade executable run per submission (default: this one).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub grader: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LearnerId {
+    Folder,
+    Manifest,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +206,36 @@ pub struct GradeArgs {
     /// Also write the text report (without colour) to FILE.
     #[arg(long, value_name = "FILE")]
     pub text: Option<PathBuf>,
+
+    /// Also write JUnit XML (a suite per section, a case per item) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write SARIF 2.1.0 (for code scanning) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+
+    /// GitHub Actions: print workflow annotations on standard output after the report, and
+    /// append the Markdown report to $GITHUB_STEP_SUMMARY when it is set.
+    #[arg(long)]
+    pub github: bool,
+
+    /// Also write a Gradescope results.json to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub gradescope: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report (with the service graph) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write a one-row gradebook CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Write every format into DIR with fixed names (report.txt, report.json, report.md,
+    /// junit.xml, report.sarif, github.txt, results.json, report.html, report.csv).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 
     /// Print nothing on standard output (use with the file options; the exit code still tells).
     #[arg(long, short)]

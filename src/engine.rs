@@ -10,11 +10,12 @@ use crate::checks::{CheckResult, Ctx, Kind};
 use crate::finding::Outcome;
 use crate::model::SystemModel;
 use crate::report::{
-    GraderInfo, ItemReport, ItemTiming, Report, RubricInfo, SectionReport, SubmissionInfo, Timing, SCHEMA_VERSION,
+    GraderInfo, Graph, GraphCall, GraphFlow, GraphService, ItemReport, ItemTiming, Report, RubricInfo, SectionReport,
+    SubmissionInfo, Timing, SCHEMA_VERSION,
 };
 use crate::rubric::Rubric;
 use crate::score::{self, ItemInput, Verdict};
-use crate::submission::{Submission, MANIFEST};
+use crate::submission::{Role, Submission, MANIFEST};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -161,6 +162,58 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
             items: timings,
         }),
         sources,
+        graph: graph(sub, &model),
+    }
+}
+
+/// The submission's services, calls and event flows, for the HTML report's drawing.
+fn graph(sub: &Submission, model: &SystemModel) -> Graph {
+    let cycle: std::collections::BTreeSet<(usize, usize)> =
+        model.sync_cycles().iter().flatten().map(|e| (e.from, e.call)).collect();
+    let index: BTreeMap<&str, usize> = sub
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.name.as_str(), i))
+        .collect();
+    let mut calls = Vec::new();
+    for (from, svc) in sub.services.iter().enumerate() {
+        for (c, callee) in svc.calls.iter().enumerate() {
+            if let Some(&to) = index.get(callee.name.as_str()) {
+                calls.push(GraphCall {
+                    from,
+                    to,
+                    in_cycle: cycle.contains(&(from, c)),
+                });
+            }
+        }
+    }
+    Graph {
+        contexts: sub.contexts.iter().map(|c| c.name.name.clone()).collect(),
+        services: sub
+            .services
+            .iter()
+            .map(|s| GraphService {
+                name: s.name.name.clone(),
+                context: s.context.as_ref().map(|c| c.name.clone()),
+                role: match s.role {
+                    Role::Service => "service",
+                    Role::Gateway => "gateway",
+                    Role::Bff => "bff",
+                },
+                owns: s.owns.iter().map(|d| d.name.clone()).collect(),
+            })
+            .collect(),
+        calls,
+        flows: model
+            .flows
+            .iter()
+            .map(|f| GraphFlow {
+                from: f.from,
+                to: f.to,
+                event: f.event.clone(),
+            })
+            .collect(),
     }
 }
 

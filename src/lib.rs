@@ -4,6 +4,7 @@
 //! findings -> score -> report -> emitters.
 
 pub mod artifact;
+pub mod batch;
 pub mod checks;
 pub mod cli;
 pub mod commands;

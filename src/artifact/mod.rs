@@ -1,6 +1,9 @@
 //! Span-aware loaders for the artifacts a submission contains. Loaders never import checks.
 
 pub mod asyncapi;
+pub mod backstage;
+pub mod compose;
+pub mod deploy;
 pub mod document;
 pub mod openapi;
 pub mod openslo;

@@ -1,13 +1,14 @@
 //! `grade phase1..capstone DIR` and `grade run --rubric FILE DIR`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Io;
 use crate::cli::{GradeArgs, ReportFormat};
+use crate::diag::UserError;
 use crate::engine::{self, Options};
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::report::{json, markdown, text, Report};
+use crate::report::{github, gradebook, gradescope, html, json, junit, markdown, sarif, text, Report};
 use crate::rubric::Rubric;
 use crate::score::Verdict;
 use crate::submission::Submission;
@@ -19,6 +20,7 @@ pub fn builtin(id: &str, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
 }
 
 pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
+    check_args(&args)?;
     let sub = Submission::load(&args.dir)?;
     let report = engine::grade(
         &sub,
@@ -41,28 +43,96 @@ pub fn exit_code(report: &Report) -> i32 {
     }
 }
 
-/// Writes the files first (so a closed stdout loses nothing), then standard output.
+/// The files `--report-dir` writes, with the emitter of each.
+pub const REPORT_DIR_FILES: [(&str, Render); 9] = [
+    ("report.txt", render_text_plain),
+    ("report.json", json::render),
+    ("report.md", markdown::render),
+    ("junit.xml", junit::render),
+    ("report.sarif", sarif::render),
+    ("github.txt", github::render),
+    ("results.json", gradescope::render),
+    ("report.html", html::render),
+    ("report.csv", gradebook::render),
+];
+
+type Render = fn(&Report) -> String;
+
+fn render_text_plain(r: &Report) -> String {
+    text::render(r, &text::TextOptions { color: false })
+}
+
+/// Refuses option combinations that would make standard output unusable.
+fn check_args(args: &GradeArgs) -> Result<()> {
+    if args.github && args.format == ReportFormat::Json && !args.quiet {
+        return Err(Error::input(
+            UserError::new("`--github` annotations cannot follow `--format json` on standard output").with_help(
+                "write the JSON to a file with `--json FILE`, or add `--quiet` to print only the annotations",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the files first (so a closed stdout loses nothing), then standard output: the
+/// report in `--format` (unless `--quiet`), then the GitHub annotations (with `--github`,
+/// even with `--quiet`), and with `--github` appends the Markdown report to
+/// `$GITHUB_STEP_SUMMARY` when that is set.
 fn emit(report: &Report, args: &GradeArgs, io: &mut Io<'_>) -> Result<()> {
-    type Render = fn(&Report) -> String;
-    let files: [(&Option<std::path::PathBuf>, Render); 3] = [
+    let files: [(&Option<PathBuf>, Render); 8] = [
         (&args.json, json::render),
         (&args.markdown, markdown::render),
-        (&args.text, |r| text::render(r, &text::TextOptions { color: false })),
+        (&args.text, render_text_plain),
+        (&args.junit, junit::render),
+        (&args.sarif, sarif::render),
+        (&args.gradescope, gradescope::render),
+        (&args.html, html::render),
+        (&args.csv, gradebook::render),
     ];
     for (path, render) in files {
         if let Some(path) = path {
             write_file(path, &render(report))?;
         }
     }
-    if args.quiet {
-        return Ok(());
+    if let Some(dir) = &args.report_dir {
+        write_report_dir(report, dir)?;
     }
-    let s = match args.format {
-        ReportFormat::Text => text::render(report, &text::TextOptions { color: io.color }),
-        ReportFormat::Json => json::render(report),
-        ReportFormat::Markdown => markdown::render(report),
-    };
-    io.write(&s)
+    if args.github {
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
+            append_file(Path::new(&summary), &markdown::render(report))?;
+        }
+    }
+    if !args.quiet {
+        let s = match args.format {
+            ReportFormat::Text => text::render(report, &text::TextOptions { color: io.color }),
+            ReportFormat::Json => json::render(report),
+            ReportFormat::Markdown => markdown::render(report),
+        };
+        io.write(&s)?;
+    }
+    if args.github {
+        io.write(&github::render(report))?;
+    }
+    Ok(())
+}
+
+/// Writes every format into `dir` under the fixed names of [`REPORT_DIR_FILES`].
+pub fn write_report_dir(report: &Report, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for (name, render) in REPORT_DIR_FILES {
+        write_file(&dir.join(name), &render(report))?;
+    }
+    Ok(())
+}
+
+fn append_file(path: &Path, content: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.write_all(content.as_bytes()).map_err(|e| Error::io(path, e))
 }
 
 fn write_file(path: &Path, content: &str) -> Result<()> {

@@ -70,18 +70,108 @@ const PACT: &str = r#"{
 }
 "#;
 
-const SLOS: &str = r#"apiVersion: openslo/v1
+const ROLLOUT: &str = r#"# Progressive delivery with automatic rollback (Argo Rollouts): a canary that an analysis
+# aborts when the success rate drops.
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+spec:
+  metrics:
+    - name: success-rate
+      interval: 1m
+      failureLimit: 2
+      successCondition: result[0] >= 0.999
+      provider:
+        prometheus:
+          address: http://prometheus.monitoring:9090
+          query: sum(rate(http_server_requests_total{service="orders",status!~"5.."}[2m])) / sum(rate(http_server_requests_total{service="orders"}[2m]))
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: orders
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: orders
+  template:
+    metadata:
+      labels:
+        app: orders
+    spec:
+      containers:
+        - name: orders
+          image: ghcr.io/example/orders:1.0.0
+  strategy:
+    canary:
+      analysis:
+        templates:
+          - templateName: success-rate
+      steps:
+        - setWeight: 10
+        - pause: { duration: 5m }
+        - setWeight: 50
+        - pause: { duration: 10m }
+"#;
+
+const SLOS: &str = r#"# Service level objectives (OpenSLO v1): one SLO per externally facing service, with
+# multi-window burn-rate alerting on its error budget.
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata:
+  name: fast-burn
+spec:
+  severity: page
+  condition: { kind: burnrate, op: gte, threshold: 14.4, lookbackWindow: 1h, alertAfter: 2m }
+---
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata:
+  name: slow-burn
+spec:
+  severity: ticket
+  condition: { kind: burnrate, op: gte, threshold: 1, lookbackWindow: 3d, alertAfter: 1h }
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata:
+  name: burn-rate
+spec:
+  alertWhenBreaching: true
+  conditions: [{ conditionRef: fast-burn }, { conditionRef: slow-burn }]
+---
+apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: orders-availability
 spec:
   service: orders
+  indicator:
+    metadata:
+      name: orders-good-requests-ratio
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(http_server_requests_total{service="orders",status!~"5.."}[5m]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(http_server_requests_total{service="orders"}[5m]))
   budgetingMethod: Occurrences
   objectives:
     - target: 0.999
   timeWindow:
     - duration: 30d
       isRolling: true
+  alertPolicies:
+    - alertPolicyRef: burn-rate
 "#;
 
 fn manifest(checkpoint: &str) -> String {
@@ -142,6 +232,7 @@ pacts = ["contracts/*.json"]
             r#"
 [operations]
 slos = "ops/slos.yaml"
+deployment = "deploy"
 "#,
         );
     }
@@ -170,6 +261,7 @@ pub fn run(checkpoint: &str, dir: &Path, io: &mut Io<'_>) -> Result<i32> {
     }
     if checkpoint_rank(checkpoint) >= checkpoint_rank("phase4") {
         files.push(("ops/slos.yaml".into(), SLOS.into()));
+        files.push(("deploy/rollout.yaml".into(), ROLLOUT.into()));
     }
     let mut created = Vec::new();
     for (rel, content) in &files {

@@ -1,11 +1,14 @@
 //! One file per subcommand. Each returns the process exit code or a typed error; `main` maps
 //! errors to diagnostics and exit code 2.
 
+pub mod batch;
 pub mod checks;
+pub mod completions;
 pub mod explain;
 pub mod grade;
 pub mod graph;
 pub mod init;
+pub mod merge;
 pub mod rubrics;
 
 use std::io::Write;
@@ -62,5 +65,9 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Rubric(cmd) => rubrics::rubric(cmd, io),
         Command::Graph { dir, format } => graph::run(&dir, format, io),
         Command::Init { checkpoint, dir } => init::run(&checkpoint, &dir, io),
+        Command::Batch(args) => batch::run(args, io),
+        Command::Merge { dirs, out } => merge::run(&dirs, &out, io),
+        Command::Completions { shell } => completions::completions(shell, io),
+        Command::Man { dir } => completions::man(dir.as_deref(), io),
     }
 }

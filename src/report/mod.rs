@@ -1,8 +1,14 @@
 //! The report model: everything an emitter needs, computed once by the engine. Emitters (one
 //! file each) only read it.
 
+pub mod github;
+pub mod gradebook;
+pub mod gradescope;
+pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -41,6 +47,48 @@ pub struct Report {
     /// Source text of every file a finding points into, for snippets (not serialized).
     #[serde(skip)]
     pub sources: BTreeMap<String, Arc<str>>,
+    /// The submission's services, calls and event flows, for drawings (not serialized).
+    #[serde(skip)]
+    pub graph: Graph,
+}
+
+/// The service graph of the submission as the engine saw it: what the HTML report draws.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Graph {
+    /// Bounded contexts in declaration order.
+    pub contexts: Vec<String>,
+    /// Services in declaration order; calls and flows index into it.
+    pub services: Vec<GraphService>,
+    /// Synchronous calls between declared services.
+    pub calls: Vec<GraphCall>,
+    /// Asynchronous flows: `from` publishes `event`, `to` consumes it.
+    pub flows: Vec<GraphFlow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GraphService {
+    pub name: String,
+    /// The bounded context it declares (may name an undeclared one).
+    pub context: Option<String>,
+    /// `service`, `gateway` or `bff`.
+    pub role: &'static str,
+    /// Datastores it owns.
+    pub owns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphCall {
+    pub from: usize,
+    pub to: usize,
+    /// The call lies on a synchronous cycle.
+    pub in_cycle: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphFlow {
+    pub from: usize,
+    pub to: usize,
+    pub event: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +164,23 @@ pub struct ItemTiming {
 }
 
 impl Report {
+    /// The path of a finding's `file` (relative to the submission) as seen from where `grade`
+    /// ran: the submission folder as given on the command line joined with it, `/`-separated,
+    /// without a leading `./`. CI tools (GitHub annotations, SARIF) resolve it against the
+    /// repository root.
+    pub fn path_of(&self, file: &str) -> String {
+        let root = self.submission.path.replace('\\', "/");
+        let mut root = root.trim_end_matches('/');
+        while let Some(rest) = root.strip_prefix("./") {
+            root = rest;
+        }
+        if root.is_empty() || root == "." {
+            file.to_string()
+        } else {
+            format!("{root}/{file}")
+        }
+    }
+
     /// Items that fail a gate (required and failed or errored).
     pub fn failed_gates(&self) -> impl Iterator<Item = &ItemReport> {
         self.items

@@ -92,7 +92,27 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         });
     }
 
-    if services.is_empty() && asyncapi.is_none() && slos.is_none() && pacts.is_empty() {
+    let mut imports = Vec::new();
+    if let Some(mut c) = first_file(
+        &root,
+        "",
+        &[
+            "docker-compose.yml",
+            "docker-compose.yaml",
+            "compose.yaml",
+            "compose.yml",
+        ],
+    ) {
+        assumptions.push(format!("services and calls imported from {}", c.rel));
+        c.role = "imports compose".into();
+        imports.push(c);
+    }
+    if let Some(mut b) = first_file(&root, "", &["catalog-info.yaml", "catalog-info.yml"]) {
+        assumptions.push(format!("services and owners imported from {}", b.rel));
+        b.role = "imports backstage".into();
+        imports.push(b);
+    }
+    if services.is_empty() && asyncapi.is_none() && slos.is_none() && pacts.is_empty() && imports.is_empty() {
         return Err(Error::input(
             UserError::new(format!(
                 "nothing to grade in `{shown_root}`: no {} and no artifacts in the conventional places",
@@ -123,6 +143,8 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         slos,
         deployment: None,
         assumptions,
+        imports,
+        import_problems: Vec::new(),
     })
 }
 

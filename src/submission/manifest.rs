@@ -30,6 +30,17 @@ pub struct RawManifest {
     pub contracts: Option<RawContracts>,
     #[serde(default)]
     pub operations: Option<RawOperations>,
+    #[serde(default)]
+    pub imports: Option<RawImports>,
+}
+
+/// Other descriptions of the system to merge: a docker-compose file, Backstage catalog files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImports {
+    pub compose: Option<S>,
+    #[serde(default)]
+    pub backstage: Vec<S>,
 }
 
 #[derive(Debug, Deserialize, Default)]

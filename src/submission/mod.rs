@@ -2,6 +2,7 @@
 //! reference checked and every artifact path confined to the submission folder.
 
 pub mod discover;
+pub mod imports;
 pub mod manifest;
 pub mod paths;
 
@@ -180,6 +181,10 @@ pub struct Submission {
     pub deployment: Option<ArtifactRef>,
     /// What the grader assumed because the manifest did not say (shown in the report).
     pub assumptions: Vec<String>,
+    /// The compose and catalog files merged in (from `[imports]` or by convention).
+    pub imports: Vec<ArtifactRef>,
+    /// Imported files that could not be used (reported by SUB003).
+    pub import_problems: Vec<imports::ImportProblem>,
 }
 
 impl Submission {
@@ -201,13 +206,21 @@ impl Submission {
         }
         let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
         let manifest_path = root.join(MANIFEST);
-        if manifest_path.is_file() {
+        let mut sub = if manifest_path.is_file() {
             let text = read_text(&manifest_path, &format!("{shown_root}/{MANIFEST}"))?;
             let file = SourceFile::new(display_join(&shown_root, MANIFEST), text);
-            from_manifest(root, shown_root, file)
+            from_manifest(root, shown_root, file)?
         } else {
-            discover::by_convention(root, shown_root)
+            discover::by_convention(root, shown_root)?
+        };
+        for r in sub.imports.clone() {
+            if r.role == "imports backstage" {
+                imports::apply_backstage(&mut sub, &r);
+            } else {
+                imports::apply_compose(&mut sub, &r);
+            }
         }
+        Ok(sub)
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
@@ -227,6 +240,7 @@ impl Submission {
         }
         out.extend(self.slos.iter());
         out.extend(self.deployment.iter());
+        out.extend(self.imports.iter());
         out
     }
 }
@@ -527,6 +541,17 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|o| o.deployment.as_ref())
             .and_then(|p| self.artifact(p, "operations deployment".to_string()));
+        let mut imports = Vec::new();
+        if let Some(i) = &raw.imports {
+            imports.extend(
+                i.compose
+                    .as_ref()
+                    .and_then(|p| self.artifact(p, "imports compose".to_string())),
+            );
+            for b in &i.backstage {
+                imports.extend(self.artifact(b, "imports backstage".to_string()));
+            }
+        }
         let mut pacts = Vec::new();
         if let Some(c) = &raw.contracts {
             for pattern in &c.pacts {
@@ -552,6 +577,8 @@ impl Validator<'_> {
             slos,
             deployment,
             assumptions: Vec::new(),
+            imports,
+            import_problems: Vec::new(),
         }
     }
 

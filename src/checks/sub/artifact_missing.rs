@@ -9,7 +9,7 @@ const DOCS: &str = r#"## What it checks
 That every file the manifest names exists inside the submission, that every pact pattern
 matches at least one file, and that the artifacts the checkpoint requires are there: an
 OpenAPI document per service, an AsyncAPI event catalog, OpenSLO objectives, pact contracts
-(each requirement is a parameter). Partial credit: present / expected.
+(each requirement is a parameter: also `deployment`, Week 10). Partial credit: present / expected.
 
 ## Why it matters
 Contract-first design (Week 2) means the contract exists before the code: an API without a
@@ -44,6 +44,8 @@ pub struct Params {
     pub slos: bool,
     /// Require at least one pact file.
     pub contracts: bool,
+    /// Require `[operations] deployment`.
+    pub deployment: bool,
 }
 
 impl Default for Params {
@@ -53,6 +55,7 @@ impl Default for Params {
             asyncapi: false,
             slos: false,
             contracts: false,
+            deployment: false,
         }
     }
 }
@@ -86,6 +89,11 @@ impl TypedCheck for ArtifactMissing {
                 name: "contracts",
                 ty: "boolean",
                 description: "require at least one pact file (`[contracts] pacts`)",
+            },
+            ParamDoc {
+                name: "deployment",
+                ty: "boolean",
+                description: "require deployment manifests (`[operations] deployment`)",
             },
         ],
     };
@@ -157,6 +165,12 @@ impl TypedCheck for ArtifactMissing {
             sub.slos.is_some(),
             "no service level objectives",
             "add OpenSLO documents and `[operations] slos = \"ops/slos.yaml\"`",
+        );
+        require(
+            p.deployment,
+            sub.deployment.is_some(),
+            "no deployment manifests",
+            "commit Argo Rollouts or Flagger Canaries and add `[operations] deployment = \"deploy\"`",
         );
         // Patterns that match nothing are reported above; only a missing `[contracts]` counts here.
         require(

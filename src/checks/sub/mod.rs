@@ -1,5 +1,6 @@
 //! SUB: the submission itself (manifest, artifacts).
 pub mod artifact_missing;
+pub mod import_invalid;
 pub mod manifest_missing;
 
 use super::{Check, Typed};
@@ -8,4 +9,5 @@ use super::{Check, Typed};
 pub static CHECKS: &[&dyn Check] = &[
     &Typed::<manifest_missing::ManifestMissing>::new(),
     &Typed::<artifact_missing::ArtifactMissing>::new(),
+    &Typed::<import_invalid::ImportInvalid>::new(),
 ];

@@ -1,0 +1,1138 @@
+//! What the OAS checks share: the documents to check, a view of one OpenAPI description with
+//! its `$ref`s resolved (local, and relative files confined to the submission), its operations,
+//! parameters, responses and schemas with JSON pointers, and a tally that turns per-unit
+//! verdicts into partial credit and grouped findings.
+//!
+//! Everything works on the JSON value of the document (not on a typed model), so OpenAPI 3.0
+//! and 3.1 are handled alike and every finding gets a pointer and a line.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::artifact::document::{escape_pointer_segment, Document};
+use crate::artifact::openapi::{OasVersion, OpenApiDoc};
+use crate::artifact::refs::{self, ExternalDocs, RefTarget};
+use crate::artifact::Loaded;
+use crate::checks::{CheckResult, Ctx, Finding};
+use crate::submission::paths::{confine, PathProblem};
+
+/// The HTTP methods of a Path Item, in the order the specification lists them.
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Path segments of operational endpoints (health, metrics, ...), exempt from API-design rules
+/// that concern business resources.
+pub const OPERATIONAL_SEGMENTS: &[&str] = &[
+    "health",
+    "healthz",
+    "healthcheck",
+    "livez",
+    "readyz",
+    "live",
+    "liveness",
+    "ready",
+    "readiness",
+    "ping",
+    "metrics",
+    "prometheus",
+    "actuator",
+    ".well-known",
+];
+
+/// The default of the `exempt_segments` parameters.
+pub fn default_exempt() -> Vec<String> {
+    OPERATIONAL_SEGMENTS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Most findings listed per document by one check; the rest are summarised in one finding.
+pub const MAX_FINDINGS_PER_FILE: usize = 25;
+
+/// Most findings reported by one check over all files; the rest are summarised in one finding.
+pub const MAX_FINDINGS: usize = 50;
+
+/// Longest chain of `$ref`s followed before giving up.
+const MAX_HOPS: usize = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Nodes
+// ---------------------------------------------------------------------------------------------
+
+/// A value inside one of the files of a description, with its JSON pointer.
+#[derive(Debug, Clone)]
+pub struct Node<'s> {
+    /// The file, relative to the submission root.
+    pub file: &'s str,
+    pub doc: &'s Document,
+    pub pointer: String,
+    pub value: &'s Value,
+}
+
+impl<'s> Node<'s> {
+    pub fn object(&self) -> Option<&'s Map<String, Value>> {
+        self.value.as_object()
+    }
+
+    /// The member `key`, when the value is an object that has it.
+    pub fn get(&self, key: &str) -> Option<Node<'s>> {
+        let v = self.value.as_object()?.get(key)?;
+        Some(self.child(key, v))
+    }
+
+    /// The child `v` reached through the member `key`.
+    pub fn child(&self, key: &str, v: &'s Value) -> Node<'s> {
+        Node {
+            file: self.file,
+            doc: self.doc,
+            pointer: format!("{}/{}", self.pointer, escape_pointer_segment(key)),
+            value: v,
+        }
+    }
+
+    /// The element `i`, when the value is an array.
+    pub fn at(&self, i: usize) -> Option<Node<'s>> {
+        let v = self.value.as_array()?.get(i)?;
+        Some(Node {
+            file: self.file,
+            doc: self.doc,
+            pointer: format!("{}/{i}", self.pointer),
+            value: v,
+        })
+    }
+
+    /// The members of an object value, as nodes (empty for other values).
+    pub fn entries(&self) -> Vec<(&'s str, Node<'s>)> {
+        match self.value.as_object() {
+            Some(m) => m.iter().map(|(k, v)| (k.as_str(), self.child(k, v))).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The elements of an array value, as nodes (empty for other values).
+    pub fn items(&self) -> Vec<Node<'s>> {
+        let n = self.value.as_array().map_or(0, Vec::len);
+        (0..n).filter_map(|i| self.at(i)).collect()
+    }
+
+    /// The string member `key`.
+    pub fn str(&self, key: &str) -> Option<&'s str> {
+        self.value.as_object()?.get(key)?.as_str()
+    }
+
+    /// True when the member `key` is `true`.
+    pub fn flag(&self, key: &str) -> bool {
+        self.value.get(key).and_then(Value::as_bool) == Some(true)
+    }
+
+    /// The `$ref` of a Reference Object (a string-valued `$ref` member).
+    pub fn ref_str(&self) -> Option<&'s str> {
+        self.str("$ref")
+    }
+
+    /// A finding at this node (as [`Ctx::document_finding`] makes it).
+    pub fn finding(&self, message: impl Into<String>) -> Finding {
+        let loc = self.doc.locate(&self.pointer);
+        let mut f = Finding::new(message).in_file(self.file);
+        f.line = Some(loc.line);
+        f.column = Some(loc.column);
+        f.pointer = Some(self.pointer.clone());
+        f.span = Some((loc.offset, loc.len));
+        f
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// References
+// ---------------------------------------------------------------------------------------------
+
+/// Why a `$ref` does not resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefError {
+    /// A URL: never fetched.
+    Url(String),
+    /// A file path that cannot be used (leaves the submission, absolute, ...).
+    Path(PathProblem),
+    /// The file does not exist (or was not loaded).
+    FileMissing(String),
+    /// The file exists but does not load.
+    FileInvalid { file: String, message: String },
+    /// The fragment names nothing in the file.
+    NotFound {
+        file: String,
+        fragment: String,
+        suggestion: Option<String>,
+    },
+    /// The references run into a loop (its members, `file#pointer`) without reaching a value.
+    Cycle(Vec<String>),
+    /// More than [`MAX_HOPS`] references in a chain.
+    TooLong,
+}
+
+impl RefError {
+    /// A message and a help text for the reference `written`.
+    pub fn describe(&self, written: &str) -> (String, String) {
+        match self {
+            RefError::Url(_) => (
+                format!("`$ref: {written}` refers to a URL; the grader never fetches anything"),
+                "copy the referenced definition into the submission (e.g. `common.yaml`) and refer to it by \
+                 relative path"
+                    .into(),
+            ),
+            RefError::Path(p) => {
+                let (m, h) = p.describe(written);
+                (format!("`$ref` {m}"), h)
+            }
+            RefError::FileMissing(f) => (
+                format!("`$ref: {written}`: the file `{f}` does not exist"),
+                "create the file or correct the path (relative to the file that holds the `$ref`)".into(),
+            ),
+            RefError::FileInvalid { file, message } => (
+                format!("`$ref: {written}`: `{file}` cannot be loaded: {message}"),
+                format!("fix `{file}` so that it parses as YAML or JSON"),
+            ),
+            RefError::NotFound {
+                file,
+                fragment,
+                suggestion,
+            } => {
+                let mut m = format!("`$ref: {written}` does not resolve: `#{fragment}` does not exist in `{file}`");
+                if let Some(s) = suggestion {
+                    m.push_str(&format!(" (did you mean `{s}`?)"));
+                }
+                (
+                    m,
+                    "define the target (e.g. under `components/schemas`) or correct the reference; JSON pointers \
+                     escape `/` as `~1` and `~` as `~0`"
+                        .into(),
+                )
+            }
+            RefError::Cycle(members) => (
+                format!(
+                    "`$ref: {written}` never reaches a definition: the references loop {} -> {}",
+                    members.join(" -> "),
+                    members.first().map(String::as_str).unwrap_or("")
+                ),
+                "one of these references must point at an actual definition".into(),
+            ),
+            RefError::TooLong => (
+                format!("`$ref: {written}` starts a chain of more than {MAX_HOPS} references"),
+                "refer to the definition directly".into(),
+            ),
+        }
+    }
+}
+
+/// One OpenAPI description: the root document and the files it refers to.
+pub struct Api<'a> {
+    /// The root document's path relative to the submission root.
+    pub rel: &'a str,
+    pub spec: &'a OpenApiDoc,
+    root: &'a Path,
+    pub external: ExternalDocs,
+    ids: OnceCell<BTreeMap<String, (String, String)>>,
+}
+
+impl<'a> Api<'a> {
+    /// Builds the view, loading the files that relative `$ref`s name (inside `root` only).
+    pub fn new(root: &'a Path, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
+        let external = if refs::has_file_refs(&spec.doc.value) {
+            refs::load_external(root, rel, &spec.doc.value)
+        } else {
+            ExternalDocs::default()
+        };
+        Api {
+            rel,
+            spec,
+            root,
+            external,
+            ids: OnceCell::new(),
+        }
+    }
+
+    pub fn doc(&self) -> &'a Document {
+        &self.spec.doc
+    }
+
+    pub fn is_31(&self) -> bool {
+        self.spec.oas == OasVersion::V31
+    }
+
+    /// The root of the root document.
+    pub fn root(&self) -> Node<'_> {
+        Node {
+            file: self.rel,
+            doc: &self.spec.doc,
+            pointer: String::new(),
+            value: &self.spec.doc.value,
+        }
+    }
+
+    /// The node at `pointer` of the root document.
+    pub fn node(&self, pointer: &str) -> Option<Node<'_>> {
+        let value = if pointer.is_empty() {
+            &self.spec.doc.value
+        } else {
+            self.spec.doc.value.pointer(pointer)?
+        };
+        Some(Node {
+            file: self.rel,
+            doc: &self.spec.doc,
+            pointer: pointer.to_string(),
+            value,
+        })
+    }
+
+    /// Every loaded file: the root document first, then the external ones.
+    pub fn files(&self) -> Vec<(&str, &Document)> {
+        let mut out = vec![(self.rel, &self.spec.doc)];
+        for (rel, loaded) in &self.external.docs {
+            if let Loaded::Ok(d) = loaded {
+                out.push((rel.as_str(), d));
+            }
+        }
+        out
+    }
+
+    fn file(&self, rel: &str) -> Result<(&str, &Document), RefError> {
+        if rel == self.rel {
+            return Ok((self.rel, &self.spec.doc));
+        }
+        match self.external.docs.get_key_value(rel) {
+            Some((k, Loaded::Ok(d))) => Ok((k.as_str(), d)),
+            Some((k, Loaded::Invalid(p))) => Err(RefError::FileInvalid {
+                file: k.clone(),
+                message: p.message.clone(),
+            }),
+            Some((_, Loaded::Missing)) | None => Err(RefError::FileMissing(rel.to_string())),
+        }
+    }
+
+    /// Follows the `$ref`s starting at `node` until a value that is not a reference. A node
+    /// that is not a reference is returned as is.
+    pub fn resolve<'s>(&'s self, node: &Node<'s>) -> Result<Node<'s>, RefError> {
+        let mut cur = node.clone();
+        let mut seen: Vec<(&str, String)> = Vec::new();
+        for _ in 0..MAX_HOPS {
+            let Some(r) = cur.ref_str() else { return Ok(cur) };
+            if let Some(i) = seen.iter().position(|(f, p)| *f == cur.file && *p == cur.pointer) {
+                let members = seen[i..].iter().map(|(f, p)| format!("{f}#{p}")).collect();
+                return Err(RefError::Cycle(members));
+            }
+            seen.push((cur.file, cur.pointer.clone()));
+            cur = self.resolve_one(cur.file, r)?;
+        }
+        Err(RefError::TooLong)
+    }
+
+    /// Like [`Api::resolve`], but keeps the node itself when its reference does not resolve
+    /// (unresolved references are OAS002's business).
+    pub fn deref<'s>(&'s self, node: Node<'s>) -> Node<'s> {
+        match self.resolve(&node) {
+            Ok(n) => n,
+            Err(_) => node,
+        }
+    }
+
+    /// Resolves one reference written in the file `from`.
+    pub fn resolve_one<'s>(&'s self, from: &str, reference: &str) -> Result<Node<'s>, RefError> {
+        let (file, doc, fragment) = match refs::parse_ref(reference) {
+            RefTarget::Local(fragment) => {
+                let (f, d) = self.file(from)?;
+                (f, d, fragment)
+            }
+            RefTarget::File { path, fragment } => {
+                let (_, rel) = confine(self.root, &refs::join_rel(from, &path)).map_err(RefError::Path)?;
+                let (f, d) = self.file(&rel)?;
+                (f, d, fragment)
+            }
+            RefTarget::Url { base, fragment } => {
+                // A 3.1 schema may be referred to by its absolute `$id`.
+                let key = base.trim_end_matches('#').to_string();
+                let Some((f, p)) = self.id_index().get(&key) else {
+                    return Err(RefError::Url(reference.to_string()));
+                };
+                let (f, d) = self.file(f)?;
+                (f, d, format!("{p}{fragment}"))
+            }
+        };
+        let pointer = if fragment.is_empty() || fragment.starts_with('/') {
+            fragment
+        } else {
+            // A 3.1 `$anchor`.
+            match find_anchor(&doc.value, &fragment) {
+                Some(p) => p,
+                None => {
+                    return Err(RefError::NotFound {
+                        file: file.to_string(),
+                        fragment,
+                        suggestion: None,
+                    })
+                }
+            }
+        };
+        let value = if pointer.is_empty() {
+            Some(&doc.value)
+        } else {
+            doc.value.pointer(&pointer)
+        };
+        match value {
+            Some(value) => Ok(Node {
+                file,
+                doc,
+                pointer,
+                value,
+            }),
+            None => Err(RefError::NotFound {
+                file: file.to_string(),
+                suggestion: suggest_pointer(&doc.value, &pointer),
+                fragment: pointer,
+            }),
+        }
+    }
+
+    fn id_index(&self) -> &BTreeMap<String, (String, String)> {
+        self.ids.get_or_init(|| {
+            let mut ids = BTreeMap::new();
+            for (rel, doc) in self.files() {
+                refs::walk_objects(&doc.value, "", |v| {
+                    if v.names {
+                        return;
+                    }
+                    if let Some(Value::String(id)) = v.object.get("$id") {
+                        if refs::is_url(id) {
+                            let key = id.trim_end_matches('#').to_string();
+                            ids.entry(key)
+                                .or_insert_with(|| (rel.to_string(), v.pointer.to_string()));
+                        }
+                    }
+                });
+            }
+            ids
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Operations
+    // -----------------------------------------------------------------------------------------
+
+    /// Every operation under `paths`, in document order.
+    pub fn operations(&self) -> Vec<Operation<'_>> {
+        self.ops_under("paths", false)
+    }
+
+    /// Every operation under `webhooks` (OpenAPI 3.1).
+    pub fn webhook_operations(&self) -> Vec<Operation<'_>> {
+        self.ops_under("webhooks", true)
+    }
+
+    fn ops_under(&self, key: &str, webhook: bool) -> Vec<Operation<'_>> {
+        let mut out = Vec::new();
+        let Some(paths) = self.root().get(key) else { return out };
+        for (path, site) in paths.entries() {
+            let item = self.deref(site);
+            if !item.value.is_object() {
+                continue;
+            }
+            for m in METHODS {
+                if let Some(op) = item.get(m) {
+                    let op = self.deref(op);
+                    if op.value.is_object() {
+                        out.push(Operation {
+                            path,
+                            method: m,
+                            item: item.clone(),
+                            op,
+                            webhook,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The parameters that apply to `op`: the Path Item's, overridden by the operation's
+    /// (same `name` and `in`), each resolved.
+    pub fn parameters<'s>(&'s self, op: &Operation<'s>) -> Vec<Param<'s>> {
+        let mut out: Vec<Param<'s>> = Vec::new();
+        for (level, owner) in [(true, &op.item), (false, &op.op)] {
+            let Some(list) = owner.get("parameters") else { continue };
+            for site in list.items() {
+                let node = self.deref(site.clone());
+                let (Some(name), Some(location)) = (node.str("name"), node.str("in")) else {
+                    continue;
+                };
+                let p = Param {
+                    name,
+                    location,
+                    node,
+                    site,
+                    path_level: level,
+                };
+                match out
+                    .iter_mut()
+                    .find(|q| q.name == name && q.location.eq_ignore_ascii_case(location))
+                {
+                    Some(q) if !level => *q = p,
+                    Some(_) => {}
+                    None => out.push(p),
+                }
+            }
+        }
+        out
+    }
+
+    /// The responses of `op`, each resolved.
+    pub fn responses<'s>(&'s self, op: &Operation<'s>) -> Vec<Response<'s>> {
+        let Some(rs) = op.op.get("responses") else {
+            return Vec::new();
+        };
+        rs.entries()
+            .into_iter()
+            .map(|(code, site)| Response {
+                code,
+                node: self.deref(site.clone()),
+                site,
+            })
+            .collect()
+    }
+
+    /// The request body of `op`, resolved.
+    pub fn request_body<'s>(&'s self, op: &Operation<'s>) -> Option<Node<'s>> {
+        op.op.get("requestBody").map(|n| self.deref(n))
+    }
+
+    /// The media types of a (resolved) Request Body or Response: `(media type, Media Type Object)`.
+    pub fn content<'s>(&'s self, owner: &Node<'s>) -> Vec<(&'s str, Node<'s>)> {
+        match owner.get("content") {
+            Some(c) => c.entries().into_iter().map(|(k, n)| (k, self.deref(n))).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every body of `op`: the request body's media types, then each response's.
+    pub fn bodies<'s>(&'s self, op: &Operation<'s>) -> Vec<Body<'s>> {
+        let mut out = Vec::new();
+        if let Some(rb) = self.request_body(op) {
+            for (media, node) in self.content(&rb) {
+                out.push(Body {
+                    response: None,
+                    media,
+                    node,
+                });
+            }
+        }
+        for r in self.responses(op) {
+            for (media, node) in self.content(&r.node) {
+                out.push(Body {
+                    response: Some(r.code),
+                    media,
+                    node,
+                });
+            }
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Schemas
+    // -----------------------------------------------------------------------------------------
+
+    /// Calls `f` once for every Schema Object of the description (each file's
+    /// `components/schemas`, every `schema` of a parameter, header or media type, and every
+    /// subschema, following `$ref`s into other files). A `$ref` node is visited too (its
+    /// target is visited where it is defined). Boolean schemas are not visited.
+    pub fn visit_schemas<'s>(&'s self, mut f: impl FnMut(&Node<'s>)) {
+        let mut stack: Vec<Node<'s>> = Vec::new();
+        for (rel, doc) in self.files() {
+            let mut starts = Vec::new();
+            refs::walk_objects(&doc.value, "", |v| {
+                if v.names {
+                    if v.key == Some("schemas") {
+                        for k in v.object.keys() {
+                            starts.push(format!("{}/{}", v.pointer, escape_pointer_segment(k)));
+                        }
+                    }
+                } else if v.object.get("schema").is_some_and(Value::is_object) {
+                    starts.push(format!("{}/schema", v.pointer));
+                }
+            });
+            for p in starts.into_iter().rev() {
+                if let Some(value) = doc.value.pointer(&p) {
+                    stack.push(Node {
+                        file: rel,
+                        doc,
+                        pointer: p,
+                        value,
+                    });
+                }
+            }
+        }
+        // Visit in document order: the stack pops the last pushed first.
+        stack.reverse();
+        let mut visited: BTreeSet<(&str, String)> = BTreeSet::new();
+        while let Some(node) = stack.pop() {
+            let Some(map) = node.value.as_object() else { continue };
+            if !visited.insert((node.file, node.pointer.clone())) {
+                continue;
+            }
+            f(&node);
+            let mut children: Vec<Node<'s>> = Vec::new();
+            if let Some(r) = node.ref_str() {
+                if let Ok(target) = self.resolve_one(node.file, r) {
+                    children.push(target);
+                }
+            }
+            for (k, v) in map {
+                match k.as_str() {
+                    "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+                        let m = node.child(k, v);
+                        children.extend(m.entries().into_iter().map(|(_, n)| n));
+                    }
+                    "allOf" | "anyOf" | "oneOf" | "prefixItems" => children.extend(node.child(k, v).items()),
+                    "items" if v.is_array() => children.extend(node.child(k, v).items()),
+                    "items"
+                    | "additionalProperties"
+                    | "unevaluatedProperties"
+                    | "propertyNames"
+                    | "contains"
+                    | "not"
+                    | "if"
+                    | "then"
+                    | "else"
+                    | "contentSchema"
+                    | "additionalItems"
+                    | "unevaluatedItems" => children.push(node.child(k, v)),
+                    _ => {}
+                }
+            }
+            stack.extend(children.into_iter().rev());
+        }
+    }
+}
+
+/// The pointer of the object whose `$anchor` (or `$dynamicAnchor`) is `name`.
+fn find_anchor(value: &Value, name: &str) -> Option<String> {
+    let mut found = None;
+    refs::walk_objects(value, "", |v| {
+        if found.is_some() || v.names {
+            return;
+        }
+        for k in ["$anchor", "$dynamicAnchor"] {
+            if v.object.get(k).and_then(Value::as_str) == Some(name) {
+                found = Some(v.pointer.to_string());
+            }
+        }
+    });
+    found
+}
+
+/// For a pointer that names nothing: the closest existing key where it first goes wrong.
+fn suggest_pointer(root: &Value, pointer: &str) -> Option<String> {
+    let mut cur = root;
+    let mut prefix = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let key = seg.replace("~1", "/").replace("~0", "~");
+        match cur {
+            Value::Object(m) => match m.get(&key) {
+                Some(next) => {
+                    prefix.push('/');
+                    prefix.push_str(seg);
+                    cur = next;
+                }
+                None => {
+                    let best = crate::diag::did_you_mean(&key, m.keys().map(String::as_str))?;
+                    return Some(format!("#{prefix}/{}", escape_pointer_segment(best)));
+                }
+            },
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// An operation: a method of a Path Item.
+#[derive(Debug, Clone)]
+pub struct Operation<'s> {
+    /// The path template (or the webhook's name) as written.
+    pub path: &'s str,
+    /// Lower case, as in the document.
+    pub method: &'static str,
+    /// The Path Item (resolved).
+    pub item: Node<'s>,
+    /// The Operation Object (resolved).
+    pub op: Node<'s>,
+    pub webhook: bool,
+}
+
+impl Operation<'_> {
+    /// `GET /v1/orders` (or `webhook newOrder POST`).
+    pub fn label(&self) -> String {
+        if self.webhook {
+            format!("webhook `{}` {}", self.path, self.method.to_ascii_uppercase())
+        } else {
+            format!("{} {}", self.method.to_ascii_uppercase(), self.path)
+        }
+    }
+
+    pub fn operation_id(&self) -> Option<&str> {
+        self.op.str("operationId")
+    }
+
+    /// True for operational endpoints (health, metrics, ...): a literal path segment in `exempt`.
+    pub fn is_exempt(&self, exempt: &[String]) -> bool {
+        !self.webhook && is_exempt_path(self.path, exempt)
+    }
+}
+
+/// True when a literal segment of `path` is in `exempt` (case-insensitive).
+pub fn is_exempt_path(path: &str, exempt: &[String]) -> bool {
+    segments(path).any(|s| exempt.iter().any(|e| e.eq_ignore_ascii_case(s)))
+}
+
+/// The non-empty segments of a path template.
+pub fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// `v1`, `v2.1`, `v1beta1`, `2024-01-15`: a version segment of a path.
+pub fn is_version_segment(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix('v') {
+        let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if digits.is_empty() {
+            return false;
+        }
+        let tail = &rest[digits.len()..];
+        return tail.is_empty()
+            || tail.strip_prefix('.').is_some_and(|t| {
+                !t.is_empty()
+                    && t.split('.')
+                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            })
+            || ["alpha", "beta"].iter().any(|w| {
+                tail.strip_prefix(w)
+                    .is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()))
+            });
+    }
+    is_date(s)
+}
+
+/// `YYYY-MM-DD`.
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// A parameter that applies to an operation.
+#[derive(Debug, Clone)]
+pub struct Param<'s> {
+    pub name: &'s str,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: &'s str,
+    /// The Parameter Object (resolved).
+    pub node: Node<'s>,
+    /// Where it is listed (possibly a `$ref`).
+    pub site: Node<'s>,
+    /// Declared on the Path Item rather than the operation.
+    pub path_level: bool,
+}
+
+/// A response of an operation.
+#[derive(Debug, Clone)]
+pub struct Response<'s> {
+    /// The key: `200`, `4XX`, `default`, ...
+    pub code: &'s str,
+    /// Where it is written (possibly a `$ref`).
+    pub site: Node<'s>,
+    /// The Response Object (resolved).
+    pub node: Node<'s>,
+}
+
+impl Response<'_> {
+    /// The first digit class: `Some('4')` for `404` and `4XX`, `None` for `default` and junk.
+    pub fn class(&self) -> Option<char> {
+        status_class(self.code)
+    }
+}
+
+/// `Some('4')` for `404` or `4XX`; `None` otherwise.
+pub fn status_class(code: &str) -> Option<char> {
+    let c = code.trim();
+    let b = c.as_bytes();
+    if b.len() != 3 || !(b'1'..=b'5').contains(&b[0]) {
+        return None;
+    }
+    let digits = b[1..].iter().all(u8::is_ascii_digit);
+    let range = b[1..].iter().all(|x| *x == b'X' || *x == b'x');
+    (digits || range).then_some(b[0] as char)
+}
+
+/// One body of an operation: a media type of its request body or of one of its responses.
+#[derive(Debug, Clone)]
+pub struct Body<'s> {
+    /// `None` for the request body, else the response's status key.
+    pub response: Option<&'s str>,
+    pub media: &'s str,
+    /// The Media Type Object.
+    pub node: Node<'s>,
+}
+
+impl Body<'_> {
+    /// `request body `application/json`` or `response 200 `application/json``; a body defined
+    /// in a shared component outside the operation is named after the component instead
+    /// (`response `NotFound` `application/json``), so that its uses merge into one finding.
+    pub fn label(&self, op: &Operation<'_>) -> String {
+        let inside = self.node.file == op.op.file && self.node.pointer.starts_with(&op.op.pointer);
+        let component = (!inside)
+            .then(|| {
+                let mut segs = self.node.pointer.split('/').skip(1);
+                match (segs.next(), segs.next(), segs.next()) {
+                    (Some("components"), Some(_), Some(name)) => Some(name.replace("~1", "/").replace("~0", "~")),
+                    _ => None,
+                }
+            })
+            .flatten();
+        match (self.response, component) {
+            (None, Some(name)) => format!("request body `{name}` `{}`", self.media),
+            (None, None) => format!("request body `{}`", self.media),
+            (Some(_), Some(name)) => format!("response `{name}` `{}`", self.media),
+            (Some(code), None) => format!("response {code} `{}`", self.media),
+        }
+    }
+}
+
+/// True for media types whose bodies are bytes rather than structured data.
+pub fn is_binary_media(media: &str) -> bool {
+    let m = media.trim().to_ascii_lowercase();
+    let m = m.split(';').next().unwrap_or("").trim();
+    m == "application/octet-stream"
+        || m == "application/pdf"
+        || m == "application/zip"
+        || m == "*/*"
+        || ["image/", "audio/", "video/", "font/"].iter().any(|p| m.starts_with(p))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents and tallies
+// ---------------------------------------------------------------------------------------------
+
+/// The current OpenAPI documents of the submission's services (not `previous_openapi`),
+/// loaded well enough to inspect, by relative path.
+pub fn documents<'c>(ctx: &Ctx<'c>) -> Vec<(&'c str, &'c OpenApiDoc)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in &ctx.submission.services {
+        let Some(r) = &s.openapi else { continue };
+        if !seen.insert(r.rel.as_str()) {
+            continue;
+        }
+        if let Some((rel, Loaded::Ok(doc))) = ctx.artifacts.openapi.get_key_value(&r.rel) {
+            out.push((rel.as_str(), doc));
+        }
+    }
+    out
+}
+
+/// Runs `f` over every document (see [`documents`]) with a shared tally; `Err` with a skipped
+/// result when there is no document to check.
+pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Result<Tally, CheckResult> {
+    let docs = documents(ctx);
+    if docs.is_empty() {
+        return Err(CheckResult::skipped(
+            "no OpenAPI documents to check (see SUB002 artifact-missing and OAS001 openapi-invalid)",
+        ));
+    }
+    let mut tally = Tally::default();
+    for (rel, doc) in docs {
+        let api = Api::new(&ctx.submission.root, rel, doc);
+        f(&api, &mut tally);
+        tally.documents += 1;
+    }
+    Ok(tally)
+}
+
+struct Group {
+    finding: Finding,
+    subjects: Vec<String>,
+}
+
+/// Units checked, units that comply, and findings grouped by place and message.
+#[derive(Default)]
+pub struct Tally {
+    pub good: usize,
+    pub total: usize,
+    pub documents: usize,
+    /// Per-document credit, for checks that grade a document as a whole with a fraction.
+    pub doc_credits: Vec<f64>,
+    pub evidence: Vec<String>,
+    groups: BTreeMap<(String, String, String), Group>,
+}
+
+impl Tally {
+    /// Counts one unit.
+    pub fn unit(&mut self, ok: bool) {
+        self.total += 1;
+        if ok {
+            self.good += 1;
+        }
+    }
+
+    /// Records a problem at `node`, about `subject` (e.g. `GET /v1/orders`); problems at the
+    /// same place with the same message are merged and list their subjects.
+    pub fn issue(
+        &mut self,
+        node: &Node<'_>,
+        subject: Option<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let message = message.into();
+        let key = (node.file.to_string(), node.pointer.clone(), message.clone());
+        let g = self.groups.entry(key).or_insert_with(|| Group {
+            finding: node.finding(message).help(help),
+            subjects: Vec::new(),
+        });
+        if let Some(s) = subject {
+            if !g.subjects.contains(&s) {
+                g.subjects.push(s);
+            }
+        }
+    }
+
+    pub fn has_issues(&self) -> bool {
+        !self.groups.is_empty()
+    }
+
+    /// The findings, at most [`MAX_FINDINGS_PER_FILE`] per file plus a summary of the rest.
+    pub fn findings(&mut self) -> Vec<Finding> {
+        let mut all: Vec<Finding> = std::mem::take(&mut self.groups)
+            .into_values()
+            .map(|g| {
+                let mut f = g.finding;
+                f.message = match g.subjects.len() {
+                    0 => f.message,
+                    1 => format!("{}: {}", g.subjects[0], f.message),
+                    n => format!("{} (in {n}: {})", f.message, list(&g.subjects, 4)),
+                };
+                f
+            })
+            .collect();
+        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut per_file: BTreeMap<Option<String>, Vec<Finding>> = BTreeMap::new();
+        for f in all {
+            per_file.entry(f.file.clone()).or_default().push(f);
+        }
+        let mut out = Vec::new();
+        for (file, mut fs) in per_file {
+            if fs.len() > MAX_FINDINGS_PER_FILE {
+                let rest = fs.split_off(MAX_FINDINGS_PER_FILE - 1);
+                let first = &rest[0];
+                let mut summary = first.clone();
+                let shown: Vec<String> = rest
+                    .iter()
+                    .map(|f| match f.line {
+                        Some(l) => format!("line {l}"),
+                        None => f.pointer.clone().unwrap_or_default(),
+                    })
+                    .collect();
+                summary.message = format!(
+                    "and {} more findings like these in {}, at {}",
+                    rest.len(),
+                    file.as_deref().unwrap_or("the submission"),
+                    list(&shown, 8)
+                );
+                fs.push(summary);
+            }
+            out.extend(fs);
+        }
+        if out.len() > MAX_FINDINGS {
+            let rest = out.split_off(MAX_FINDINGS - 1);
+            let files: BTreeSet<&str> = rest.iter().filter_map(|f| f.file.as_deref()).collect();
+            let mut summary = rest[0].clone();
+            summary.message = format!(
+                "and {} more findings like these, in {}",
+                rest.len(),
+                list(&files.iter().map(|f| f.to_string()).collect::<Vec<_>>(), 6)
+            );
+            out.push(summary);
+        }
+        out
+    }
+
+    /// `ratio(good, total)` with the findings and the evidence `"{good} of {total} {what}"`;
+    /// skipped with the reason `none` when there was nothing to count.
+    pub fn finish(mut self, what: &str, none: &str) -> CheckResult {
+        if self.total == 0 && self.groups.is_empty() {
+            return CheckResult::skipped(none);
+        }
+        let findings = self.findings();
+        let mut r = CheckResult::ratio(self.good, self.total, findings);
+        r.evidence.push(format!("{} of {} {what}", self.good, self.total));
+        r.evidence.extend(self.take_evidence());
+        r
+    }
+
+    /// The evidence lines, identical ones merged with their number of documents.
+    pub fn take_evidence(&mut self) -> Vec<String> {
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for e in std::mem::take(&mut self.evidence) {
+            match counted.iter_mut().find(|(x, _)| *x == e) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((e, 1)),
+            }
+        }
+        counted
+            .into_iter()
+            .map(|(e, n)| if n > 1 { format!("{e} ({n} documents)") } else { e })
+            .collect()
+    }
+}
+
+/// `a, b, c and 3 more`.
+pub fn list(items: &[String], max: usize) -> String {
+    if items.len() <= max {
+        return match items {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+    }
+    format!("{} and {} more", items[..max].join(", "), items.len() - max)
+}
+
+/// Lower-case letters and digits only, for comparing names written in any case style
+/// (`page_size`, `pageSize` and `Page-Size` compare equal).
+pub fn squash(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::document::Limits;
+    use crate::artifact::openapi::classify;
+
+    fn load(root: &Path, rel: &str) -> OpenApiDoc {
+        let bytes = std::fs::read(root.join(rel)).unwrap();
+        match classify(Document::from_bytes(rel, &bytes, &Limits::default()).unwrap()) {
+            Loaded::Ok(d) => d,
+            _ => panic!("{rel} is not OpenAPI"),
+        }
+    }
+
+    /// References across files: resolved inside the folder, loops and escapes reported, URLs
+    /// never fetched, and every rule runs without panicking.
+    #[test]
+    fn multi_file_refs() {
+        let base = std::env::temp_dir().join(format!("grade-oas-walk-{}", std::process::id()));
+        let root = base.join("sub");
+        std::fs::create_dir_all(root.join("api/defs")).unwrap();
+        std::fs::write(base.join("outside.yaml"), "X: {type: string}\n").unwrap();
+        let root = root.canonicalize().unwrap();
+        let spec = r#"openapi: 3.1.0
+info: {title: T, version: 1.0.0}
+paths:
+  /v1/things/{id}:
+    $ref: 'defs/paths.yaml#/thing'
+components:
+  schemas:
+    Local: {$ref: 'defs/a.yaml#/A'}
+    Self: {$ref: 'openapi.yaml#/components/schemas/Local'}
+    Url: {$ref: 'https://example.test/x.yaml'}
+    Escape: {$ref: '../../outside.yaml#/X'}
+    Loop: {$ref: 'defs/a.yaml#/Loop'}
+    Tilde: {$ref: '#/components/schemas/a~1b'}
+    a/b: {type: string}
+    Anchored: {$anchor: here, type: string}
+    ToAnchor: {$ref: '#here'}
+    ById: {$ref: 'https://example.test/schemas/id'}
+    WithId: {$id: 'https://example.test/schemas/id', type: integer}
+"#;
+        std::fs::write(root.join("api/openapi.yaml"), spec).unwrap();
+        std::fs::write(
+            root.join("api/defs/paths.yaml"),
+            "thing:\n  get:\n    operationId: getThing\n    parameters: [{$ref: 'params.yaml#/Id'}]\n    responses:\n      '200': {description: OK}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("api/defs/params.yaml"),
+            "Id: {name: id, in: path, required: true, schema: {type: string}}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("api/defs/a.yaml"),
+            "A: {type: object, properties: {b: {$ref: '../openapi.yaml#/components/schemas/Self'}}}\nLoop: {$ref: 'b.yaml#/Loop'}\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("api/defs/b.yaml"), "Loop: {$ref: 'a.yaml#/Loop'}\n").unwrap();
+        let doc = load(&root, "api/openapi.yaml");
+        let api = Api::new(&root, "api/openapi.yaml", &doc);
+        assert_eq!(
+            api.external.docs.len(),
+            4,
+            "{:?}",
+            api.external.docs.keys().collect::<Vec<_>>()
+        );
+        let schema = |name: &str| api.node(&format!("/components/schemas/{name}")).unwrap();
+        assert_eq!(api.resolve(&schema("Local")).unwrap().file, "api/defs/a.yaml");
+        assert_eq!(api.resolve(&schema("Self")).unwrap().pointer, "/A");
+        assert!(matches!(api.resolve(&schema("Url")), Err(RefError::Url(_))));
+        assert!(matches!(
+            api.resolve(&schema("Escape")),
+            Err(RefError::Path(PathProblem::Escapes))
+        ));
+        assert!(matches!(api.resolve(&schema("Loop")), Err(RefError::Cycle(_))));
+        assert_eq!(api.resolve(&schema("Tilde")).unwrap().value["type"], "string");
+        assert_eq!(
+            api.resolve(&schema("ToAnchor")).unwrap().pointer,
+            "/components/schemas/Anchored"
+        );
+        assert_eq!(api.resolve(&schema("ById")).unwrap().value["type"], "integer");
+        let ops = api.operations();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].op.file, "api/defs/paths.yaml");
+        let params = api.parameters(&ops[0]);
+        assert_eq!((params[0].name, params[0].node.file), ("id", "api/defs/params.yaml"));
+        for (id, mut t) in super::super::evaluate_all(&api) {
+            let findings = t.findings();
+            if id == "OAS002" {
+                let text: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+                assert_eq!(findings.len(), 3, "{text:#?}");
+                assert!(text.iter().any(|m| m.contains("URL")), "{text:#?}");
+                assert!(text.iter().any(|m| m.contains("leaves the submission")), "{text:#?}");
+                assert!(text.iter().any(|m| m.contains("never reaches")), "{text:#?}");
+            }
+            if id == "OAS004" {
+                assert_eq!((t.good, t.total), (1, 1));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn status_classes_and_versions() {
+        assert_eq!(status_class("404"), Some('4'));
+        assert_eq!(status_class("5XX"), Some('5'));
+        assert_eq!(status_class("default"), None);
+        assert_eq!(status_class("600"), None);
+        assert_eq!(status_class("4X0"), None);
+        for v in ["v1", "V2", "v1.2", "v1beta1", "v2alpha", "2024-01-15"] {
+            assert!(is_version_segment(v), "{v}");
+        }
+        for v in ["v", "version", "v1.", "vx", "orders", "2024-1-15"] {
+            assert!(!is_version_segment(v), "{v}");
+        }
+        assert_eq!(list(&["a".into(), "b".into(), "c".into()], 4), "a, b and c");
+        assert_eq!(squash("Page_Size"), "pagesize");
+    }
+}

@@ -1,0 +1,246 @@
+//! Facts imported from a docker-compose file and Backstage catalog files, merged into the
+//! submission. The manifest wins where it speaks; imported facts fill what it leaves out, and
+//! each one is recorded in `Submission::assumptions` with the file and line it came from.
+//!
+//! Rules (also in docs/manifest.md):
+//! - compose: a service whose image is a database (postgres, mysql, mongo, redis, ...) is a
+//!   datastore; brokers and observability images are ignored; other services are services. A
+//!   service's `depends_on` and the URLs in its `environment` (`http://payments:8080`,
+//!   `postgres://...@orders-db:5432`) that name another service become synchronous calls, or
+//!   ownership when they name a datastore.
+//! - Backstage: a `Component` is a service (its `spec.owner` fills a missing owner), a
+//!   `Resource` of type database/cache/datastore is a datastore; `dependsOn: component:x` is a
+//!   call and `dependsOn: resource:y` ownership of y.
+
+use crate::artifact::backstage;
+use crate::artifact::compose::{self, ComposeKind};
+use crate::artifact::ArtifactProblem;
+use crate::submission::{ArtifactRef, Datastore, Named, Role, Service, StoreRole, Submission};
+
+/// A compose or catalog file that could not be used, reported by SUB003 import-invalid.
+#[derive(Debug, Clone)]
+pub struct ImportProblem {
+    pub file: String,
+    pub problem: ArtifactProblem,
+}
+
+fn read(r: &ArtifactRef) -> Result<String, ArtifactProblem> {
+    match crate::artifact::read_bytes(r, &crate::artifact::document::Limits::default()) {
+        crate::artifact::Loaded::Ok(bytes) => String::from_utf8(bytes).map_err(|e| ArtifactProblem {
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            location: None,
+            pointer: None,
+            help: "save the file as UTF-8".into(),
+        }),
+        crate::artifact::Loaded::Missing => Err(ArtifactProblem {
+            message: format!("`{}` does not exist", r.rel),
+            location: None,
+            pointer: None,
+            help: "create the file or correct the path in `[imports]`".into(),
+        }),
+        crate::artifact::Loaded::Invalid(p) => Err(p),
+    }
+}
+
+fn load_problem(e: &crate::artifact::document::LoadError) -> ArtifactProblem {
+    ArtifactProblem {
+        message: format!("the document does not parse: {e}"),
+        location: e.location(),
+        pointer: None,
+        help: e.help(),
+    }
+}
+
+fn new_service(name: &str) -> Service {
+    Service {
+        name: Named::plain(name),
+        context: None,
+        role: if matches!(name, "gateway" | "api-gateway") {
+            Role::Gateway
+        } else {
+            Role::Service
+        },
+        owner: None,
+        openapi: None,
+        previous_openapi: None,
+        source: None,
+        owns: Vec::new(),
+        calls: Vec::new(),
+        publishes: Vec::new(),
+        consumes: Vec::new(),
+        uses: Default::default(),
+        event_delivery: None,
+        run: None,
+    }
+}
+
+fn new_datastore(name: &str, kind: &str) -> Datastore {
+    Datastore {
+        name: Named::plain(name),
+        kind: Some(Named::plain(kind)),
+        role: StoreRole::Primary,
+        ttl: None,
+        invalidation: None,
+        replicated: false,
+        conflict_resolution: None,
+    }
+}
+
+/// Adds the service if missing; returns its index.
+fn ensure_service(sub: &mut Submission, name: &str, at: &str) -> usize {
+    if let Some(i) = sub.services.iter().position(|s| s.name.name == name) {
+        return i;
+    }
+    sub.assumptions.push(format!("service `{name}` from {at}"));
+    sub.services.push(new_service(name));
+    sub.services.len() - 1
+}
+
+fn ensure_datastore(sub: &mut Submission, name: &str, kind: &str, at: &str) {
+    if sub.datastores.iter().any(|d| d.name.name == name) {
+        return;
+    }
+    sub.assumptions.push(format!("datastore `{name}` ({kind}) from {at}"));
+    sub.datastores.push(new_datastore(name, kind));
+}
+
+fn add_call(sub: &mut Submission, from: usize, to: &str, at: String) {
+    let s = &mut sub.services[from];
+    if s.name.name == to || s.calls.iter().any(|c| c.name == to) {
+        return;
+    }
+    let line = format!("call `{}` -> `{to}` from {at}", s.name.name);
+    s.calls.push(Named::plain(to));
+    sub.assumptions.push(line);
+}
+
+fn add_owns(sub: &mut Submission, from: usize, store: &str, at: String) {
+    let s = &mut sub.services[from];
+    if s.owns.iter().any(|o| o.name == store) {
+        return;
+    }
+    let line = format!("`{}` uses datastore `{store}`, from {at}", s.name.name);
+    s.owns.push(Named::plain(store));
+    sub.assumptions.push(line);
+}
+
+pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
+    let text = match read(r) {
+        Ok(t) => t,
+        Err(problem) => {
+            return sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem,
+            })
+        }
+    };
+    let doc = match compose::parse(&r.rel, &text) {
+        Ok(d) => d,
+        Err(e) => {
+            return sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem: load_problem(&e),
+            });
+        }
+    };
+    if doc.value.get("services").and_then(|s| s.as_object()).is_none() {
+        sub.import_problems.push(ImportProblem {
+            file: r.rel.clone(),
+            problem: ArtifactProblem {
+                message: "no `services:` mapping: this is not a compose file".into(),
+                location: Some(doc.locate("")),
+                pointer: Some(String::new()),
+                help: "name a docker-compose file with a top-level `services:` mapping".into(),
+            },
+        });
+        return;
+    }
+    let services = compose::services(&doc);
+    for s in &services {
+        let at = format!("{}:{}", r.rel, s.line);
+        match &s.kind {
+            ComposeKind::Datastore(kind) => ensure_datastore(sub, &s.name, kind, &at),
+            ComposeKind::Service => {
+                ensure_service(sub, &s.name, &at);
+            }
+            ComposeKind::Infrastructure => {}
+        }
+    }
+    for s in services.iter().filter(|s| s.kind == ComposeKind::Service) {
+        let from = ensure_service(sub, &s.name, &r.rel);
+        let targets = s
+            .depends_on
+            .iter()
+            .map(|t| (t.clone(), "depends_on".to_string()))
+            .chain(s.env_urls.iter().map(|(var, t)| (t.clone(), var.clone())));
+        for (target, why) in targets {
+            let at = format!("{}:{} ({why})", r.rel, s.line);
+            match services.iter().find(|x| x.name == target).map(|x| &x.kind) {
+                Some(ComposeKind::Service) => add_call(sub, from, &target, at),
+                Some(ComposeKind::Datastore(_)) => add_owns(sub, from, &target, at),
+                _ => {}
+            }
+        }
+    }
+}
+
+pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
+    let text = match read(r) {
+        Ok(t) => t,
+        Err(problem) => {
+            return sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem,
+            })
+        }
+    };
+    let (entities, errors) = backstage::entities(&r.rel, &text);
+    for e in &errors {
+        sub.import_problems.push(ImportProblem {
+            file: r.rel.clone(),
+            problem: load_problem(e),
+        });
+    }
+    let is_store = |e: &backstage::Entity| {
+        e.kind.eq_ignore_ascii_case("Resource")
+            && e.spec_type
+                .as_deref()
+                .is_some_and(|t| matches!(t, "database" | "cache" | "datastore" | "storage"))
+    };
+    for e in &entities {
+        let at = format!("{}:{}", r.rel, e.line);
+        if e.kind.eq_ignore_ascii_case("Component") {
+            let i = ensure_service(sub, &e.name, &at);
+            if let (None, Some(owner)) = (&sub.services[i].owner, &e.owner) {
+                let owner = owner
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(owner)
+                    .trim_start_matches("group:")
+                    .to_string();
+                sub.assumptions
+                    .push(format!("owner of `{}` is `{owner}`, from {at}", e.name));
+                sub.services[i].owner = Some(Named::plain(owner));
+            }
+        } else if is_store(e) {
+            ensure_datastore(sub, &e.name, e.spec_type.as_deref().unwrap_or("database"), &at);
+        }
+    }
+    for e in entities.iter().filter(|e| e.kind.eq_ignore_ascii_case("Component")) {
+        let Some(from) = sub.services.iter().position(|s| s.name.name == e.name) else {
+            continue;
+        };
+        for d in &e.depends_on {
+            let (kind, name) = backstage::parse_ref(d, "component");
+            let at = format!("{}:{} (dependsOn {d})", r.rel, e.line);
+            if kind.eq_ignore_ascii_case("component") && entities.iter().any(|x| x.name == name) {
+                add_call(sub, from, name, at);
+            } else if kind.eq_ignore_ascii_case("resource") && sub.datastores.iter().any(|s| s.name.name == name) {
+                add_owns(sub, from, name, at);
+            }
+        }
+    }
+}
