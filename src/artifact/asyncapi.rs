@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::document::{escape_pointer_segment, Document, Limits};
-use super::{read_bytes, ArtifactProblem, Loaded};
+use super::document::{escape_pointer_segment, Document};
+use super::{ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
 /// Longest chain of `$ref` to `$ref` followed before giving up (a cycle).
@@ -136,31 +136,14 @@ pub struct AsyncApiDoc {
 }
 
 pub fn load(r: &ArtifactRef) -> Loaded<AsyncApiDoc> {
-    let limits = Limits::default();
-    let bytes = match read_bytes(r, &limits) {
-        Loaded::Ok(b) => b,
-        Loaded::Missing => return Loaded::Missing,
-        Loaded::Invalid(p) => return Loaded::Invalid(p),
-    };
-    match Document::from_bytes(&r.rel, &bytes, &limits) {
-        Ok(doc) => classify(doc),
-        Err(e) => Loaded::Invalid(ArtifactProblem {
-            message: format!("the document does not parse: {e}"),
-            location: e.location(),
-            pointer: None,
-            help: e.help(),
-        }),
+    match super::load_document(r) {
+        Loaded::Ok(doc) => classify(doc),
+        Loaded::Missing => Loaded::Missing,
+        Loaded::Invalid(p) => Loaded::Invalid(p),
     }
 }
 
-fn problem(doc: &Document, pointer: &str, message: impl Into<String>, help: impl Into<String>) -> ArtifactProblem {
-    ArtifactProblem {
-        message: message.into(),
-        location: Some(doc.locate(pointer)),
-        pointer: Some(pointer.to_string()),
-        help: help.into(),
-    }
-}
+use super::problem_at as problem;
 
 fn kind(v: &Value) -> &'static str {
     match v {
@@ -1052,6 +1035,7 @@ fn nearest_existing(root: &Value, pointer: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifact::document::Limits;
 
     fn parse(src: &str) -> Loaded<AsyncApiDoc> {
         match Document::parse("t.yaml", src, &Limits::default()) {

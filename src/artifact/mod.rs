@@ -64,6 +64,46 @@ impl Artifacts {
     }
 }
 
+/// Reads and parses the document `r` names (size-capped), or says why it cannot.
+pub fn load_document(r: &ArtifactRef) -> Loaded<document::Document> {
+    let limits = document::Limits::default();
+    let bytes = match read_bytes(r, &limits) {
+        Loaded::Ok(b) => b,
+        Loaded::Missing => return Loaded::Missing,
+        Loaded::Invalid(p) => return Loaded::Invalid(p),
+    };
+    match document::Document::from_bytes(&r.rel, &bytes, &limits) {
+        Ok(doc) => Loaded::Ok(doc),
+        Err(e) => Loaded::Invalid(ArtifactProblem::from(&e)),
+    }
+}
+
+impl From<&document::LoadError> for ArtifactProblem {
+    fn from(e: &document::LoadError) -> Self {
+        ArtifactProblem {
+            message: format!("the document does not parse: {e}"),
+            location: e.location(),
+            pointer: None,
+            help: e.help(),
+        }
+    }
+}
+
+/// A problem at the node `pointer` of `doc`.
+pub fn problem_at(
+    doc: &document::Document,
+    pointer: &str,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> ArtifactProblem {
+    ArtifactProblem {
+        message: message.into(),
+        location: Some(doc.locate(pointer)),
+        pointer: Some(pointer.to_string()),
+        help: help.into(),
+    }
+}
+
 /// Reads a file with a size cap; the problem names the limit.
 pub fn read_bytes(r: &ArtifactRef, limits: &document::Limits) -> Loaded<Vec<u8>> {
     let meta = match std::fs::metadata(&r.path) {

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::document::{Document, Limits};
-use super::{read_bytes, ArtifactProblem, Loaded};
+use super::document::Document;
+use super::{ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
 /// Which OpenAPI line a document follows.
@@ -26,31 +26,14 @@ pub struct OpenApiDoc {
     pub problems: Vec<ArtifactProblem>,
 }
 
-fn problem(doc: &Document, pointer: &str, message: impl Into<String>, help: impl Into<String>) -> ArtifactProblem {
-    ArtifactProblem {
-        message: message.into(),
-        location: Some(doc.locate(pointer)),
-        pointer: Some(pointer.to_string()),
-        help: help.into(),
-    }
-}
+use super::problem_at as problem;
 
 /// Loads and classifies the OpenAPI document `r`.
 pub fn load(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
-    let limits = Limits::default();
-    let bytes = match read_bytes(r, &limits) {
-        Loaded::Ok(b) => b,
-        Loaded::Missing => return Loaded::Missing,
-        Loaded::Invalid(p) => return Loaded::Invalid(p),
-    };
-    match Document::from_bytes(&r.rel, &bytes, &limits) {
-        Ok(doc) => classify(doc),
-        Err(e) => Loaded::Invalid(ArtifactProblem {
-            message: format!("the document does not parse: {e}"),
-            location: e.location(),
-            pointer: None,
-            help: e.help(),
-        }),
+    match super::load_document(r) {
+        Loaded::Ok(doc) => classify(doc),
+        Loaded::Missing => Loaded::Missing,
+        Loaded::Invalid(p) => Loaded::Invalid(p),
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::document::{escape_pointer_segment, Document, Format, Limits, LoadError, Location};
-use super::{read_bytes, ArtifactProblem, Loaded};
+use super::{ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
 /// The `apiVersion` of every OpenSLO v1 object.
@@ -335,23 +335,12 @@ pub struct SloSet {
 
 pub fn load(r: &ArtifactRef) -> Loaded<SloSet> {
     let limits = Limits::default();
-    let bytes = match read_bytes(r, &limits) {
-        Loaded::Ok(b) => b,
-        Loaded::Missing => return Loaded::Missing,
-        Loaded::Invalid(p) => return Loaded::Invalid(p),
-    };
     // The whole file, for the snippets of findings. It fails only when the first document does
     // (or the file is empty, not UTF-8, binary): then nothing of the file can be trusted.
-    let doc = match Document::from_bytes(&r.rel, &bytes, &limits) {
-        Ok(doc) => doc,
-        Err(e) => {
-            return Loaded::Invalid(ArtifactProblem {
-                message: format!("the document does not parse: {e}"),
-                location: e.location(),
-                pointer: None,
-                help: e.help(),
-            })
-        }
+    let doc = match super::load_document(r) {
+        Loaded::Ok(doc) => doc,
+        Loaded::Missing => return Loaded::Missing,
+        Loaded::Invalid(p) => return Loaded::Invalid(p),
     };
     let stream = YamlStream::parse(&r.rel, &doc.source, &limits);
     Loaded::Ok(SloSet::from_stream(doc, stream))

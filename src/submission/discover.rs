@@ -150,20 +150,8 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
 
 fn service(name: &str, openapi: Option<ArtifactRef>, role: Role) -> Service {
     Service {
-        name: Named::plain(name),
-        context: None,
-        role,
-        owner: None,
         openapi,
-        previous_openapi: None,
-        source: None,
-        owns: Vec::new(),
-        calls: Vec::new(),
-        publishes: Vec::new(),
-        consumes: Vec::new(),
-        uses: Default::default(),
-        event_delivery: None,
-        run: None,
+        ..Service::named(name, role)
     }
 }
 

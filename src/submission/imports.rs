@@ -45,36 +45,13 @@ fn read(r: &ArtifactRef) -> Result<String, ArtifactProblem> {
     }
 }
 
-fn load_problem(e: &crate::artifact::document::LoadError) -> ArtifactProblem {
-    ArtifactProblem {
-        message: format!("the document does not parse: {e}"),
-        location: e.location(),
-        pointer: None,
-        help: e.help(),
-    }
-}
-
 fn new_service(name: &str) -> Service {
-    Service {
-        name: Named::plain(name),
-        context: None,
-        role: if matches!(name, "gateway" | "api-gateway") {
-            Role::Gateway
-        } else {
-            Role::Service
-        },
-        owner: None,
-        openapi: None,
-        previous_openapi: None,
-        source: None,
-        owns: Vec::new(),
-        calls: Vec::new(),
-        publishes: Vec::new(),
-        consumes: Vec::new(),
-        uses: Default::default(),
-        event_delivery: None,
-        run: None,
-    }
+    let role = if matches!(name, "gateway" | "api-gateway") {
+        Role::Gateway
+    } else {
+        Role::Service
+    };
+    Service::named(name, role)
 }
 
 fn new_datastore(name: &str, kind: &str) -> Datastore {
@@ -142,7 +119,7 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
         Err(e) => {
             return sub.import_problems.push(ImportProblem {
                 file: r.rel.clone(),
-                problem: load_problem(&e),
+                problem: ArtifactProblem::from(&e),
             });
         }
     };
@@ -201,7 +178,7 @@ pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
     for e in &errors {
         sub.import_problems.push(ImportProblem {
             file: r.rel.clone(),
-            problem: load_problem(e),
+            problem: ArtifactProblem::from(e),
         });
     }
     let is_store = |e: &backstage::Entity| {

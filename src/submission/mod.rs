@@ -116,6 +116,28 @@ pub struct Service {
     pub run: Option<RunSpec>,
 }
 
+impl Service {
+    /// A service known only by name (discovered or imported), with nothing else declared.
+    pub fn named(name: &str, role: Role) -> Service {
+        Service {
+            name: Named::plain(name),
+            context: None,
+            role,
+            owner: None,
+            openapi: None,
+            previous_openapi: None,
+            source: None,
+            owns: Vec::new(),
+            calls: Vec::new(),
+            publishes: Vec::new(),
+            consumes: Vec::new(),
+            uses: BTreeMap::new(),
+            event_delivery: None,
+            run: None,
+        }
+    }
+}
+
 /// How to start a service for live probes.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
