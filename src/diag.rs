@@ -116,6 +116,8 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     pub named: Arc<NamedSource<Arc<str>>>,
+    /// Byte offset of the start of every line, for O(log n) positions.
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
@@ -123,11 +125,23 @@ impl SourceFile {
         let name = name.into();
         let text: Arc<str> = text.into();
         let named = Arc::new(NamedSource::new(name.clone(), text.clone()).with_language("toml"));
-        SourceFile { name, text, named }
+        let line_starts: Arc<[usize]> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name,
+            text,
+            named,
+            line_starts,
+        }
     }
 
+    /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line.saturating_sub(1)];
+        (line.max(1), self.text[start..offset].chars().count() + 1)
     }
 }
 
@@ -293,5 +307,9 @@ mod tests {
     fn line_col_counts_chars() {
         assert_eq!(line_col("ab\ncé d", 6), (2, 3));
         assert_eq!(line_col("", 10), (1, 1));
+        let f = SourceFile::new("x", "ab\ncé d\n");
+        for offset in 0..12 {
+            assert_eq!(f.line_col(offset), line_col(&f.text, offset), "offset {offset}");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod document;
 pub mod openapi;
 pub mod openslo;
 pub mod refs;
+pub mod schema;
 pub mod source;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,9 @@ pub enum Loaded<T> {
 pub struct Artifacts {
     /// OpenAPI documents by relative path (current and previous versions).
     pub openapi: BTreeMap<String, Loaded<openapi::OpenApiDoc>>,
+    /// The files each OpenAPI document pulls in through relative-file `$ref`s (loaded once,
+    /// confined to the submission), by the document's relative path.
+    pub openapi_refs: BTreeMap<String, refs::ExternalDocs>,
     /// The event catalog (`[events] asyncapi`): its relative path and the loaded document.
     pub asyncapi: Option<(String, Loaded<asyncapi::AsyncApiDoc>)>,
     /// The service level objectives (`[operations] slos`): relative path and documents.
@@ -51,6 +55,14 @@ impl Artifacts {
             for r in s.openapi.iter().chain(s.previous_openapi.iter()) {
                 if !a.openapi.contains_key(&r.rel) {
                     a.openapi.insert(r.rel.clone(), openapi::load(r));
+                }
+            }
+        }
+        for (rel, loaded) in &a.openapi {
+            if let Loaded::Ok(doc) = loaded {
+                if refs::has_file_refs(&doc.doc.value) {
+                    a.openapi_refs
+                        .insert(rel.clone(), refs::load_external(&sub.root, rel, &doc.doc.value));
                 }
             }
         }

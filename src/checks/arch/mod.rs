@@ -5,6 +5,7 @@ pub mod context_map_missing;
 pub mod gateway_missing;
 pub mod hexagonal_violation;
 pub mod service_without_context;
+pub mod single_point_of_failure;
 pub mod sync_call_cycle;
 pub mod sync_call_depth;
 pub mod sync_hub;
@@ -22,4 +23,5 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<sync_hub::SyncHub>::new(),
     &Typed::<call_without_operation::CallWithoutOperation>::new(),
     &Typed::<hexagonal_violation::HexagonalViolation>::new(),
+    &Typed::<single_point_of_failure::SinglePointOfFailure>::new(),
 ];

@@ -69,12 +69,12 @@ fn variables(url: &str) -> Vec<&str> {
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     let root = api.root();
-    if !root
+    let has_paths = root
         .value
         .get("paths")
         .and_then(Value::as_object)
-        .is_some_and(|m| !m.is_empty())
-    {
+        .is_some_and(|m| !m.is_empty());
+    if !has_paths {
         return;
     }
     let Some(servers) = root.get("servers") else {

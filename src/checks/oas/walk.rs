@@ -223,13 +223,30 @@ impl RefError {
     }
 }
 
+/// The files a description refers to: loaded for this view, or shared (loaded once per
+/// submission by whoever holds them).
+pub enum External<'a> {
+    Owned(ExternalDocs),
+    Shared(&'a ExternalDocs),
+}
+
+impl std::ops::Deref for External<'_> {
+    type Target = ExternalDocs;
+    fn deref(&self) -> &ExternalDocs {
+        match self {
+            External::Owned(e) => e,
+            External::Shared(e) => e,
+        }
+    }
+}
+
 /// One OpenAPI description: the root document and the files it refers to.
 pub struct Api<'a> {
     /// The root document's path relative to the submission root.
     pub rel: &'a str,
     pub spec: &'a OpenApiDoc,
     root: &'a Path,
-    pub external: ExternalDocs,
+    pub external: External<'a>,
     ids: OnceCell<BTreeMap<String, (String, String)>>,
 }
 
@@ -245,7 +262,19 @@ impl<'a> Api<'a> {
             rel,
             spec,
             root,
-            external,
+            external: External::Owned(external),
+            ids: OnceCell::new(),
+        }
+    }
+
+    /// Builds the view over files already loaded with [`refs::load_external`] (so that several
+    /// checks share one load).
+    pub fn with_external(root: &'a Path, rel: &'a str, spec: &'a OpenApiDoc, external: &'a ExternalDocs) -> Api<'a> {
+        Api {
+            rel,
+            spec,
+            root,
+            external: External::Shared(external),
             ids: OnceCell::new(),
         }
     }
@@ -851,7 +880,10 @@ pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Res
     }
     let mut tally = Tally::default();
     for (rel, doc) in docs {
-        let api = Api::new(&ctx.submission.root, rel, doc);
+        let api = match ctx.artifacts.openapi_refs.get(rel) {
+            Some(external) => Api::with_external(&ctx.submission.root, rel, doc, external),
+            None => Api::new(&ctx.submission.root, rel, doc),
+        };
         f(&api, &mut tally);
         tally.documents += 1;
     }
