@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::document::{parse_stream, Document, Limits, LoadError};
+use super::document::Limits;
+use super::stream::YamlStream;
+use super::ArtifactProblem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
@@ -36,8 +38,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn entity(doc: &Document) -> Option<Entity> {
-    let v = &doc.value;
+fn entity(stream: &YamlStream, part: usize) -> Option<Entity> {
+    let v = &stream.parts.get(part)?.doc.value;
     let kind = v.get("kind")?.as_str()?.to_string();
     let name = v.get("metadata")?.get("name")?.as_str()?.to_string();
     let spec = v.get("spec");
@@ -54,22 +56,16 @@ fn entity(doc: &Document) -> Option<Entity> {
             .map(str::to_string),
         depends_on: strings(spec.and_then(|s| s.get("dependsOn"))),
         provides_apis: strings(spec.and_then(|s| s.get("providesApis"))),
-        line: doc.locate("/metadata/name").line,
+        line: stream.locate(part, "/metadata/name").line,
     })
 }
 
-/// Every entity of a catalog file (a multi-document YAML stream); parse errors are returned
-/// with the entities that did load.
-pub fn entities(name: &str, source: &str) -> (Vec<Entity>, Vec<LoadError>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for d in parse_stream(name, source, &Limits::default()) {
-        match d {
-            Ok(doc) => out.extend(entity(&doc)),
-            Err(e) => errors.push(e),
-        }
-    }
-    (out, errors)
+/// Every entity of a catalog file (a multi-document YAML stream); the documents that do not
+/// parse are returned as problems beside the entities that did load.
+pub fn entities(name: &str, source: &str) -> (Vec<Entity>, Vec<ArtifactProblem>) {
+    let stream = YamlStream::parse(name, source, &Limits::default());
+    let out = (0..stream.parts.len()).filter_map(|i| entity(&stream, i)).collect();
+    (out, stream.problems)
 }
 
 #[cfg(test)]

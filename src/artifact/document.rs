@@ -309,65 +309,6 @@ impl Document {
     }
 }
 
-/// Byte ranges of the documents of a YAML stream: the text between `---` separator lines (a
-/// line starting with `---` followed by the end of the line, a space or a comment) and before a
-/// `...` end marker. Parts holding only blank lines and comments are left out.
-pub fn stream_parts(source: &str) -> Vec<std::ops::Range<usize>> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut offset = 0;
-    let push = |range: std::ops::Range<usize>, parts: &mut Vec<std::ops::Range<usize>>| {
-        let text = &source[range.clone()];
-        let has_content = text.lines().any(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        });
-        if has_content {
-            parts.push(range);
-        }
-    };
-    for line in source.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_marker = |m: &str| {
-            bare.strip_prefix(m)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
-        };
-        if is_marker("---") || is_marker("...") {
-            push(start..offset, &mut parts);
-            start = offset + line.len();
-        }
-        offset += line.len();
-    }
-    push(start..source.len(), &mut parts);
-    parts
-}
-
-/// Parses every document of a YAML stream (see [`stream_parts`]). Each document is parsed from
-/// a copy of the whole source in which the other documents are blanked (every byte but line
-/// breaks replaced by a space), so its positions are positions in the whole file.
-pub fn parse_stream(name: &str, source: &str, limits: &Limits) -> Vec<Result<Document, LoadError>> {
-    let parts = stream_parts(source);
-    if parts.len() <= 1 {
-        return vec![Document::parse_as(Format::Yaml, name, source, limits)];
-    }
-    parts
-        .iter()
-        .map(|range| {
-            let mut text = String::with_capacity(source.len());
-            for (i, c) in source.char_indices() {
-                if range.contains(&i) || c == '\n' || c == '\r' {
-                    text.push(c);
-                } else {
-                    for _ in 0..c.len_utf8() {
-                        text.push(' ');
-                    }
-                }
-            }
-            Document::parse_as(Format::Yaml, name, &text, limits)
-        })
-        .collect()
-}
-
 fn check_size(bytes: usize, limits: &Limits) -> Result<(), LoadError> {
     // Positions are stored as u32.
     let limit = limits.max_bytes.min(u32::MAX as usize - 1);
@@ -2235,22 +2176,6 @@ impl YamlConv<'_> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn streams_keep_whole_file_positions() {
-        let src = "# head\n---\nkind: A\nname: a\n--- # second\nkind: B\nname: b\n...\n";
-        assert_eq!(stream_parts(src).len(), 2);
-        let docs: Vec<Document> = parse_stream("s.yaml", src, &Limits::default())
-            .into_iter()
-            .map(|d| d.unwrap())
-            .collect();
-        assert_eq!(docs.len(), 2);
-        assert_eq!(docs[1].value["kind"], "B");
-        let loc = docs[1].locate("/name");
-        assert_eq!((loc.line, loc.column), (7, 7));
-        assert_eq!(&src[loc.offset..loc.offset + loc.len], "b");
-        // a single document stays one document
-        assert_eq!(parse_stream("s.yaml", "a: 1\n", &Limits::default()).len(), 1);
-    }
 
     use super::*;
     use std::time::{Duration, Instant};

@@ -7,9 +7,11 @@ pub mod deploy;
 pub mod document;
 pub mod openapi;
 pub mod openslo;
+pub mod pact;
 pub mod refs;
 pub mod schema;
 pub mod source;
+pub mod stream;
 
 use std::collections::BTreeMap;
 

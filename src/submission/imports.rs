@@ -175,10 +175,10 @@ pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
         }
     };
     let (entities, errors) = backstage::entities(&r.rel, &text);
-    for e in &errors {
+    for problem in errors {
         sub.import_problems.push(ImportProblem {
             file: r.rel.clone(),
-            problem: ArtifactProblem::from(e),
+            problem,
         });
     }
     let is_store = |e: &backstage::Entity| {

@@ -1,0 +1,1291 @@
+//! The comparison: walks both descriptions side by side (paths, operations, parameters,
+//! bodies, responses, security, servers) and their schemas, and records each change once.
+//!
+//! Schemas reached through a `$ref` are compared once per pair of targets and flow (request
+//! or response): the changes found inside belong to that comparison, and every operation that
+//! reaches it (directly or through other shared schemas) is counted as affected. Changes at the
+//! same place with the same message are merged, so a shared component's change is reported
+//! once with the list of operations it affects.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::kind::{Flow, Kind, SchemaChange};
+use super::schema::{self, constraints, enum_values, last_segment, norm_media, norm_path, path_params, TypeDelta};
+use super::{Change, Site};
+use crate::checks::oas::walk::{status_class, Api, Node, Operation, Param};
+
+/// Deepest nesting of schema comparisons (the diff runs on a thread with a large stack).
+const MAX_DEPTH: usize = 1500;
+/// Deepest `allOf` nesting flattened into one object view.
+const MAX_ALLOF_DEPTH: usize = 16;
+/// Enum values listed in a message.
+const MAX_VALUES: usize = 6;
+
+struct Raw<'s> {
+    kind: Kind,
+    message: String,
+    old: Option<Node<'s>>,
+    new: Option<Node<'s>>,
+    ops: BTreeSet<usize>,
+    entry: Option<usize>,
+}
+
+/// One memoised comparison of two referenced schemas.
+#[derive(Default)]
+struct Entry {
+    /// Operations that reach it directly.
+    users: BTreeSet<usize>,
+    /// Comparisons that reach it.
+    parents: BTreeSet<usize>,
+}
+
+type MemoKey = (String, String, String, String, Flow);
+
+/// Where a schema is, for messages: a component (`Order`) or a place in an operation
+/// (`request body `application/json``), and the path below it (`.lines[].sku`).
+#[derive(Clone)]
+struct Cx {
+    flow: Flow,
+    root: String,
+    component: bool,
+    path: String,
+}
+
+impl Cx {
+    fn inline(flow: Flow, root: String) -> Cx {
+        Cx {
+            flow,
+            root,
+            component: false,
+            path: String::new(),
+        }
+    }
+
+    fn subject(&self) -> String {
+        if self.component {
+            format!("`{}{}`", self.root, self.path)
+        } else if self.path.is_empty() {
+            self.root.clone()
+        } else {
+            format!("`{}` in {}", self.path.trim_start_matches('.'), self.root)
+        }
+    }
+
+    fn child(&self, name: &str) -> Cx {
+        Cx {
+            path: format!("{}.{name}", self.path),
+            ..self.clone()
+        }
+    }
+
+    fn items(&self) -> Cx {
+        Cx {
+            path: format!("{}[]", self.path),
+            ..self.clone()
+        }
+    }
+}
+
+/// The properties of an object schema, `allOf` parts merged in.
+#[derive(Default)]
+struct View<'s> {
+    /// Names in document order, with their schema when this comparison owns it (`None` for
+    /// properties of a referenced `allOf` part that is compared on its own).
+    props: Vec<(String, Option<Node<'s>>)>,
+    required: BTreeSet<String>,
+}
+
+impl<'s> View<'s> {
+    fn get(&self, name: &str) -> Option<&Option<Node<'s>>> {
+        self.props.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+
+    fn add(&mut self, name: &str, schema: Option<Node<'s>>) {
+        match self.props.iter_mut().find(|(n, _)| n == name) {
+            Some((_, s)) => {
+                if s.is_none() {
+                    *s = schema;
+                }
+            }
+            None => self.props.push((name.to_string(), schema)),
+        }
+    }
+}
+
+pub(super) struct Differ<'s> {
+    old: &'s Api<'s>,
+    new: &'s Api<'s>,
+    raws: Vec<Raw<'s>>,
+    ops: Vec<String>,
+    cur_op: Option<usize>,
+    memo: HashMap<MemoKey, usize>,
+    entries: Vec<Entry>,
+    stack: Vec<usize>,
+}
+
+/// Compares two descriptions; the changes are merged, located and sorted (breaking first).
+pub(super) fn run<'s>(old: &'s Api<'s>, new: &'s Api<'s>) -> Vec<Change> {
+    let mut d = Differ {
+        old,
+        new,
+        raws: Vec::new(),
+        ops: Vec::new(),
+        cur_op: None,
+        memo: HashMap::new(),
+        entries: Vec::new(),
+        stack: Vec::new(),
+    };
+    d.document();
+    d.paths();
+    d.webhooks();
+    d.security_schemes();
+    d.finish()
+}
+
+fn or_self<'s>(node: &Node<'s>, key: &str) -> Node<'s> {
+    node.get(key).unwrap_or_else(|| node.clone())
+}
+
+fn site(node: &Node<'_>) -> Site {
+    let loc = node.doc.locate(&node.pointer);
+    Site {
+        file: node.file.to_string(),
+        pointer: node.pointer.clone(),
+        line: loc.line,
+        column: loc.column,
+        offset: loc.offset,
+        len: loc.len,
+    }
+}
+
+impl<'s> Differ<'s> {
+    // -----------------------------------------------------------------------------------------
+    // Recording
+    // -----------------------------------------------------------------------------------------
+
+    fn record(&mut self, kind: Kind, message: String, old: Option<Node<'s>>, new: Option<Node<'s>>) {
+        let entry = self.stack.last().copied();
+        let ops = match entry {
+            None => self.cur_op.into_iter().collect(),
+            Some(_) => BTreeSet::new(),
+        };
+        self.raws.push(Raw {
+            kind,
+            message,
+            old,
+            new,
+            ops,
+            entry,
+        });
+    }
+
+    fn record_ops(&mut self, kind: Kind, message: String, old: Node<'s>, new: Node<'s>, ops: BTreeSet<usize>) {
+        self.raws.push(Raw {
+            kind,
+            message,
+            old: Some(old),
+            new: Some(new),
+            ops,
+            entry: None,
+        });
+    }
+
+    fn schema_change(&mut self, cx: &Cx, what: SchemaChange, message: String, old: Node<'s>, new: Node<'s>) {
+        if let Some(kind) = Kind::of_schema(cx.flow, what) {
+            self.record(kind, message, Some(old), Some(new));
+        }
+    }
+
+    fn op_index(&mut self, label: String) -> usize {
+        self.ops.push(label);
+        self.ops.len() - 1
+    }
+
+    fn finish(self) -> Vec<Change> {
+        let n_entries = self.entries.len();
+        let words = self.ops.len().div_ceil(64).max(1);
+        let mut bits = vec![vec![0u64; words]; n_entries];
+        for (e, entry) in self.entries.iter().enumerate() {
+            for &op in &entry.users {
+                bits[e][op / 64] |= 1 << (op % 64);
+            }
+        }
+        // Users of a comparison include the users of every comparison that reaches it.
+        loop {
+            let mut changed = false;
+            for e in 0..n_entries {
+                for &p in &self.entries[e].parents {
+                    for w in 0..words {
+                        let v = bits[p][w];
+                        if bits[e][w] | v != bits[e][w] {
+                            bits[e][w] |= v;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        type Key = (Kind, Option<(String, String)>, Option<(String, String)>, String);
+        let mut merged: BTreeMap<Key, (usize, BTreeSet<usize>)> = BTreeMap::new();
+        for (i, raw) in self.raws.iter().enumerate() {
+            let mut ops = raw.ops.clone();
+            if let Some(e) = raw.entry {
+                for (w, word) in bits[e].iter().enumerate() {
+                    for b in 0..64 {
+                        if word & (1 << b) != 0 {
+                            ops.insert(w * 64 + b);
+                        }
+                    }
+                }
+            }
+            let loc = |n: &Option<Node<'_>>| n.as_ref().map(|n| (n.file.to_string(), n.pointer.clone()));
+            let key = (raw.kind, loc(&raw.old), loc(&raw.new), raw.message.clone());
+            merged.entry(key).or_insert_with(|| (i, BTreeSet::new())).1.extend(ops);
+        }
+        let mut out: Vec<Change> = merged
+            .into_values()
+            .map(|(i, ops)| {
+                let raw = &self.raws[i];
+                let mut labels: Vec<String> = Vec::new();
+                for op in ops {
+                    if let Some(l) = self.ops.get(op) {
+                        if !labels.contains(l) {
+                            labels.push(l.clone());
+                        }
+                    }
+                }
+                Change {
+                    kind: raw.kind,
+                    message: raw.message.clone(),
+                    old: raw.old.as_ref().map(site),
+                    new: raw.new.as_ref().map(site),
+                    operations: labels,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Document: info, servers
+    // -----------------------------------------------------------------------------------------
+
+    fn document(&mut self) {
+        let (o, n) = (self.old.root(), self.new.root());
+        let ov = o.get("info").and_then(|i| i.get("version"));
+        let nv = n.get("info").and_then(|i| i.get("version"));
+        let show = |v: &Option<Node<'_>>| match v.as_ref().map(|n| n.value) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => "(none)".into(),
+        };
+        if ov.as_ref().map(|n| n.value) != nv.as_ref().map(|n| n.value) {
+            let msg = format!("info.version {} -> {}", show(&ov), show(&nv));
+            let os = ov.clone().unwrap_or_else(|| or_self(&o, "info"));
+            let ns = nv.clone().unwrap_or_else(|| or_self(&n, "info"));
+            self.record(Kind::InfoVersionChanged, msg, Some(os), Some(ns));
+        }
+        let (oo, no) = (o.get("openapi"), n.get("openapi"));
+        if let (Some(a), Some(b)) = (&oo, &no) {
+            if a.value != b.value {
+                let msg = format!("OpenAPI {} -> {}", schema::show(a.value), schema::show(b.value));
+                self.record(Kind::OpenapiVersionChanged, msg, oo, no);
+            }
+        }
+        self.servers(&o, &n);
+    }
+
+    fn servers(&mut self, o: &Node<'s>, n: &Node<'s>) {
+        let list = |root: &Node<'s>| -> Vec<(String, Node<'s>)> {
+            root.get("servers")
+                .map(|s| s.items())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| {
+                    let url = s.str("url")?.trim().trim_end_matches('/').to_string();
+                    Some((url, s))
+                })
+                .collect()
+        };
+        let (os, ns) = (list(o), list(n));
+        let old_left: Vec<&(String, Node<'s>)> = os.iter().filter(|(u, _)| !ns.iter().any(|(v, _)| v == u)).collect();
+        let new_left: Vec<&(String, Node<'s>)> = ns.iter().filter(|(u, _)| !os.iter().any(|(v, _)| v == u)).collect();
+        let o_container = or_self(o, "servers");
+        let n_container = or_self(n, "servers");
+        for (i, (url, node)) in old_left.iter().enumerate() {
+            match new_left.get(i) {
+                Some((nurl, nnode)) => {
+                    let msg = format!("server URL `{url}` -> `{nurl}`");
+                    self.record(Kind::ServerUrlChanged, msg, Some(node.clone()), Some(nnode.clone()));
+                }
+                None => {
+                    let msg = format!("server `{url}` removed");
+                    self.record(Kind::ServerRemoved, msg, Some(node.clone()), Some(n_container.clone()));
+                }
+            }
+        }
+        for (url, node) in new_left.iter().skip(old_left.len()) {
+            let msg = format!("server `{url}` added");
+            self.record(Kind::ServerAdded, msg, Some(o_container.clone()), Some(node.clone()));
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Paths and operations
+    // -----------------------------------------------------------------------------------------
+
+    fn paths(&mut self) {
+        let group = |ops: Vec<Operation<'s>>| -> Vec<(&'s str, Vec<Operation<'s>>)> {
+            let mut out: Vec<(&'s str, Vec<Operation<'s>>)> = Vec::new();
+            for op in ops {
+                match out.last_mut() {
+                    Some((p, list)) if *p == op.path => list.push(op),
+                    _ => out.push((op.path, vec![op])),
+                }
+            }
+            out
+        };
+        let old_paths = group(self.old.operations());
+        let new_paths = group(self.new.operations());
+        let mut new_index: HashMap<String, usize> = HashMap::new();
+        for (i, (p, _)) in new_paths.iter().enumerate() {
+            new_index.entry(norm_path(p)).or_insert(i);
+        }
+        let o_paths = or_self(&self.old.root(), "paths");
+        let n_paths = or_self(&self.new.root(), "paths");
+        let mut matched_new = BTreeSet::new();
+        for (path, ops) in &old_paths {
+            let o_site = or_self(&o_paths, path);
+            let Some(&ni) = new_index.get(&norm_path(path)) else {
+                let idx: BTreeSet<usize> = ops.iter().map(|op| self.op_index(op.label())).collect();
+                let methods: Vec<String> = ops.iter().map(|op| op.method.to_ascii_uppercase()).collect();
+                let msg = format!("path `{path}` removed ({})", methods.join(", "));
+                self.record_ops(Kind::PathRemoved, msg, o_site, n_paths.clone(), idx);
+                continue;
+            };
+            matched_new.insert(ni);
+            let (npath, nops) = &new_paths[ni];
+            let n_site = or_self(&n_paths, npath);
+            if path != npath {
+                let (a, b) = (path_params(path), path_params(npath));
+                let msg = format!(
+                    "path `{path}` renames its parameters: {} -> {} (same URLs)",
+                    a.iter().map(|x| format!("`{{{x}}}`")).collect::<Vec<_>>().join(", "),
+                    b.iter().map(|x| format!("`{{{x}}}`")).collect::<Vec<_>>().join(", ")
+                );
+                let idx: BTreeSet<usize> = nops.iter().map(|op| self.op_index(op.label())).collect();
+                self.record_ops(Kind::PathParameterRenamed, msg, o_site.clone(), n_site.clone(), idx);
+            }
+            for op in ops {
+                match nops.iter().find(|n| n.method == op.method) {
+                    Some(nop) => self.operation(op, nop, path, npath),
+                    None => {
+                        let idx = self.op_index(op.label());
+                        let msg = format!("operation `{}` removed", op.label());
+                        self.record_ops(Kind::OperationRemoved, msg, op.op.clone(), n_site.clone(), [idx].into());
+                    }
+                }
+            }
+            for nop in nops {
+                if !ops.iter().any(|o| o.method == nop.method) {
+                    let idx = self.op_index(nop.label());
+                    let msg = format!("operation `{}` added", nop.label());
+                    self.record_ops(Kind::OperationAdded, msg, o_site.clone(), nop.op.clone(), [idx].into());
+                }
+            }
+        }
+        for (i, (path, nops)) in new_paths.iter().enumerate() {
+            if matched_new.contains(&i) {
+                continue;
+            }
+            let idx: BTreeSet<usize> = nops.iter().map(|op| self.op_index(op.label())).collect();
+            let methods: Vec<String> = nops.iter().map(|op| op.method.to_ascii_uppercase()).collect();
+            let msg = format!("path `{path}` added ({})", methods.join(", "));
+            let n_site = or_self(&n_paths, path);
+            self.record_ops(Kind::PathAdded, msg, o_paths.clone(), n_site, idx);
+        }
+    }
+
+    fn webhooks(&mut self) {
+        let (o, n) = (self.old.root(), self.new.root());
+        let names = |root: &Node<'s>| -> Vec<(String, Node<'s>)> {
+            root.get("webhooks")
+                .map(|w| w.entries())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect()
+        };
+        let (ow, nw) = (names(&o), names(&n));
+        for (name, node) in &ow {
+            if !nw.iter().any(|(k, _)| k == name) {
+                let msg = format!("webhook `{name}` removed");
+                self.record(Kind::WebhookRemoved, msg, Some(node.clone()), Some(or_self(&n, "webhooks")));
+            }
+        }
+        for (name, node) in &nw {
+            if !ow.iter().any(|(k, _)| k == name) {
+                let msg = format!("webhook `{name}` added");
+                self.record(Kind::WebhookAdded, msg, Some(or_self(&o, "webhooks")), Some(node.clone()));
+            }
+        }
+    }
+
+    fn operation(&mut self, o: &Operation<'s>, n: &Operation<'s>, opath: &str, npath: &str) {
+        let idx = self.op_index(n.label());
+        self.cur_op = Some(idx);
+        match (o.operation_id(), n.operation_id()) {
+            (Some(a), Some(b)) if a != b => {
+                let msg = format!("operationId `{a}` -> `{b}`");
+                self.record(
+                    Kind::OperationIdChanged,
+                    msg,
+                    Some(or_self(&o.op, "operationId")),
+                    Some(or_self(&n.op, "operationId")),
+                );
+            }
+            (Some(a), None) => {
+                let msg = format!("operationId `{a}` removed");
+                self.record(
+                    Kind::OperationIdChanged,
+                    msg,
+                    Some(or_self(&o.op, "operationId")),
+                    Some(n.op.clone()),
+                );
+            }
+            (None, Some(b)) => {
+                let msg = format!("operationId `{b}` added");
+                self.record(
+                    Kind::OperationIdAdded,
+                    msg,
+                    Some(o.op.clone()),
+                    Some(or_self(&n.op, "operationId")),
+                );
+            }
+            _ => {}
+        }
+        if !o.op.flag("deprecated") && n.op.flag("deprecated") {
+            let msg = format!("operation `{}` deprecated", n.label());
+            self.record(
+                Kind::OperationDeprecated,
+                msg,
+                Some(o.op.clone()),
+                Some(or_self(&n.op, "deprecated")),
+            );
+        }
+        self.parameters(o, n, opath, npath);
+        self.request_body(o, n);
+        self.responses(o, n);
+        self.security(o, n);
+        self.cur_op = None;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Parameters
+    // -----------------------------------------------------------------------------------------
+
+    fn parameters(&mut self, o: &Operation<'s>, n: &Operation<'s>, opath: &str, npath: &str) {
+        let key = |p: &Param<'_>, names: &[&str]| -> (String, String) {
+            let loc = p.location.to_ascii_lowercase();
+            if loc == "path" {
+                if let Some(i) = names.iter().position(|x| *x == p.name) {
+                    return (loc, format!("#{i}"));
+                }
+            }
+            let name = if loc == "header" {
+                p.name.to_ascii_lowercase()
+            } else {
+                p.name.to_string()
+            };
+            (loc, name)
+        };
+        let (onames, nnames) = (path_params(opath), path_params(npath));
+        let ops: Vec<((String, String), Param<'s>)> =
+            self.old.parameters(o).into_iter().map(|p| (key(&p, &onames), p)).collect();
+        let nps: Vec<((String, String), Param<'s>)> =
+            self.new.parameters(n).into_iter().map(|p| (key(&p, &nnames), p)).collect();
+        let mut removed: Vec<&Param<'s>> = Vec::new();
+        for (k, p) in &ops {
+            match nps.iter().find(|(nk, _)| nk == k) {
+                Some((_, q)) => self.parameter(p, q),
+                None => removed.push(p),
+            }
+        }
+        let mut added: Vec<&Param<'s>> = nps
+            .iter()
+            .filter(|(k, _)| !ops.iter().any(|(ok, _)| ok == k))
+            .map(|(_, p)| p)
+            .collect();
+        let n_container = or_self(&n.op, "parameters");
+        let o_container = or_self(&o.op, "parameters");
+        for p in removed {
+            let moved = added
+                .iter()
+                .position(|q| q.name.eq_ignore_ascii_case(p.name) && !q.location.eq_ignore_ascii_case(p.location));
+            match moved {
+                Some(i) => {
+                    let q = added.remove(i);
+                    let msg = format!("parameter `{}` moved from {} to {}", p.name, p.location, q.location);
+                    self.record(Kind::ParameterLocationChanged, msg, Some(p.node.clone()), Some(q.node.clone()));
+                }
+                None => {
+                    let msg = format!("{} parameter `{}` removed", p.location, p.name);
+                    self.record(Kind::ParameterRemoved, msg, Some(p.node.clone()), Some(n_container.clone()));
+                }
+            }
+        }
+        for q in added {
+            let required = q.location.eq_ignore_ascii_case("path") || q.node.flag("required");
+            let (kind, what) = if required {
+                (Kind::RequiredParameterAdded, "new required")
+            } else {
+                (Kind::OptionalParameterAdded, "new optional")
+            };
+            let msg = format!("{what} {} parameter `{}`", q.location, q.name);
+            self.record(kind, msg, Some(o_container.clone()), Some(q.node.clone()));
+        }
+    }
+
+    fn param_schema(api: &'s Api<'s>, p: &Node<'s>) -> Option<Node<'s>> {
+        if let Some(s) = p.get("schema") {
+            return Some(s);
+        }
+        let content = p.get("content")?;
+        let (_, media) = content.entries().into_iter().next()?;
+        api.deref(media).get("schema")
+    }
+
+    fn parameter(&mut self, p: &Param<'s>, q: &Param<'s>) {
+        let path = p.location.eq_ignore_ascii_case("path");
+        let (oreq, nreq) = (path || p.node.flag("required"), path || q.node.flag("required"));
+        let label = format!("{} parameter `{}`", q.location, q.name);
+        if !oreq && nreq {
+            let msg = format!("{label} became required");
+            self.record(
+                Kind::ParameterBecameRequired,
+                msg,
+                Some(p.node.clone()),
+                Some(or_self(&q.node, "required")),
+            );
+        } else if oreq && !nreq {
+            let msg = format!("{label} became optional");
+            self.record(
+                Kind::ParameterBecameOptional,
+                msg,
+                Some(or_self(&p.node, "required")),
+                Some(q.node.clone()),
+            );
+        }
+        let style = |n: &Node<'_>, loc: &str| -> (String, bool) {
+            let default = match loc.to_ascii_lowercase().as_str() {
+                "query" | "cookie" => "form",
+                _ => "simple",
+            };
+            let s = n.str("style").unwrap_or(default).to_string();
+            let explode = n.value.get("explode").and_then(Value::as_bool).unwrap_or(s == "form");
+            (s, explode)
+        };
+        let (os, ns) = (style(&p.node, p.location), style(&q.node, q.location));
+        if os != ns {
+            let show = |(s, e): &(String, bool)| format!("style {s}, explode {e}");
+            let msg = format!("{label}: {} -> {}", show(&os), show(&ns));
+            self.record(Kind::ParameterStyleChanged, msg, Some(p.node.clone()), Some(q.node.clone()));
+        }
+        let (Some(a), Some(b)) = (
+            Self::param_schema(self.old, &p.node),
+            Self::param_schema(self.new, &q.node),
+        ) else {
+            return;
+        };
+        self.schema(&a, &b, &Cx::inline(Flow::Parameter, label), 0);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Request bodies and responses
+    // -----------------------------------------------------------------------------------------
+
+    fn request_body(&mut self, o: &Operation<'s>, n: &Operation<'s>) {
+        match (self.old.request_body(o), self.new.request_body(n)) {
+            (None, None) => {}
+            (None, Some(nb)) => {
+                let (kind, msg) = if nb.flag("required") {
+                    (Kind::RequiredRequestBodyAdded, "required request body added")
+                } else {
+                    (Kind::RequestBodyAdded, "optional request body added")
+                };
+                self.record(kind, msg.into(), Some(o.op.clone()), Some(nb));
+            }
+            (Some(ob), None) => {
+                self.record(
+                    Kind::RequestBodyRemoved,
+                    "request body removed".into(),
+                    Some(ob),
+                    Some(n.op.clone()),
+                );
+            }
+            (Some(ob), Some(nb)) => {
+                match (ob.flag("required"), nb.flag("required")) {
+                    (false, true) => self.record(
+                        Kind::RequestBodyBecameRequired,
+                        "request body became required".into(),
+                        Some(ob.clone()),
+                        Some(or_self(&nb, "required")),
+                    ),
+                    (true, false) => self.record(
+                        Kind::RequestBodyBecameOptional,
+                        "request body became optional".into(),
+                        Some(or_self(&ob, "required")),
+                        Some(nb.clone()),
+                    ),
+                    _ => {}
+                }
+                self.media(&ob, &nb, Flow::Request, "request body");
+            }
+        }
+    }
+
+    fn media(&mut self, o: &Node<'s>, n: &Node<'s>, flow: Flow, what: &str) {
+        let om = self.old.content(o);
+        let nm = self.new.content(n);
+        let (removed, added) = match flow {
+            Flow::Response => (Kind::ResponseMediaTypeRemoved, Kind::ResponseMediaTypeAdded),
+            _ => (Kind::RequestMediaTypeRemoved, Kind::RequestMediaTypeAdded),
+        };
+        for (media, node) in &om {
+            match nm.iter().find(|(m, _)| norm_media(m) == norm_media(media)) {
+                Some((nmedia, nnode)) => {
+                    if let (Some(a), Some(b)) = (node.get("schema"), nnode.get("schema")) {
+                        let cx = Cx::inline(flow, format!("{what} `{nmedia}`"));
+                        self.schema(&a, &b, &cx, 0);
+                    }
+                }
+                None => {
+                    let msg = format!("{what}: media type `{media}` removed");
+                    self.record(removed, msg, Some(node.clone()), Some(or_self(n, "content")));
+                }
+            }
+        }
+        for (media, node) in &nm {
+            if !om.iter().any(|(m, _)| norm_media(m) == norm_media(media)) {
+                let msg = format!("{what}: media type `{media}` added");
+                self.record(added, msg, Some(or_self(o, "content")), Some(node.clone()));
+            }
+        }
+    }
+
+    fn responses(&mut self, o: &Operation<'s>, n: &Operation<'s>) {
+        let ors = self.old.responses(o);
+        let nrs = self.new.responses(n);
+        let o_container = or_self(&o.op, "responses");
+        let n_container = or_self(&n.op, "responses");
+        for r in &ors {
+            match nrs.iter().find(|q| q.code.trim().eq_ignore_ascii_case(r.code.trim())) {
+                Some(q) => {
+                    let what = format!("response {}", q.code);
+                    self.headers(&r.node, &q.node, &what);
+                    self.media(&r.node, &q.node, Flow::Response, &what);
+                }
+                None => {
+                    let success = matches!(status_class(r.code), Some('2' | '3'));
+                    let (kind, what) = if success {
+                        (Kind::ResponseSuccessStatusRemoved, "success")
+                    } else {
+                        (Kind::ResponseErrorStatusRemoved, "error")
+                    };
+                    let msg = format!("{what} response {} removed", r.code);
+                    self.record(kind, msg, Some(r.site.clone()), Some(n_container.clone()));
+                }
+            }
+        }
+        for q in &nrs {
+            if !ors.iter().any(|r| r.code.trim().eq_ignore_ascii_case(q.code.trim())) {
+                let msg = format!("response {} added", q.code);
+                self.record(Kind::ResponseStatusAdded, msg, Some(o_container.clone()), Some(q.site.clone()));
+            }
+        }
+    }
+
+    fn headers(&mut self, o: &Node<'s>, n: &Node<'s>, what: &str) {
+        let list = |api: &'s Api<'s>, r: &Node<'s>| -> Vec<(&'s str, Node<'s>)> {
+            r.get("headers")
+                .map(|h| h.entries())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, api.deref(v)))
+                .collect()
+        };
+        let oh = list(self.old, o);
+        let nh = list(self.new, n);
+        for (name, node) in &oh {
+            match nh.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                Some((nname, nnode)) => {
+                    if node.flag("required") && !nnode.flag("required") {
+                        let msg = format!("{what}: header `{nname}` became optional");
+                        self.record(
+                            Kind::ResponseHeaderBecameOptional,
+                            msg,
+                            Some(or_self(node, "required")),
+                            Some(nnode.clone()),
+                        );
+                    }
+                    if let (Some(a), Some(b)) = (
+                        Self::param_schema(self.old, node),
+                        Self::param_schema(self.new, nnode),
+                    ) {
+                        let cx = Cx::inline(Flow::Response, format!("{what} header `{nname}`"));
+                        self.schema(&a, &b, &cx, 0);
+                    }
+                }
+                None => {
+                    let msg = format!("{what}: header `{name}` removed");
+                    self.record(
+                        Kind::ResponseHeaderRemoved,
+                        msg,
+                        Some(node.clone()),
+                        Some(or_self(n, "headers")),
+                    );
+                }
+            }
+        }
+        for (name, node) in &nh {
+            if !oh.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                let msg = format!("{what}: header `{name}` added");
+                self.record(Kind::ResponseHeaderAdded, msg, Some(or_self(o, "headers")), Some(node.clone()));
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Security
+    // -----------------------------------------------------------------------------------------
+
+    fn security(&mut self, o: &Operation<'s>, n: &Operation<'s>) {
+        type Alt = BTreeMap<String, BTreeSet<String>>;
+        let effective = |api: &'s Api<'s>, op: &Operation<'s>| -> (Node<'s>, Vec<Alt>) {
+            let node = op.op.get("security").or_else(|| api.root().get("security"));
+            let alts = node
+                .as_ref()
+                .map(|s| s.items())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|alt| {
+                    let m = alt.object()?;
+                    Some(
+                        m.iter()
+                            .map(|(k, v)| {
+                                let scopes = v
+                                    .as_array()
+                                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                                    .unwrap_or_default();
+                                (k.clone(), scopes)
+                            })
+                            .collect::<Alt>(),
+                    )
+                })
+                .collect();
+            (node.unwrap_or_else(|| op.op.clone()), alts)
+        };
+        let public = |alts: &[Alt]| alts.is_empty() || alts.iter().any(BTreeMap::is_empty);
+        let names = |a: &Alt| a.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" + ");
+        let (osite, oalts) = effective(self.old, o);
+        let (nsite, nalts) = effective(self.new, n);
+        match (public(&oalts), public(&nalts)) {
+            (true, false) => {
+                let all: Vec<String> = nalts.iter().map(names).collect();
+                let msg = format!("authentication now required ({})", all.join(" or "));
+                self.record(Kind::SecurityAdded, msg, Some(osite), Some(nsite));
+            }
+            (false, true) => {
+                self.record(
+                    Kind::SecurityRemoved,
+                    "authentication no longer required".into(),
+                    Some(osite),
+                    Some(nsite),
+                );
+            }
+            (true, true) => {}
+            (false, false) => {
+                for a in &oalts {
+                    match nalts.iter().find(|b| b.keys().eq(a.keys())) {
+                        Some(b) => {
+                            for (scheme, scopes) in a {
+                                let Some(nscopes) = b.get(scheme) else { continue };
+                                let added: Vec<&String> = nscopes.difference(scopes).collect();
+                                let removed: Vec<&String> = scopes.difference(nscopes).collect();
+                                let show =
+                                    |v: &[&String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+                                if !added.is_empty() {
+                                    let msg = format!("`{scheme}` now also requires scope(s) {}", show(&added));
+                                    self.record(
+                                        Kind::SecurityScopeAdded,
+                                        msg,
+                                        Some(osite.clone()),
+                                        Some(nsite.clone()),
+                                    );
+                                }
+                                if !removed.is_empty() {
+                                    let msg = format!("`{scheme}` no longer requires scope(s) {}", show(&removed));
+                                    self.record(
+                                        Kind::SecurityScopeRemoved,
+                                        msg,
+                                        Some(osite.clone()),
+                                        Some(nsite.clone()),
+                                    );
+                                }
+                            }
+                        }
+                        None => {
+                            let msg = format!("security requirement {} removed", names(a));
+                            self.record(
+                                Kind::SecurityAlternativeRemoved,
+                                msg,
+                                Some(osite.clone()),
+                                Some(nsite.clone()),
+                            );
+                        }
+                    }
+                }
+                for b in &nalts {
+                    if !oalts.iter().any(|a| a.keys().eq(b.keys())) {
+                        let msg = format!("security requirement {} added as an alternative", names(b));
+                        self.record(
+                            Kind::SecurityAlternativeAdded,
+                            msg,
+                            Some(osite.clone()),
+                            Some(nsite.clone()),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn security_schemes(&mut self) {
+        let schemes = |api: &'s Api<'s>| -> Vec<(&'s str, Node<'s>)> {
+            api.root()
+                .get("components")
+                .and_then(|c| c.get("securitySchemes"))
+                .map(|s| s.entries())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, api.deref(v)))
+                .collect()
+        };
+        let (os, ns) = (schemes(self.old), schemes(self.new));
+        for (name, o) in &os {
+            let Some((_, n)) = ns.iter().find(|(k, _)| k == name) else { continue };
+            let mut diffs = Vec::new();
+            for field in ["type", "scheme", "in", "name", "openIdConnectUrl"] {
+                let norm = |node: &Node<'_>| node.str(field).map(|s| s.trim().to_ascii_lowercase());
+                let (a, b) = (norm(o), norm(n));
+                if a != b {
+                    let show = |v: Option<String>| v.unwrap_or_else(|| "(none)".into());
+                    diffs.push(format!("{field} {} -> {}", show(a), show(b)));
+                }
+            }
+            let flows = |node: &Node<'s>| node.get("flows").map(|f| f.entries()).unwrap_or_default();
+            let (of, nf) = (flows(o), flows(n));
+            for (flow, of_node) in &of {
+                match nf.iter().find(|(k, _)| k == flow) {
+                    None => diffs.push(format!("flow `{flow}` removed")),
+                    Some((_, nf_node)) => {
+                        for url in ["tokenUrl", "authorizationUrl"] {
+                            if of_node.str(url) != nf_node.str(url) {
+                                diffs.push(format!("flow `{flow}` {url} changed"));
+                            }
+                        }
+                    }
+                }
+            }
+            if !diffs.is_empty() {
+                let msg = format!("security scheme `{name}` changed: {}", diffs.join(", "));
+                self.record(Kind::SecuritySchemeChanged, msg, Some(o.clone()), Some(n.clone()));
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Schemas
+    // -----------------------------------------------------------------------------------------
+
+    /// Compares two schemas (either may be a `$ref`).
+    fn schema(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let via_ref = o.ref_str().is_some() || n.ref_str().is_some();
+        let ro = self.old.deref(o.clone());
+        let rn = self.new.deref(n.clone());
+        if !via_ref {
+            self.schema_body(&ro, &rn, cx, depth);
+            return;
+        }
+        let key = (
+            ro.file.to_string(),
+            ro.pointer.clone(),
+            rn.file.to_string(),
+            rn.pointer.clone(),
+            cx.flow,
+        );
+        let e = match self.memo.get(&key) {
+            Some(&e) => {
+                self.use_entry(e);
+                return;
+            }
+            None => {
+                let e = self.entries.len();
+                self.entries.push(Entry::default());
+                self.memo.insert(key, e);
+                self.use_entry(e);
+                e
+            }
+        };
+        let name = if rn.pointer.is_empty() {
+            rn.file.rsplit('/').next().unwrap_or(rn.file).to_string()
+        } else {
+            last_segment(&rn.pointer)
+        };
+        let cx = Cx {
+            flow: cx.flow,
+            root: name,
+            component: true,
+            path: String::new(),
+        };
+        self.stack.push(e);
+        self.schema_body(&ro, &rn, &cx, depth);
+        self.stack.pop();
+    }
+
+    fn use_entry(&mut self, e: usize) {
+        match self.stack.last() {
+            Some(&top) if top != e => {
+                self.entries[e].parents.insert(top);
+            }
+            Some(_) => {}
+            None => {
+                if let Some(op) = self.cur_op {
+                    self.entries[e].users.insert(op);
+                }
+            }
+        }
+    }
+
+    fn schema_body(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        let (Some(om), Some(nm)) = (o.object(), n.object()) else {
+            return;
+        };
+        let ot = schema::types(self.old, o, 0);
+        let nt = schema::types(self.new, n, 0);
+        if let (Some(a), Some(b)) = (ot, nt) {
+            let delta = schema::type_delta(a, b);
+            let what = match delta {
+                TypeDelta::Same => None,
+                TypeDelta::Narrowed => Some(SchemaChange::TypeNarrowed),
+                TypeDelta::Widened => Some(SchemaChange::TypeWidened),
+                TypeDelta::Changed => Some(SchemaChange::TypeChanged),
+            };
+            if let Some(what) = what {
+                let msg = format!(
+                    "{}: type {} -> {}",
+                    cx.subject(),
+                    schema::describe(a),
+                    schema::describe(b)
+                );
+                self.schema_change(cx, what, msg, or_self(o, "type"), or_self(n, "type"));
+            }
+            if delta == TypeDelta::Changed {
+                // Nothing else compares meaningfully across unrelated types.
+                return;
+            }
+        }
+        // Enum values (when both sides have an enum; adding or dropping the enum is a
+        // constraint change).
+        if let (Some(oe), Some(ne)) = (enum_values(om), enum_values(nm)) {
+            let removed: Vec<&Value> = oe.iter().filter(|v| !ne.contains(v)).copied().collect();
+            let added: Vec<&Value> = ne.iter().filter(|v| !oe.contains(v)).copied().collect();
+            let (os, ns) = (or_self(o, "enum"), or_self(n, "enum"));
+            if !removed.is_empty() {
+                let msg = format!(
+                    "{}: enum value(s) {} removed",
+                    cx.subject(),
+                    schema::show_list(&removed, MAX_VALUES)
+                );
+                self.schema_change(cx, SchemaChange::EnumValueRemoved, msg, os.clone(), ns.clone());
+            }
+            if !added.is_empty() {
+                let msg = format!(
+                    "{}: enum value(s) {} added",
+                    cx.subject(),
+                    schema::show_list(&added, MAX_VALUES)
+                );
+                self.schema_change(cx, SchemaChange::EnumValueAdded, msg, os, ns);
+            }
+        }
+        let c = constraints(om, nm);
+        if !c.tightened.is_empty() {
+            let msg = format!("{}: {}", cx.subject(), c.tightened.join(", "));
+            self.schema_change(cx, SchemaChange::ConstraintTightened, msg, o.clone(), n.clone());
+        }
+        if !c.relaxed.is_empty() {
+            let msg = format!("{}: {}", cx.subject(), c.relaxed.join(", "));
+            self.schema_change(cx, SchemaChange::ConstraintRelaxed, msg, o.clone(), n.clone());
+        }
+        if let Some((a, b)) = &c.format {
+            let msg = format!("{}: format `{a}` -> `{b}`", cx.subject());
+            self.schema_change(
+                cx,
+                SchemaChange::FormatChanged,
+                msg,
+                or_self(o, "format"),
+                or_self(n, "format"),
+            );
+        }
+        if let Some((a, b)) = &c.pattern {
+            let msg = format!("{}: pattern `{a}` -> `{b}`", cx.subject());
+            self.schema_change(
+                cx,
+                SchemaChange::PatternChanged,
+                msg,
+                or_self(o, "pattern"),
+                or_self(n, "pattern"),
+            );
+        }
+        if cx.flow.client_writes() {
+            if let Some(od) = om.get("default") {
+                match nm.get("default") {
+                    Some(nd) if nd == od => {}
+                    Some(nd) => {
+                        let msg = format!(
+                            "{}: default `{}` -> `{}`",
+                            cx.subject(),
+                            schema::show(od),
+                            schema::show(nd)
+                        );
+                        self.schema_change(
+                            cx,
+                            SchemaChange::DefaultChanged,
+                            msg,
+                            or_self(o, "default"),
+                            or_self(n, "default"),
+                        );
+                    }
+                    None => {
+                        let msg = format!("{}: default `{}` removed", cx.subject(), schema::show(od));
+                        self.schema_change(cx, SchemaChange::DefaultChanged, msg, or_self(o, "default"), n.clone());
+                    }
+                }
+            }
+        }
+        let can = |t: Option<u8>, bit: u8| t.is_none_or(|t| t & bit != 0);
+        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) {
+            self.properties(o, n, cx, depth);
+            if let (Some(a), Some(b)) = (o.get("additionalProperties"), n.get("additionalProperties")) {
+                if a.value.is_object() && b.value.is_object() {
+                    self.schema(&a, &b, &cx.child("*"), depth + 1);
+                }
+            }
+        }
+        if can(ot, schema::ARRAY) && can(nt, schema::ARRAY) {
+            if let (Some(a), Some(b)) = (o.get("items"), n.get("items")) {
+                if a.value.is_object() && b.value.is_object() {
+                    self.schema(&a, &b, &cx.items(), depth + 1);
+                }
+            }
+        }
+        self.variants(o, n, cx, depth);
+    }
+
+    /// The `$ref` parts of an `allOf`: (resolved pointer, the part as written).
+    fn allof_refs(api: &'s Api<'s>, node: &Node<'s>) -> Vec<(String, Node<'s>)> {
+        node.get("allOf")
+            .map(|a| a.items())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.ref_str().is_some())
+            .map(|m| {
+                let r = api.deref(m.clone());
+                (format!("{}#{}", r.file, r.pointer), m)
+            })
+            .collect()
+    }
+
+    fn view(api: &'s Api<'s>, node: &Node<'s>, flatten_refs: bool, depth: usize, out: &mut View<'s>) {
+        if let Some(props) = node.get("properties") {
+            for (name, p) in props.entries() {
+                out.add(name, Some(p));
+            }
+        }
+        if let Some(req) = node.get("required") {
+            out.required.extend(req.items().iter().filter_map(|r| r.value.as_str()).map(str::to_string));
+        }
+        if depth >= MAX_ALLOF_DEPTH {
+            return;
+        }
+        for m in node.get("allOf").map(|a| a.items()).unwrap_or_default() {
+            let part = api.deref(m.clone());
+            if m.ref_str().is_some() && !flatten_refs {
+                // Compared on its own: only its names count here.
+                let mut inner = View::default();
+                Self::view(api, &part, true, depth + 1, &mut inner);
+                for (name, _) in inner.props {
+                    out.add(&name, None);
+                }
+            } else {
+                Self::view(api, &part, true, depth + 1, out);
+            }
+        }
+    }
+
+    fn properties(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        let orefs = Self::allof_refs(self.old, o);
+        let nrefs = Self::allof_refs(self.new, n);
+        let same_parts = orefs.len() == nrefs.len()
+            && orefs.iter().zip(&nrefs).all(|((a, _), (b, _))| last_segment(a) == last_segment(b));
+        if same_parts {
+            for ((_, a), (_, b)) in orefs.iter().zip(&nrefs) {
+                self.schema(a, b, cx, depth + 1);
+            }
+        }
+        let mut ov = View::default();
+        let mut nv = View::default();
+        Self::view(self.old, o, !same_parts, 0, &mut ov);
+        Self::view(self.new, n, !same_parts, 0, &mut nv);
+        let hidden = |api: &'s Api<'s>, s: &Option<Node<'s>>| -> bool {
+            let Some(s) = s else { return false };
+            let r = api.deref(s.clone());
+            match cx.flow {
+                Flow::Response => r.flag("writeOnly"),
+                _ => r.flag("readOnly"),
+            }
+        };
+        let mut names: Vec<String> = ov.props.iter().map(|(k, _)| k.clone()).collect();
+        for r in &ov.required {
+            if !names.contains(r) {
+                names.push(r.clone());
+            }
+        }
+        for (k, _) in &nv.props {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+        for r in &nv.required {
+            if !names.contains(r) {
+                names.push(r.clone());
+            }
+        }
+        let o_props = or_self(o, "properties");
+        let n_props = or_self(n, "properties");
+        for name in names {
+            let os = ov.get(&name);
+            let ns = nv.get(&name);
+            let o_has = os.is_some() || ov.required.contains(&name);
+            let n_has = ns.is_some() || nv.required.contains(&name);
+            let (oreq, nreq) = (ov.required.contains(&name), nv.required.contains(&name));
+            let (os, ns) = (os.cloned().flatten(), ns.cloned().flatten());
+            let skip = match (&os, &ns) {
+                (_, Some(_)) => hidden(self.new, &ns),
+                (Some(_), None) => hidden(self.old, &os),
+                _ => false,
+            };
+            if skip {
+                continue;
+            }
+            let child = cx.child(&name);
+            match (o_has, n_has) {
+                (true, false) => {
+                    let msg = format!("property {} removed", child.subject());
+                    let old = os.clone().unwrap_or_else(|| or_self(o, "required"));
+                    self.schema_change(cx, SchemaChange::PropertyRemoved, msg, old, n_props.clone());
+                }
+                (false, true) => {
+                    let (what, msg) = if nreq {
+                        (
+                            SchemaChange::RequiredPropertyAdded,
+                            format!("new required property {}", child.subject()),
+                        )
+                    } else {
+                        (
+                            SchemaChange::OptionalPropertyAdded,
+                            format!("new optional property {}", child.subject()),
+                        )
+                    };
+                    let new = ns.clone().unwrap_or_else(|| or_self(n, "required"));
+                    self.schema_change(cx, what, msg, o_props.clone(), new);
+                }
+                (true, true) => {
+                    if !oreq && nreq {
+                        let msg = format!("property {} became required", child.subject());
+                        let old = os.clone().unwrap_or_else(|| o.clone());
+                        self.schema_change(cx, SchemaChange::PropertyBecameRequired, msg, old, or_self(n, "required"));
+                    } else if oreq && !nreq {
+                        let msg = format!("property {} became optional", child.subject());
+                        let new = ns.clone().unwrap_or_else(|| n.clone());
+                        self.schema_change(cx, SchemaChange::PropertyBecameOptional, msg, or_self(o, "required"), new);
+                    }
+                    if let (Some(a), Some(b)) = (&os, &ns) {
+                        self.schema(a, b, &child, depth + 1);
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+    }
+
+    fn variants(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        let pick = |node: &Node<'s>| {
+            ["oneOf", "anyOf"]
+                .iter()
+                .find_map(|k| node.get(k).filter(|v| v.value.is_array()))
+        };
+        let (Some(ol), Some(nl)) = (pick(o), pick(n)) else {
+            return;
+        };
+        let ident = |api: &'s Api<'s>, b: &Node<'s>| -> Option<String> {
+            b.ref_str()?;
+            Some(last_segment(&api.deref(b.clone()).pointer))
+        };
+        let ob: Vec<(Option<String>, Node<'s>)> = ol.items().into_iter().map(|b| (ident(self.old, &b), b)).collect();
+        let nb: Vec<(Option<String>, Node<'s>)> = nl.items().into_iter().map(|b| (ident(self.new, &b), b)).collect();
+        let o_inline: Vec<&Node<'s>> = ob.iter().filter(|(i, _)| i.is_none()).map(|(_, b)| b).collect();
+        let n_inline: Vec<&Node<'s>> = nb.iter().filter(|(i, _)| i.is_none()).map(|(_, b)| b).collect();
+        let pair_inline = o_inline.len() == n_inline.len();
+        let removed_name = |i: &Option<String>, idx: usize| match i {
+            Some(name) => format!("`{name}`"),
+            None => format!("inline variant #{}", idx + 1),
+        };
+        for (idx, (i, b)) in ob.iter().enumerate() {
+            let matched = match i {
+                Some(name) => nb.iter().find(|(j, _)| j.as_ref() == Some(name)).map(|(_, x)| x.clone()),
+                None if pair_inline => {
+                    let pos = o_inline.iter().position(|x| x.pointer == b.pointer);
+                    pos.and_then(|p| n_inline.get(p)).map(|x| (*x).clone())
+                }
+                None => None,
+            };
+            match matched {
+                Some(m) => self.schema(b, &m, cx, depth + 1),
+                None => {
+                    let msg = format!("{}: variant {} removed", cx.subject(), removed_name(i, idx));
+                    self.schema_change(cx, SchemaChange::VariantRemoved, msg, b.clone(), nl.clone());
+                }
+            }
+        }
+        for (idx, (i, b)) in nb.iter().enumerate() {
+            let matched = match i {
+                Some(name) => ob.iter().any(|(j, _)| j.as_ref() == Some(name)),
+                None => pair_inline,
+            };
+            if !matched {
+                let msg = format!("{}: variant {} added", cx.subject(), removed_name(i, idx));
+                self.schema_change(cx, SchemaChange::VariantAdded, msg, ol.clone(), b.clone());
+            }
+        }
+    }
+}
