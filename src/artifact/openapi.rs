@@ -159,7 +159,7 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
     }
     let mut spec30 = None;
     if oas == OasVersion::V30 && problems.is_empty() {
-        match serde_json::from_value::<openapiv3::OpenAPI>(doc.value.clone()) {
+        match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&doc.value) {
             Ok(s) => spec30 = Some(s),
             Err(e) => problems.push(problem(
                 &doc,

@@ -322,13 +322,16 @@ fn targets(root: &Path, from: &str, value: &Value) -> Vec<String> {
 
 /// True when `value` has a `$ref` to another file (so [`load_external`] has work to do).
 pub fn has_file_refs(value: &Value) -> bool {
-    let mut found = false;
-    visit_refs(value, "", |_, r| {
-        if !found && matches!(parse_ref(r), RefTarget::File { .. }) {
-            found = true;
+    // A quick scan without pointers: any `$ref` that is not a local `#...` pointer. A URL (or a
+    // `$ref` inside example data) only costs a call to `load_external`, which follows nothing.
+    match value {
+        Value::Object(map) => {
+            map.get("$ref").and_then(Value::as_str).is_some_and(|r| !r.starts_with('#'))
+                || map.values().any(has_file_refs)
         }
-    });
-    found
+        Value::Array(items) => items.iter().any(has_file_refs),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
