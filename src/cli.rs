@@ -245,6 +245,15 @@ pub struct GradeArgs {
     #[arg(long)]
     pub static_only: bool,
 
+    /// Probe a service that already runs instead of starting it (repeatable), e.g.
+    /// `--target orders=http://127.0.0.1:8080`. Only loopback unless `--allow-host` allows the host.
+    #[arg(long = "target", value_name = "NAME=URL")]
+    pub targets: Vec<String>,
+
+    /// Let live probes contact HOST besides loopback (repeatable); anything else is refused.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+
     /// Add a `timing` object to the JSON report (runs are otherwise byte-identical).
     #[arg(long)]
     pub timings: bool,

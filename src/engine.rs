@@ -17,12 +17,14 @@ use crate::rubric::Rubric;
 use crate::score::{self, ItemInput, Verdict};
 use crate::submission::{Role, Submission, MANIFEST};
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Skip live probes (probe items are reported as skipped).
     pub static_only: bool,
     /// Record timings in the report.
     pub timings: bool,
+    /// Live-probe targets and allowed hosts (`--target`, `--allow-host`).
+    pub probe: crate::probe::ProbeOptions,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -41,6 +43,9 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         model: &model,
     };
 
+    // Live probes start the services once, on first use, for all probe items; the guard tears
+    // them down (also when a check panics).
+    let probes = (!opts.static_only).then(|| crate::probe::enter(opts.probe.clone()));
     let mut results = Vec::new();
     let mut timings = Vec::new();
     for (_, item) in rubric.items() {
@@ -67,6 +72,11 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
             ms: ms(t),
         });
         results.push(result);
+    }
+    if let Some(probes) = probes {
+        for (service, pids) in probes.finish().leftover {
+            eprintln!("grade: warning: processes of service `{service}` survived teardown: {pids:?}");
+        }
     }
 
     let inputs: Vec<ItemInput> = rubric

@@ -427,7 +427,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Loaded<PactFile> {
             if looks_yaml {
                 help = format!("a pact file is JSON, as written by the Pact libraries (it starts with `{{`); {help}");
             }
-            fail(format!("the pact file is not valid JSON: {e}"), e.location(), help)
+            fail(e.to_string(), e.location(), help)
         }
     }
 }

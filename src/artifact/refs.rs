@@ -326,7 +326,9 @@ pub fn has_file_refs(value: &Value) -> bool {
     // `$ref` inside example data) only costs a call to `load_external`, which follows nothing.
     match value {
         Value::Object(map) => {
-            map.get("$ref").and_then(Value::as_str).is_some_and(|r| !r.starts_with('#'))
+            map.get("$ref")
+                .and_then(Value::as_str)
+                .is_some_and(|r| !r.starts_with('#'))
                 || map.values().any(has_file_refs)
         }
         Value::Array(items) => items.iter().any(has_file_refs),

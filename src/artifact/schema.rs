@@ -128,7 +128,14 @@ pub struct Undeclared {
     pub key: String,
     /// The object schemas consulted (their `properties` do not list the key).
     pub schemas: Vec<SchemaLoc>,
+    /// Alternatives of an `anyOf`/`oneOf` that do describe the key but that the instance does
+    /// not fit (see [`SchemaSet::undeclared`]).
+    pub elsewhere: Vec<SchemaLoc>,
 }
+
+/// Whether an instance (at an instance pointer) fits the schema at a location: decides which
+/// alternatives of `anyOf`/`oneOf` apply in [`SchemaSet::undeclared`].
+pub type Fits<'f> = dyn Fn(&SchemaLoc, &str, &Value) -> bool + 'f;
 
 struct FileEntry<'a> {
     doc: &'a Document,
@@ -504,9 +511,12 @@ impl<'a> SchemaSet<'a> {
     /// `file` describes no property for, in objects whose schema lists `properties` and
     /// leaves other keys open (no `additionalProperties`, `patternProperties` or
     /// `unevaluatedProperties` that would describe them). Declarations are collected across
-    /// `allOf`, `anyOf`, `oneOf`, `if`/`then`/`else` and `$ref`, so composition never makes a
-    /// declared property look undeclared. Properties the schema forbids
-    /// (`additionalProperties: false`) are reported by validation, not here.
+    /// `allOf`, `if`/`then`/`else` and `$ref`, so composition never makes a declared property
+    /// look undeclared; of an `anyOf`/`oneOf`, only the alternatives the object `fits` count
+    /// (all of them when it fits none: validation reports that), and a key described only by
+    /// alternatives it does not fit is returned with those alternatives in
+    /// [`Undeclared::elsewhere`]. Properties the schema forbids (`additionalProperties:
+    /// false`) are reported by validation, not here.
     ///
     /// `skip(instance_pointer)` leaves an object's keys unchecked (e.g. a Pact `values` matcher).
     pub fn undeclared(
@@ -515,13 +525,15 @@ impl<'a> SchemaSet<'a> {
         pointer: &str,
         instance: &Value,
         skip: &dyn Fn(&str) -> bool,
+        fits: &Fits<'_>,
     ) -> Vec<Undeclared> {
         let mut out = Vec::new();
         let start = vec![SchemaLoc {
             file: file.to_string(),
             pointer: pointer.to_string(),
         }];
-        self.walk_undeclared(&start, instance, String::new(), 0, skip, &mut out);
+        let ctx = Walk { skip, fits };
+        self.walk_undeclared(&start, instance, String::new(), 0, &ctx, &mut out);
         out.sort();
         out
     }
@@ -532,13 +544,13 @@ impl<'a> SchemaSet<'a> {
         instance: &Value,
         at: String,
         depth: usize,
-        skip: &dyn Fn(&str) -> bool,
+        ctx: &Walk<'_, '_>,
         out: &mut Vec<Undeclared>,
     ) {
         if depth > MAX_WALK_DEPTH || schemas.is_empty() {
             return;
         }
-        let flat = self.flatten(schemas);
+        let (flat, unfit) = self.flatten(schemas, Some((&at, instance, ctx.fits)));
         match instance {
             Value::Object(obj) => {
                 let mut declared: BTreeMap<&str, Vec<SchemaLoc>> = BTreeMap::new();
@@ -581,20 +593,22 @@ impl<'a> SchemaSet<'a> {
                         open_any = true;
                     }
                 }
-                let check_keys = !described.is_empty() && !open_any && !closed && open.is_empty() && !skip(&at);
+                let check_keys = !described.is_empty() && !open_any && !closed && open.is_empty() && !(ctx.skip)(&at);
                 for (k, child) in obj {
                     let child_at = format!("{at}/{}", escape_pointer_segment(k));
                     match declared.get(k.as_str()) {
-                        Some(locs) => self.walk_undeclared(locs, child, child_at, depth + 1, skip, out),
+                        Some(locs) => self.walk_undeclared(locs, child, child_at, depth + 1, ctx, out),
                         None => {
                             if check_keys {
+                                let elsewhere = unfit.iter().filter(|u| self.declares(u, k)).cloned().collect();
                                 out.push(Undeclared {
                                     instance_pointer: child_at,
                                     key: k.clone(),
                                     schemas: described.clone(),
+                                    elsewhere,
                                 });
                             } else if !open.is_empty() {
-                                self.walk_undeclared(&open, child, child_at, depth + 1, skip, out);
+                                self.walk_undeclared(&open, child, child_at, depth + 1, ctx, out);
                             }
                         }
                     }
@@ -640,17 +654,36 @@ impl<'a> SchemaSet<'a> {
                         Some(p) if !p.is_empty() => p,
                         _ => &item_schemas,
                     };
-                    self.walk_undeclared(locs, item, format!("{at}/{i}"), depth + 1, skip, out);
+                    self.walk_undeclared(locs, item, format!("{at}/{i}"), depth + 1, ctx, out);
                 }
             }
             _ => {}
         }
     }
 
+    /// True when the schema at `loc` (with its `$ref`s and composition) lists `key` under
+    /// `properties`.
+    fn declares(&self, loc: &SchemaLoc, key: &str) -> bool {
+        let (flat, _) = self.flatten(std::slice::from_ref(loc), None);
+        flat.iter().any(|(_, v)| {
+            v.get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| p.contains_key(key))
+        })
+    }
+
     /// The schemas that apply to one instance: each given schema with its `$ref`s followed and
-    /// its `allOf`/`anyOf`/`oneOf`/`if`/`then`/`else` members expanded, without repeats.
-    fn flatten(&self, schemas: &[SchemaLoc]) -> Vec<(SchemaLoc, &Value)> {
+    /// its `allOf`/`then`/`else` members expanded, without repeats. Of an `anyOf`/`oneOf`, with
+    /// `fit` (the instance, its pointer and the test), only the alternatives the instance fits
+    /// are expanded (all when it fits none) and the others are returned apart; without `fit`,
+    /// all are expanded.
+    fn flatten(
+        &self,
+        schemas: &[SchemaLoc],
+        fit: Option<(&str, &Value, &Fits<'_>)>,
+    ) -> (Vec<(SchemaLoc, &Value)>, Vec<SchemaLoc>) {
         let mut out: Vec<(SchemaLoc, &Value)> = Vec::new();
+        let mut unfit: Vec<SchemaLoc> = Vec::new();
         let mut seen: BTreeSet<SchemaLoc> = BTreeSet::new();
         let mut stack: Vec<SchemaLoc> = schemas.iter().rev().cloned().collect();
         while let Some(loc) = stack.pop() {
@@ -673,14 +706,28 @@ impl<'a> SchemaSet<'a> {
                     next.push(SchemaLoc { file: f, pointer: p });
                 }
             }
-            for key in ["allOf", "anyOf", "oneOf"] {
-                if let Some(Value::Array(list)) = m.get(key) {
-                    for i in 0..list.len() {
-                        next.push(SchemaLoc {
-                            file: loc.file.clone(),
-                            pointer: format!("{}/{key}/{i}", loc.pointer),
-                        });
+            let member = |key: &str, i: usize| SchemaLoc {
+                file: loc.file.clone(),
+                pointer: format!("{}/{key}/{i}", loc.pointer),
+            };
+            if let Some(Value::Array(list)) = m.get("allOf") {
+                next.extend((0..list.len()).map(|i| member("allOf", i)));
+            }
+            for key in ["anyOf", "oneOf"] {
+                let Some(Value::Array(list)) = m.get(key) else { continue };
+                let branches: Vec<SchemaLoc> = (0..list.len()).map(|i| member(key, i)).collect();
+                match fit {
+                    Some((at, instance, fits)) => {
+                        let (ok, not): (Vec<SchemaLoc>, Vec<SchemaLoc>) =
+                            branches.into_iter().partition(|b| fits(b, at, instance));
+                        if ok.is_empty() {
+                            next.extend(not);
+                        } else {
+                            next.extend(ok);
+                            unfit.extend(not);
+                        }
                     }
+                    None => next.extend(branches),
                 }
             }
             for key in ["then", "else"] {
@@ -694,8 +741,14 @@ impl<'a> SchemaSet<'a> {
             out.push((loc, v));
             stack.extend(next.into_iter().rev());
         }
-        out
+        (out, unfit)
     }
+}
+
+/// What [`SchemaSet::undeclared`] passes down its walk.
+struct Walk<'a, 'f> {
+    skip: &'a dyn Fn(&str) -> bool,
+    fits: &'a Fits<'f>,
 }
 
 fn draft_of(oas: OasVersion) -> Draft {
@@ -1122,12 +1175,14 @@ components:
         let d = doc(V30);
         let set = SchemaSet::new(OasVersion::V30, &[("o.yaml", &d)]);
         let none = |_: &str| false;
+        let all = |_: &SchemaLoc, _: &str, _: &Value| true;
         // allOf: properties of every member are declared.
         let u = set.undeclared(
             "o.yaml",
             "/components/schemas/Composed",
             &json!({"first": "a", "last": "b"}),
             &none,
+            &all,
         );
         assert!(u.is_empty(), "{u:?}");
         let u = set.undeclared(
@@ -1135,6 +1190,7 @@ components:
             "/components/schemas/Composed",
             &json!({"first": "a", "lst": "b"}),
             &none,
+            &all,
         );
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].instance_pointer, "/lst");
@@ -1144,6 +1200,7 @@ components:
             "/components/schemas/Order",
             &json!({"id": "x", "total": {"amount": 1, "cents": 2}, "discount": {"amount": 1, "pct": 3}}),
             &none,
+            &all,
         );
         let at: Vec<&str> = u.iter().map(|x| x.instance_pointer.as_str()).collect();
         assert_eq!(at, vec!["/discount/pct", "/total/cents"]);
@@ -1153,12 +1210,13 @@ components:
             "/components/schemas/Map",
             &json!({"any": {"n": 1, "m": 2}}),
             &none,
+            &all,
         );
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].instance_pointer, "/any/m");
         // additionalProperties: false is validation's business.
         assert!(set
-            .undeclared("o.yaml", "/components/schemas/Closed", &json!({"b": 1}), &none)
+            .undeclared("o.yaml", "/components/schemas/Closed", &json!({"b": 1}), &none, &all)
             .is_empty());
         // Skipped objects.
         let skip_total = |p: &str| p == "/total";
@@ -1167,8 +1225,39 @@ components:
             "/components/schemas/Order",
             &json!({"total": {"cents": 2}}),
             &skip_total,
+            &all,
         );
         assert!(u.is_empty());
+    }
+
+    #[test]
+    fn undeclared_counts_only_the_alternatives_that_fit() {
+        let d = doc(r#"openapi: 3.1.0
+info: {title: T, version: '1'}
+components:
+  schemas:
+    Pay:
+      oneOf:
+        - {type: object, properties: {card: {type: string}}}
+        - {type: object, properties: {iban: {type: string}}}
+"#);
+        let set = SchemaSet::new(OasVersion::V31, &[("o.yaml", &d)]);
+        let none = |_: &str| false;
+        // Fit: the branch validates.
+        let fits = |b: &SchemaLoc, _: &str, v: &Value| set.validate(&b.file, &b.pointer, v).is_ok_and(|x| x.is_empty());
+        let u = set.undeclared("o.yaml", "/components/schemas/Pay", &json!({"iban": 5}), &none, &fits);
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(u[0].key, "iban");
+        assert_eq!(u[0].schemas[0].pointer, "/components/schemas/Pay/oneOf/0");
+        assert_eq!(u[0].elsewhere[0].pointer, "/components/schemas/Pay/oneOf/1");
+        let u = set.undeclared(
+            "o.yaml",
+            "/components/schemas/Pay",
+            &json!({"iban": "NL"}),
+            &none,
+            &fits,
+        );
+        assert!(u.is_empty(), "{u:?}");
     }
 
     #[test]

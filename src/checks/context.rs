@@ -16,6 +16,16 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Runs `f` with the submission's running services (live probes), starting them on first
+    /// use in this grading; see [`crate::probe`].
+    pub fn live<R>(
+        &self,
+        config: &crate::probe::StartConfig,
+        f: impl FnOnce(&Result<crate::probe::System, crate::probe::StartError>) -> R,
+    ) -> R {
+        crate::probe::with_system(self.submission, config, f)
+    }
+
     /// A finding at `span` of submission.toml (or without position when there is no manifest).
     pub fn manifest_finding(&self, span: Option<&Range<usize>>, message: impl Into<String>) -> Finding {
         let mut f = Finding::new(message);

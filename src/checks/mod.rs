@@ -4,10 +4,12 @@
 
 pub mod arch;
 pub mod context;
+pub mod ctr;
 pub mod data;
 pub mod evt;
 pub mod oas;
 pub mod ops;
+pub mod prb;
 pub mod sub;
 
 use std::marker::PhantomData;
@@ -188,10 +190,12 @@ pub fn registry() -> &'static [&'static dyn Check] {
         let mut all: Vec<&'static dyn Check> = [
             sub::CHECKS,
             oas::CHECKS,
+            ctr::CHECKS,
             arch::CHECKS,
             data::CHECKS,
             evt::CHECKS,
             ops::CHECKS,
+            prb::CHECKS,
         ]
         .concat();
         all.sort_by_key(|c| (c.info().area, c.info().id));

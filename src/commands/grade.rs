@@ -21,13 +21,30 @@ pub fn builtin(id: &str, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
 
 pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
     check_args(&args)?;
+    let targets = probe_targets(&args)?;
     let sub = Submission::load(&args.dir)?;
+    for (name, _) in &targets {
+        if !sub.services.iter().any(|s| s.name.name == *name) {
+            let names = sub.services.iter().map(|s| s.name.name.as_str());
+            let mut e = UserError::new(format!(
+                "`--target {name}=...`: the submission declares no service `{name}`"
+            ));
+            if let Some(s) = crate::diag::did_you_mean(name, names) {
+                e = e.with_help(format!("did you mean `{s}`?"));
+            }
+            return Err(Error::input(e));
+        }
+    }
     let report = engine::grade(
         &sub,
         rubric,
         Options {
             static_only: args.static_only,
             timings: args.timings,
+            probe: crate::probe::ProbeOptions {
+                targets,
+                allow_hosts: args.allow_hosts.clone(),
+            },
         },
     );
     emit(&report, &args, io)?;
@@ -72,6 +89,22 @@ fn check_args(args: &GradeArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Parses `--target NAME=URL`, refusing (before any packet is sent) hosts that are neither
+/// loopback nor allowed with `--allow-host`.
+fn probe_targets(args: &GradeArgs) -> Result<Vec<(String, String)>> {
+    args.targets
+        .iter()
+        .map(|t| {
+            crate::probe::parse_target(t, &args.allow_hosts).map_err(|e| {
+                Error::input(UserError::new(e).with_help(
+                    "point --target at a service on this machine (http://127.0.0.1:PORT), or allow its host with \
+                     --allow-host",
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Writes the files first (so a closed stdout loses nothing), then standard output: the

@@ -94,22 +94,29 @@ struct View<'s> {
     /// Names in document order, with their schema when this comparison owns it (`None` for
     /// properties of a referenced `allOf` part that is compared on its own).
     props: Vec<(String, Option<Node<'s>>)>,
+    /// Position of each name in `props`.
+    index: HashMap<String, usize>,
     required: BTreeSet<String>,
+    /// Names known only from a referenced `allOf` part compared on its own.
+    from_parts: BTreeSet<String>,
 }
 
 impl<'s> View<'s> {
     fn get(&self, name: &str) -> Option<&Option<Node<'s>>> {
-        self.props.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+        self.index.get(name).map(|&i| &self.props[i].1)
     }
 
     fn add(&mut self, name: &str, schema: Option<Node<'s>>) {
-        match self.props.iter_mut().find(|(n, _)| n == name) {
-            Some((_, s)) => {
-                if s.is_none() {
-                    *s = schema;
+        match self.index.get(name) {
+            Some(&i) => {
+                if self.props[i].1.is_none() {
+                    self.props[i].1 = schema;
                 }
             }
-            None => self.props.push((name.to_string(), schema)),
+            None => {
+                self.index.insert(name.to_string(), self.props.len());
+                self.props.push((name.to_string(), schema));
+            }
         }
     }
 }
@@ -137,8 +144,10 @@ pub(super) fn run<'s>(old: &'s Api<'s>, new: &'s Api<'s>) -> Vec<Change> {
         entries: Vec::new(),
         stack: Vec::new(),
     };
+    let t = std::time::Instant::now();
     d.document();
     d.paths();
+    eprintln!("paths {:?} calls {} bodies {} entries {} raws {}", t.elapsed(), CALLS.load(std::sync::atomic::Ordering::Relaxed), BODIES.load(std::sync::atomic::Ordering::Relaxed), d.entries.len(), d.raws.len());
     d.webhooks();
     d.security_schemes();
     d.finish()
@@ -148,8 +157,12 @@ fn or_self<'s>(node: &Node<'s>, key: &str) -> Node<'s> {
     node.get(key).unwrap_or_else(|| node.clone())
 }
 
+/// Where a node is: the key of an object member (the line a reader looks for), else the value.
 fn site(node: &Node<'_>) -> Site {
-    let loc = node.doc.locate(&node.pointer);
+    let loc = node
+        .doc
+        .locate_key(&node.pointer)
+        .unwrap_or_else(|| node.doc.locate(&node.pointer));
     Site {
         file: node.file.to_string(),
         pointer: node.pointer.clone(),
@@ -426,13 +439,23 @@ impl<'s> Differ<'s> {
         for (name, node) in &ow {
             if !nw.iter().any(|(k, _)| k == name) {
                 let msg = format!("webhook `{name}` removed");
-                self.record(Kind::WebhookRemoved, msg, Some(node.clone()), Some(or_self(&n, "webhooks")));
+                self.record(
+                    Kind::WebhookRemoved,
+                    msg,
+                    Some(node.clone()),
+                    Some(or_self(&n, "webhooks")),
+                );
             }
         }
         for (name, node) in &nw {
             if !ow.iter().any(|(k, _)| k == name) {
                 let msg = format!("webhook `{name}` added");
-                self.record(Kind::WebhookAdded, msg, Some(or_self(&o, "webhooks")), Some(node.clone()));
+                self.record(
+                    Kind::WebhookAdded,
+                    msg,
+                    Some(or_self(&o, "webhooks")),
+                    Some(node.clone()),
+                );
             }
         }
     }
@@ -506,10 +529,18 @@ impl<'s> Differ<'s> {
             (loc, name)
         };
         let (onames, nnames) = (path_params(opath), path_params(npath));
-        let ops: Vec<((String, String), Param<'s>)> =
-            self.old.parameters(o).into_iter().map(|p| (key(&p, &onames), p)).collect();
-        let nps: Vec<((String, String), Param<'s>)> =
-            self.new.parameters(n).into_iter().map(|p| (key(&p, &nnames), p)).collect();
+        let ops: Vec<((String, String), Param<'s>)> = self
+            .old
+            .parameters(o)
+            .into_iter()
+            .map(|p| (key(&p, &onames), p))
+            .collect();
+        let nps: Vec<((String, String), Param<'s>)> = self
+            .new
+            .parameters(n)
+            .into_iter()
+            .map(|p| (key(&p, &nnames), p))
+            .collect();
         let mut removed: Vec<&Param<'s>> = Vec::new();
         for (k, p) in &ops {
             match nps.iter().find(|(nk, _)| nk == k) {
@@ -532,11 +563,21 @@ impl<'s> Differ<'s> {
                 Some(i) => {
                     let q = added.remove(i);
                     let msg = format!("parameter `{}` moved from {} to {}", p.name, p.location, q.location);
-                    self.record(Kind::ParameterLocationChanged, msg, Some(p.node.clone()), Some(q.node.clone()));
+                    self.record(
+                        Kind::ParameterLocationChanged,
+                        msg,
+                        Some(p.node.clone()),
+                        Some(q.node.clone()),
+                    );
                 }
                 None => {
                     let msg = format!("{} parameter `{}` removed", p.location, p.name);
-                    self.record(Kind::ParameterRemoved, msg, Some(p.node.clone()), Some(n_container.clone()));
+                    self.record(
+                        Kind::ParameterRemoved,
+                        msg,
+                        Some(p.node.clone()),
+                        Some(n_container.clone()),
+                    );
                 }
             }
         }
@@ -595,7 +636,12 @@ impl<'s> Differ<'s> {
         if os != ns {
             let show = |(s, e): &(String, bool)| format!("style {s}, explode {e}");
             let msg = format!("{label}: {} -> {}", show(&os), show(&ns));
-            self.record(Kind::ParameterStyleChanged, msg, Some(p.node.clone()), Some(q.node.clone()));
+            self.record(
+                Kind::ParameterStyleChanged,
+                msg,
+                Some(p.node.clone()),
+                Some(q.node.clone()),
+            );
         }
         let (Some(a), Some(b)) = (
             Self::param_schema(self.old, &p.node),
@@ -706,7 +752,12 @@ impl<'s> Differ<'s> {
         for q in &nrs {
             if !ors.iter().any(|r| r.code.trim().eq_ignore_ascii_case(q.code.trim())) {
                 let msg = format!("response {} added", q.code);
-                self.record(Kind::ResponseStatusAdded, msg, Some(o_container.clone()), Some(q.site.clone()));
+                self.record(
+                    Kind::ResponseStatusAdded,
+                    msg,
+                    Some(o_container.clone()),
+                    Some(q.site.clone()),
+                );
             }
         }
     }
@@ -734,10 +785,9 @@ impl<'s> Differ<'s> {
                             Some(nnode.clone()),
                         );
                     }
-                    if let (Some(a), Some(b)) = (
-                        Self::param_schema(self.old, node),
-                        Self::param_schema(self.new, nnode),
-                    ) {
+                    if let (Some(a), Some(b)) =
+                        (Self::param_schema(self.old, node), Self::param_schema(self.new, nnode))
+                    {
                         let cx = Cx::inline(Flow::Response, format!("{what} header `{nname}`"));
                         self.schema(&a, &b, &cx, 0);
                     }
@@ -756,7 +806,12 @@ impl<'s> Differ<'s> {
         for (name, node) in &nh {
             if !oh.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
                 let msg = format!("{what}: header `{name}` added");
-                self.record(Kind::ResponseHeaderAdded, msg, Some(or_self(o, "headers")), Some(node.clone()));
+                self.record(
+                    Kind::ResponseHeaderAdded,
+                    msg,
+                    Some(or_self(o, "headers")),
+                    Some(node.clone()),
+                );
             }
         }
     }
@@ -879,14 +934,15 @@ impl<'s> Differ<'s> {
         };
         let (os, ns) = (schemes(self.old), schemes(self.new));
         for (name, o) in &os {
-            let Some((_, n)) = ns.iter().find(|(k, _)| k == name) else { continue };
+            let Some((_, n)) = ns.iter().find(|(k, _)| k == name) else {
+                continue;
+            };
             let mut diffs = Vec::new();
             for field in ["type", "scheme", "in", "name", "openIdConnectUrl"] {
                 let norm = |node: &Node<'_>| node.str(field).map(|s| s.trim().to_ascii_lowercase());
-                let (a, b) = (norm(o), norm(n));
-                if a != b {
-                    let show = |v: Option<String>| v.unwrap_or_else(|| "(none)".into());
-                    diffs.push(format!("{field} {} -> {}", show(a), show(b)));
+                if norm(o) != norm(n) {
+                    let show = |node: &Node<'_>| node.str(field).unwrap_or("(none)").to_string();
+                    diffs.push(format!("{field} {} -> {}", show(o), show(n)));
                 }
             }
             let flows = |node: &Node<'s>| node.get("flows").map(|f| f.entries()).unwrap_or_default();
@@ -916,6 +972,7 @@ impl<'s> Differ<'s> {
 
     /// Compares two schemas (either may be a `$ref`).
     fn schema(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if depth > MAX_DEPTH {
             return;
         }
@@ -977,6 +1034,7 @@ impl<'s> Differ<'s> {
     }
 
     fn schema_body(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        BODIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (Some(om), Some(nm)) = (o.object(), n.object()) else {
             return;
         };
@@ -1122,7 +1180,8 @@ impl<'s> Differ<'s> {
             }
         }
         if let Some(req) = node.get("required") {
-            out.required.extend(req.items().iter().filter_map(|r| r.value.as_str()).map(str::to_string));
+            out.required
+                .extend(req.items().iter().filter_map(|r| r.value.as_str()).map(str::to_string));
         }
         if depth >= MAX_ALLOF_DEPTH {
             return;
@@ -1134,6 +1193,9 @@ impl<'s> Differ<'s> {
                 let mut inner = View::default();
                 Self::view(api, &part, true, depth + 1, &mut inner);
                 for (name, _) in inner.props {
+                    if out.get(&name).is_none() {
+                        out.from_parts.insert(name.clone());
+                    }
                     out.add(&name, None);
                 }
             } else {
@@ -1146,7 +1208,10 @@ impl<'s> Differ<'s> {
         let orefs = Self::allof_refs(self.old, o);
         let nrefs = Self::allof_refs(self.new, n);
         let same_parts = orefs.len() == nrefs.len()
-            && orefs.iter().zip(&nrefs).all(|((a, _), (b, _))| last_segment(a) == last_segment(b));
+            && orefs
+                .iter()
+                .zip(&nrefs)
+                .all(|((a, _), (b, _))| last_segment(a) == last_segment(b));
         if same_parts {
             for ((_, a), (_, b)) in orefs.iter().zip(&nrefs) {
                 self.schema(a, b, cx, depth + 1);
@@ -1164,20 +1229,18 @@ impl<'s> Differ<'s> {
                 _ => r.flag("readOnly"),
             }
         };
-        let mut names: Vec<String> = ov.props.iter().map(|(k, _)| k.clone()).collect();
-        for r in &ov.required {
-            if !names.contains(r) {
-                names.push(r.clone());
-            }
-        }
-        for (k, _) in &nv.props {
-            if !names.contains(k) {
+        let mut names: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let all = ov
+            .props
+            .iter()
+            .map(|(k, _)| k)
+            .chain(&ov.required)
+            .chain(nv.props.iter().map(|(k, _)| k))
+            .chain(&nv.required);
+        for k in all {
+            if seen.insert(k.as_str()) {
                 names.push(k.clone());
-            }
-        }
-        for r in &nv.required {
-            if !names.contains(r) {
-                names.push(r.clone());
             }
         }
         let o_props = or_self(o, "properties");
@@ -1195,6 +1258,11 @@ impl<'s> Differ<'s> {
                 _ => false,
             };
             if skip {
+                continue;
+            }
+            // Added to or removed from a referenced part: reported there.
+            let in_part = |v: &View<'_>, s: &Option<Node<'_>>| s.is_none() && v.from_parts.contains(&name);
+            if (o_has != n_has) && (in_part(&ov, &os) || in_part(&nv, &ns)) {
                 continue;
             }
             let child = cx.child(&name);
@@ -1223,11 +1291,23 @@ impl<'s> Differ<'s> {
                     if !oreq && nreq {
                         let msg = format!("property {} became required", child.subject());
                         let old = os.clone().unwrap_or_else(|| o.clone());
-                        self.schema_change(cx, SchemaChange::PropertyBecameRequired, msg, old, or_self(n, "required"));
+                        self.schema_change(
+                            cx,
+                            SchemaChange::PropertyBecameRequired,
+                            msg,
+                            old,
+                            or_self(n, "required"),
+                        );
                     } else if oreq && !nreq {
                         let msg = format!("property {} became optional", child.subject());
                         let new = ns.clone().unwrap_or_else(|| n.clone());
-                        self.schema_change(cx, SchemaChange::PropertyBecameOptional, msg, or_self(o, "required"), new);
+                        self.schema_change(
+                            cx,
+                            SchemaChange::PropertyBecameOptional,
+                            msg,
+                            or_self(o, "required"),
+                            new,
+                        );
                     }
                     if let (Some(a), Some(b)) = (&os, &ns) {
                         self.schema(a, b, &child, depth + 1);
@@ -1262,7 +1342,10 @@ impl<'s> Differ<'s> {
         };
         for (idx, (i, b)) in ob.iter().enumerate() {
             let matched = match i {
-                Some(name) => nb.iter().find(|(j, _)| j.as_ref() == Some(name)).map(|(_, x)| x.clone()),
+                Some(name) => nb
+                    .iter()
+                    .find(|(j, _)| j.as_ref() == Some(name))
+                    .map(|(_, x)| x.clone()),
                 None if pair_inline => {
                     let pos = o_inline.iter().position(|x| x.pointer == b.pointer);
                     pos.and_then(|p| n_inline.get(p)).map(|x| (*x).clone())
@@ -1289,3 +1372,6 @@ impl<'s> Differ<'s> {
         }
     }
 }
+
+static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static BODIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -409,7 +409,11 @@ mod tests {
             );
             assert_eq!(Kind::from_id(id), Some(*k));
             assert!(!k.summary().is_empty(), "{id}");
-            assert_eq!(k.breaking(), !k.help().is_empty(), "{id}: breaking kinds say how to avoid them");
+            assert_eq!(
+                k.breaking(),
+                !k.help().is_empty(),
+                "{id}: breaking kinds say how to avoid them"
+            );
         }
     }
 }

@@ -139,8 +139,10 @@ pub struct Input<'a> {
 pub fn diff(old: Input<'_>, new: Input<'_>) -> Diff {
     const STACK: usize = 256 * 1024 * 1024;
     let work = move || {
+        let t = std::time::Instant::now();
         let a = Api::new(old.root, old.rel, old.doc);
         let b = Api::new(new.root, new.rel, new.doc);
+        eprintln!("apis {:?}", t.elapsed());
         diff_apis(&a, &b)
     };
     std::thread::scope(|s| {
@@ -174,10 +176,12 @@ fn info(api: &Api<'_>) -> DocInfo {
     DocInfo {
         file: api.rel.to_string(),
         title: info.as_ref().and_then(|i| i.str("title")).map(str::to_string),
-        version: info
-            .as_ref()
-            .and_then(|i| i.get("version"))
-            .map(|v| v.value.as_str().map(str::to_string).unwrap_or_else(|| v.value.to_string())),
+        version: info.as_ref().and_then(|i| i.get("version")).map(|v| {
+            v.value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.value.to_string())
+        }),
         openapi: api.spec.version.clone(),
         path_major: policy::path_major(api),
     }

@@ -61,9 +61,9 @@ pub fn describe(t: u8) -> String {
 
 /// True when every type in `inner` is accepted by `outer` (a number accepts integers).
 pub fn covers(outer: u8, inner: u8) -> bool {
-    NAMES.iter().all(|(b, _)| {
-        inner & b == 0 || outer & b != 0 || (*b == INTEGER && outer & NUMBER != 0)
-    })
+    NAMES
+        .iter()
+        .all(|(b, _)| inner & b == 0 || outer & b != 0 || (*b == INTEGER && outer & NUMBER != 0))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +221,10 @@ fn number_bound(map: &Map<String, Value>, upper: bool) -> Option<Bound> {
                 _ => Some(eb),
             }
         }
-        _ => inclusive.map(|value| Bound { value, exclusive: false }),
+        _ => inclusive.map(|value| Bound {
+            value,
+            exclusive: false,
+        }),
     }
 }
 
@@ -254,7 +257,11 @@ pub fn constraints(o: &Map<String, Value>, n: &Map<String, Value>) -> Constraint
         ("maximum", number_bound(o, true), number_bound(n, true)),
         ("maxLength", count_bound(o, "maxLength"), count_bound(n, "maxLength")),
         ("maxItems", count_bound(o, "maxItems"), count_bound(n, "maxItems")),
-        ("maxProperties", count_bound(o, "maxProperties"), count_bound(n, "maxProperties")),
+        (
+            "maxProperties",
+            count_bound(o, "maxProperties"),
+            count_bound(n, "maxProperties"),
+        ),
     ];
     for (name, a, b) in uppers {
         bound_delta(&mut c, name, a, b, true);
@@ -263,7 +270,11 @@ pub fn constraints(o: &Map<String, Value>, n: &Map<String, Value>) -> Constraint
         ("minimum", number_bound(o, false), number_bound(n, false)),
         ("minLength", count_bound(o, "minLength"), count_bound(n, "minLength")),
         ("minItems", count_bound(o, "minItems"), count_bound(n, "minItems")),
-        ("minProperties", count_bound(o, "minProperties"), count_bound(n, "minProperties")),
+        (
+            "minProperties",
+            count_bound(o, "minProperties"),
+            count_bound(n, "minProperties"),
+        ),
     ];
     for (name, a, b) in lowers {
         bound_delta(&mut c, name, a, b, false);

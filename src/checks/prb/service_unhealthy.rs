@@ -1,0 +1,232 @@
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
+use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+
+pub struct ServiceUnhealthy;
+
+const DOCS: &str = r#"## What it checks
+Starts every service that declares `[service.run]` (in dependency order, callees first, each
+on a free port on 127.0.0.1 passed in `run.port_env`, each called service's URL in the
+variable `run.dependency_env` names), or reaches the ones given with `--target NAME=URL`, and
+checks that each becomes ready within `ready_timeout_ms`, answers `GET` on its `run.health`
+path with 2xx and, when declared, its `run.ready` path with 2xx. Partial credit: healthy
+services / services probed. A service that exits, never becomes ready or answers something
+that is not HTTP is reported with the last lines of its output. Skipped when no service
+declares `[service.run]`.
+
+## Why it matters
+Health checks are what a service registry, a load balancer and an orchestrator act on
+(Week 4: service registry with health checks; Week 10: deployment). A service that cannot be
+started from its documented command, or whose health endpoint lies, cannot be deployed,
+rolled out or probed, and nothing else about its runtime behaviour can be verified.
+
+## How to fix
+Make the `run.command` start the service from a clean checkout, listen on 127.0.0.1 on the
+port in the variable named by `run.port_env` (not a fixed port), and answer `run.health`
+(liveness: the process works) and `run.ready` (readiness: its dependencies are reachable)
+with 200 once it can serve. Run the command yourself and read its output first.
+
+## Example
+```toml
+[[service]]
+name = "orders"
+calls = ["payments"]
+
+[service.run]
+command = ["python3", "app.py"]
+cwd = "services/orders"
+port_env = "PORT"                     # the grader picks a free port
+health = "/health"
+ready = "/ready"
+dependency_env = { payments = "PAYMENTS_URL" }
+```
+"#;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// How long each service may take to become ready, in milliseconds.
+    pub ready_timeout_ms: u64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            ready_timeout_ms: 20_000,
+        }
+    }
+}
+
+impl TypedCheck for ServiceUnhealthy {
+    type Params = Params;
+    const INFO: CheckInfo = CheckInfo {
+        id: "PRB001",
+        name: "service-unhealthy",
+        area: Area::Prb,
+        kind: Kind::Probe,
+        summary: "A service does not start, does not become ready, or its health endpoint does not answer 2xx",
+        docs: DOCS,
+        params: &[ParamDoc {
+            name: "ready_timeout_ms",
+            ty: "integer",
+            description: "how long each service may take to become ready, in milliseconds",
+        }],
+    };
+
+    fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {
+        let config = StartConfig {
+            ready_timeout: Duration::from_millis(params.ready_timeout_ms.clamp(1, 600_000)),
+            ..StartConfig::default()
+        };
+        ctx.live(&config, |started| match started {
+            Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+            Err(StartError::Infrastructure(e)) => {
+                CheckResult::errored(format!("the grader could not start the services: {e}"))
+            }
+            Ok(system) => evaluate(ctx, system),
+        })
+    }
+}
+
+fn evaluate(ctx: &Ctx<'_>, system: &System) -> CheckResult {
+    let mut findings = Vec::new();
+    let mut good = 0;
+    let mut services: Vec<&LiveService> = system.services.iter().collect();
+    services.sort_by_key(|s| s.index);
+    for svc in &services {
+        match problem(ctx, system, svc) {
+            None => good += 1,
+            Some(f) => findings.push(f),
+        }
+    }
+    let mut result = CheckResult::ratio(good, services.len(), findings)
+        .with_evidence(format!("{good} of {} services healthy", services.len()));
+    for n in &system.notes {
+        result = result.with_evidence(n.clone());
+    }
+    result
+}
+
+fn at_service(ctx: &Ctx<'_>, svc: &LiveService, message: String) -> Finding {
+    let span = ctx
+        .submission
+        .services
+        .get(svc.index)
+        .and_then(|s| s.name.span.as_ref());
+    ctx.manifest_finding(span, message)
+}
+
+/// Help for a service that did not come up, from what it printed.
+fn startup_help(svc: &LiveService, port_env: &str, cwd: Option<&str>) -> String {
+    let tail = svc.log_tail().to_ascii_lowercase();
+    if tail.contains("address already in use") || tail.contains("eaddrinuse") {
+        format!(
+            "another process holds the port it tried: listen on the port the grader passes in ${port_env} \
+             instead of a fixed one"
+        )
+    } else {
+        format!(
+            "run its `run.command` yourself in {} with {port_env}=8080 and fix what its output shows; it \
+             must keep running and listen on 127.0.0.1 on that port",
+            cwd.map(|c| format!("`{c}`"))
+                .unwrap_or_else(|| "the submission folder".into())
+        )
+    }
+}
+
+/// What is wrong with one service, if anything.
+fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding> {
+    let name = &svc.name;
+    let run = ctx.submission.services.get(svc.index).and_then(|s| s.run.as_ref());
+    let port_env = run.and_then(|r| r.port_env.as_deref()).unwrap_or("PORT");
+    let cwd = run.and_then(|r| r.cwd.as_deref());
+    let how = if svc.external {
+        "the --target service"
+    } else {
+        "service"
+    };
+    match &svc.status {
+        Status::Ready => {}
+        Status::NotStarted(why) => {
+            return Some(
+                at_service(ctx, svc, format!("{how} `{name}` could not be started: {why}"))
+                    .help("fix `run.command` and `run.cwd` so the command can be run from the submission folder"),
+            );
+        }
+        Status::Exited(how_ended) => {
+            return Some(
+                at_service(
+                    ctx,
+                    svc,
+                    format!("service `{name}` {how_ended} before it became ready{}", svc.log_tail()),
+                )
+                .help(startup_help(svc, port_env, cwd)),
+            );
+        }
+        Status::NotReady(last) => {
+            let path = svc.ready.as_deref().or(svc.health.as_deref()).unwrap_or("/");
+            return Some(at_service(
+                ctx,
+                svc,
+                format!(
+                    "{how} `{name}` did not become ready: {path} never answered 2xx in time (last: {last}){}",
+                    svc.log_tail()
+                ),
+            )
+            .help(if last.contains("not HTTP") {
+                format!("answer HTTP/1.1 on {path}: the port speaks something else")
+            } else if last.contains("nothing listened") {
+                startup_help(svc, port_env, cwd)
+            } else {
+                format!("make {path} answer 200 once the service can serve, or raise `ready_timeout_ms` if it starts slowly")
+            }));
+        }
+    }
+    let Some(health) = svc.health.as_deref() else {
+        return Some(
+            at_service(
+                ctx,
+                svc,
+                format!("service `{name}` declares no health endpoint (`run.health`)"),
+            )
+            .help("add `health = \"/health\"` to its [service.run] and serve it"),
+        );
+    };
+    let mut paths = vec![("health", health)];
+    if let Some(r) = svc.ready.as_deref() {
+        paths.push(("readiness", r));
+    }
+    for (what, path) in paths {
+        let Some(url) = svc.url(path) else { continue };
+        match system.client.get(&url, Duration::from_secs(5)) {
+            Ok(r) if r.is_success() => {}
+            Ok(r) => {
+                return Some(
+                    at_service(
+                        ctx,
+                        svc,
+                        format!(
+                            "{how} `{name}`: its {what} endpoint GET {path} answered {}",
+                            r.status_line()
+                        ),
+                    )
+                    .help(format!("GET {path} must answer 2xx while the service works")),
+                )
+            }
+            Err(e) => {
+                return Some(
+                    at_service(
+                        ctx,
+                        svc,
+                        format!("{how} `{name}`: its {what} endpoint GET {path} failed: {e}"),
+                    )
+                    .help(format!("GET {path} must answer HTTP 2xx within 5 s")),
+                )
+            }
+        }
+    }
+    None
+}

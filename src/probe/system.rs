@@ -1,0 +1,559 @@
+//! Starting a submission's services from `[service.run]` (or taking them from `--target`),
+//! in dependency order, waiting for readiness, and tearing everything down.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::http::{Client, HttpError};
+use super::logs::LogBuf;
+use super::reaper;
+use super::target::{Policy, Url};
+use super::ProbeOptions;
+use crate::submission::{paths, RunSpec, Submission};
+
+/// Environment variables passed through to services (everything else is cleared).
+const PASS_ENV: [&str; 12] = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+    "SHELL",
+    "JAVA_HOME",
+];
+/// Prefixes of variables passed through (language toolchains and virtual environments).
+const PASS_ENV_PREFIXES: [&str; 6] = ["PYENV_", "NVM_", "VIRTUAL_ENV", "CARGO_HOME", "RUSTUP_", "GO"];
+
+/// How services are started and stopped.
+#[derive(Debug, Clone)]
+pub struct StartConfig {
+    /// How long each service may take to become ready.
+    pub ready_timeout: Duration,
+    /// Time between SIGTERM and SIGKILL at teardown.
+    pub grace: Duration,
+    /// Bytes kept of each of a service's stdout and stderr.
+    pub log_cap: usize,
+}
+
+impl Default for StartConfig {
+    fn default() -> Self {
+        StartConfig {
+            ready_timeout: Duration::from_secs(20),
+            grace: Duration::from_secs(3),
+            log_cap: 64 * 1024,
+        }
+    }
+}
+
+/// Why there is no running system to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// No service declares `[service.run]` and no `--target` was given: probes do not apply.
+    NothingToRun,
+    /// The grader itself could not start services (e.g. no free port, cannot spawn processes).
+    Infrastructure(String),
+}
+
+/// How a service ended up after starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Its readiness path answered 2xx.
+    Ready,
+    /// It could not be started (command not found, bad cwd, refused target).
+    NotStarted(String),
+    /// Its process exited before it became ready.
+    Exited(String),
+    /// It ran but did not become ready in time; the last answer or error.
+    NotReady(String),
+}
+
+/// A started process: its group, and its captured output.
+#[derive(Debug)]
+pub struct Process {
+    pub child: Child,
+    pub pid: i32,
+    pub stdout: Arc<LogBuf>,
+    pub stderr: Arc<LogBuf>,
+    reaped: Option<ExitStatus>,
+}
+
+/// One service of the running system.
+#[derive(Debug)]
+pub struct LiveService {
+    pub name: String,
+    /// Index in `Submission::services`.
+    pub index: usize,
+    /// `http://127.0.0.1:PORT` (or the `--target` URL's origin).
+    pub base_url: Option<String>,
+    pub health: Option<String>,
+    pub ready: Option<String>,
+    /// True when given with `--target` (not started by the grader).
+    pub external: bool,
+    pub status: Status,
+    pub process: Option<Process>,
+}
+
+impl LiveService {
+    /// The last lines of stderr and stdout, for findings.
+    pub fn log_tail(&self) -> String {
+        let Some(p) = &self.process else { return String::new() };
+        let mut out = String::new();
+        for (name, buf) in [("stderr", &p.stderr), ("stdout", &p.stdout)] {
+            let lines = buf.tail(12, 200);
+            if lines.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n{name} (last lines):"));
+            for l in lines {
+                out.push_str("\n  ");
+                out.push_str(&l);
+            }
+        }
+        if out.is_empty() {
+            out.push_str("\n(it wrote nothing to stdout or stderr)");
+        }
+        out
+    }
+
+    pub fn url(&self, path: &str) -> Option<String> {
+        self.base_url.as_ref().map(|b| format!("{b}{path}"))
+    }
+}
+
+/// What teardown found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Teardown {
+    /// Services whose process group still had members after SIGKILL: (service, pids).
+    pub leftover: Vec<(String, Vec<i32>)>,
+    /// Services that needed SIGKILL after the grace period.
+    pub killed: Vec<String>,
+}
+
+/// The running services of one submission. Dropping it tears everything down.
+#[derive(Debug)]
+pub struct System {
+    /// In start order (callees first).
+    pub services: Vec<LiveService>,
+    /// Remarks about the start (cycles, unknown targets), for evidence.
+    pub notes: Vec<String>,
+    pub client: Client,
+    config: StartConfig,
+    torn_down: bool,
+}
+
+impl System {
+    /// Starts every service with a `run` table (or a `--target`) and waits for each to be ready.
+    pub fn start(sub: &Submission, opts: &ProbeOptions, config: &StartConfig) -> Result<System, StartError> {
+        let client = Client::new(Policy::new(&opts.allow_hosts));
+        let mut notes = Vec::new();
+        let targets: BTreeMap<&str, &str> = opts.targets.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
+        for name in targets.keys() {
+            if !sub.services.iter().any(|s| s.name.name == *name) {
+                notes.push(format!("--target names `{name}`, which is not a declared service"));
+            }
+        }
+        let chosen: Vec<usize> = (0..sub.services.len())
+            .filter(|&i| {
+                let s = &sub.services[i];
+                s.run.is_some() || targets.contains_key(s.name.name.as_str())
+            })
+            .collect();
+        if chosen.is_empty() {
+            return Err(StartError::NothingToRun);
+        }
+        let (order, cycle) = start_order(sub, &chosen);
+        if let Some(c) = cycle {
+            notes.push(format!(
+                "the calls between {c} form a cycle, so no callee-first order exists: started in declaration order"
+            ));
+        }
+        reaper::install_signal_handlers();
+        let mut system = System {
+            services: Vec::new(),
+            notes,
+            client,
+            config: config.clone(),
+            torn_down: false,
+        };
+        let mut used_ports = BTreeSet::new();
+        for i in order {
+            let svc = &sub.services[i];
+            let run = svc.run.clone();
+            let mut live = LiveService {
+                name: svc.name.name.clone(),
+                index: i,
+                base_url: None,
+                health: run.as_ref().and_then(|r| r.health.clone()),
+                ready: run.as_ref().and_then(|r| r.ready.clone()),
+                external: false,
+                status: Status::NotStarted(String::new()),
+                process: None,
+            };
+            if let Some(url) = targets.get(svc.name.name.as_str()) {
+                live.external = true;
+                if live.health.is_none() {
+                    live.health = Some("/health".into());
+                }
+                match Url::parse(url).and_then(|u| system.client.policy.check(&u).map(|_| u)) {
+                    Ok(u) => {
+                        live.base_url = Some(format!("http://{}", u.host_header()));
+                        live.status = system.wait_ready(&mut live);
+                    }
+                    Err(e) => live.status = Status::NotStarted(format!("--target {}: {e}", live.name)),
+                }
+            } else if let Some(run) = run {
+                let port = free_port(&mut used_ports)?;
+                let deps: BTreeMap<String, String> = run
+                    .dependency_env
+                    .iter()
+                    .filter_map(|(dep, var)| {
+                        system
+                            .services
+                            .iter()
+                            .find(|s| s.name == *dep)
+                            .and_then(|s| s.base_url.clone())
+                            .map(|u| (var.clone(), u))
+                    })
+                    .collect();
+                match spawn(sub, &run, &live.name, port, &deps, config) {
+                    Ok(p) => {
+                        live.base_url = Some(format!("http://127.0.0.1:{port}"));
+                        live.process = Some(p);
+                        live.status = system.wait_ready(&mut live);
+                    }
+                    Err(SpawnError::Learner(msg)) => live.status = Status::NotStarted(msg),
+                    Err(SpawnError::Infrastructure(msg)) => {
+                        // `system` is dropped on return, tearing down what already runs.
+                        return Err(StartError::Infrastructure(msg));
+                    }
+                }
+            }
+            system.services.push(live);
+        }
+        Ok(system)
+    }
+
+    /// Polls the ready path (else the health path, else `/`) until it answers 2xx, the process
+    /// exits, or the deadline passes; backs off from 20 ms to 500 ms between attempts.
+    fn wait_ready(&self, live: &mut LiveService) -> Status {
+        let path = live.ready.clone().or_else(|| live.health.clone());
+        let any_answer = path.is_none();
+        let path = path.unwrap_or_else(|| "/".into());
+        let Some(url) = live.url(&path) else {
+            return Status::NotStarted("no URL".into());
+        };
+        let deadline = Instant::now() + self.config.ready_timeout;
+        let mut backoff = Duration::from_millis(20);
+        let mut last = String::from("it was never asked");
+        loop {
+            if let Some(p) = live.process.as_mut() {
+                if let Some(st) = p.try_wait() {
+                    p.settle_logs(Duration::from_millis(500));
+                    return Status::Exited(describe_exit(st));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Status::NotReady(last);
+            }
+            match self.client.get(&url, left.min(Duration::from_secs(2))) {
+                Ok(r) if r.is_success() || any_answer => {
+                    // A stranger on the port could answer while our process dies: look again.
+                    if let Some(p) = live.process.as_mut() {
+                        std::thread::sleep(Duration::from_millis(10));
+                        if let Some(st) = p.try_wait() {
+                            p.settle_logs(Duration::from_millis(500));
+                            return Status::Exited(describe_exit(st));
+                        }
+                    }
+                    return Status::Ready;
+                }
+                Ok(r) => last = format!("GET {path} answered {}", r.status_line()),
+                Err(HttpError::ConnectionRefused) => {
+                    last = format!(
+                        "nothing listened on port {}",
+                        Url::parse(&url).map(|u| u.port).unwrap_or_default()
+                    )
+                }
+                Err(HttpError::Refused(e)) => return Status::NotStarted(e),
+                Err(e) => last = format!("GET {path}: {e}"),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            std::thread::sleep(backoff.min(left));
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    /// The service named `name`, if it is part of the system.
+    pub fn service(&self, name: &str) -> Option<&LiveService> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Process ids of the started services (leaders), for tests and diagnostics.
+    pub fn pids(&self) -> Vec<i32> {
+        self.services
+            .iter()
+            .filter_map(|s| s.process.as_ref().map(|p| p.pid))
+            .collect()
+    }
+
+    /// SIGTERM to every group, the grace period, SIGKILL to what is left, reap, and check that
+    /// no process of any group remains. Idempotent.
+    pub fn teardown(&mut self) -> Teardown {
+        let mut report = Teardown::default();
+        if self.torn_down {
+            return report;
+        }
+        self.torn_down = true;
+        let groups: Vec<(String, i32)> = self
+            .services
+            .iter()
+            .rev()
+            .filter_map(|s| s.process.as_ref().map(|p| (s.name.clone(), p.pid)))
+            .collect();
+        for (_, pgid) in &groups {
+            reaper::signal_group(*pgid, libc::SIGTERM);
+        }
+        let until = Instant::now() + self.config.grace;
+        loop {
+            for s in &mut self.services {
+                if let Some(p) = s.process.as_mut() {
+                    p.try_wait();
+                }
+            }
+            let alive: Vec<i32> = groups
+                .iter()
+                .map(|(_, g)| *g)
+                .filter(|g| !reaper::group_members(*g).is_empty())
+                .collect();
+            if alive.is_empty() || Instant::now() >= until {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for (name, pgid) in &groups {
+            if !reaper::group_members(*pgid).is_empty() {
+                reaper::signal_group(*pgid, libc::SIGKILL);
+                report.killed.push(name.clone());
+            }
+        }
+        for s in &mut self.services {
+            if let Some(p) = s.process.as_mut() {
+                if p.reaped.is_none() {
+                    // SIGKILL was sent if it still ran, so this returns promptly.
+                    if let Ok(st) = p.child.wait() {
+                        p.reaped = Some(st);
+                    }
+                }
+            }
+        }
+        let ids: Vec<i32> = groups.iter().map(|(_, g)| *g).collect();
+        let left = reaper::wait_groups_gone(&ids, Instant::now() + Duration::from_secs(2));
+        for (pgid, pids) in left {
+            if let Some((name, _)) = groups.iter().find(|(_, g)| *g == pgid) {
+                report.leftover.push((name.clone(), pids));
+            }
+        }
+        for (_, pgid) in &groups {
+            reaper::unregister(*pgid);
+        }
+        report
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        let t = self.teardown();
+        for (name, pids) in &t.leftover {
+            eprintln!("grade: warning: processes of service `{name}` are still running after teardown: {pids:?}");
+        }
+    }
+}
+
+impl Process {
+    /// After the process exited: waits up to `max` for its output to be read to the end, so
+    /// the last lines (often the error) are in the tail.
+    pub fn settle_logs(&self, max: Duration) {
+        let until = Instant::now() + max;
+        while !(self.stdout.closed() && self.stderr.closed()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The exit status once the process has exited (reaping it).
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.reaped.is_none() {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                self.reaped = Some(st);
+            }
+        }
+        self.reaped
+    }
+}
+
+fn describe_exit(st: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (st.code(), st.signal()) {
+        (Some(c), _) => format!("exited with status {c}"),
+        (None, Some(s)) => format!("was killed by signal {s}"),
+        _ => "exited".into(),
+    }
+}
+
+/// Callee-first order of `chosen` (indices into the services), declaration order among equals;
+/// with a cycle, declaration order and the names in the cycle.
+fn start_order(sub: &Submission, chosen: &[usize]) -> (Vec<usize>, Option<String>) {
+    let index: BTreeMap<&str, usize> = chosen
+        .iter()
+        .map(|&i| (sub.services[i].name.name.as_str(), i))
+        .collect();
+    let mut pending: Vec<usize> = chosen.to_vec();
+    let mut order = Vec::new();
+    let mut done = BTreeSet::new();
+    while !pending.is_empty() {
+        let next = pending.iter().position(|&i| {
+            sub.services[i]
+                .calls
+                .iter()
+                .filter_map(|c| index.get(c.name.as_str()))
+                .all(|callee| *callee == i || done.contains(callee))
+        });
+        match next {
+            Some(p) => {
+                let i = pending.remove(p);
+                done.insert(i);
+                order.push(i);
+            }
+            None => {
+                let names: Vec<&str> = pending.iter().map(|&i| sub.services[i].name.name.as_str()).collect();
+                order.extend(pending.iter().copied());
+                return (order, Some(names.join(", ")));
+            }
+        }
+    }
+    (order, None)
+}
+
+fn free_port(used: &mut BTreeSet<u16>) -> Result<u16, StartError> {
+    for _ in 0..32 {
+        let l = TcpListener::bind(("127.0.0.1", 0))
+            .map_err(|e| StartError::Infrastructure(format!("cannot bind a port on 127.0.0.1: {e}")))?;
+        let port = l
+            .local_addr()
+            .map_err(|e| StartError::Infrastructure(format!("cannot read a bound port: {e}")))?
+            .port();
+        if used.insert(port) {
+            return Ok(port);
+        }
+    }
+    Err(StartError::Infrastructure("no free port on 127.0.0.1".into()))
+}
+
+enum SpawnError {
+    /// The manifest's fault: reported as a finding.
+    Learner(String),
+    /// The grader's environment: the item is errored.
+    Infrastructure(String),
+}
+
+fn spawn(
+    sub: &Submission,
+    run: &RunSpec,
+    name: &str,
+    port: u16,
+    deps: &BTreeMap<String, String>,
+    config: &StartConfig,
+) -> Result<Process, SpawnError> {
+    let Some(program) = run.command.first() else {
+        return Err(SpawnError::Learner("its run.command is empty".into()));
+    };
+    let cwd: PathBuf = match &run.cwd {
+        Some(c) => match paths::confine(&sub.root, c) {
+            Ok((abs, _)) => abs,
+            Err(p) => return Err(SpawnError::Learner(format!("run.cwd: {}", p.describe(c).0))),
+        },
+        None => sub.root.clone(),
+    };
+    if !cwd.is_dir() {
+        return Err(SpawnError::Learner(format!(
+            "its run.cwd `{}` is not a folder of the submission",
+            run.cwd.as_deref().unwrap_or(".")
+        )));
+    }
+    // A relative program with a slash is relative to the service's working directory.
+    let program_path = if program.contains('/') && !program.starts_with('/') {
+        cwd.join(program).into_os_string()
+    } else {
+        program.into()
+    };
+    let mut cmd = Command::new(&program_path);
+    cmd.args(&run.command[1..])
+        .current_dir(&cwd)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for (k, v) in std::env::vars_os() {
+        let Some(ks) = k.to_str() else { continue };
+        if PASS_ENV.contains(&ks) || PASS_ENV_PREFIXES.iter().any(|p| ks.starts_with(p)) {
+            cmd.env(&k, v);
+        }
+    }
+    cmd.envs(&run.env);
+    cmd.env(run.port_env.as_deref().unwrap_or("PORT"), port.to_string());
+    cmd.envs(deps);
+    #[cfg(target_os = "linux")]
+    unsafe {
+        // If the grader dies without tearing down (SIGKILL), the service dies with it.
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(match e.kind() {
+                std::io::ErrorKind::NotFound => SpawnError::Learner(format!(
+                    "`{program}` was not found (on PATH, or in its working directory)"
+                )),
+                std::io::ErrorKind::PermissionDenied => {
+                    SpawnError::Learner(format!("`{program}` cannot be executed (permission denied)"))
+                }
+                _ => SpawnError::Infrastructure(format!("could not start service `{name}`: {e}")),
+            })
+        }
+    };
+    let pid = child.id() as i32;
+    if !reaper::register(pid) {
+        reaper::signal_group(pid, libc::SIGKILL);
+        let _ = child.wait();
+        return Err(SpawnError::Infrastructure("too many services started at once".into()));
+    }
+    let stdout = LogBuf::new(config.log_cap);
+    let stderr = LogBuf::new(config.log_cap);
+    if let Some(s) = child.stdout.take() {
+        stdout.drain_from(s, name);
+    }
+    if let Some(s) = child.stderr.take() {
+        stderr.drain_from(s, name);
+    }
+    Ok(Process {
+        child,
+        pid,
+        stdout,
+        stderr,
+        reaped: None,
+    })
+}

@@ -1,0 +1,573 @@
+//! Live probes: the orchestrator, the HTTP client's host policy and PRB001, against real
+//! services (the std-only `shopflow` workspace member) on 127.0.0.1. Every test checks that no
+//! process it caused is left running.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use grade::artifact::Artifacts;
+use grade::checks::{find, CheckResult, Ctx, Outcome};
+use grade::model::SystemModel;
+use grade::probe::http::{Client, HttpError};
+use grade::probe::reaper::{group_members, pid_alive};
+use grade::probe::target::Policy;
+use grade::probe::{ProbeOptions, StartConfig, Status, System};
+use grade::submission::Submission;
+
+/// Builds `shopflow` once (through cargo, so a clean clone works) and returns its path.
+fn shopflow() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "shopflow",
+                "--bin",
+                "shopflow",
+                "--message-format=json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run cargo build -p shopflow");
+        assert!(out.status.success(), "cargo build -p shopflow failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == "shopflow")
+            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no shopflow executable")
+    })
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grade-probe-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A TOML array of strings: the shopflow binary followed by `args`.
+fn shop(args: &[&str]) -> String {
+    let mut all = vec![format!("{:?}", shopflow().display().to_string())];
+    all.extend(args.iter().map(|a| format!("{a:?}")));
+    format!("[{}]", all.join(", "))
+}
+
+fn write_submission(dir: &Path, toml: &str) -> Submission {
+    std::fs::write(dir.join("submission.toml"), toml).unwrap();
+    Submission::load(dir).unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()))
+}
+
+/// Runs PRB001 with its own start (no session), returning the result and how long it took.
+fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration) {
+    let check = find("PRB001").unwrap();
+    let artifacts = Artifacts::load(sub);
+    let model = SystemModel::build(sub);
+    let ctx = Ctx {
+        submission: sub,
+        artifacts: &artifacts,
+        model: &model,
+    };
+    let mut params = check.default_params();
+    params.insert("ready_timeout_ms".into(), toml::Value::Integer(ready_timeout_ms as i64));
+    let t = Instant::now();
+    let r = check.run(&ctx, &params);
+    (r, t.elapsed())
+}
+
+fn messages(r: &CheckResult) -> String {
+    r.findings
+        .iter()
+        .map(|f| format!("{}\n  help: {}", f.message, f.help.clone().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads a pid written by `shopflow --pid-file`.
+fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Waits up to 2 s for `pid` and its process group to be gone.
+fn assert_gone(pid: i32) {
+    let until = Instant::now() + Duration::from_secs(2);
+    while (pid_alive(pid) || !group_members(pid).is_empty()) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pid_alive(pid), "process {pid} is still running");
+    assert!(
+        group_members(pid).is_empty(),
+        "group {pid} still has {:?}",
+        group_members(pid)
+    );
+}
+
+fn config(ready_ms: u64) -> StartConfig {
+    StartConfig {
+        ready_timeout: Duration::from_millis(ready_ms),
+        grace: Duration::from_millis(500),
+        ..StartConfig::default()
+    }
+}
+
+#[test]
+fn healthy_services_pass_and_get_their_dependencies_wired() {
+    let dir = scratch("healthy");
+    let pids = [dir.join("orders.pid"), dir.join("payments.pid")];
+    let sub = write_submission(
+        &dir,
+        &format!(
+            r#"
+[[service]]
+name = "orders"
+calls = ["payments"]
+[service.run]
+command = {}
+port_env = "ORDERS_PORT"
+health = "/health"
+ready = "/ready"
+dependency_env = {{ payments = "PAYMENTS_URL" }}
+
+[[service]]
+name = "payments"
+[service.run]
+command = {}
+port_env = "PORT"
+health = "/health"
+"#,
+            shop(&[
+                "orders",
+                "--port-env",
+                "ORDERS_PORT",
+                "--dependency-env",
+                "PAYMENTS_URL",
+                "--pid-file",
+                pids[0].to_str().unwrap()
+            ]),
+            shop(&["payments", "--pid-file", pids[1].to_str().unwrap()]),
+        ),
+    );
+    // The check, end to end.
+    let (r, took) = run_prb001(&sub, 10_000);
+    assert_eq!(r.outcome, Outcome::Passed, "{}", messages(&r));
+    assert_eq!(r.evidence, vec!["2 of 2 services healthy".to_string()]);
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    for p in &pids {
+        assert_gone(read_pid(p).expect("pid file"));
+    }
+
+    // The orchestrator: callees first, the callee's URL in the caller's environment.
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let names: Vec<&str> = system.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["payments", "orders"]);
+    assert!(system.services.iter().all(|s| s.status == Status::Ready));
+    let orders = system.service("orders").unwrap();
+    let payments_url = system.service("payments").unwrap().base_url.clone().unwrap();
+    assert!(payments_url.starts_with("http://127.0.0.1:"));
+    let resp = system
+        .client
+        .get(&orders.url("/v1/orders").unwrap(), Duration::from_secs(2))
+        .unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(body["dependencies"][0]["url"], payments_url.as_str());
+    let started = system.pids();
+    let t = system.teardown();
+    assert!(t.leftover.is_empty() && t.killed.is_empty(), "{t:?}");
+    for pid in started {
+        assert_gone(pid);
+    }
+}
+
+/// One flawed service: PRB001 fails with `expect` in its finding, within `bound`.
+fn flawed(name: &str, args: &[&str], ready_ms: u64, expect: &[&str], bound: Duration) {
+    let dir = scratch(name);
+    let pid_file = dir.join("svc.pid");
+    let mut all = vec!["orders", "--pid-file", pid_file.to_str().unwrap()];
+    all.extend(args);
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nport_env = \"PORT\"\nhealth = \"/health\"\n",
+            shop(&all)
+        ),
+    );
+    let (r, took) = run_prb001(&sub, ready_ms);
+    let text = messages(&r);
+    assert_eq!(r.outcome, Outcome::Failed, "{name}: {text}");
+    assert_eq!(r.credit, Some(0.0));
+    assert_eq!(r.findings.len(), 1, "{text}");
+    assert_eq!(r.findings[0].file.as_deref(), Some("submission.toml"));
+    assert_eq!(r.findings[0].line, Some(2), "points at the service's name");
+    for e in expect {
+        assert!(text.contains(e), "{name}: expected `{e}` in:\n{text}");
+    }
+    assert!(took < bound, "{name}: took {took:?}, bound {bound:?}");
+    if let Some(pid) = read_pid(&pid_file) {
+        assert_gone(pid);
+    }
+}
+
+#[test]
+fn a_service_that_exits_at_once_fails_fast_with_its_output() {
+    flawed(
+        "exit",
+        &["--exit-immediately"],
+        20_000,
+        &[
+            "exited with status 3 before it became ready",
+            "stderr (last lines):",
+            "DATABASE_URL is not set",
+        ],
+        Duration::from_secs(3),
+    );
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_fails_at_the_deadline() {
+    flawed(
+        "never-ready",
+        &["--never-ready"],
+        1_500,
+        &[
+            "did not become ready",
+            "last: GET /health answered 500 Internal Server Error",
+            "listening on",
+        ],
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn a_failing_health_endpoint_fails_even_when_ready() {
+    let dir = scratch("fail-health");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nhealth = \"/health\"\nready = \"/ready\"\n",
+            shop(&["orders", "--fail-health"])
+        ),
+    );
+    let (r, took) = run_prb001(&sub, 5_000);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(
+        messages(&r).contains("its health endpoint GET /health answered 500 Internal Server Error"),
+        "{}",
+        messages(&r)
+    );
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn a_service_that_answers_garbage_fails_with_a_clear_message() {
+    flawed(
+        "garbage",
+        &["--garbage"],
+        1_500,
+        &["did not become ready", "not HTTP/1.x", "answer HTTP/1.1 on /health"],
+        Duration::from_secs(5),
+    );
+}
+
+#[test]
+fn a_service_that_floods_stdout_is_bounded() {
+    flawed(
+        "flood",
+        &["--flood"],
+        1_500,
+        &["nothing listened on port", "stdout (last lines):", "debug line"],
+        Duration::from_secs(6),
+    );
+}
+
+#[test]
+fn a_service_whose_port_is_taken_fails_with_a_hint() {
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port().to_string();
+    flawed(
+        "port-taken",
+        &["--port", &port],
+        5_000,
+        &[
+            "exited with status 1",
+            "cannot listen on 127.0.0.1",
+            "another process holds the port",
+        ],
+        Duration::from_secs(3),
+    );
+    drop(holder);
+}
+
+#[test]
+fn a_missing_program_and_a_bad_cwd_are_findings() {
+    let dir = scratch("missing");
+    let sub = write_submission(
+        &dir,
+        r#"
+[[service]]
+name = "orders"
+[service.run]
+command = ["./no-such-program"]
+health = "/health"
+
+[[service]]
+name = "payments"
+[service.run]
+command = ["sh", "-c", "true"]
+cwd = "nowhere"
+health = "/health"
+"#,
+    );
+    let (r, took) = run_prb001(&sub, 5_000);
+    let text = messages(&r);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert_eq!(r.findings.len(), 2, "{text}");
+    assert!(text.contains("`./no-such-program` was not found"), "{text}");
+    assert!(text.contains("run.cwd `nowhere` is not a folder"), "{text}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn without_run_tables_the_check_is_skipped() {
+    let dir = scratch("no-run");
+    let sub = write_submission(&dir, "[[service]]\nname = \"orders\"\n");
+    let (r, _) = run_prb001(&sub, 1_000);
+    assert_eq!(r.outcome, Outcome::Skipped);
+    assert_eq!(r.reason.as_deref(), Some("no service declares [service.run]"));
+}
+
+#[test]
+fn non_loopback_hosts_are_refused_before_any_connection() {
+    let client = Client::new(Policy::default());
+    for url in [
+        "http://10.0.0.1:9/health",
+        "http://example.com/",
+        "http://[2001:db8::1]:80/",
+        "http://0.0.0.0:80/",
+    ] {
+        let t = Instant::now();
+        match client.get(url, Duration::from_secs(30)) {
+            Err(HttpError::Refused(msg)) => assert!(msg.contains("--allow-host"), "{msg}"),
+            other => panic!("{url}: expected a refusal, got {other:?}"),
+        }
+        // No SYN, no DNS: the refusal is immediate.
+        assert!(t.elapsed() < Duration::from_millis(50), "{url}: {:?}", t.elapsed());
+    }
+    assert!(matches!(
+        grade::probe::parse_target("orders=http://10.0.0.1:9", &[]),
+        Err(msg) if msg.contains("refusing to contact 10.0.0.1")
+    ));
+    assert!(grade::probe::parse_target("orders=http://10.0.0.1:9", &["10.0.0.1".into()]).is_ok());
+    assert!(grade::probe::parse_target("orders=http://127.0.0.1:9", &[]).is_ok());
+}
+
+fn rubric(dir: &Path, ready_ms: u64) -> PathBuf {
+    let path = dir.join("rubric.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[rubric]
+id = "probe-test"
+title = "Probe test"
+version = "1.0.0"
+threshold = 50
+
+[[section]]
+id = "live"
+title = "Live"
+
+[[section.item]]
+check = "PRB001"
+weight = 1
+params = {{ ready_timeout_ms = {ready_ms} }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn the_cli_refuses_a_remote_target_at_once() {
+    let dir = scratch("cli-refuse");
+    write_submission(&dir, "[[service]]\nname = \"orders\"\n");
+    let rubric = rubric(&dir, 1_000);
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+        .args(["--target", "orders=http://10.0.0.1:9/", "--color", "never"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refusing to contact 10.0.0.1"), "{stderr}");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+#[test]
+fn the_cli_probes_a_running_target_instead_of_starting_it() {
+    let dir = scratch("cli-target");
+    // The manifest's command would fail; --target means it is never run.
+    write_submission(
+        &dir,
+        "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"false\"]\nhealth = \"/health\"\n",
+    );
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut svc = Command::new(shopflow())
+        .args(["orders", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rubric = rubric(&dir, 5_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args([
+            "run",
+            "--rubric",
+            rubric.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .args(["--target", &format!("orders=http://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let _ = svc.kill();
+    let _ = svc.wait();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["items"][0]["outcome"], "passed", "{report:#}");
+    assert_eq!(out.status.code(), Some(0));
+
+    // An unknown service name is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+        .args(["--target", "ordres=http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean `orders`"), "{stderr}");
+}
+
+#[test]
+fn a_service_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    let dir = scratch("ignore-term");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nhealth = \"/health\"\n",
+            shop(&["orders", "--ignore-sigterm"])
+        ),
+    );
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    assert_eq!(system.services[0].status, Status::Ready);
+    let pgid = system.pids()[0];
+    let members = group_members(pgid);
+    assert!(
+        members.len() >= 2,
+        "the re-executed shopflow runs in the group: {members:?}"
+    );
+    let t0 = Instant::now();
+    let t = system.teardown();
+    let took = t0.elapsed();
+    assert_eq!(t.killed, vec!["orders".to_string()]);
+    assert!(t.leftover.is_empty(), "{t:?}");
+    assert!(
+        took >= Duration::from_millis(450) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    for pid in members {
+        assert_gone(pid);
+    }
+}
+
+#[test]
+fn a_forked_child_dies_with_its_group_and_drop_tears_down() {
+    let dir = scratch("fork");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nhealth = \"/health\"\n",
+            shop(&["orders", "--fork-child"])
+        ),
+    );
+    let system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    assert_eq!(system.services[0].status, Status::Ready);
+    let pgid = system.pids()[0];
+    let members = group_members(pgid);
+    assert_eq!(members.len(), 2, "shopflow and its `sleep` child: {members:?}");
+    drop(system); // no explicit teardown
+    for pid in members {
+        assert_gone(pid);
+    }
+}
+
+#[test]
+fn ctrl_c_during_grading_leaves_no_process() {
+    let dir = scratch("ctrl-c");
+    let pid_file = dir.join("orders.pid");
+    write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nhealth = \"/health\"\n",
+            shop(&[
+                "orders",
+                "--never-ready",
+                "--fork-child",
+                "--pid-file",
+                pid_file.to_str().unwrap()
+            ])
+        ),
+    );
+    let rubric = rubric(&dir, 60_000);
+    let mut grade = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    let pid = loop {
+        if let Some(p) = read_pid(&pid_file) {
+            break p;
+        }
+        assert!(Instant::now() < until, "the service never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let the child fork, then Ctrl-C the grader (SIGINT to its pid, as a terminal would).
+    let until = Instant::now() + Duration::from_secs(5);
+    while group_members(pid).len() < 2 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let members = group_members(pid);
+    assert_eq!(members.len(), 2, "{members:?}");
+    unsafe {
+        libc_kill(grade.id() as i32, 2);
+    }
+    let t = Instant::now();
+    let status = grade.wait().unwrap();
+    let mut err = String::new();
+    let _ = grade.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert!(!status.success(), "{err}");
+    for p in members {
+        assert_gone(p);
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
