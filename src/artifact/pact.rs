@@ -438,7 +438,7 @@ pub fn parse(doc: Document) -> Loaded<PactFile> {
         return Loaded::Invalid(ArtifactProblem {
             message: "not a Pact file: the top level is not a JSON object".into(),
             location: Some(doc.locate("")),
-            pointer: Some(String::new()),
+            pointer: None,
             help: "a pact file is an object with `consumer`, `provider`, `interactions` and `metadata`".into(),
         });
     };
@@ -456,7 +456,7 @@ pub fn parse(doc: Document) -> Loaded<PactFile> {
         return Loaded::Invalid(ArtifactProblem {
             message,
             location: Some(doc.locate("")),
-            pointer: Some(String::new()),
+            pointer: None,
             help: "name the pact files written by the consumer's Pact tests (e.g. `pacts/gateway-orders.json`)".into(),
         });
     }

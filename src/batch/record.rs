@@ -86,7 +86,15 @@ impl Record {
     pub fn row(&self, section_ids: &[String]) -> Row {
         let mut note = self.notes.join("; ");
         if let Some(e) = &self.error {
-            let first = e.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            // The headline of the diagnostic: its first paragraph, unwrapped.
+            let first = e
+                .lines()
+                .map(|l| l.trim().trim_start_matches('│').trim())
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty() && !l.starts_with('╭') && !l.starts_with("help:"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let first = first.as_str();
             note = if note.is_empty() {
                 first.to_string()
             } else {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::kind::{Flow, Kind, SchemaChange};
-use super::schema::{self, constraints, enum_values, last_segment, norm_media, norm_path, path_params, TypeDelta};
+use super::schema::{self, constraints, last_segment, norm_media, norm_path, path_params, Kw, TypeDelta};
 use super::{Change, Site};
 use crate::checks::oas::walk::{status_class, Api, Node, Operation, Param};
 
@@ -144,10 +144,8 @@ pub(super) fn run<'s>(old: &'s Api<'s>, new: &'s Api<'s>) -> Vec<Change> {
         entries: Vec::new(),
         stack: Vec::new(),
     };
-    let t = std::time::Instant::now();
     d.document();
     d.paths();
-    eprintln!("paths {:?} calls {} bodies {} entries {} raws {}", t.elapsed(), CALLS.load(std::sync::atomic::Ordering::Relaxed), BODIES.load(std::sync::atomic::Ordering::Relaxed), d.entries.len(), d.raws.len());
     d.webhooks();
     d.security_schemes();
     d.finish()
@@ -972,7 +970,6 @@ impl<'s> Differ<'s> {
 
     /// Compares two schemas (either may be a `$ref`).
     fn schema(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
-        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if depth > MAX_DEPTH {
             return;
         }
@@ -1034,12 +1031,12 @@ impl<'s> Differ<'s> {
     }
 
     fn schema_body(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
-        BODIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (Some(om), Some(nm)) = (o.object(), n.object()) else {
             return;
         };
-        let ot = schema::types(self.old, o, 0);
-        let nt = schema::types(self.new, n, 0);
+        let (ok, nk) = (Kw::of(om), Kw::of(nm));
+        let ot = schema::types_of(self.old, o, &ok, 0);
+        let nt = schema::types_of(self.new, n, &nk, 0);
         if let (Some(a), Some(b)) = (ot, nt) {
             let delta = schema::type_delta(a, b);
             let what = match delta {
@@ -1064,7 +1061,7 @@ impl<'s> Differ<'s> {
         }
         // Enum values (when both sides have an enum; adding or dropping the enum is a
         // constraint change).
-        if let (Some(oe), Some(ne)) = (enum_values(om), enum_values(nm)) {
+        if let (Some(oe), Some(ne)) = (ok.enum_values(), nk.enum_values()) {
             let removed: Vec<&Value> = oe.iter().filter(|v| !ne.contains(v)).copied().collect();
             let added: Vec<&Value> = ne.iter().filter(|v| !oe.contains(v)).copied().collect();
             let (os, ns) = (or_self(o, "enum"), or_self(n, "enum"));
@@ -1085,7 +1082,7 @@ impl<'s> Differ<'s> {
                 self.schema_change(cx, SchemaChange::EnumValueAdded, msg, os, ns);
             }
         }
-        let c = constraints(om, nm);
+        let c = constraints(&ok, &nk);
         if !c.tightened.is_empty() {
             let msg = format!("{}: {}", cx.subject(), c.tightened.join(", "));
             self.schema_change(cx, SchemaChange::ConstraintTightened, msg, o.clone(), n.clone());
@@ -1115,8 +1112,8 @@ impl<'s> Differ<'s> {
             );
         }
         if cx.flow.client_writes() {
-            if let Some(od) = om.get("default") {
-                match nm.get("default") {
+            if let Some(od) = ok.default {
+                match nk.default {
                     Some(nd) if nd == od => {}
                     Some(nd) => {
                         let msg = format!(
@@ -1141,22 +1138,28 @@ impl<'s> Differ<'s> {
             }
         }
         let can = |t: Option<u8>, bit: u8| t.is_none_or(|t| t & bit != 0);
-        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) {
+        let objects = |k: &Kw<'_>| k.properties || k.required || k.all_of;
+        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) && (objects(&ok) || objects(&nk)) {
             self.properties(o, n, cx, depth);
-            if let (Some(a), Some(b)) = (o.get("additionalProperties"), n.get("additionalProperties")) {
-                if a.value.is_object() && b.value.is_object() {
+        }
+        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) {
+            if let (Some(a), Some(b)) = (ok.additional, nk.additional) {
+                if a.is_object() && b.is_object() {
+                    let (a, b) = (o.child("additionalProperties", a), n.child("additionalProperties", b));
                     self.schema(&a, &b, &cx.child("*"), depth + 1);
                 }
             }
         }
-        if can(ot, schema::ARRAY) && can(nt, schema::ARRAY) {
+        if can(ot, schema::ARRAY) && can(nt, schema::ARRAY) && ok.items && nk.items {
             if let (Some(a), Some(b)) = (o.get("items"), n.get("items")) {
                 if a.value.is_object() && b.value.is_object() {
                     self.schema(&a, &b, &cx.items(), depth + 1);
                 }
             }
         }
-        self.variants(o, n, cx, depth);
+        if (ok.one_of || ok.any_of) && (nk.one_of || nk.any_of) {
+            self.variants(o, n, cx, depth);
+        }
     }
 
     /// The `$ref` parts of an `allOf`: (resolved pointer, the part as written).
@@ -1372,6 +1375,3 @@ impl<'s> Differ<'s> {
         }
     }
 }
-
-static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-static BODIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

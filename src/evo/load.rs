@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::artifact::openapi::{self, OpenApiDoc};
-use crate::artifact::Loaded;
+use crate::artifact::document::{Document, Limits};
+use crate::artifact::openapi::{self, OasVersion, OpenApiDoc};
+use crate::artifact::{read_bytes, ArtifactProblem, Loaded};
 use crate::diag::{SourceFile, UserError};
 use crate::submission::ArtifactRef;
 
@@ -63,7 +64,7 @@ pub fn load_file(path: &Path, what: &str) -> Result<LoadedFile, UserError> {
         span: None,
         role: format!("{what} document"),
     };
-    match openapi::load(&r) {
+    match load_fast(&r) {
         Loaded::Ok(doc) => Ok(LoadedFile {
             shown,
             root: root.to_path_buf(),
@@ -84,5 +85,51 @@ pub fn load_file(path: &Path, what: &str) -> Result<LoadedFile, UserError> {
             }
             Err(e.with_help(p.help))
         }
+    }
+}
+
+/// Like [`openapi::load`], without the typed OpenAPI 3.0 model (which the diff does not use
+/// and which costs more than parsing on large documents): a document with a string `openapi`
+/// of 3.0.x or 3.1.x is taken as is; anything else goes through [`openapi::classify`], which
+/// explains what is wrong.
+fn load_fast(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
+    let limits = Limits::default();
+    let bytes = match read_bytes(r, &limits) {
+        Loaded::Ok(b) => b,
+        Loaded::Missing => return Loaded::Missing,
+        Loaded::Invalid(p) => return Loaded::Invalid(p),
+    };
+    let doc = match Document::from_bytes(&r.rel, &bytes, &limits) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return Loaded::Invalid(ArtifactProblem {
+                message: format!("the document does not parse: {e}"),
+                location: e.location(),
+                pointer: None,
+                help: e.help(),
+            })
+        }
+    };
+    let version = doc
+        .value
+        .as_object()
+        .filter(|o| !o.contains_key("swagger"))
+        .and_then(|o| o.get("openapi"))
+        .and_then(|v| v.as_str())
+        .map(|v| v.trim().to_string());
+    let oas = match version.as_deref() {
+        Some(v) if v == "3.0" || v.starts_with("3.0.") => Some(OasVersion::V30),
+        Some(v) if v == "3.1" || v.starts_with("3.1.") => Some(OasVersion::V31),
+        _ => None,
+    };
+    match (version, oas) {
+        (Some(version), Some(oas)) => Loaded::Ok(OpenApiDoc {
+            doc,
+            version,
+            oas,
+            spec30: None,
+            problems: Vec::new(),
+        }),
+        _ => openapi::classify(doc),
     }
 }

@@ -139,10 +139,8 @@ pub struct Input<'a> {
 pub fn diff(old: Input<'_>, new: Input<'_>) -> Diff {
     const STACK: usize = 256 * 1024 * 1024;
     let work = move || {
-        let t = std::time::Instant::now();
         let a = Api::new(old.root, old.rel, old.doc);
         let b = Api::new(new.root, new.rel, new.doc);
-        eprintln!("apis {:?}", t.elapsed());
         diff_apis(&a, &b)
     };
     std::thread::scope(|s| {

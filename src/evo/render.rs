@@ -45,8 +45,14 @@ pub struct Output {
 /// Loads both files, compares them and renders the result: the whole of `grade diff` but
 /// writing and the exit code.
 pub fn diff_files(old: &Path, new: &Path, format: DiffFormat, color: bool) -> Result<Output, UserError> {
-    let a = load_file(old, "old")?;
-    let b = load_file(new, "new")?;
+    // Two large documents parse in about half the time side by side.
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| load_file(new, "new"));
+        let a = load_file(old, "old");
+        let b = other.join().unwrap_or_else(|_| Err(UserError::new("loading the new document failed")));
+        (a, b)
+    });
+    let (a, b) = (a?, b?);
     let mut diff = super::diff(a.input(), b.input());
     diff.old.file = a.shown.clone();
     diff.new.file = b.shown.clone();

@@ -28,6 +28,106 @@ const NAMES: [(u8, &str); 7] = [
 /// Deepest nesting of `oneOf`/`anyOf`/`allOf` followed to infer a type.
 const MAX_INFER_DEPTH: usize = 8;
 
+/// The keywords of a schema that the comparison reads, collected in one pass over its members
+/// (probing each keyword with a hashed lookup costs more than reading the few present).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Kw<'v> {
+    pub ty: Option<&'v Value>,
+    pub nullable: bool,
+    pub enum_: Option<&'v Value>,
+    pub const_: Option<&'v Value>,
+    pub default: Option<&'v Value>,
+    pub format: Option<&'v str>,
+    pub pattern: Option<&'v str>,
+    pub maximum: Option<&'v Value>,
+    pub exclusive_maximum: Option<&'v Value>,
+    pub minimum: Option<&'v Value>,
+    pub exclusive_minimum: Option<&'v Value>,
+    pub max_length: Option<f64>,
+    pub min_length: Option<f64>,
+    pub max_items: Option<f64>,
+    pub min_items: Option<f64>,
+    pub max_properties: Option<f64>,
+    pub min_properties: Option<f64>,
+    pub multiple_of: Option<f64>,
+    pub unique_items: bool,
+    pub additional: Option<&'v Value>,
+    /// `properties`, `required` or `patternProperties`.
+    pub object_words: bool,
+    pub properties: bool,
+    pub required: bool,
+    pub items: bool,
+    pub prefix_items: bool,
+    pub one_of: bool,
+    pub any_of: bool,
+    pub all_of: bool,
+    /// `not`, `if`, `$ref`: the type cannot be told from the keywords.
+    pub opaque: bool,
+}
+
+impl<'v> Kw<'v> {
+    pub fn of(map: &'v Map<String, Value>) -> Kw<'v> {
+        let mut k = Kw::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "type" => k.ty = Some(v),
+                "nullable" => k.nullable = v.as_bool() == Some(true),
+                "enum" => k.enum_ = Some(v),
+                "const" => k.const_ = Some(v),
+                "default" => k.default = Some(v),
+                "format" => k.format = v.as_str(),
+                "pattern" => k.pattern = v.as_str(),
+                "maximum" => k.maximum = Some(v),
+                "exclusiveMaximum" => k.exclusive_maximum = Some(v),
+                "minimum" => k.minimum = Some(v),
+                "exclusiveMinimum" => k.exclusive_minimum = Some(v),
+                "maxLength" => k.max_length = v.as_f64(),
+                "minLength" => k.min_length = v.as_f64(),
+                "maxItems" => k.max_items = v.as_f64(),
+                "minItems" => k.min_items = v.as_f64(),
+                "maxProperties" => k.max_properties = v.as_f64(),
+                "minProperties" => k.min_properties = v.as_f64(),
+                "multipleOf" => k.multiple_of = v.as_f64(),
+                "uniqueItems" => k.unique_items = v.as_bool() == Some(true),
+                "additionalProperties" => {
+                    k.additional = Some(v);
+                    k.object_words = true;
+                }
+                "properties" => {
+                    k.properties = true;
+                    k.object_words = true;
+                }
+                "required" => {
+                    k.required = true;
+                    k.object_words = true;
+                }
+                "patternProperties" => k.object_words = true,
+                "items" => k.items = true,
+                "prefixItems" => k.prefix_items = true,
+                "oneOf" => k.one_of = true,
+                "anyOf" => k.any_of = true,
+                "allOf" => k.all_of = true,
+                "not" | "if" | "$ref" => k.opaque = true,
+                _ => {}
+            }
+        }
+        k
+    }
+
+    /// The values of `enum` (or `const` as a one-value enum).
+    pub fn enum_values(&self) -> Option<Vec<&'v Value>> {
+        if let Some(Value::Array(a)) = self.enum_ {
+            return Some(a.iter().collect());
+        }
+        self.const_.map(|c| vec![c])
+    }
+
+    /// True when the schema forbids additional properties.
+    pub fn closed(&self) -> bool {
+        self.additional == Some(&Value::Bool(false))
+    }
+}
+
 fn type_bit(name: &str) -> u8 {
     NAMES.iter().find(|(_, n)| *n == name).map_or(0, |(b, _)| *b)
 }
@@ -89,18 +189,18 @@ pub fn type_delta(old: u8, new: u8) -> TypeDelta {
 /// The set of types a (resolved) schema accepts, `None` when it cannot be told without
 /// evaluating it (e.g. `not`, or composition of schemas without types).
 pub fn types(api: &Api<'_>, node: &Node<'_>, depth: usize) -> Option<u8> {
-    let map = match node.value {
-        Value::Object(m) => m,
-        Value::Bool(true) => return Some(ANY),
-        Value::Bool(false) => return Some(0),
-        _ => return None,
-    };
-    let nullable = if map.get("nullable").and_then(Value::as_bool) == Some(true) {
-        NULL
-    } else {
-        0
-    };
-    let t = match map.get("type") {
+    match node.value {
+        Value::Object(m) => types_of(api, node, &Kw::of(m), depth),
+        Value::Bool(true) => Some(ANY),
+        Value::Bool(false) => Some(0),
+        _ => None,
+    }
+}
+
+/// [`types`] of a schema whose keywords are already read.
+pub fn types_of(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>, depth: usize) -> Option<u8> {
+    let nullable = if k.nullable { NULL } else { 0 };
+    let t = match k.ty {
         Some(Value::String(s)) => Some(type_bit(s)),
         Some(Value::Array(a)) => Some(a.iter().filter_map(Value::as_str).map(type_bit).fold(0, |x, y| x | y)),
         _ => None,
@@ -108,23 +208,23 @@ pub fn types(api: &Api<'_>, node: &Node<'_>, depth: usize) -> Option<u8> {
     if let Some(t) = t {
         return Some(t | nullable);
     }
-    if let Some(values) = enum_values(map) {
+    if let Some(values) = k.enum_values() {
         let t = values.iter().fold(0, |x, v| x | value_bit(v));
         return Some(t | nullable);
     }
-    if ["properties", "additionalProperties", "required", "patternProperties"]
-        .iter()
-        .any(|k| map.contains_key(*k))
-    {
+    if k.object_words {
         return Some(OBJECT | nullable);
     }
-    if map.contains_key("items") || map.contains_key("prefixItems") {
+    if k.items || k.prefix_items {
         return Some(ARRAY | nullable);
     }
     if depth >= MAX_INFER_DEPTH {
         return None;
     }
-    for key in ["oneOf", "anyOf"] {
+    for (present, key) in [(k.one_of, "oneOf"), (k.any_of, "anyOf")] {
+        if !present {
+            continue;
+        }
         if let Some(list) = node.get(key) {
             let mut t = 0;
             for b in list.items() {
@@ -133,27 +233,21 @@ pub fn types(api: &Api<'_>, node: &Node<'_>, depth: usize) -> Option<u8> {
             return Some(t | nullable);
         }
     }
-    if let Some(list) = node.get("allOf") {
-        let mut t: Option<u8> = None;
-        for b in list.items() {
-            if let Some(bt) = types(api, &api.deref(b), depth + 1) {
-                t = Some(t.map_or(bt, |x| x & bt));
+    if k.all_of {
+        if let Some(list) = node.get("allOf") {
+            let mut t: Option<u8> = None;
+            for b in list.items() {
+                if let Some(bt) = types(api, &api.deref(b), depth + 1) {
+                    t = Some(t.map_or(bt, |x| x & bt));
+                }
             }
+            return t.map(|t| t | nullable);
         }
-        return t.map(|t| t | nullable);
     }
-    if map.contains_key("not") || map.contains_key("$ref") || map.contains_key("if") {
+    if k.opaque {
         return None;
     }
     Some(ANY)
-}
-
-/// The values of `enum` (or `const` as a one-value enum).
-pub fn enum_values(map: &Map<String, Value>) -> Option<Vec<&Value>> {
-    if let Some(Value::Array(a)) = map.get("enum") {
-        return Some(a.iter().collect());
-    }
-    map.get("const").map(|c| vec![c])
 }
 
 /// A value as shown in a message: strings bare, everything else as compact JSON.
@@ -198,14 +292,14 @@ impl Bound {
 
 /// The upper (`max`) or lower bound of a number, from `maximum`/`exclusiveMaximum` in their
 /// 3.0 (boolean) and 3.1 (number) forms.
-fn number_bound(map: &Map<String, Value>, upper: bool) -> Option<Bound> {
+fn number_bound(k: &Kw<'_>, upper: bool) -> Option<Bound> {
     let (incl, excl) = if upper {
-        ("maximum", "exclusiveMaximum")
+        (k.maximum, k.exclusive_maximum)
     } else {
-        ("minimum", "exclusiveMinimum")
+        (k.minimum, k.exclusive_minimum)
     };
-    let inclusive = map.get(incl).and_then(Value::as_f64);
-    match map.get(excl) {
+    let inclusive = incl.and_then(Value::as_f64);
+    match excl {
         Some(Value::Bool(true)) => inclusive.map(|value| Bound { value, exclusive: true }),
         Some(Value::Number(n)) => {
             let e = n.as_f64()?;
@@ -228,8 +322,8 @@ fn number_bound(map: &Map<String, Value>, upper: bool) -> Option<Bound> {
     }
 }
 
-fn count_bound(map: &Map<String, Value>, key: &str) -> Option<Bound> {
-    map.get(key).and_then(Value::as_f64).map(|value| Bound {
+fn count_bound(v: Option<f64>) -> Option<Bound> {
+    v.map(|value| Bound {
         value,
         exclusive: false,
     })
@@ -250,40 +344,28 @@ pub struct Constraints {
 /// Pairs of formats where the second accepts every value of the first.
 const FORMAT_WIDENINGS: &[(&str, &str)] = &[("int32", "int64"), ("float", "double"), ("int32", "double")];
 
-pub fn constraints(o: &Map<String, Value>, n: &Map<String, Value>) -> Constraints {
+pub fn constraints(o: &Kw<'_>, n: &Kw<'_>) -> Constraints {
     let mut c = Constraints::default();
     // Upper bounds: lower is tighter.
     let uppers = [
         ("maximum", number_bound(o, true), number_bound(n, true)),
-        ("maxLength", count_bound(o, "maxLength"), count_bound(n, "maxLength")),
-        ("maxItems", count_bound(o, "maxItems"), count_bound(n, "maxItems")),
-        (
-            "maxProperties",
-            count_bound(o, "maxProperties"),
-            count_bound(n, "maxProperties"),
-        ),
+        ("maxLength", count_bound(o.max_length), count_bound(n.max_length)),
+        ("maxItems", count_bound(o.max_items), count_bound(n.max_items)),
+        ("maxProperties", count_bound(o.max_properties), count_bound(n.max_properties)),
     ];
     for (name, a, b) in uppers {
         bound_delta(&mut c, name, a, b, true);
     }
     let lowers = [
         ("minimum", number_bound(o, false), number_bound(n, false)),
-        ("minLength", count_bound(o, "minLength"), count_bound(n, "minLength")),
-        ("minItems", count_bound(o, "minItems"), count_bound(n, "minItems")),
-        (
-            "minProperties",
-            count_bound(o, "minProperties"),
-            count_bound(n, "minProperties"),
-        ),
+        ("minLength", count_bound(o.min_length), count_bound(n.min_length)),
+        ("minItems", count_bound(o.min_items), count_bound(n.min_items)),
+        ("minProperties", count_bound(o.min_properties), count_bound(n.min_properties)),
     ];
     for (name, a, b) in lowers {
         bound_delta(&mut c, name, a, b, false);
     }
-    let (om, nm) = (
-        o.get("multipleOf").and_then(Value::as_f64),
-        n.get("multipleOf").and_then(Value::as_f64),
-    );
-    match (om, nm) {
+    match (o.multiple_of, n.multiple_of) {
         (None, Some(b)) => c.tightened.push(format!("multipleOf {b} added")),
         (Some(a), None) => c.relaxed.push(format!("multipleOf {a} removed")),
         (Some(a), Some(b)) if a != b => {
@@ -297,43 +379,39 @@ pub fn constraints(o: &Map<String, Value>, n: &Map<String, Value>) -> Constraint
         }
         _ => {}
     }
-    let flag = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_bool) == Some(true);
-    match (flag(o, "uniqueItems"), flag(n, "uniqueItems")) {
+    match (o.unique_items, n.unique_items) {
         (false, true) => c.tightened.push("uniqueItems required".into()),
         (true, false) => c.relaxed.push("uniqueItems no longer required".into()),
         _ => {}
     }
-    let closed = |m: &Map<String, Value>| m.get("additionalProperties") == Some(&Value::Bool(false));
-    match (closed(o), closed(n)) {
+    match (o.closed(), n.closed()) {
         (false, true) => c.tightened.push("additional properties no longer allowed".into()),
         (true, false) => c.relaxed.push("additional properties now allowed".into()),
         _ => {}
     }
-    match (enum_values(o), enum_values(n)) {
+    match (o.enum_values(), n.enum_values()) {
         (None, Some(v)) => c.tightened.push(format!("enum added ({})", show_list(&v, 5))),
         (Some(v), None) => c.relaxed.push(format!("enum removed (was {})", show_list(&v, 5))),
         _ => {}
     }
-    let fmt = |m: &Map<String, Value>| m.get("format").and_then(Value::as_str).map(str::to_string);
-    match (fmt(o), fmt(n)) {
+    match (o.format, n.format) {
         (None, Some(b)) => c.tightened.push(format!("format `{b}` added")),
         (Some(a), None) => c.relaxed.push(format!("format `{a}` removed")),
         (Some(a), Some(b)) if a != b => {
-            if FORMAT_WIDENINGS.contains(&(a.as_str(), b.as_str())) {
+            if FORMAT_WIDENINGS.contains(&(a, b)) {
                 c.relaxed.push(format!("format `{a}` -> `{b}`"));
-            } else if FORMAT_WIDENINGS.contains(&(b.as_str(), a.as_str())) {
+            } else if FORMAT_WIDENINGS.contains(&(b, a)) {
                 c.tightened.push(format!("format `{a}` -> `{b}`"));
             } else {
-                c.format = Some((a, b));
+                c.format = Some((a.to_string(), b.to_string()));
             }
         }
         _ => {}
     }
-    let pat = |m: &Map<String, Value>| m.get("pattern").and_then(Value::as_str).map(str::to_string);
-    match (pat(o), pat(n)) {
+    match (o.pattern, n.pattern) {
         (None, Some(b)) => c.tightened.push(format!("pattern `{b}` added")),
         (Some(a), None) => c.relaxed.push(format!("pattern `{a}` removed")),
-        (Some(a), Some(b)) if a != b => c.pattern = Some((a, b)),
+        (Some(a), Some(b)) if a != b => c.pattern = Some((a.to_string(), b.to_string())),
         _ => {}
     }
     c
@@ -444,13 +522,13 @@ mod tests {
     fn bounds_and_constraints() {
         let o = json!({"maximum": 10, "exclusiveMaximum": true, "maxLength": 5, "pattern": "a"});
         let n = json!({"exclusiveMaximum": 10, "maxLength": 3, "pattern": "b", "format": "uuid"});
-        let c = constraints(o.as_object().unwrap(), n.as_object().unwrap());
+        let c = constraints(&Kw::of(o.as_object().unwrap()), &Kw::of(n.as_object().unwrap()));
         assert_eq!(c.tightened, vec!["maxLength 5 -> 3", "format `uuid` added"]);
         assert!(c.relaxed.is_empty(), "{:?}", c.relaxed);
         assert_eq!(c.pattern, Some(("a".into(), "b".into())));
         let o = json!({"minimum": 1, "format": "int32"});
         let n = json!({"minimum": 0, "format": "int64"});
-        let c = constraints(o.as_object().unwrap(), n.as_object().unwrap());
+        let c = constraints(&Kw::of(o.as_object().unwrap()), &Kw::of(n.as_object().unwrap()));
         assert_eq!(c.relaxed, vec!["minimum 1 -> 0", "format `int32` -> `int64`"]);
     }
 

@@ -56,7 +56,8 @@ contains it:
   provider adds decide between alternatives that the pact alone cannot tell apart).
 
 Request bodies are what the provider receives verbatim during verification, so they are
-validated strictly (required properties included). OpenAPI 3.0 schemas are validated as JSON
+validated strictly (required properties included); a request property the schema does not
+describe (the provider would silently ignore it) follows the same `undocumented` setting. OpenAPI 3.0 schemas are validated as JSON
 Schema draft 4 with `nullable` honoured, 3.1 schemas as 2020-12. Message interactions are not
 checked here (they are contracts for events, described by the AsyncAPI catalog).
 

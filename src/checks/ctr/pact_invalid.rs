@@ -82,10 +82,14 @@ impl TypedCheck for PactInvalid {
                         .as_ref()
                         .map(|s| format!("Pact {}", s.written))
                         .unwrap_or_else(|| "no declared Pact version".into());
-                    let who = match (&p.consumer, &p.provider) {
-                        (Some(c), Some(pr)) => format!("{} -> {}", c.name, pr.name),
-                        _ => "consumer/provider unnamed".into(),
+                    let name = |x: &Option<crate::artifact::pact::Party>, none: &str| {
+                        x.as_ref().map(|x| x.name.clone()).unwrap_or_else(|| none.to_string())
                     };
+                    let who = format!(
+                        "{} -> {}",
+                        name(&p.consumer, "(no consumer)"),
+                        name(&p.provider, "(no provider)")
+                    );
                     evidence.push(format!(
                         "{}: {spec}, {who}, {http} HTTP and {messages} message interactions",
                         r.rel
