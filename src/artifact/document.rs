@@ -304,6 +304,20 @@ impl Document {
     }
 
     /// Number of lines in the source.
+    /// Where a finding about the node at `pointer` should point: the node itself when it fits
+    /// on one line, else the key that names it (`/v1/orders:` rather than the whole path item),
+    /// so snippets stay short and show the name the learner wrote.
+    pub fn locate_for_finding(&self, pointer: &str) -> Location {
+        let loc = self.locate(pointer);
+        let multi_line = self.source.get(loc.offset..loc.offset + loc.len).is_some_and(|t| t.contains('\n'));
+        if multi_line && self.locate_exact(pointer).is_some() {
+            if let Some(key) = self.locate_key(pointer) {
+                return key;
+            }
+        }
+        loc
+    }
+
     pub fn line_count(&self) -> usize {
         self.text.line_starts.len()
     }

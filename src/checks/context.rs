@@ -43,7 +43,7 @@ impl Ctx<'_> {
 
     /// A finding at the node `pointer` of a document in file `rel`.
     pub fn document_finding(&self, rel: &str, doc: &Document, pointer: &str, message: impl Into<String>) -> Finding {
-        let loc = doc.locate(pointer);
+        let loc = doc.locate_for_finding(pointer);
         let mut f = Finding::new(message).in_file(rel);
         f.line = Some(loc.line);
         f.column = Some(loc.column);

@@ -132,7 +132,7 @@ impl<'s> Node<'s> {
 
     /// A finding at this node (as [`Ctx::document_finding`] makes it).
     pub fn finding(&self, message: impl Into<String>) -> Finding {
-        let loc = self.doc.locate(&self.pointer);
+        let loc = self.doc.locate_for_finding(&self.pointer);
         let mut f = Finding::new(message).in_file(self.file);
         f.line = Some(loc.line);
         f.column = Some(loc.column);
