@@ -38,7 +38,7 @@ fn main() {
             std::process::exit(if out.breaking > 0 { 1 } else { 0 });
         }
         Err(e) => {
-            eprint!("{}", grade::diag::render(&e, false));
+            eprint!("{}", grade::diag::render(&e.to_diagnostic(), false));
             std::process::exit(2);
         }
     }

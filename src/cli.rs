@@ -69,6 +69,15 @@ pub enum Command {
     /// Show or validate rubrics.
     #[command(subcommand)]
     Rubric(RubricCommand),
+    /// Compare two versions of an OpenAPI description: breaking and compatible changes (docs/diff.md).
+    Diff {
+        /// The previous version (OpenAPI 3.0/3.1, YAML or JSON).
+        old: PathBuf,
+        /// The new version.
+        new: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::commands::diff::DiffFormat,
+    },
     /// Draw the submission's services, calls, event flows and datastores.
     Graph {
         /// The submission folder.

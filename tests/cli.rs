@@ -470,3 +470,19 @@ fn graph_draws_dot_and_mermaid() {
     assert!(dot.contains("shape=cylinder"));
     assert!(dot.contains("style=dashed"));
 }
+
+#[test]
+fn diff_exit_codes_and_output() {
+    let dir = "fixtures/submissions/phase2-reference/services/orders";
+    let (old, new) = (format!("{dir}/openapi.previous.yaml"), format!("{dir}/openapi.yaml"));
+    let o = grade(&["diff", &old, &new]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("0 breaking changes"));
+    // Going back is breaking: the operation added in 1.2.0 disappears.
+    let back = grade(&["diff", &new, &old, "--format", "json"]);
+    assert_eq!(back.status.code(), Some(1));
+    let j = json(&back);
+    assert!(j.to_string().contains("operation-removed"), "{j}");
+    let missing = grade(&["diff", &old, "fixtures/no-such.yaml", "--color", "never"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

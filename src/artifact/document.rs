@@ -309,7 +309,10 @@ impl Document {
     /// so snippets stay short and show the name the learner wrote.
     pub fn locate_for_finding(&self, pointer: &str) -> Location {
         let loc = self.locate(pointer);
-        let multi_line = self.source.get(loc.offset..loc.offset + loc.len).is_some_and(|t| t.contains('\n'));
+        let multi_line = self
+            .source
+            .get(loc.offset..loc.offset + loc.len)
+            .is_some_and(|t| t.contains('\n'));
         if multi_line && self.locate_exact(pointer).is_some() {
             if let Some(key) = self.locate_key(pointer) {
                 return key;

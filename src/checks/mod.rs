@@ -6,6 +6,7 @@ pub mod arch;
 pub mod context;
 pub mod ctr;
 pub mod data;
+pub mod evo;
 pub mod evt;
 pub mod oas;
 pub mod ops;
@@ -190,6 +191,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         let mut all: Vec<&'static dyn Check> = [
             sub::CHECKS,
             oas::CHECKS,
+            evo::CHECKS,
             ctr::CHECKS,
             arch::CHECKS,
             data::CHECKS,

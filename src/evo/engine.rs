@@ -99,6 +99,9 @@ struct View<'s> {
     required: BTreeSet<String>,
     /// Names known only from a referenced `allOf` part compared on its own.
     from_parts: BTreeSet<String>,
+    /// Schemas already merged in (a part referred to twice, or a loop of `allOf`s, adds
+    /// nothing the second time).
+    visited: std::collections::HashSet<(&'s str, String)>,
 }
 
 impl<'s> View<'s> {
@@ -151,19 +154,92 @@ pub(super) fn run<'s>(old: &'s Api<'s>, new: &'s Api<'s>) -> Vec<Change> {
     d.finish()
 }
 
+/// Old and new items matched one to one.
+struct Pairing {
+    /// `(old index, new index)`, in old order.
+    pairs: Vec<(usize, usize)>,
+    /// Old items without a partner.
+    removed: Vec<usize>,
+    /// New items without a partner.
+    added: Vec<usize>,
+}
+
+/// Pairs items one to one: in each pass (stricter first), every unpaired old item takes the
+/// first unpaired new item that `same(pass, old, new)` accepts.
+fn pairing(n_old: usize, n_new: usize, passes: usize, same: impl Fn(usize, usize, usize) -> bool) -> Pairing {
+    let mut old_used = vec![false; n_old];
+    let mut new_used = vec![false; n_new];
+    let mut pairs = Vec::new();
+    for pass in 0..passes {
+        for (i, used) in old_used.iter_mut().enumerate() {
+            if *used {
+                continue;
+            }
+            if let Some(j) = (0..n_new).find(|&j| !new_used[j] && same(pass, i, j)) {
+                *used = true;
+                new_used[j] = true;
+                pairs.push((i, j));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    Pairing {
+        pairs,
+        removed: (0..n_old).filter(|&i| !old_used[i]).collect(),
+        added: (0..n_new).filter(|&j| !new_used[j]).collect(),
+    }
+}
+
+/// The name of a referenced schema: the last segment of its pointer, or the file name for a
+/// whole-file reference.
+fn target_name(node: &Node<'_>) -> String {
+    if node.pointer.is_empty() {
+        node.file.rsplit('/').next().unwrap_or(node.file).to_string()
+    } else {
+        last_segment(&node.pointer)
+    }
+}
+
+/// The empty schema, standing for a property that has no schema of its own in `parent`.
+fn unconstrained<'s>(parent: &Node<'s>, name: &str) -> Node<'s> {
+    static EMPTY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let pointer = match parent.get("properties") {
+        Some(p) => format!(
+            "{}/{}",
+            p.pointer,
+            crate::artifact::document::escape_pointer_segment(name)
+        ),
+        None => parent.pointer.clone(),
+    };
+    Node {
+        file: parent.file,
+        doc: parent.doc,
+        pointer,
+        value: EMPTY.get_or_init(|| Value::Object(serde_json::Map::new())),
+    }
+}
+
 fn or_self<'s>(node: &Node<'s>, key: &str) -> Node<'s> {
     node.get(key).unwrap_or_else(|| node.clone())
 }
 
-/// Where a node is: the key of an object member (the line a reader looks for), else the value.
+/// Where a node is: the key of an object member (the line a reader looks for), else the value;
+/// for a node that does not exist in the file (an empty schema standing for a missing one),
+/// its nearest existing ancestor.
 fn site(node: &Node<'_>) -> Site {
-    let loc = node
-        .doc
-        .locate_key(&node.pointer)
-        .unwrap_or_else(|| node.doc.locate(&node.pointer));
+    let mut pointer = node.pointer.as_str();
+    let loc = loop {
+        if let Some(l) = node.doc.locate_key(pointer).or_else(|| node.doc.locate_exact(pointer)) {
+            break l;
+        }
+        match pointer.rfind('/') {
+            Some(i) => pointer = &pointer[..i],
+            None => break node.doc.locate(""),
+        }
+    };
     Site {
         file: node.file.to_string(),
-        pointer: node.pointer.clone(),
+        pointer: pointer.to_string(),
         line: loc.line,
         column: loc.column,
         offset: loc.offset,
@@ -226,12 +302,15 @@ impl<'s> Differ<'s> {
         // Users of a comparison include the users of every comparison that reaches it.
         loop {
             let mut changed = false;
-            for e in 0..n_entries {
-                for &p in &self.entries[e].parents {
-                    for w in 0..words {
-                        let v = bits[p][w];
-                        if bits[e][w] | v != bits[e][w] {
-                            bits[e][w] |= v;
+            for (e, entry) in self.entries.iter().enumerate() {
+                for &p in &entry.parents {
+                    if p == e {
+                        continue;
+                    }
+                    let from = bits[p].clone();
+                    for (dst, src) in bits[e].iter_mut().zip(from) {
+                        if *dst | src != *dst {
+                            *dst |= src;
                             changed = true;
                         }
                     }
@@ -539,18 +618,12 @@ impl<'s> Differ<'s> {
             .into_iter()
             .map(|p| (key(&p, &nnames), p))
             .collect();
-        let mut removed: Vec<&Param<'s>> = Vec::new();
-        for (k, p) in &ops {
-            match nps.iter().find(|(nk, _)| nk == k) {
-                Some((_, q)) => self.parameter(p, q),
-                None => removed.push(p),
-            }
+        let m = pairing(ops.len(), nps.len(), 1, |_, i, j| ops[i].0 == nps[j].0);
+        for &(i, j) in &m.pairs {
+            self.parameter(&ops[i].1, &nps[j].1);
         }
-        let mut added: Vec<&Param<'s>> = nps
-            .iter()
-            .filter(|(k, _)| !ops.iter().any(|(ok, _)| ok == k))
-            .map(|(_, p)| p)
-            .collect();
+        let removed: Vec<&Param<'s>> = m.removed.iter().map(|&i| &ops[i].1).collect();
+        let mut added: Vec<&Param<'s>> = m.added.iter().map(|&j| &nps[j].1).collect();
         let n_container = or_self(&n.op, "parameters");
         let o_container = or_self(&o.op, "parameters");
         for p in removed {
@@ -701,25 +774,27 @@ impl<'s> Differ<'s> {
             Flow::Response => (Kind::ResponseMediaTypeRemoved, Kind::ResponseMediaTypeAdded),
             _ => (Kind::RequestMediaTypeRemoved, Kind::RequestMediaTypeAdded),
         };
-        for (media, node) in &om {
-            match nm.iter().find(|(m, _)| norm_media(m) == norm_media(media)) {
-                Some((nmedia, nnode)) => {
-                    if let (Some(a), Some(b)) = (node.get("schema"), nnode.get("schema")) {
-                        let cx = Cx::inline(flow, format!("{what} `{nmedia}`"));
-                        self.schema(&a, &b, &cx, 0);
-                    }
-                }
-                None => {
-                    let msg = format!("{what}: media type `{media}` removed");
-                    self.record(removed, msg, Some(node.clone()), Some(or_self(n, "content")));
-                }
+        // Exact media types first, then the same type with other parameters (`; charset=...`).
+        let m = pairing(om.len(), nm.len(), 2, |pass, i, j| match pass {
+            0 => om[i].0 == nm[j].0,
+            _ => norm_media(om[i].0) == norm_media(nm[j].0),
+        });
+        for &(i, j) in &m.pairs {
+            let ((_, node), (nmedia, nnode)) = (&om[i], &nm[j]);
+            if let (Some(a), Some(b)) = (node.get("schema"), nnode.get("schema")) {
+                let cx = Cx::inline(flow, format!("{what} `{nmedia}`"));
+                self.schema(&a, &b, &cx, 0);
             }
         }
-        for (media, node) in &nm {
-            if !om.iter().any(|(m, _)| norm_media(m) == norm_media(media)) {
-                let msg = format!("{what}: media type `{media}` added");
-                self.record(added, msg, Some(or_self(o, "content")), Some(node.clone()));
-            }
+        for &i in &m.removed {
+            let (media, node) = &om[i];
+            let msg = format!("{what}: media type `{media}` removed");
+            self.record(removed, msg, Some(node.clone()), Some(or_self(n, "content")));
+        }
+        for &j in &m.added {
+            let (media, node) = &nm[j];
+            let msg = format!("{what}: media type `{media}` added");
+            self.record(added, msg, Some(or_self(o, "content")), Some(node.clone()));
         }
     }
 
@@ -728,14 +803,19 @@ impl<'s> Differ<'s> {
         let nrs = self.new.responses(n);
         let o_container = or_self(&o.op, "responses");
         let n_container = or_self(&n.op, "responses");
-        for r in &ors {
-            match nrs.iter().find(|q| q.code.trim().eq_ignore_ascii_case(r.code.trim())) {
-                Some(q) => {
-                    let what = format!("response {}", q.code);
-                    self.headers(&r.node, &q.node, &what);
-                    self.media(&r.node, &q.node, Flow::Response, &what);
-                }
-                None => {
+        let m = pairing(ors.len(), nrs.len(), 1, |_, i, j| {
+            ors[i].code.trim().eq_ignore_ascii_case(nrs[j].code.trim())
+        });
+        for &(i, j) in &m.pairs {
+            let (r, q) = (&ors[i], &nrs[j]);
+            let what = format!("response {}", q.code);
+            self.headers(&r.node, &q.node, &what);
+            self.media(&r.node, &q.node, Flow::Response, &what);
+        }
+        for &i in &m.removed {
+            let r = &ors[i];
+            {
+                {
                     let success = matches!(status_class(r.code), Some('2' | '3'));
                     let (kind, what) = if success {
                         (Kind::ResponseSuccessStatusRemoved, "success")
@@ -747,8 +827,9 @@ impl<'s> Differ<'s> {
                 }
             }
         }
-        for q in &nrs {
-            if !ors.iter().any(|r| r.code.trim().eq_ignore_ascii_case(q.code.trim())) {
+        for &j in &m.added {
+            let q = &nrs[j];
+            {
                 let msg = format!("response {} added", q.code);
                 self.record(
                     Kind::ResponseStatusAdded,
@@ -771,8 +852,10 @@ impl<'s> Differ<'s> {
         };
         let oh = list(self.old, o);
         let nh = list(self.new, n);
-        for (name, node) in &oh {
-            match nh.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        let m = pairing(oh.len(), nh.len(), 1, |_, i, j| oh[i].0.eq_ignore_ascii_case(nh[j].0));
+        let partner = |i: usize| m.pairs.iter().find(|(a, _)| *a == i).map(|&(_, j)| &nh[j]);
+        for (i, (name, node)) in oh.iter().enumerate() {
+            match partner(i) {
                 Some((nname, nnode)) => {
                     if node.flag("required") && !nnode.flag("required") {
                         let msg = format!("{what}: header `{nname}` became optional");
@@ -801,8 +884,9 @@ impl<'s> Differ<'s> {
                 }
             }
         }
-        for (name, node) in &nh {
-            if !oh.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        for &j in &m.added {
+            let (name, node) = &nh[j];
+            {
                 let msg = format!("{what}: header `{name}` added");
                 self.record(
                     Kind::ResponseHeaderAdded,
@@ -864,39 +948,25 @@ impl<'s> Differ<'s> {
             }
             (true, true) => {}
             (false, false) => {
-                for a in &oalts {
-                    match nalts.iter().find(|b| b.keys().eq(a.keys())) {
-                        Some(b) => {
-                            for (scheme, scopes) in a {
-                                let Some(nscopes) = b.get(scheme) else { continue };
-                                let added: Vec<&String> = nscopes.difference(scopes).collect();
-                                let removed: Vec<&String> = scopes.difference(nscopes).collect();
-                                let show =
-                                    |v: &[&String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
-                                if !added.is_empty() {
-                                    let msg = format!("`{scheme}` now also requires scope(s) {}", show(&added));
-                                    self.record(
-                                        Kind::SecurityScopeAdded,
-                                        msg,
-                                        Some(osite.clone()),
-                                        Some(nsite.clone()),
-                                    );
-                                }
-                                if !removed.is_empty() {
-                                    let msg = format!("`{scheme}` no longer requires scope(s) {}", show(&removed));
-                                    self.record(
-                                        Kind::SecurityScopeRemoved,
-                                        msg,
-                                        Some(osite.clone()),
-                                        Some(nsite.clone()),
-                                    );
-                                }
-                            }
+                // The same alternative first, then one with the same schemes (scopes changed).
+                let m = pairing(oalts.len(), nalts.len(), 2, |pass, i, j| match pass {
+                    0 => oalts[i] == nalts[j],
+                    _ => oalts[i].keys().eq(nalts[j].keys()),
+                });
+                let show = |v: &[&String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+                for &(i, j) in &m.pairs {
+                    for (scheme, scopes) in &oalts[i] {
+                        let Some(nscopes) = nalts[j].get(scheme) else { continue };
+                        let added: Vec<&String> = nscopes.difference(scopes).collect();
+                        let removed: Vec<&String> = scopes.difference(nscopes).collect();
+                        if !added.is_empty() {
+                            let msg = format!("`{scheme}` now also requires scope(s) {}", show(&added));
+                            self.record(Kind::SecurityScopeAdded, msg, Some(osite.clone()), Some(nsite.clone()));
                         }
-                        None => {
-                            let msg = format!("security requirement {} removed", names(a));
+                        if !removed.is_empty() {
+                            let msg = format!("`{scheme}` no longer requires scope(s) {}", show(&removed));
                             self.record(
-                                Kind::SecurityAlternativeRemoved,
+                                Kind::SecurityScopeRemoved,
                                 msg,
                                 Some(osite.clone()),
                                 Some(nsite.clone()),
@@ -904,16 +974,23 @@ impl<'s> Differ<'s> {
                         }
                     }
                 }
-                for b in &nalts {
-                    if !oalts.iter().any(|a| a.keys().eq(b.keys())) {
-                        let msg = format!("security requirement {} added as an alternative", names(b));
-                        self.record(
-                            Kind::SecurityAlternativeAdded,
-                            msg,
-                            Some(osite.clone()),
-                            Some(nsite.clone()),
-                        );
-                    }
+                for &i in &m.removed {
+                    let msg = format!("security requirement {} removed", names(&oalts[i]));
+                    self.record(
+                        Kind::SecurityAlternativeRemoved,
+                        msg,
+                        Some(osite.clone()),
+                        Some(nsite.clone()),
+                    );
+                }
+                for &j in &m.added {
+                    let msg = format!("security requirement {} added as an alternative", names(&nalts[j]));
+                    self.record(
+                        Kind::SecurityAlternativeAdded,
+                        msg,
+                        Some(osite.clone()),
+                        Some(nsite.clone()),
+                    );
                 }
             }
         }
@@ -1000,11 +1077,7 @@ impl<'s> Differ<'s> {
                 e
             }
         };
-        let name = if rn.pointer.is_empty() {
-            rn.file.rsplit('/').next().unwrap_or(rn.file).to_string()
-        } else {
-            last_segment(&rn.pointer)
-        };
+        let name = target_name(&rn);
         let cx = Cx {
             flow: cx.flow,
             root: name,
@@ -1035,8 +1108,8 @@ impl<'s> Differ<'s> {
             return;
         };
         let (ok, nk) = (Kw::of(om), Kw::of(nm));
-        let ot = schema::types_of(self.old, o, &ok, 0);
-        let nt = schema::types_of(self.new, n, &nk, 0);
+        let ot = schema::types_of(self.old, o, &ok);
+        let nt = schema::types_of(self.new, n, &nk);
         if let (Some(a), Some(b)) = (ot, nt) {
             let delta = schema::type_delta(a, b);
             let what = match delta {
@@ -1169,14 +1242,14 @@ impl<'s> Differ<'s> {
             .unwrap_or_default()
             .into_iter()
             .filter(|m| m.ref_str().is_some())
-            .map(|m| {
-                let r = api.deref(m.clone());
-                (format!("{}#{}", r.file, r.pointer), m)
-            })
+            .map(|m| (target_name(&api.deref(m.clone())), m))
             .collect()
     }
 
     fn view(api: &'s Api<'s>, node: &Node<'s>, flatten_refs: bool, depth: usize, out: &mut View<'s>) {
+        if !out.visited.insert((node.file, node.pointer.clone())) {
+            return;
+        }
         if let Some(props) = node.get("properties") {
             for (name, p) in props.entries() {
                 out.add(name, Some(p));
@@ -1210,11 +1283,7 @@ impl<'s> Differ<'s> {
     fn properties(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
         let orefs = Self::allof_refs(self.old, o);
         let nrefs = Self::allof_refs(self.new, n);
-        let same_parts = orefs.len() == nrefs.len()
-            && orefs
-                .iter()
-                .zip(&nrefs)
-                .all(|((a, _), (b, _))| last_segment(a) == last_segment(b));
+        let same_parts = orefs.len() == nrefs.len() && orefs.iter().zip(&nrefs).all(|((a, _), (b, _))| a == b);
         if same_parts {
             for ((_, a), (_, b)) in orefs.iter().zip(&nrefs) {
                 self.schema(a, b, cx, depth + 1);
@@ -1312,8 +1381,20 @@ impl<'s> Differ<'s> {
                             new,
                         );
                     }
-                    if let (Some(a), Some(b)) = (&os, &ns) {
-                        self.schema(a, b, &child, depth + 1);
+                    // A property whose schema went away (or appeared) while `required` still
+                    // names it is compared with the empty schema (any value).
+                    let parts = |v: &View<'_>| v.from_parts.contains(&name);
+                    match (&os, &ns) {
+                        (Some(a), Some(b)) => self.schema(a, b, &child, depth + 1),
+                        (Some(a), None) if !parts(&nv) => {
+                            let b = unconstrained(n, &name);
+                            self.schema(a, &b, &child, depth + 1);
+                        }
+                        (None, Some(b)) if !parts(&ov) => {
+                            let a = unconstrained(o, &name);
+                            self.schema(&a, b, &child, depth + 1);
+                        }
+                        _ => {}
                     }
                 }
                 (false, false) => {}
@@ -1330,48 +1411,37 @@ impl<'s> Differ<'s> {
         let (Some(ol), Some(nl)) = (pick(o), pick(n)) else {
             return;
         };
+        // Referenced variants pair by name; inline ones by position when their number is
+        // unchanged.
         let ident = |api: &'s Api<'s>, b: &Node<'s>| -> Option<String> {
             b.ref_str()?;
-            Some(last_segment(&api.deref(b.clone()).pointer))
+            Some(target_name(&api.deref(b.clone())))
         };
         let ob: Vec<(Option<String>, Node<'s>)> = ol.items().into_iter().map(|b| (ident(self.old, &b), b)).collect();
         let nb: Vec<(Option<String>, Node<'s>)> = nl.items().into_iter().map(|b| (ident(self.new, &b), b)).collect();
-        let o_inline: Vec<&Node<'s>> = ob.iter().filter(|(i, _)| i.is_none()).map(|(_, b)| b).collect();
-        let n_inline: Vec<&Node<'s>> = nb.iter().filter(|(i, _)| i.is_none()).map(|(_, b)| b).collect();
-        let pair_inline = o_inline.len() == n_inline.len();
-        let removed_name = |i: &Option<String>, idx: usize| match i {
+        let inline_rank =
+            |list: &[(Option<String>, Node<'s>)], i: usize| list[..i].iter().filter(|(x, _)| x.is_none()).count();
+        let pair_inline =
+            ob.iter().filter(|(x, _)| x.is_none()).count() == nb.iter().filter(|(x, _)| x.is_none()).count();
+        let m = pairing(ob.len(), nb.len(), 1, |_, i, j| match (&ob[i].0, &nb[j].0) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => pair_inline && inline_rank(&ob, i) == inline_rank(&nb, j),
+            _ => false,
+        });
+        let name = |i: &Option<String>, idx: usize| match i {
             Some(name) => format!("`{name}`"),
             None => format!("inline variant #{}", idx + 1),
         };
-        for (idx, (i, b)) in ob.iter().enumerate() {
-            let matched = match i {
-                Some(name) => nb
-                    .iter()
-                    .find(|(j, _)| j.as_ref() == Some(name))
-                    .map(|(_, x)| x.clone()),
-                None if pair_inline => {
-                    let pos = o_inline.iter().position(|x| x.pointer == b.pointer);
-                    pos.and_then(|p| n_inline.get(p)).map(|x| (*x).clone())
-                }
-                None => None,
-            };
-            match matched {
-                Some(m) => self.schema(b, &m, cx, depth + 1),
-                None => {
-                    let msg = format!("{}: variant {} removed", cx.subject(), removed_name(i, idx));
-                    self.schema_change(cx, SchemaChange::VariantRemoved, msg, b.clone(), nl.clone());
-                }
-            }
+        for &(i, j) in &m.pairs {
+            self.schema(&ob[i].1, &nb[j].1, cx, depth + 1);
         }
-        for (idx, (i, b)) in nb.iter().enumerate() {
-            let matched = match i {
-                Some(name) => ob.iter().any(|(j, _)| j.as_ref() == Some(name)),
-                None => pair_inline,
-            };
-            if !matched {
-                let msg = format!("{}: variant {} added", cx.subject(), removed_name(i, idx));
-                self.schema_change(cx, SchemaChange::VariantAdded, msg, ol.clone(), b.clone());
-            }
+        for &i in &m.removed {
+            let msg = format!("{}: variant {} removed", cx.subject(), name(&ob[i].0, i));
+            self.schema_change(cx, SchemaChange::VariantRemoved, msg, ob[i].1.clone(), nl.clone());
+        }
+        for &j in &m.added {
+            let msg = format!("{}: variant {} added", cx.subject(), name(&nb[j].0, j));
+            self.schema_change(cx, SchemaChange::VariantAdded, msg, ol.clone(), nb[j].1.clone());
         }
     }
 }

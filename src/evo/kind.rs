@@ -416,4 +416,25 @@ mod tests {
             );
         }
     }
+
+    /// docs/diff.md lists every kind with its classification, and nothing else.
+    #[test]
+    fn docs_list_every_kind() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diff.md");
+        let docs = std::fs::read_to_string(&path).expect("docs/diff.md");
+        let rows: Vec<&str> = docs
+            .lines()
+            .filter(|l| l.starts_with("| `") && (l.contains(" | **breaking** |") || l.contains(" | compatible |")))
+            .collect();
+        for k in Kind::ALL {
+            let class = if k.breaking() { "**breaking**" } else { "compatible" };
+            let row = format!("| `{}` | {class} |", k.id());
+            assert!(rows.iter().any(|r| r.starts_with(&row)), "docs/diff.md lacks `{row}`");
+        }
+        assert_eq!(
+            rows.len(),
+            Kind::ALL.len(),
+            "docs/diff.md lists kinds that do not exist"
+        );
+    }
 }

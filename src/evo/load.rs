@@ -8,6 +8,7 @@ use crate::artifact::document::{Document, Limits};
 use crate::artifact::openapi::{self, OasVersion, OpenApiDoc};
 use crate::artifact::{read_bytes, ArtifactProblem, Loaded};
 use crate::diag::{SourceFile, UserError};
+use crate::error::{Error, Result};
 use crate::submission::ArtifactRef;
 
 use super::Input;
@@ -44,7 +45,13 @@ impl LoadedFile {
 }
 
 /// Loads the OpenAPI document at `path` (`what` names it in messages: `old`, `new`).
-pub fn load_file(path: &Path, what: &str) -> Result<LoadedFile, UserError> {
+/// Problems are [`Error::Input`] diagnostics (exit code 2 in `grade diff`).
+pub fn load_file(path: &Path, what: &str) -> Result<LoadedFile> {
+    load_file_inner(path, what).map_err(Error::input)
+}
+
+#[allow(clippy::result_large_err)]
+fn load_file_inner(path: &Path, what: &str) -> Result<LoadedFile, UserError> {
     let shown = path.to_string_lossy().replace('\\', "/");
     let canonical = path.canonicalize().map_err(|e| {
         UserError::new(format!("cannot read the {what} document {shown}: {e}"))

@@ -73,10 +73,13 @@ impl Change {
         )
     }
 
-    /// `in GET /v1/orders` or `in 3 operations: GET /a, POST /a and GET /b`.
+    /// `in GET /v1/orders` or `in 3 operations: GET /a, POST /a and GET /b` (`None` when no
+    /// operation is concerned or the message names the only one).
     pub fn operations_text(&self, max: usize) -> Option<String> {
         match self.operations.len() {
             0 => None,
+            // `operation `GET /a` removed` needs no `in GET /a`.
+            1 if self.message.contains(&format!("`{}`", self.operations[0])) => None,
             1 => Some(format!("in {}", self.operations[0])),
             n => Some(format!(
                 "in {n} operations: {}",

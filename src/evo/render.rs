@@ -12,6 +12,7 @@ use super::load::load_file;
 use super::policy::{self, Verdict};
 use super::{Change, Diff, DocInfo, Site};
 use crate::diag::UserError;
+use crate::error::{Error, Result};
 
 /// Version of the JSON output's shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -44,12 +45,14 @@ pub struct Output {
 
 /// Loads both files, compares them and renders the result: the whole of `grade diff` but
 /// writing and the exit code.
-pub fn diff_files(old: &Path, new: &Path, format: DiffFormat, color: bool) -> Result<Output, UserError> {
+pub fn diff_files(old: &Path, new: &Path, format: DiffFormat, color: bool) -> Result<Output> {
     // Two large documents parse in about half the time side by side.
     let (a, b) = std::thread::scope(|s| {
         let other = s.spawn(|| load_file(new, "new"));
         let a = load_file(old, "old");
-        let b = other.join().unwrap_or_else(|_| Err(UserError::new("loading the new document failed")));
+        let b = other
+            .join()
+            .unwrap_or_else(|_| Err(Error::input(UserError::new("loading the new document failed"))));
         (a, b)
     });
     let (a, b) = (a?, b?);
@@ -278,11 +281,13 @@ pub fn markdown(diff: &Diff, bases: &Bases) -> String {
     );
     let _ = writeln!(
         s,
-        "**Versioning:** {} {}{}\n",
+        "**Versioning:** {} {}\n",
         if v.ok { "ok —" } else { "violated —" },
-        cell(&v.message),
-        v.help.as_ref().map(|h| format!(" ({})", cell(h))).unwrap_or_default()
+        cell(&v.message)
     );
+    if let Some(h) = &v.help {
+        let _ = writeln!(s, "> {}\n", cell(h));
+    }
     for (title, list) in [("Breaking changes", &breaking), ("Compatible changes", &compatible)] {
         if list.is_empty() {
             continue;

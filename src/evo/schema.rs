@@ -27,6 +27,8 @@ const NAMES: [(u8, &str); 7] = [
 
 /// Deepest nesting of `oneOf`/`anyOf`/`allOf` followed to infer a type.
 const MAX_INFER_DEPTH: usize = 8;
+/// Most subschemas looked at to infer one type (`S = anyOf [S, S, ...]` is not exponential).
+const INFER_BUDGET: usize = 64;
 
 /// The keywords of a schema that the comparison reads, collected in one pass over its members
 /// (probing each keyword with a hashed lookup costs more than reading the few present).
@@ -186,19 +188,27 @@ pub fn type_delta(old: u8, new: u8) -> TypeDelta {
     }
 }
 
-/// The set of types a (resolved) schema accepts, `None` when it cannot be told without
-/// evaluating it (e.g. `not`, or composition of schemas without types).
-pub fn types(api: &Api<'_>, node: &Node<'_>, depth: usize) -> Option<u8> {
+fn infer(api: &Api<'_>, node: &Node<'_>, depth: usize, budget: &mut usize) -> Option<u8> {
+    if *budget == 0 {
+        return None;
+    }
+    *budget -= 1;
     match node.value {
-        Value::Object(m) => types_of(api, node, &Kw::of(m), depth),
+        Value::Object(m) => infer_kw(api, node, &Kw::of(m), depth, budget),
         Value::Bool(true) => Some(ANY),
         Value::Bool(false) => Some(0),
         _ => None,
     }
 }
 
-/// [`types`] of a schema whose keywords are already read.
-pub fn types_of(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>, depth: usize) -> Option<u8> {
+/// The set of types a (resolved) schema with keywords `k` accepts, `None` when it cannot be
+/// told without evaluating it (e.g. `not`, or composition of schemas without types).
+pub fn types_of(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>) -> Option<u8> {
+    let mut budget = INFER_BUDGET;
+    infer_kw(api, node, k, 0, &mut budget)
+}
+
+fn infer_kw(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>, depth: usize, budget: &mut usize) -> Option<u8> {
     let nullable = if k.nullable { NULL } else { 0 };
     let t = match k.ty {
         Some(Value::String(s)) => Some(type_bit(s)),
@@ -228,7 +238,7 @@ pub fn types_of(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>, depth: usize) -> Opt
         if let Some(list) = node.get(key) {
             let mut t = 0;
             for b in list.items() {
-                t |= types(api, &api.deref(b), depth + 1)?;
+                t |= infer(api, &api.deref(b), depth + 1, budget)?;
             }
             return Some(t | nullable);
         }
@@ -237,7 +247,7 @@ pub fn types_of(api: &Api<'_>, node: &Node<'_>, k: &Kw<'_>, depth: usize) -> Opt
         if let Some(list) = node.get("allOf") {
             let mut t: Option<u8> = None;
             for b in list.items() {
-                if let Some(bt) = types(api, &api.deref(b), depth + 1) {
+                if let Some(bt) = infer(api, &api.deref(b), depth + 1, budget) {
                     t = Some(t.map_or(bt, |x| x & bt));
                 }
             }
@@ -351,7 +361,11 @@ pub fn constraints(o: &Kw<'_>, n: &Kw<'_>) -> Constraints {
         ("maximum", number_bound(o, true), number_bound(n, true)),
         ("maxLength", count_bound(o.max_length), count_bound(n.max_length)),
         ("maxItems", count_bound(o.max_items), count_bound(n.max_items)),
-        ("maxProperties", count_bound(o.max_properties), count_bound(n.max_properties)),
+        (
+            "maxProperties",
+            count_bound(o.max_properties),
+            count_bound(n.max_properties),
+        ),
     ];
     for (name, a, b) in uppers {
         bound_delta(&mut c, name, a, b, true);
@@ -360,7 +374,11 @@ pub fn constraints(o: &Kw<'_>, n: &Kw<'_>) -> Constraints {
         ("minimum", number_bound(o, false), number_bound(n, false)),
         ("minLength", count_bound(o.min_length), count_bound(n.min_length)),
         ("minItems", count_bound(o.min_items), count_bound(n.min_items)),
-        ("minProperties", count_bound(o.min_properties), count_bound(n.min_properties)),
+        (
+            "minProperties",
+            count_bound(o.min_properties),
+            count_bound(n.min_properties),
+        ),
     ];
     for (name, a, b) in lowers {
         bound_delta(&mut c, name, a, b, false);
