@@ -1,35 +1,17 @@
 //! `grade batch` and `grade merge` end to end over generated cohorts: outputs, resume, shard +
 //! merge = one run, isolation of crashing and hanging submissions, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
+
+use common::{grade, root, stderr, stdout};
 
 fn tmp(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("batch").join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn grade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grade"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .output()
-        .expect("run grade")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

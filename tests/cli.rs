@@ -1,7 +1,10 @@
 //! End-to-end tests of the `grade` binary: exit codes, reports, determinism, errors.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Output, Stdio};
+
+use common::{grade, root, stderr, stdout};
 
 const CHECKPOINTS: [(&str, f64); 5] = [
     ("phase1", 85.0),
@@ -10,27 +13,6 @@ const CHECKPOINTS: [(&str, f64); 5] = [
     ("phase4", 95.0),
     ("capstone", 95.0),
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn grade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grade"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run grade")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
