@@ -3,20 +3,28 @@
 //! Every check but OAS001 works on the JSON value of each service's current OpenAPI document
 //! through [`walk::Api`] (references resolved, 3.0 and 3.1 alike) and exposes
 //! `evaluate(api, params, tally)`, which the corpus test below runs on real documents.
+pub mod body_on_bodiless_status;
 pub mod body_without_schema;
 pub mod collection_not_paginated;
 pub mod deprecation_undocumented;
 pub mod duplicate_operation_id;
+pub mod duplicate_parameter;
+pub mod enum_type_mismatch;
 pub mod error_responses_undocumented;
+pub mod example_invalid;
 pub mod example_missing;
 pub mod idempotency_key_missing;
 pub mod inconsistent_error_model;
 pub mod invalid_status_code;
 pub mod openapi_invalid;
+pub mod operation_undescribed;
 pub mod path_parameter_undeclared;
+pub mod required_property_undefined;
+pub mod reserved_header_parameter;
 pub mod resource_naming;
 pub mod security_not_applied;
 pub mod servers_missing;
+pub mod success_response_missing;
 pub mod unresolved_ref;
 pub mod untyped_object;
 pub mod unused_component;
@@ -45,6 +53,14 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<deprecation_undocumented::DeprecationUndocumented>::new(),
     &Typed::<servers_missing::ServersMissing>::new(),
     &Typed::<unused_component::UnusedComponent>::new(),
+    &Typed::<example_invalid::ExampleInvalid>::new(),
+    &Typed::<success_response_missing::SuccessResponseMissing>::new(),
+    &Typed::<body_on_bodiless_status::BodyOnBodilessStatus>::new(),
+    &Typed::<required_property_undefined::RequiredPropertyUndefined>::new(),
+    &Typed::<enum_type_mismatch::EnumTypeMismatch>::new(),
+    &Typed::<duplicate_parameter::DuplicateParameter>::new(),
+    &Typed::<reserved_header_parameter::ReservedHeaderParameter>::new(),
+    &Typed::<operation_undescribed::OperationUndescribed>::new(),
 ];
 
 /// Runs every OAS rule's `evaluate` over one description; for the corpus test.
@@ -77,6 +93,14 @@ pub(crate) fn evaluate_all(api: &walk::Api<'_>) -> Vec<(&'static str, walk::Tall
         one("OAS016", api, deprecation_undocumented::evaluate),
         one("OAS017", api, servers_missing::evaluate),
         one("OAS018", api, unused_component::evaluate),
+        one("OAS019", api, example_invalid::evaluate),
+        one("OAS020", api, success_response_missing::evaluate),
+        one("OAS021", api, body_on_bodiless_status::evaluate),
+        one("OAS022", api, required_property_undefined::evaluate),
+        one("OAS023", api, enum_type_mismatch::evaluate),
+        one("OAS024", api, duplicate_parameter::evaluate),
+        one("OAS025", api, reserved_header_parameter::evaluate),
+        one("OAS026", api, operation_undescribed::evaluate),
     ]
 }
 
@@ -151,7 +175,7 @@ mod corpus {
             checked += 1;
         }
         println!(
-            "corpus sweep: {checked} OpenAPI documents checked by 17 rules, {skipped} files not OpenAPI, in {:?} \
+            "corpus sweep: {checked} OpenAPI documents checked by 25 rules, {skipped} files not OpenAPI, in {:?} \
              (slowest: {} in {:?})",
             start.elapsed(),
             slowest.1,
