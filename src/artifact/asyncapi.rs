@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::document::{escape_pointer_segment, Document};
-use super::{ArtifactProblem, Loaded};
+use super::{problem_at as problem, ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
 /// Longest chain of `$ref` to `$ref` followed before giving up (a cycle).
@@ -136,14 +136,8 @@ pub struct AsyncApiDoc {
 }
 
 pub fn load(r: &ArtifactRef) -> Loaded<AsyncApiDoc> {
-    match super::load_document(r) {
-        Loaded::Ok(doc) => classify(doc),
-        Loaded::Missing => Loaded::Missing,
-        Loaded::Invalid(p) => Loaded::Invalid(p),
-    }
+    super::load_document(r).and_then(classify)
 }
-
-use super::problem_at as problem;
 
 fn kind(v: &Value) -> &'static str {
     match v {

@@ -36,6 +36,17 @@ pub enum Loaded<T> {
     Invalid(ArtifactProblem),
 }
 
+impl<T> Loaded<T> {
+    /// Continues with a loaded value; `Missing` and `Invalid` pass through.
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> Loaded<U>) -> Loaded<U> {
+        match self {
+            Loaded::Ok(v) => f(v),
+            Loaded::Missing => Loaded::Missing,
+            Loaded::Invalid(p) => Loaded::Invalid(p),
+        }
+    }
+}
+
 /// Every artifact of a submission, loaded once and shared by the checks.
 #[derive(Debug, Default)]
 pub struct Artifacts {

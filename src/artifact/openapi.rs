@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::document::Document;
-use super::{ArtifactProblem, Loaded};
+use super::{problem_at as problem, ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
 /// Which OpenAPI line a document follows.
@@ -26,15 +26,9 @@ pub struct OpenApiDoc {
     pub problems: Vec<ArtifactProblem>,
 }
 
-use super::problem_at as problem;
-
 /// Loads and classifies the OpenAPI document `r`.
 pub fn load(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
-    match super::load_document(r) {
-        Loaded::Ok(doc) => classify(doc),
-        Loaded::Missing => Loaded::Missing,
-        Loaded::Invalid(p) => Loaded::Invalid(p),
-    }
+    super::load_document(r).and_then(classify)
 }
 
 /// Reads the version and the required fields of a parsed document.
