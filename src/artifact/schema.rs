@@ -203,14 +203,42 @@ impl<'a> SchemaSet<'a> {
     /// Registers the files of a description; the first is the root document. Files are
     /// identified by their path relative to the submission root (as `$ref`s are resolved).
     pub fn new(oas: OasVersion, files: &[(&str, &'a Document)]) -> SchemaSet<'a> {
+        let files: Vec<(&str, &'a Document, Option<Value>)> = files.iter().map(|(r, d)| (*r, *d, None)).collect();
+        SchemaSet::build(oas, files)
+    }
+
+    /// Like [`SchemaSet::for_openapi`], for validating against the schemas at `pointers` (in
+    /// the root document) only: the root document is registered with just the subtrees these
+    /// schemas reach through local `$ref`s (same pointers, same results, far less to register
+    /// for a large description). Falls back to the whole description when the schemas refer
+    /// to other files, URLs or anchors, or when the description has external files.
+    pub fn for_openapi_schemas(
+        rel: &str,
+        spec: &'a OpenApiDoc,
+        external: &'a ExternalDocs,
+        pointers: &[String],
+    ) -> SchemaSet<'a> {
+        if !external.docs.is_empty() {
+            return SchemaSet::for_openapi(rel, spec, external);
+        }
+        match prune_to(&spec.doc.value, spec.oas, pointers) {
+            Some(value) => SchemaSet::build(spec.oas, vec![(rel, &spec.doc, Some(value))]),
+            None => SchemaSet::for_openapi(rel, spec, external),
+        }
+    }
+
+    /// Registers the files (`value`: what to register instead of the document's own value).
+    fn build(oas: OasVersion, files: Vec<(&str, &'a Document, Option<Value>)>) -> SchemaSet<'a> {
+        let root = files.first().map(|(r, _, _)| r.to_string()).unwrap_or_default();
         let mut map = BTreeMap::new();
-        for (rel, doc) in files {
-            if map.contains_key(*rel) {
+        for (rel, doc, own) in files {
+            if map.contains_key(rel) {
                 continue;
             }
-            let (value, wrapped) = match oas {
-                OasVersion::V30 => rewrite_nullable(&doc.value),
-                OasVersion::V31 => (doc.value.clone(), BTreeSet::new()),
+            let (value, wrapped) = match (oas, own) {
+                (OasVersion::V30, own) => rewrite_nullable(own.as_ref().unwrap_or(&doc.value)),
+                (OasVersion::V31, Some(v)) => (v, BTreeSet::new()),
+                (OasVersion::V31, None) => (doc.value.clone(), BTreeSet::new()),
             };
             map.insert(
                 rel.to_string(),
@@ -234,7 +262,7 @@ impl<'a> SchemaSet<'a> {
         });
         SchemaSet {
             oas,
-            root: files.first().map(|(r, _)| r.to_string()).unwrap_or_default(),
+            root,
             files: map,
             registry,
             cache: Mutex::new(BTreeMap::new()),
@@ -809,6 +837,138 @@ fn clean_build_error(s: &str) -> String {
 
 /// Rewrites every schema with `nullable: true` so that draft 4 accepts `null`; returns the new
 /// value and the pointers (as written) of the schemas that had to be wrapped in `anyOf`.
+/// A copy of `root` holding only the subtrees at `pointers` and those they reach through local
+/// `$ref`s (transitively), at the same pointers; the objects on the way keep their scalar
+/// `nullable`, `type`, `id` and `$id` (so that the `nullable` rewrite and base URIs are the
+/// same), arrays on the way keep their length (other elements become `{}`). `None` when a
+/// reached schema refers to anything but a JSON pointer in the same document.
+fn prune_to(root: &Value, oas: OasVersion, pointers: &[String]) -> Option<Value> {
+    fn refs_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) -> bool {
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        match (k.as_str(), c) {
+                            ("$ref", Value::String(r)) => out.push(r),
+                            ("$dynamicRef" | "$recursiveRef", _) => return false,
+                            _ => stack.push(c),
+                        }
+                    }
+                }
+                Value::Array(a) => stack.extend(a),
+                _ => {}
+            }
+        }
+        true
+    }
+    fn get<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+        if pointer.is_empty() {
+            Some(root)
+        } else {
+            root.pointer(pointer)
+        }
+    }
+    let mut included: BTreeSet<String> = BTreeSet::new();
+    let mut queue: Vec<String> = pointers.to_vec();
+    while let Some(p) = queue.pop() {
+        if included.contains(&p) {
+            continue;
+        }
+        let Some(v) = get(root, &p) else { continue };
+        if p.is_empty() {
+            return None;
+        }
+        included.insert(p);
+        let mut found = Vec::new();
+        if !refs_in(v, &mut found) {
+            return None;
+        }
+        for r in found {
+            match refs::parse_ref(r) {
+                RefTarget::Local(f) if f.starts_with('/') => {
+                    if !included.contains(&f) {
+                        queue.push(f);
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+    let scalar_keys: &[&str] = match oas {
+        OasVersion::V30 => &["nullable", "type", "id", "$id"],
+        OasVersion::V31 => &["id", "$id"],
+    };
+    let mut out = Value::Object(Map::new());
+    'next: for p in &included {
+        let segs: Vec<String> = p
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        // Skip what an included ancestor already holds.
+        let mut prefix = String::new();
+        for s in p.split('/').skip(1).take(segs.len().saturating_sub(1)) {
+            prefix.push('/');
+            prefix.push_str(s);
+            if included.contains(&prefix) {
+                continue 'next;
+            }
+        }
+        let mut src = root;
+        let mut dst = &mut out;
+        for (i, seg) in segs.iter().enumerate() {
+            let last = i + 1 == segs.len();
+            let next_src = match src {
+                Value::Object(m) => m.get(seg)?,
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+            let fresh = || -> Value {
+                if last {
+                    return next_src.clone();
+                }
+                match next_src {
+                    Value::Array(a) => Value::Array(vec![Value::Object(Map::new()); a.len()]),
+                    Value::Object(m) => Value::Object(
+                        scalar_keys
+                            .iter()
+                            .filter_map(|k| {
+                                m.get(*k)
+                                    .filter(|v| !matches!(v, Value::Object(_)))
+                                    .map(|v| (k.to_string(), v.clone()))
+                            })
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                }
+            };
+            dst = match dst {
+                Value::Object(m) => {
+                    if last {
+                        m.insert(seg.clone(), fresh());
+                        m.get_mut(seg)?
+                    } else {
+                        m.entry(seg.clone()).or_insert_with(fresh)
+                    }
+                }
+                Value::Array(a) => {
+                    let i = seg.parse::<usize>().ok()?;
+                    let slot = a.get_mut(i)?;
+                    // An empty object is the placeholder: it becomes the partial copy.
+                    if last || slot.as_object().is_some_and(Map::is_empty) {
+                        *slot = fresh();
+                    }
+                    slot
+                }
+                _ => return None,
+            };
+            src = next_src;
+        }
+    }
+    Some(out)
+}
+
 pub fn rewrite_nullable(value: &Value) -> (Value, BTreeSet<String>) {
     let mut targets: Vec<String> = Vec::new();
     refs::walk_objects(value, "", |v| {

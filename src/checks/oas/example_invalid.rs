@@ -74,23 +74,6 @@ struct Checker<'s, 'a> {
 }
 
 impl<'s> Checker<'s, '_> {
-    /// The examples of a Media Type, Parameter or Header Object: `(label, value node)`.
-    fn own_examples(&self, owner: &Node<'s>) -> Vec<(String, Node<'s>)> {
-        let mut out = Vec::new();
-        if let Some(e) = owner.get("example") {
-            out.push(("`example`".to_string(), e));
-        }
-        if let Some(examples) = owner.get("examples") {
-            for (name, site) in examples.entries() {
-                let ex = self.api.deref(site);
-                if let Some(v) = ex.get("value") {
-                    out.push((format!("example `{name}`"), v));
-                }
-            }
-        }
-        out
-    }
-
     /// Checks one example value against the schema at `schema` (as written).
     fn check(&mut self, t: &mut Tally, subject: Option<String>, what: &str, example: &Node<'s>, schema: &Node<'s>) {
         let key = (
@@ -183,14 +166,29 @@ impl<'s> Checker<'s, '_> {
     }
 }
 
+/// The examples of a Media Type, Parameter or Header Object: `(label, value node)`.
+fn own_examples<'s>(api: &'s Api<'_>, owner: &Node<'s>) -> Vec<(String, Node<'s>)> {
+    let mut out = Vec::new();
+    if let Some(e) = owner.get("example") {
+        out.push(("`example`".to_string(), e));
+    }
+    if let Some(examples) = owner.get("examples") {
+        for (name, site) in examples.entries() {
+            let ex = api.deref(site);
+            if let Some(v) = ex.get("value") {
+                out.push((format!("example `{name}`"), v));
+            }
+        }
+    }
+    out
+}
+
 const HELP: &str = "correct the example (or the schema) so that the example is a valid instance of the schema";
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
-    let mut c = Checker {
-        api,
-        schemas: SchemaSet::for_openapi(api.rel, api.spec, &api.external),
-        seen: BTreeSet::new(),
-    };
+    // Every (subject, label, example, schema), in order; then one schema set that registers
+    // only what these schemas need.
+    let mut tasks: Vec<(Option<String>, String, Node<'_>, Node<'_>)> = Vec::new();
     let mut ops = api.operations();
     ops.extend(api.webhook_operations());
     for op in &ops {
@@ -200,9 +198,9 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
             if !is_json_media(b.media) {
                 continue;
             }
-            for (what, ex) in c.own_examples(&b.node) {
+            for (what, ex) in own_examples(api, &b.node) {
                 let what = format!("{} {what}", b.label(op));
-                c.check(t, Some(label.clone()), &what, &ex, &schema);
+                tasks.push((Some(label.clone()), what, ex, schema.clone()));
             }
         }
         let mut headers: Vec<(String, Node<'_>)> = Vec::new();
@@ -218,8 +216,8 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
         }
         for (owner_label, owner) in headers {
             if let Some(schema) = owner.get("schema") {
-                for (what, ex) in c.own_examples(&owner) {
-                    c.check(t, Some(label.clone()), &format!("{owner_label} {what}"), &ex, &schema);
+                for (what, ex) in own_examples(api, &owner) {
+                    tasks.push((Some(label.clone()), format!("{owner_label} {what}"), ex, schema.clone()));
                 }
             }
             for (media, m) in api.content(&owner) {
@@ -227,14 +225,13 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
                 if !is_json_media(media) {
                     continue;
                 }
-                for (what, ex) in c.own_examples(&m) {
-                    c.check(
-                        t,
+                for (what, ex) in own_examples(api, &m) {
+                    tasks.push((
                         Some(label.clone()),
-                        &format!("{owner_label} `{media}` {what}"),
-                        &ex,
-                        &schema,
-                    );
+                        format!("{owner_label} `{media}` {what}"),
+                        ex,
+                        schema.clone(),
+                    ));
                 }
             }
         }
@@ -244,15 +241,31 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     api.visit_schemas(|n| schema_nodes.push(n.clone()));
     for s in schema_nodes {
         if let Some(ex) = s.get("example") {
-            c.check(t, None, "schema `example`", &ex, &s);
+            tasks.push((None, "schema `example`".to_string(), ex, s.clone()));
         }
         if api.is_31() {
             if let Some(list) = s.get("examples").filter(|e| e.value.is_array()) {
                 for (i, ex) in list.items().into_iter().enumerate() {
-                    c.check(t, None, &format!("schema `examples[{i}]`"), &ex, &s);
+                    tasks.push((None, format!("schema `examples[{i}]`"), ex, s.clone()));
                 }
             }
         }
+    }
+    if tasks.is_empty() {
+        return;
+    }
+    let pointers: Vec<String> = tasks
+        .iter()
+        .filter(|(_, _, _, s)| s.file == api.rel)
+        .map(|(_, _, _, s)| s.pointer.clone())
+        .collect();
+    let mut c = Checker {
+        api,
+        schemas: SchemaSet::for_openapi_schemas(api.rel, api.spec, &api.external, &pointers),
+        seen: BTreeSet::new(),
+    };
+    for (subject, what, ex, schema) in tasks {
+        c.check(t, subject, &what, &ex, &schema);
     }
 }
 

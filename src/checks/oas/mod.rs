@@ -15,21 +15,26 @@ pub mod example_invalid;
 pub mod example_missing;
 pub mod idempotency_key_missing;
 pub mod inconsistent_error_model;
+pub mod info_contact_missing;
 pub mod invalid_status_code;
 pub mod openapi_invalid;
+pub mod operation_id_style;
 pub mod operation_undescribed;
 pub mod path_parameter_undeclared;
 pub mod required_property_undefined;
 pub mod reserved_header_parameter;
 pub mod resource_naming;
+pub mod response_header_undocumented;
 pub mod security_not_applied;
 pub mod servers_missing;
+pub mod string_unbounded;
 pub mod success_response_missing;
 pub mod unresolved_ref;
 pub mod untyped_object;
 pub mod unused_component;
 pub mod unversioned_api;
 pub mod walk;
+pub mod webhook_unsecured;
 
 use super::{Check, Typed};
 
@@ -61,6 +66,11 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<duplicate_parameter::DuplicateParameter>::new(),
     &Typed::<reserved_header_parameter::ReservedHeaderParameter>::new(),
     &Typed::<operation_undescribed::OperationUndescribed>::new(),
+    &Typed::<info_contact_missing::InfoContactMissing>::new(),
+    &Typed::<response_header_undocumented::ResponseHeaderUndocumented>::new(),
+    &Typed::<webhook_unsecured::WebhookUnsecured>::new(),
+    &Typed::<operation_id_style::OperationIdStyle>::new(),
+    &Typed::<string_unbounded::StringUnbounded>::new(),
 ];
 
 /// Runs every OAS rule's `evaluate` over one description; for the corpus test.
@@ -101,6 +111,11 @@ pub(crate) fn evaluate_all(api: &walk::Api<'_>) -> Vec<(&'static str, walk::Tall
         one("OAS024", api, duplicate_parameter::evaluate),
         one("OAS025", api, reserved_header_parameter::evaluate),
         one("OAS026", api, operation_undescribed::evaluate),
+        one("OAS027", api, info_contact_missing::evaluate),
+        one("OAS028", api, response_header_undocumented::evaluate),
+        one("OAS029", api, webhook_unsecured::evaluate),
+        one("OAS030", api, operation_id_style::evaluate),
+        one("OAS031", api, string_unbounded::evaluate),
     ]
 }
 
@@ -175,7 +190,7 @@ mod corpus {
             checked += 1;
         }
         println!(
-            "corpus sweep: {checked} OpenAPI documents checked by 25 rules, {skipped} files not OpenAPI, in {:?} \
+            "corpus sweep: {checked} OpenAPI documents checked by 30 rules, {skipped} files not OpenAPI, in {:?} \
              (slowest: {} in {:?})",
             start.elapsed(),
             slowest.1,
