@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{catalog, find_field, fold, message_fields, message_finding, named_in, norm};
+use super::{find_field, message_fields, message_finding, norm, per_message, MessageRule};
 use crate::artifact::asyncapi::{AsyncApiDoc, Message};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -122,19 +122,18 @@ impl TypedCheck for DedupKeyMissing {
     };
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
-        let (rel, api) = match catalog(ctx, "de-duplication keys") {
-            Ok(c) => c,
-            Err(r) => return r,
+        let rule = MessageRule {
+            topic: "de-duplication keys",
+            ignore: &p.ignore,
+            folded: (
+                "messages without a de-duplication key",
+                "give every message a unique event id header",
+            ),
+            compliant: "carry a de-duplication key",
         };
-        let mut total = 0;
-        let mut findings = Vec::new();
-        for m in &api.messages {
-            if named_in(m, &p.ignore) {
-                continue;
-            }
-            total += 1;
+        per_message(ctx, rule, |rel, api, m| {
             if dedup_key(api, m, p).is_some() {
-                continue;
+                return None;
             }
             let label = m.label();
             let note = if !p.accept_correlation_id && api.message_field(m, "correlationId").is_some() {
@@ -142,32 +141,20 @@ impl TypedCheck for DedupKeyMissing {
             } else {
                 ""
             };
-            let f = message_finding(
-                ctx,
-                rel,
-                api,
-                m,
-                format!("message `{label}` carries no de-duplication key{note}"),
+            Some(
+                message_finding(
+                    ctx,
+                    rel,
+                    api,
+                    m,
+                    format!("message `{label}` carries no de-duplication key{note}"),
+                )
+                .help(format!(
+                    "add a unique event id header (e.g. `eventId`, format uuid) that consumers de-duplicate on; \
+                         accepted names: {}",
+                    p.dedup_fields.join(", ")
+                )),
             )
-            .help(format!(
-                "add a unique event id header (e.g. `eventId`, format uuid) that consumers de-duplicate on; accepted \
-                 names: {}",
-                p.dedup_fields.join(", ")
-            ));
-            findings.push((label, f));
-        }
-        if total == 0 {
-            return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
-        }
-        let bad = findings.len();
-        let findings = fold(
-            findings,
-            "messages without a de-duplication key",
-            "give every message a unique event id header",
-        );
-        CheckResult::ratio(total - bad, total, findings).with_evidence(format!(
-            "{} of {total} messages carry a de-duplication key",
-            total - bad
-        ))
+        })
     }
 }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{catalog, find_field, fold, has_version_word, message_finding, named_in, norm};
+use super::{find_field, has_version_word, message_finding, norm, per_message, MessageRule};
 use crate::artifact::asyncapi::{AsyncApiDoc, Message};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -141,44 +141,33 @@ impl TypedCheck for EventSchemaUnversioned {
     };
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
-        let (rel, api) = match catalog(ctx, "schema versions") {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        let mut total = 0;
         let mut how: BTreeMap<String, usize> = BTreeMap::new();
-        let mut findings = Vec::new();
-        for m in &api.messages {
-            if named_in(m, &p.ignore) {
-                continue;
+        let rule = MessageRule {
+            topic: "schema versions",
+            ignore: &p.ignore,
+            folded: ("unversioned messages", "version every message schema"),
+            compliant: "versioned",
+        };
+        let mut r = per_message(ctx, rule, |rel, api, m| {
+            if let Some(h) = versioned(api, m, p) {
+                *how.entry(h).or_default() += 1;
+                return None;
             }
-            total += 1;
-            match versioned(api, m, p) {
-                Some(h) => *how.entry(h).or_default() += 1,
-                None => {
-                    let label = m.label();
-                    let f = message_finding(
-                        ctx,
-                        rel,
-                        api,
-                        m,
-                        format!("message `{label}` does not say which version of its schema it carries"),
-                    )
-                    .help(
-                        "add a `schemaVersion` header (or `eventVersion`), or version the channel or message name \
-                         (`orders.order-placed.v1`, `OrderPlacedV1`), and bump it on every breaking change",
-                    );
-                    findings.push((label, f));
-                }
-            }
-        }
-        if total == 0 {
-            return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
-        }
-        let bad = findings.len();
-        let findings = fold(findings, "unversioned messages", "version every message schema");
-        let mut r = CheckResult::ratio(total - bad, total, findings)
-            .with_evidence(format!("{} of {total} messages versioned", total - bad));
+            let label = m.label();
+            Some(
+                message_finding(
+                    ctx,
+                    rel,
+                    api,
+                    m,
+                    format!("message `{label}` does not say which version of its schema it carries"),
+                )
+                .help(
+                    "add a `schemaVersion` header (or `eventVersion`), or version the channel or message name \
+                     (`orders.order-placed.v1`, `OrderPlacedV1`), and bump it on every breaking change",
+                ),
+            )
+        });
         if !how.is_empty() {
             let parts: Vec<String> = how.iter().map(|(h, n)| format!("{h}: {n}")).collect();
             r.evidence.push(format!("versioned by {}", parts.join(", ")));

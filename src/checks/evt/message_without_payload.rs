@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{catalog, fold, message_finding, named_in};
+use super::{message_finding, per_message, MessageRule};
 use crate::artifact::asyncapi::{AsyncApiDoc, Message};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -95,34 +95,21 @@ impl TypedCheck for MessageWithoutPayload {
     };
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
-        let (rel, api) = match catalog(ctx, "message payloads") {
-            Ok(c) => c,
-            Err(r) => return r,
+        let rule = MessageRule {
+            topic: "message payloads",
+            ignore: &p.ignore,
+            folded: (
+                "messages without a payload schema",
+                "give each message a `payload` schema",
+            ),
+            compliant: "have a payload schema",
         };
-        let mut total = 0;
-        let mut findings = Vec::new();
-        for m in &api.messages {
-            if named_in(m, &p.ignore) {
-                continue;
-            }
-            total += 1;
-            if let Some(message) = payload_problem(api, m) {
-                let f = message_finding(ctx, rel, api, m, message).help(
+        per_message(ctx, rule, |rel, api, m| {
+            payload_problem(api, m).map(|message| {
+                message_finding(ctx, rel, api, m, message).help(
                     "add `payload:` with a JSON Schema of the event's fields (or `$ref` one under `components/schemas`)",
-                );
-                findings.push((m.label(), f));
-            }
-        }
-        if total == 0 {
-            return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
-        }
-        let bad = findings.len();
-        let findings = fold(
-            findings,
-            "messages without a payload schema",
-            "give each message a `payload` schema",
-        );
-        CheckResult::ratio(total - bad, total, findings)
-            .with_evidence(format!("{} of {total} messages have a payload schema", total - bad))
+                )
+            })
+        })
     }
 }

@@ -85,6 +85,50 @@ pub(crate) fn fold(mut findings: Vec<(String, Finding)>, what: &str, help: &str)
     out
 }
 
+/// What a per-message rule says about its messages, for [`per_message`].
+pub(crate) struct MessageRule<'a> {
+    /// What cannot be checked without a catalog, e.g. `ordering keys`.
+    pub topic: &'a str,
+    /// Messages the rule leaves out, by name.
+    pub ignore: &'a [String],
+    /// The folded tail of the findings: what they are and how to fix them all.
+    pub folded: (&'a str, &'a str),
+    /// The evidence after `{good} of {total} messages `, e.g. `declare an ordering key`.
+    pub compliant: &'a str,
+}
+
+/// Runs a rule over every message of the catalog that `rule.ignore` does not name: `check`
+/// returns a finding for a message that fails. Partial credit: compliant / messages; skipped
+/// when the catalog has no messages; the catalog's own absence is [`catalog`]'s result.
+pub(crate) fn per_message(
+    ctx: &Ctx<'_>,
+    rule: MessageRule<'_>,
+    mut check: impl FnMut(&str, &AsyncApiDoc, &Message) -> Option<Finding>,
+) -> CheckResult {
+    let (rel, api) = match catalog(ctx, rule.topic) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut total = 0;
+    let mut findings = Vec::new();
+    for m in api.messages.iter().filter(|m| !named_in(m, rule.ignore)) {
+        total += 1;
+        if let Some(f) = check(rel, api, m) {
+            findings.push((m.label(), f));
+        }
+    }
+    if total == 0 {
+        return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
+    }
+    let bad = findings.len();
+    let findings = fold(findings, rule.folded.0, rule.folded.1);
+    CheckResult::ratio(total - bad, total, findings).with_evidence(format!(
+        "{} of {total} messages {}",
+        total - bad,
+        rule.compliant
+    ))
+}
+
 /// `1 message`, `2 messages`.
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

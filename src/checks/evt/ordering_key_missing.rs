@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{catalog, find_field, fold, message_finding, named_in};
+use super::{find_field, message_finding, per_message, MessageRule};
 use crate::artifact::asyncapi::{AsyncApiDoc, Message};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -112,39 +112,27 @@ impl TypedCheck for OrderingKeyMissing {
     };
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
-        let (rel, api) = match catalog(ctx, "ordering keys") {
-            Ok(c) => c,
-            Err(r) => return r,
+        let rule = MessageRule {
+            topic: "ordering keys",
+            ignore: &p.ignore,
+            folded: (
+                "messages without an ordering key",
+                "declare a partition key on each message",
+            ),
+            compliant: "declare an ordering key",
         };
-        let mut total = 0;
-        let mut findings = Vec::new();
-        for m in &api.messages {
-            if named_in(m, &p.ignore) {
-                continue;
+        per_message(ctx, rule, |rel, api, m| {
+            if ordering_key(api, m, p).is_some() {
+                return None;
             }
-            total += 1;
-            if ordering_key(api, m, p).is_none() {
-                let label = m.label();
-                let f = message_finding(ctx, rel, api, m, format!("message `{label}` declares no ordering key")).help(
-                    format!(
-                        "add `bindings: {{kafka: {{key: {{type: string, description: '<aggregate id>'}}}}}}` to the \
-                         message, or a header/payload field named one of: {}",
-                        p.key_fields.join(", ")
-                    ),
-                );
-                findings.push((label, f));
-            }
-        }
-        if total == 0 {
-            return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
-        }
-        let bad = findings.len();
-        let findings = fold(
-            findings,
-            "messages without an ordering key",
-            "declare a partition key on each message",
-        );
-        CheckResult::ratio(total - bad, total, findings)
-            .with_evidence(format!("{} of {total} messages declare an ordering key", total - bad))
+            let label = m.label();
+            Some(
+                message_finding(ctx, rel, api, m, format!("message `{label}` declares no ordering key")).help(format!(
+                    "add `bindings: {{kafka: {{key: {{type: string, description: '<aggregate id>'}}}}}}` to the \
+                     message, or a header/payload field named one of: {}",
+                    p.key_fields.join(", ")
+                )),
+            )
+        })
     }
 }

@@ -1,5 +1,3 @@
-use serde::{Deserialize, Serialize};
-
 use super::walk::{self, check_apis, Api, Tally};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -31,20 +29,8 @@ responses:
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Path segments of operational endpoints that need no client-error response.
-    pub exempt_segments: Vec<String>,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            exempt_segments: walk::default_exempt(),
-        }
-    }
-}
+/// Only the exempt operational endpoints are configurable.
+pub type Params = walk::ExemptParams;
 
 impl TypedCheck for ErrorResponsesUndocumented {
     type Params = Params;

@@ -1,5 +1,3 @@
-use serde::{Deserialize, Serialize};
-
 use super::walk::{self, check_apis, Api, Node, Tally};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 
@@ -37,20 +35,8 @@ paths:
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Path segments of operational endpoints, exempt.
-    pub exempt_segments: Vec<String>,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            exempt_segments: walk::default_exempt(),
-        }
-    }
-}
+/// Only the exempt operational endpoints are configurable.
+pub type Params = walk::ExemptParams;
 
 impl TypedCheck for SecurityNotApplied {
     type Params = Params;

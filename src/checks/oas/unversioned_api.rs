@@ -1,4 +1,3 @@
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::walk::{self, check_apis, is_exempt_path, is_version_segment, segments, squash, Api, Tally};
@@ -45,20 +44,8 @@ paths:
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Path segments of operational endpoints that need no version prefix.
-    pub exempt_segments: Vec<String>,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            exempt_segments: walk::default_exempt(),
-        }
-    }
-}
+/// Only the exempt operational endpoints are configurable.
+pub type Params = walk::ExemptParams;
 
 impl TypedCheck for UnversionedApi {
     type Params = Params;

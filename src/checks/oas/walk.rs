@@ -46,6 +46,22 @@ pub fn default_exempt() -> Vec<String> {
     OPERATIONAL_SEGMENTS.iter().map(|s| s.to_string()).collect()
 }
 
+/// The parameters of a rule whose only setting is which operational endpoints it exempts.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExemptParams {
+    /// Path segments of operational endpoints (health, metrics, ...) the rule leaves out.
+    pub exempt_segments: Vec<String>,
+}
+
+impl Default for ExemptParams {
+    fn default() -> Self {
+        ExemptParams {
+            exempt_segments: default_exempt(),
+        }
+    }
+}
+
 /// Most findings listed per document by one check; the rest are summarised in one finding.
 pub const MAX_FINDINGS_PER_FILE: usize = 25;
 
