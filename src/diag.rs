@@ -254,6 +254,11 @@ fn backticked(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `1 message`, `2 messages`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// "`a`, `b` and `c`"
 pub fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("`{}`", s.as_ref())).collect();

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::load::load_file;
 use super::policy::{self, Verdict};
 use super::{Change, Diff, DocInfo, Site};
-use crate::diag::UserError;
+use crate::diag::{plural, UserError};
 use crate::error::{Error, Result};
 
 /// Version of the JSON output's shape.
@@ -90,10 +90,6 @@ fn doc_label(d: &DocInfo) -> String {
         (Some(t), None) => format!("{} ({t})", d.file),
         (None, None) => d.file.clone(),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 // ---------------------------------------------------------------------------------------------

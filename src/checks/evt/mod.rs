@@ -129,10 +129,7 @@ pub(crate) fn per_message(
     ))
 }
 
-/// `1 message`, `2 messages`.
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub(crate) use crate::diag::plural;
 
 /// The candidate `word` was probably meant to be: [`did_you_mean`] (Jaro-Winkler), confirmed
 /// by edit distance, since event names share long prefixes (`OrderArchived` is not a typo of
