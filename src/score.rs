@@ -68,7 +68,8 @@ pub fn round2(x: f64) -> f64 {
 fn item_score(i: &ItemInput) -> ItemScore {
     let (credit, counts) = match i.outcome {
         Outcome::Passed => (1.0, true),
-        Outcome::Failed => (i.credit.unwrap_or(0.0).clamp(0.0, 1.0), true),
+        // A credit that is not a number (only possible from a hand-built result) counts as 0.
+        Outcome::Failed => (i.credit.filter(|c| c.is_finite()).unwrap_or(0.0).clamp(0.0, 1.0), true),
         Outcome::Errored => (0.0, true),
         Outcome::Skipped => (0.0, false),
     };

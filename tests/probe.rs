@@ -180,7 +180,19 @@ health = "/health"
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
-    assert_eq!(body["dependencies"][0]["url"], payments_url.as_str());
+    // The caller gets the grader's proxy on the edge, which forwards to payments.
+    let proxy = system
+        .edge("orders", "payments")
+        .expect("a proxy on orders -> payments");
+    assert!(proxy.declared);
+    assert_eq!(body["dependencies"][0]["url"], proxy.url.as_str());
+    assert_ne!(proxy.url, payments_url);
+    let via = system
+        .client
+        .get(&format!("{}/health", proxy.url), Duration::from_secs(2))
+        .unwrap();
+    assert_eq!(via.status, 200, "the proxy forwards to payments");
+    assert_eq!(proxy.records().len(), 1);
     let started = system.pids();
     let t = system.teardown();
     assert!(t.leftover.is_empty() && t.killed.is_empty(), "{t:?}");

@@ -199,6 +199,8 @@ pub struct Matcher {
     pub kind: String,
     pub min: Option<u64>,
     pub max: Option<u64>,
+    /// The `regex` of a regex matcher, the `value` of an include matcher.
+    pub value: Option<String>,
 }
 
 /// Matchers Pact knows (v2: `type`, `regex`; v3 adds the rest; v4 adds `arrayContains`,
@@ -1359,7 +1361,13 @@ impl Parser<'_> {
                     ),
                 }
             }
-            out.push(Matcher { kind, min, max });
+            let value = match kind.as_str() {
+                "regex" => obj.get("regex"),
+                _ => obj.get("value"),
+            }
+            .and_then(Value::as_str)
+            .map(str::to_string);
+            out.push(Matcher { kind, min, max, value });
         }
         out
     }

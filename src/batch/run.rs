@@ -73,6 +73,27 @@ fn notes(e: &Entry) -> Vec<String> {
     }
 }
 
+/// How long a grader past its deadline gets after SIGTERM to tear down the services it started.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// SIGTERM (the grader then stops the learner's services it started), then SIGKILL after
+/// `grace` if it is still running; reaps it.
+fn stop_gracefully(child: &mut std::process::Child, grace: Duration) {
+    // SAFETY: signalling our own child by pid; it is not reaped yet, so the pid is still ours.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let until = Instant::now() + grace;
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Runs `grade` on one submission into `work`, within the deadline.
 fn grade_in_child(plan: &Plan, e: &Entry, work: &Path, content: &str) -> Record {
     let stderr_path = work.join("grader-stderr.txt");
@@ -119,8 +140,7 @@ fn grade_in_child(plan: &Plan, e: &Entry, work: &Path, content: &str) -> Record 
         match child.try_wait() {
             Ok(Some(s)) => break Ok(s),
             Ok(None) if start.elapsed() >= plan.deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
+                stop_gracefully(&mut child, TERM_GRACE);
                 break Err(format!(
                     "grading took longer than the deadline of {} s and was stopped (--deadline)",
                     plan.deadline.as_secs_f64()

@@ -7,7 +7,10 @@
 //! check run on its own, as in the fixture tests) each call starts and tears down its own.
 
 pub mod http;
+pub mod load;
 pub mod logs;
+pub mod prom;
+pub mod proxy;
 pub mod reaper;
 pub mod system;
 pub mod target;

@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 
 use super::http::{Client, HttpError};
 use super::logs::LogBuf;
+use super::proxy::EdgeProxy;
 use super::reaper;
 use super::target::{Policy, Url};
 use super::ProbeOptions;
 use crate::submission::{paths, RunSpec, Submission};
 
 /// Environment variables passed through to services (everything else is cleared).
-const PASS_ENV: [&str; 12] = [
+const PASS_ENV: [&str; 13] = [
+    "CARGO_TARGET_DIR",
     "PATH",
     "HOME",
     "USER",
@@ -147,6 +149,10 @@ pub struct System {
     /// Remarks about the start (cycles, unknown targets), for evidence.
     pub notes: Vec<String>,
     pub client: Client,
+    /// The grader's proxies on the edges between started services (see [`super::proxy`]).
+    pub proxies: Vec<EdgeProxy>,
+    /// Names of the services chosen to run (started or about to be).
+    will_start: BTreeSet<String>,
     config: StartConfig,
     torn_down: bool,
 }
@@ -182,6 +188,8 @@ impl System {
             services: Vec::new(),
             notes,
             client,
+            proxies: Vec::new(),
+            will_start: chosen.iter().map(|&i| sub.services[i].name.name.clone()).collect(),
             config: config.clone(),
             torn_down: false,
         };
@@ -213,18 +221,8 @@ impl System {
                 }
             } else if let Some(run) = run {
                 let port = free_port(&mut used_ports)?;
-                let deps: BTreeMap<String, String> = run
-                    .dependency_env
-                    .iter()
-                    .filter_map(|(dep, var)| {
-                        system
-                            .services
-                            .iter()
-                            .find(|s| s.name == *dep)
-                            .and_then(|s| s.base_url.clone())
-                            .map(|u| (var.clone(), u))
-                    })
-                    .collect();
+                // On error `system` is dropped on return, tearing down what already runs.
+                let deps = system.wire_edges(sub, svc)?;
                 match spawn(sub, &run, &live.name, port, &deps, config) {
                     Ok(p) => {
                         live.base_url = Some(format!("http://127.0.0.1:{port}"));
@@ -238,9 +236,77 @@ impl System {
                     }
                 }
             }
+            if live.status == Status::Ready {
+                if let Some(url) = &live.base_url {
+                    for p in system
+                        .proxies
+                        .iter()
+                        .filter(|p| p.callee == live.name && !p.has_upstream())
+                    {
+                        p.set_upstream(url);
+                    }
+                }
+            }
             system.services.push(live);
         }
         Ok(system)
+    }
+
+    /// The dependency variables of `svc`: for each callee already started, a new proxy in front
+    /// of it. Besides the edges `svc` maps in `run.dependency_env`, a started service that `svc`
+    /// does not declare a call to, but that another service reaches through a variable, is
+    /// offered to `svc` under that variable too, through a proxy marked undeclared: a call seen
+    /// there is a call the manifest does not declare.
+    fn wire_edges(
+        &mut self,
+        sub: &Submission,
+        svc: &crate::submission::Service,
+    ) -> Result<BTreeMap<String, String>, StartError> {
+        let Some(run) = svc.run.as_ref() else {
+            return Ok(BTreeMap::new());
+        };
+        let caller = svc.name.name.as_str();
+        let declared_calls: BTreeSet<&str> = svc.calls.iter().map(|c| c.name.as_str()).collect();
+        let mut wanted: Vec<(String, String, bool)> = run
+            .dependency_env
+            .iter()
+            .map(|(dep, var)| (dep.clone(), var.clone(), declared_calls.contains(dep.as_str())))
+            .collect();
+        let taken: BTreeSet<String> = run.dependency_env.values().chain(run.env.keys()).cloned().collect();
+        for other in &sub.services {
+            let Some(other_run) = other.run.as_ref() else { continue };
+            if other.name.name == caller {
+                continue;
+            }
+            for (dep, var) in &other_run.dependency_env {
+                let known = run.dependency_env.contains_key(dep) || dep == caller;
+                if !known && !taken.contains(var) && !wanted.iter().any(|(d, v, _)| d == dep || v == var) {
+                    wanted.push((dep.clone(), var.clone(), declared_calls.contains(dep.as_str())));
+                }
+            }
+        }
+        let mut deps = BTreeMap::new();
+        for (dep, var, declared) in wanted {
+            let started = self.services.iter().find(|s| s.name == dep);
+            let upstream = match started {
+                Some(s) if s.status == Status::Ready => s.base_url.clone(),
+                // Started but not ready: calls to it fail like calls to a dead service.
+                Some(_) => continue,
+                // Starts later (it has a `run` table or a `--target`): wired once it is ready.
+                None if self.will_start.contains(&dep) => None,
+                None => continue,
+            };
+            let proxy = EdgeProxy::start(caller, &dep, declared, upstream.as_deref(), self.client.clone())
+                .map_err(|e| StartError::Infrastructure(format!("cannot start the proxy {caller} -> {dep}: {e}")))?;
+            deps.insert(var, proxy.url.clone());
+            self.proxies.push(proxy);
+        }
+        Ok(deps)
+    }
+
+    /// The proxy on the edge `caller` -> `callee`, if both run.
+    pub fn edge(&self, caller: &str, callee: &str) -> Option<&EdgeProxy> {
+        self.proxies.iter().find(|p| p.caller == caller && p.callee == callee)
     }
 
     /// Polls the ready path (else the health path, else `/`) until it answers 2xx, the process
@@ -366,6 +432,9 @@ impl System {
         }
         for (_, pgid) in &groups {
             reaper::unregister(*pgid);
+        }
+        for p in &self.proxies {
+            p.shutdown();
         }
         report
     }

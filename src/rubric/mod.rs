@@ -89,6 +89,9 @@ pub struct Item {
     pub params: toml::Table,
 }
 
+/// Largest item weight: weights are relative, and sums of huge ones would overflow.
+pub const MAX_WEIGHT: f64 = 1e6;
+
 impl std::fmt::Debug for Item {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Item")
@@ -211,11 +214,13 @@ fn resolve_item(file: &SourceFile, it: RawItem) -> Result<Item, Vec<UserError>> 
         );
     }
     let weight = *it.weight.get_ref();
-    if !(weight.is_finite() && weight > 0.0) {
+    if !(weight.is_finite() && weight > 0.0 && weight <= MAX_WEIGHT) {
         errors.push(
-            UserError::new(format!("weight {weight} must be a positive number"))
-                .at(file, it.weight.span(), "not a positive weight")
-                .with_help("use a positive number; drop the item to give it no weight"),
+            UserError::new(format!("weight {weight} must be a positive number up to {MAX_WEIGHT}"))
+                .at(file, it.weight.span(), "not a usable weight")
+                .with_help(
+                    "use a positive number (weights are relative: 1, 2, 5...); drop the item to give it no weight",
+                ),
         );
     }
     let Some(check) = check else { return Err(errors) };

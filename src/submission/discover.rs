@@ -126,6 +126,7 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
     assumptions.push("no bounded contexts, datastores or calls are known without a manifest".into());
 
     Ok(Submission {
+        scenarios: Vec::new(),
         root,
         shown_root,
         origin: Origin::Convention,

@@ -32,6 +32,39 @@ pub struct RawManifest {
     pub operations: Option<RawOperations>,
     #[serde(default)]
     pub imports: Option<RawImports>,
+    #[serde(default)]
+    pub scenario: Vec<RawScenario>,
+}
+
+/// A scenario for the live probes: HTTP steps with captures and (eventual) expectations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: S,
+    #[serde(default)]
+    pub step: Vec<RawScenarioStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenarioStep {
+    pub service: S,
+    pub method: Option<S>,
+    pub path: S,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A table (sent as JSON) or a string (sent as written).
+    pub body: Option<Spanned<toml::Value>>,
+    /// The expected status (default: any 2xx).
+    pub status: Option<Spanned<u16>>,
+    /// Variable name -> JSON pointer into the answer's body.
+    #[serde(default)]
+    pub capture: BTreeMap<String, S>,
+    /// JSON pointer into the answer's body -> expected value.
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
+    /// Retry until the step holds, for at most this long (`"2s"`, `"500ms"`).
+    pub within: Option<S>,
 }
 
 /// Other descriptions of the system to merge: a docker-compose file, Backstage catalog files.
@@ -181,6 +214,8 @@ pub struct RawRun {
     pub ready: Option<S>,
     #[serde(default)]
     pub dependency_env: BTreeMap<String, S>,
+    /// Path of the Pact provider-state endpoint (POST `{state, params, action}`).
+    pub provider_states: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

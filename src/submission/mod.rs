@@ -148,6 +148,8 @@ pub struct RunSpec {
     pub health: Option<String>,
     pub ready: Option<String>,
     pub dependency_env: BTreeMap<String, String>,
+    /// Path of the Pact provider-state endpoint: `POST {"state", "params", "action"}`.
+    pub provider_states: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +209,58 @@ pub struct Submission {
     pub imports: Vec<ArtifactRef>,
     /// Imported files that could not be used (reported by SUB003).
     pub import_problems: Vec<imports::ImportProblem>,
+    /// Scenarios for the live probes (`[[scenario]]`).
+    pub scenarios: Vec<Scenario>,
+}
+
+/// HTTP steps run against the live system in order (see PRB009).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: Named,
+    pub steps: Vec<ScenarioStep>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioStep {
+    pub service: Named,
+    /// Upper case.
+    pub method: String,
+    /// May hold `{variable}` placeholders (captured by earlier steps).
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<StepBody>,
+    /// Expected status; `None`: any 2xx.
+    pub status: Option<u16>,
+    /// Variable -> JSON pointer into the body.
+    pub capture: Vec<(String, String)>,
+    /// JSON pointer -> expected value.
+    pub expect: Vec<(String, serde_json::Value)>,
+    /// Retry until the step holds, for at most this long.
+    pub within: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepBody {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+/// Parses `"2s"`, `"500ms"`, `"1.5s"`, `"1m"`.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len()));
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| std::time::Duration::from_secs_f64(secs))
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 impl Submission {
@@ -581,7 +635,10 @@ impl Validator<'_> {
             }
         }
 
+        let scenarios = raw.scenario.iter().map(|sc| self.scenario(sc, &services)).collect();
+
         Submission {
+            scenarios,
             root: root.to_path_buf(),
             shown_root: shown_root.to_string(),
             origin: Origin::Manifest,
@@ -636,6 +693,25 @@ impl Validator<'_> {
                 );
             }
         }
+        for (key, path) in [
+            ("health", &r.health),
+            ("ready", &r.ready),
+            ("provider_states", &r.provider_states),
+        ] {
+            if let Some(p) = path {
+                if !p.get_ref().starts_with('/') {
+                    self.err(
+                        p.span(),
+                        format!("run.{key} `{}` is not a path", p.get_ref()),
+                        "not a path",
+                        format!(
+                            "write the path on the service, starting with `/`, e.g. `/{}`",
+                            p.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
         RunSpec {
             command: r.command.iter().map(|c| c.get_ref().clone()).collect(),
             cwd: r.cwd.as_ref().map(|c| c.get_ref().clone()),
@@ -648,6 +724,108 @@ impl Validator<'_> {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.get_ref().clone()))
                 .collect(),
+            provider_states: r.provider_states.as_ref().map(|c| c.get_ref().clone()),
+        }
+    }
+
+    fn scenario(&mut self, sc: &manifest::RawScenario, services: &BTreeSet<String>) -> Scenario {
+        if sc.step.is_empty() {
+            self.err(
+                sc.name.span(),
+                format!("scenario `{}` has no steps", sc.name.get_ref()),
+                "no steps",
+                "add `[[scenario.step]]` tables with `service`, `path` and what to expect".into(),
+            );
+        }
+        let mut captured: BTreeSet<String> = BTreeSet::new();
+        let mut steps = Vec::new();
+        for st in &sc.step {
+            self.reference(&st.service, "service", services, "scenario.step.service");
+            let method = st
+                .method
+                .as_ref()
+                .map(|m| m.get_ref().trim().to_ascii_uppercase())
+                .unwrap_or_else(|| "GET".into());
+            if !method.chars().all(|c| c.is_ascii_uppercase()) || method.is_empty() {
+                if let Some(m) = &st.method {
+                    self.err(
+                        m.span(),
+                        format!("`{}` is not an HTTP method", m.get_ref()),
+                        "not a method",
+                        "use GET, POST, PUT, PATCH or DELETE".into(),
+                    );
+                }
+            }
+            let path = st.path.get_ref().clone();
+            if !path.starts_with('/') {
+                self.err(
+                    st.path.span(),
+                    format!("step path `{path}` does not start with `/`"),
+                    "not a path",
+                    "write the path on the service, e.g. `/v1/orders`".into(),
+                );
+            }
+            let mut rest = path.as_str();
+            while let Some(open) = rest.find('{') {
+                let after = &rest[open + 1..];
+                let Some(close) = after.find('}') else { break };
+                let var = &after[..close];
+                if !captured.contains(var) {
+                    self.err(
+                        st.path.span(),
+                        format!("`{{{var}}}` in the path is not captured by an earlier step"),
+                        "unknown variable",
+                        format!("capture it first, e.g. `capture = {{ {var} = \"/id\" }}` on an earlier step"),
+                    );
+                }
+                rest = &after[close + 1..];
+            }
+            for (var, ptr) in &st.capture {
+                if !(ptr.get_ref().is_empty() || ptr.get_ref().starts_with('/')) {
+                    self.err(
+                        ptr.span(),
+                        format!("capture `{var}`: `{}` is not a JSON pointer", ptr.get_ref()),
+                        "not a JSON pointer",
+                        "write a JSON pointer into the answer's body, e.g. `/orderId` or `/items/0/id`".into(),
+                    );
+                }
+            }
+            let within = st.within.as_ref().and_then(|w| match parse_duration(w.get_ref()) {
+                Some(d) if d <= std::time::Duration::from_secs(60) => Some(d),
+                _ => {
+                    self.err(
+                        w.span(),
+                        format!("`within = \"{}\"` is not a duration up to 60 s", w.get_ref()),
+                        "not a duration",
+                        "write e.g. `\"2s\"` or `\"500ms\"`".into(),
+                    );
+                    None
+                }
+            });
+            let body = st.body.as_ref().map(|b| match b.get_ref() {
+                toml::Value::String(s) => StepBody::Text(s.clone()),
+                other => StepBody::Json(toml_to_json(other)),
+            });
+            steps.push(ScenarioStep {
+                service: Named::from(&st.service),
+                method,
+                path,
+                headers: st.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                body,
+                status: st.status.as_ref().map(|s| *s.get_ref()),
+                capture: st
+                    .capture
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                    .collect(),
+                expect: st.expect.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect(),
+                within,
+            });
+            captured.extend(st.capture.keys().cloned());
+        }
+        Scenario {
+            name: Named::from(&sc.name),
+            steps,
         }
     }
 

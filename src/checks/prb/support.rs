@@ -1,0 +1,366 @@
+//! What the live-probe checks share: reaching the running system, the OpenAPI description of a
+//! live service, and requests built from a description (path parameters from values seen in
+//! earlier answers, else from the description's examples, else made up from the schema).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::artifact::openapi::OpenApiDoc;
+use crate::artifact::Loaded;
+use crate::checks::oas::walk::{Api, Node, Operation};
+use crate::checks::{CheckResult, Ctx, Finding};
+use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+
+/// Runs `f` over the running system; skipped when nothing runs, errored when the grader could
+/// not start anything.
+pub fn with_live(ctx: &Ctx<'_>, f: impl FnOnce(&System) -> CheckResult) -> CheckResult {
+    ctx.live(&StartConfig::default(), |started| match started {
+        Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+        Err(StartError::Infrastructure(e)) => {
+            CheckResult::errored(format!("the grader could not start the services: {e}"))
+        }
+        Ok(system) => f(system),
+    })
+}
+
+/// The ready services of the system, in declaration order.
+pub fn ready_services(system: &System) -> Vec<&LiveService> {
+    let mut v: Vec<&LiveService> = system
+        .services
+        .iter()
+        .filter(|s| s.status == Status::Ready && s.base_url.is_some())
+        .collect();
+    v.sort_by_key(|s| s.index);
+    v
+}
+
+/// A finding at the service's entry in submission.toml.
+pub fn at_service(ctx: &Ctx<'_>, svc: &LiveService, message: impl Into<String>) -> Finding {
+    let span = ctx
+        .submission
+        .services
+        .get(svc.index)
+        .and_then(|s| s.name.span.as_ref());
+    ctx.manifest_finding(span, message)
+}
+
+/// The loaded OpenAPI description of a live service, if it has a readable one.
+pub fn service_api<'c>(ctx: &Ctx<'c>, svc: &LiveService) -> Option<Api<'c>> {
+    let s = ctx.submission.services.get(svc.index)?;
+    let r = s.openapi.as_ref()?;
+    let (rel, loaded) = ctx.artifacts.openapi.get_key_value(&r.rel)?;
+    let spec: &'c OpenApiDoc = match loaded {
+        Loaded::Ok(spec) => spec,
+        _ => return None,
+    };
+    Some(match ctx.artifacts.openapi_refs.get(rel) {
+        Some(ext) => Api::with_external(&ctx.submission.root, rel, spec, ext),
+        None => Api::new(&ctx.submission.root, rel, spec),
+    })
+}
+
+/// One request planned from an operation.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub method: String,
+    /// Path and query, ready to append to the service's base URL.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    /// Where the values came from when not from the description (e.g. `orderId` seen in an answer).
+    pub notes: Vec<String>,
+}
+
+/// Values seen in earlier answers, by property name (`orderId` -> `ord_01...`).
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    values: BTreeMap<String, String>,
+}
+
+impl Seen {
+    /// Records the scalar properties of a JSON answer (first value of each name wins).
+    pub fn learn(&mut self, body: &Value) {
+        self.walk(body, 0);
+    }
+
+    fn walk(&mut self, v: &Value, depth: usize) {
+        if depth > 8 || self.values.len() > 500 {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match x {
+                        Value::String(s) if s.len() <= 200 => {
+                            self.values.entry(k.clone()).or_insert_with(|| s.clone());
+                        }
+                        Value::Number(n) => {
+                            self.values.entry(k.clone()).or_insert_with(|| n.to_string());
+                        }
+                        _ => self.walk(x, depth + 1),
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for x in a.iter().take(20) {
+                    self.walk(x, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A value seen for a parameter named `name`: the same property name, or `id` of a
+    /// resource named like the parameter (`orderId` <- `id`), or case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(v) = self.values.get(name) {
+            return Some(v);
+        }
+        self.values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An example value for a parameter or schema as written in the description.
+pub fn example_of(api: &Api<'_>, param: &Node<'_>) -> Option<Value> {
+    if let Some(v) = param.value.get("example") {
+        return Some(v.clone());
+    }
+    if let Some(ex) = param.get("examples").and_then(|e| e.entries().into_iter().next()) {
+        let ex = api.deref(ex.1);
+        if let Some(v) = ex.value.get("value") {
+            return Some(v.clone());
+        }
+    }
+    let schema = param.get("schema").map(|s| api.deref(s))?;
+    schema_example(api, &schema, 0)
+}
+
+/// An example, default, first enum value, or a made-up value of the schema's type.
+pub fn schema_example(api: &Api<'_>, schema: &Node<'_>, depth: usize) -> Option<Value> {
+    let v = schema.value;
+    if let Some(x) = v.get("example") {
+        return Some(x.clone());
+    }
+    if let Some(x) = v.get("examples").and_then(Value::as_array).and_then(|a| a.first()) {
+        return Some(x.clone());
+    }
+    if let Some(x) = v.get("default") {
+        return Some(x.clone());
+    }
+    if let Some(x) = v.get("const") {
+        return Some(x.clone());
+    }
+    if let Some(x) = v.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
+        return Some(x.clone());
+    }
+    if depth < 4 {
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some(first) = schema.get(key).and_then(|l| l.at(0)) {
+                return schema_example(api, &api.deref(first), depth + 1);
+            }
+        }
+    }
+    let ty = match v.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("string"),
+        _ => "string",
+    };
+    Some(match ty {
+        "integer" => Value::from(v.get("minimum").and_then(Value::as_i64).unwrap_or(1).max(1)),
+        "number" => Value::from(v.get("minimum").and_then(Value::as_f64).unwrap_or(1.0).max(1.0)),
+        "boolean" => Value::Bool(true),
+        _ => Value::String(match v.get("format").and_then(Value::as_str) {
+            Some("uuid") => "00000000-0000-4000-8000-000000000001".into(),
+            Some("date-time") => "2025-01-01T00:00:00Z".into(),
+            Some("date") => "2025-01-01".into(),
+            Some("email") => "probe@example.com".into(),
+            _ => "1".into(),
+        }),
+    })
+}
+
+/// A parameter value as it goes into a URL or header.
+pub fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(as_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Percent-encodes a path segment or query value (unreserved characters kept).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether the operation (or the document, when the operation says nothing) requires HTTP
+/// bearer authentication; the probe then sends a token.
+fn wants_bearer(api: &Api<'_>, op: &Operation<'_>) -> bool {
+    let reqs = op
+        .op
+        .value
+        .get("security")
+        .or_else(|| api.doc().value.get("security"))
+        .and_then(Value::as_array);
+    let Some(reqs) = reqs else { return false };
+    let schemes = api.doc().value.pointer("/components/securitySchemes");
+    reqs.iter()
+        .filter_map(Value::as_object)
+        .flat_map(|m| m.keys())
+        .any(|name| {
+            schemes.and_then(|s| s.get(name)).is_some_and(|s| {
+                s.get("scheme")
+                    .and_then(Value::as_str)
+                    .is_some_and(|x| x.eq_ignore_ascii_case("bearer"))
+            })
+        })
+}
+
+/// Builds the request for `op`: every path parameter and every required query and header
+/// parameter filled; `None` with the reason when a required value cannot be found.
+pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Result<Planned, String> {
+    let mut path = op.path.to_string();
+    let mut query = Vec::new();
+    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+    let mut notes = Vec::new();
+    for p in api.parameters(op) {
+        let required = p.node.flag("required") || p.location == "path";
+        if !required {
+            continue;
+        }
+        let value = match (p.location, seen.get(p.name)) {
+            ("path", Some(v)) => {
+                notes.push(format!("`{}` = `{v}` (seen in an earlier answer)", p.name));
+                v.to_string()
+            }
+            _ => match example_of(api, &p.node) {
+                Some(v) => as_text(&v),
+                None => {
+                    return Err(format!(
+                        "no value for the required {} parameter `{}`",
+                        p.location, p.name
+                    ))
+                }
+            },
+        };
+        match p.location {
+            "path" => path = path.replace(&format!("{{{}}}", p.name), &encode(&value)),
+            "query" => query.push(format!("{}={}", encode(p.name), encode(&value))),
+            "header" => headers.push((p.name.to_string(), value)),
+            _ => {}
+        }
+    }
+    if path.contains('{') {
+        return Err(format!("the path `{}` has a parameter that is not declared", op.path));
+    }
+    if wants_bearer(api, op) {
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+    }
+    let target = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    };
+    Ok(Planned {
+        method: op.method.to_ascii_uppercase(),
+        target,
+        headers,
+        notes,
+    })
+}
+
+/// The operations to exercise: those with `methods`, literal paths first (their answers give
+/// the values for templated ones), in document order otherwise.
+pub fn operations_to_exercise<'s>(api: &'s Api<'_>, methods: &[String]) -> Vec<Operation<'s>> {
+    let mut ops: Vec<Operation<'s>> = api
+        .operations()
+        .into_iter()
+        .filter(|o| !o.webhook && methods.iter().any(|m| m.eq_ignore_ascii_case(o.method)))
+        .collect();
+    ops.sort_by_key(|o| o.path.contains('{'));
+    ops
+}
+
+/// Sends a planned request to a live service.
+pub fn send(
+    system: &System,
+    svc: &LiveService,
+    req: &Planned,
+    body: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<crate::probe::http::Response, crate::probe::http::HttpError> {
+    let url = svc.url(&req.target).unwrap_or_default();
+    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    system.client.send(&req.method, &url, &headers, body, timeout)
+}
+
+/// A request to a service that made it call other services through the grader's proxies.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub request: Planned,
+    /// The operation, as `GET /v1/orders/{orderId}`.
+    pub label: String,
+    /// The services it called (proxy callees), in the order first seen.
+    pub callees: Vec<String>,
+}
+
+/// Calls each operation of `svc` with `methods` once and notes which ones make it call other
+/// services (seen at the proxies on its outgoing edges). Behaviour, not declarations: only
+/// what crosses the wire counts.
+pub fn discover_triggers(
+    system: &System,
+    svc: &LiveService,
+    api: &Api<'_>,
+    methods: &[String],
+    token: &str,
+) -> Vec<Trigger> {
+    let outgoing: Vec<&crate::probe::proxy::EdgeProxy> =
+        system.proxies.iter().filter(|p| p.caller == svc.name).collect();
+    if outgoing.is_empty() {
+        return Vec::new();
+    }
+    let mut seen = Seen::default();
+    let mut out = Vec::new();
+    for op in operations_to_exercise(api, methods).into_iter().take(200) {
+        let Ok(req) = plan(api, &op, &seen, token) else {
+            continue;
+        };
+        let marks: Vec<u64> = outgoing.iter().map(|p| p.seen()).collect();
+        if let Ok(answer) = send(system, svc, &req, None, Duration::from_secs(10)) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
+                seen.learn(&v);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let callees: Vec<String> = outgoing
+            .iter()
+            .zip(&marks)
+            .filter(|(p, m)| p.seen() > **m)
+            .map(|(p, _)| p.callee.clone())
+            .collect();
+        if !callees.is_empty() {
+            out.push(Trigger {
+                request: req,
+                label: op.label(),
+                callees,
+            });
+        }
+    }
+    out
+}

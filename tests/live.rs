@@ -1,0 +1,114 @@
+//! The reference submissions with live probes on: each `*-reference` passes every probe on the
+//! real ShopFlow services (`fixtures/services/shopflow`), each `*-flawed` fails exactly the
+//! probes its README names, and nothing is left running afterwards.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use common::{grade, root, stderr, stdout};
+
+/// Builds the release `shopflow` once, where `fixtures/services/run-shopflow.sh` looks for it,
+/// so that no service waits on a compile inside its readiness deadline.
+fn build_shopflow() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "--quiet", "--release", "-p", "shopflow", "--bin", "shopflow"])
+            .current_dir(root())
+            .stderr(Stdio::inherit())
+            .status()
+            .expect("run cargo build -p shopflow")
+            .success();
+        assert!(ok, "cargo build --release -p shopflow failed");
+    });
+}
+
+/// (check id, outcome) of every PRB item of a JSON report.
+fn probes(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    fn walk(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let (Some(c), Some(o)) = (m.get("check").and_then(|c| c.as_str()), m.get("outcome")) {
+                    if c.starts_with("PRB") {
+                        out.push((c.to_string(), o.as_str().unwrap_or("").to_string()));
+                    }
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(report, &mut out);
+    out
+}
+
+/// Processes whose working directory is inside `folder` (services left behind).
+fn running_in(folder: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else {
+            continue;
+        };
+        if cwd.starts_with(folder) {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            out.push(String::from_utf8_lossy(&cmd).replace('\0', " "));
+        }
+    }
+    out
+}
+
+fn check(checkpoint: &str, failing: &[&str]) {
+    build_shopflow();
+    let sub = |kind: &str| format!("fixtures/submissions/{checkpoint}-{kind}");
+    for (kind, expected_failures) in [("reference", &[][..]), ("flawed", failing)] {
+        let folder = sub(kind);
+        let o = grade(&[checkpoint, &folder, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&o))
+            .unwrap_or_else(|e| panic!("{folder}: no JSON report ({e}): {}", stderr(&o)));
+        let items = probes(&report);
+        assert!(!items.is_empty(), "{folder}: no live probe in the {checkpoint} rubric");
+        let failed: BTreeSet<&str> = items
+            .iter()
+            .filter(|(_, o)| o != "passed" && o != "skipped")
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let expected: BTreeSet<&str> = expected_failures.iter().copied().collect();
+        assert_eq!(
+            failed, expected,
+            "{folder}: the probes that did not pass differ from the documented ones\n{items:?}"
+        );
+        let passed = items.iter().filter(|(_, o)| o == "passed").count();
+        assert!(passed >= 3, "{folder}: too few probes passed: {items:?}");
+        let leftover = running_in(&root().join(&folder).canonicalize().unwrap());
+        assert!(leftover.is_empty(), "{folder}: processes left behind: {leftover:?}");
+        if kind == "reference" {
+            assert_eq!(o.status.code(), Some(0), "{folder} should pass: {}", stderr(&o));
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{folder} should fail: {}", stderr(&o));
+        }
+    }
+}
+
+#[test]
+fn phase2_reference_passes_and_flawed_fails_its_documented_probes() {
+    check("phase2", &["PRB002", "PRB005"]);
+}
+
+#[test]
+fn phase4_reference_passes_and_flawed_fails_its_documented_probes() {
+    check("phase4", &["PRB003", "PRB004", "PRB005", "PRB006", "PRB007"]);
+}
+
+#[test]
+fn capstone_reference_passes_and_flawed_fails_its_documented_probes() {
+    check("capstone", &["PRB002", "PRB005", "PRB006", "PRB007"]);
+}
