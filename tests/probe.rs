@@ -583,3 +583,123 @@ extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+/// Ports in LISTEN state on this machine (IPv4 and IPv6), from /proc/net.
+fn listening_ports() -> std::collections::BTreeSet<u16> {
+    let mut out = std::collections::BTreeSet::new();
+    for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // local_address is `IP:PORT` in hex; state 0A is LISTEN.
+            if cols.len() > 3 && cols[3] == "0A" {
+                if let Some(port) = cols[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok()) {
+                    out.insert(port);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Issue #7: twenty consecutive starts of a system with faulty services (ignoring SIGTERM,
+/// forking a child, flooding stdout, exiting at once, never ready) next to a healthy caller
+/// with its edge proxy: after each teardown no process of any group and no port of the run
+/// (services and proxies) is left.
+#[test]
+fn twenty_faulty_runs_leave_no_process_and_no_port() {
+    let dir = scratch("hygiene");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            r#"
+[[service]]
+name = "front"
+calls = ["stubborn"]
+[service.run]
+command = {}
+health = "/health"
+dependency_env = {{ stubborn = "STUBBORN_URL" }}
+
+[[service]]
+name = "stubborn"
+[service.run]
+command = {}
+health = "/health"
+
+[[service]]
+name = "forker"
+[service.run]
+command = {}
+health = "/health"
+
+[[service]]
+name = "flood"
+[service.run]
+command = {}
+health = "/health"
+
+[[service]]
+name = "quitter"
+[service.run]
+command = {}
+health = "/health"
+
+[[service]]
+name = "sleeper"
+[service.run]
+command = {}
+health = "/health"
+ready = "/ready"
+"#,
+            shop(&["front", "--dependency-env", "STUBBORN_URL"]),
+            shop(&["stubborn", "--ignore-sigterm"]),
+            shop(&["forker", "--fork-child"]),
+            shop(&["flood", "--flood"]),
+            shop(&["quitter", "--exit-immediately"]),
+            shop(&["sleeper", "--never-ready", "--ready-path-only"]),
+        ),
+    );
+    let before = listening_ports();
+    for run in 0..20 {
+        let mut system = System::start(&sub, &ProbeOptions::default(), &config(600)).unwrap();
+        let pids = system.pids();
+        let mut ports: Vec<u16> = system
+            .services
+            .iter()
+            .filter_map(|s| s.base_url.as_deref())
+            .chain(system.proxies.iter().map(|p| p.url.as_str()))
+            .filter_map(|u| u.rsplit(':').next()?.parse().ok())
+            .collect();
+        ports.sort();
+        assert!(
+            !system.proxies.is_empty(),
+            "run {run}: the edge front -> stubborn has a proxy"
+        );
+        let t = system.teardown();
+        assert!(t.leftover.is_empty(), "run {run}: processes left: {t:?}");
+        drop(system);
+        for pid in pids {
+            assert_gone(pid);
+        }
+        // Sockets close asynchronously after the processes and proxy threads end.
+        let until = Instant::now() + Duration::from_secs(2);
+        let mut open: Vec<u16>;
+        loop {
+            let now = listening_ports();
+            open = ports
+                .iter()
+                .copied()
+                .filter(|p| now.contains(p) && !before.contains(p))
+                .collect();
+            if open.is_empty() || Instant::now() > until {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            open.is_empty(),
+            "run {run}: ports still listening after teardown: {open:?}"
+        );
+    }
+}
