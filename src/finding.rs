@@ -151,4 +151,12 @@ impl CheckResult {
         self.evidence.push(evidence.into());
         self
     }
+
+    /// Adds each line of evidence, in order.
+    pub fn with_evidence_lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        for l in lines {
+            self = self.with_evidence(l);
+        }
+        self
+    }
 }

@@ -5,26 +5,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{grade, root, stderr, stdout};
+use common::{copy_dir, grade, root, stderr, stdout};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("batch").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    common::tmp("batch", name)
 }
 
 /// A phase-1 cohort: references and flawed copies with varied flaws, one without a manifest.

@@ -138,11 +138,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             "no running service documents a constrained query parameter or a JSON request body to break",
         );
     }
-    let mut r = CheckResult::ratio(good, total, findings);
-    for e in evidence {
-        r = r.with_evidence(e);
-    }
-    r
+    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }
 
 fn probe_service(

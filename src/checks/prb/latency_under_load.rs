@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::artifact::Loaded;
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 use crate::probe::load::{self, trim_float, LoadConfig, LoadReport};
 use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+
+use super::support::at_service;
 
 pub struct LatencyUnderLoad;
 
@@ -291,21 +293,9 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
         r.evidence = evidence;
         return r;
     }
-    let mut result = CheckResult::ratio(good, loaded, findings)
-        .with_evidence(format!("{good} of {loaded} loaded services met the targets"));
-    for e in evidence {
-        result = result.with_evidence(e);
-    }
-    result
-}
-
-fn at_service(ctx: &Ctx<'_>, svc: &LiveService, message: String) -> Finding {
-    let span = ctx
-        .submission
-        .services
-        .get(svc.index)
-        .and_then(|s| s.name.span.as_ref());
-    ctx.manifest_finding(span, message)
+    CheckResult::ratio(good, loaded, findings)
+        .with_evidence(format!("{good} of {loaded} loaded services met the targets"))
+        .with_evidence_lines(evidence)
 }
 
 fn ms(x: Option<f64>) -> String {

@@ -7,6 +7,8 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, 
 use crate::probe::prom::{self, Format, Limits, LintProblem, Rule};
 use crate::probe::{LiveService, StartConfig, StartError, Status, System};
 
+use super::support::at_service;
+
 pub struct MetricsExposition;
 
 const DOCS: &str = r#"## What it checks
@@ -173,15 +175,6 @@ struct Probed {
     halves: usize,
     findings: Vec<Finding>,
     evidence: String,
-}
-
-fn at_service(ctx: &Ctx<'_>, svc: &LiveService, message: String) -> Finding {
-    let span = ctx
-        .submission
-        .services
-        .get(svc.index)
-        .and_then(|s| s.name.span.as_ref());
-    ctx.manifest_finding(span, message)
 }
 
 fn probe(ctx: &Ctx<'_>, system: &System, svc: &LiveService, path: &str, timeout: Duration) -> Probed {

@@ -143,11 +143,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     if total == 0 {
         return CheckResult::skipped("no pact names a running provider");
     }
-    let mut r = CheckResult::ratio(good, total, findings);
-    for e in evidence {
-        r = r.with_evidence(e);
-    }
-    r
+    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }
 
 /// The provider states of an interaction with their params, as written in the pact.
@@ -412,31 +408,13 @@ fn matches_at(expected: &Value, actual: &Value, at: &mut Vec<Seg>, rules: &Rules
                     }
                 }
             }
-            (Value::Object(e), Value::Object(a)) => {
-                for (k, ev) in e {
-                    at.push(Seg::Field(k.clone()));
-                    match a.get(k) {
-                        Some(av) => matches_at(ev, av, at, rules, out),
-                        None => out.push(format!("`{}` is missing", path_text(at))),
-                    }
-                    at.pop();
-                }
-            }
+            (Value::Object(e), Value::Object(a)) => match_keys(e, a, at, rules, out),
             _ => {}
         }
         return;
     }
     match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for (k, ev) in e {
-                at.push(Seg::Field(k.clone()));
-                match a.get(k) {
-                    Some(av) => matches_at(ev, av, at, rules, out),
-                    None => out.push(format!("`{}` is missing", path_text(at))),
-                }
-                at.pop();
-            }
-        }
+        (Value::Object(e), Value::Object(a)) => match_keys(e, a, at, rules, out),
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
                 out.push(format!("`{here}` has {} items, the pact expects {}", a.len(), e.len()));
@@ -451,6 +429,24 @@ fn matches_at(expected: &Value, actual: &Value, at: &mut Vec<Seg>, rules: &Rules
         (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}
         (e, a) if e == a => {}
         (e, a) => out.push(format!("`{here}` is {} where the pact expects {}", short(a), short(e))),
+    }
+}
+
+/// Every expected key is present and matches; keys the consumer does not expect are fine.
+fn match_keys(
+    expected: &serde_json::Map<String, Value>,
+    actual: &serde_json::Map<String, Value>,
+    at: &mut Vec<Seg>,
+    rules: &Rules,
+    out: &mut Vec<String>,
+) {
+    for (k, ev) in expected {
+        at.push(Seg::Field(k.clone()));
+        match actual.get(k) {
+            Some(av) => matches_at(ev, av, at, rules, out),
+            None => out.push(format!("`{}` is missing", path_text(at))),
+        }
+        at.pop();
     }
 }
 

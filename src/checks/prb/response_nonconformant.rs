@@ -147,11 +147,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     if total == 0 {
         return CheckResult::skipped("no running service has an OpenAPI document with an operation to call");
     }
-    let mut r = CheckResult::ratio(good, total, findings);
-    for e in evidence {
-        r = r.with_evidence(e);
-    }
-    r
+    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }
 
 /// (conformant, called, findings, notes) for one service.

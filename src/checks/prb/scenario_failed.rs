@@ -125,11 +125,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             }
         }
     }
-    let mut r = CheckResult::ratio(good, ctx.submission.scenarios.len(), findings);
-    for e in evidence {
-        r = r.with_evidence(e);
-    }
-    r
+    CheckResult::ratio(good, ctx.submission.scenarios.len(), findings).with_evidence_lines(evidence)
 }
 
 /// Runs the steps; on success the convergence time of each eventual step, else the failing

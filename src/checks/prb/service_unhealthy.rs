@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::{LiveService, StartConfig, StartError, Status, System};
 
+use super::support::at_service;
+
 pub struct ServiceUnhealthy;
 
 const DOCS: &str = r#"## What it checks
@@ -108,15 +110,6 @@ fn evaluate(ctx: &Ctx<'_>, system: &System) -> CheckResult {
         result = result.with_evidence(n.clone());
     }
     result
-}
-
-fn at_service(ctx: &Ctx<'_>, svc: &LiveService, message: String) -> Finding {
-    let span = ctx
-        .submission
-        .services
-        .get(svc.index)
-        .and_then(|s| s.name.span.as_ref());
-    ctx.manifest_finding(span, message)
 }
 
 /// Help for a service that did not come up, from what it printed.

@@ -144,11 +144,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     if total == 0 {
         return CheckResult::skipped("no request made a running service call another running service");
     }
-    let mut r = CheckResult::ratio(good, total, findings);
-    for e in evidence {
-        r = r.with_evidence(e);
-    }
-    r
+    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }
 
 fn finding(ctx: &Ctx<'_>, svc: &LiveService, req: &Planned, problems: Vec<String>) -> Finding {
