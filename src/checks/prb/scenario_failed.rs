@@ -17,7 +17,8 @@ Runs the scenarios the submission declares (`[[scenario]]` in submission.toml) a
 live system: HTTP steps in order, each sent to a running service, with values captured from
 one answer into the next (`capture = { order_id = "/orderId" }`, then `{order_id}` in a
 later path, header or body) and expectations on the answer: its status (`status`, default
-any 2xx) and values in its JSON body (`expect = { "/status" = "CONFIRMED" }`). A step with
+any 2xx) and values in its JSON body (`expect = { "/status" = "CONFIRMED" }`, where `"{var}"`
+stands for a captured value). A step with
 `within = "2s"` is eventual: it is retried every 100 ms until it holds or the time is up,
 and the time it took to hold is recorded in the report: this is how saga compensation and
 read-model convergence are measured. Partial credit: scenarios that pass / scenarios run.
@@ -163,7 +164,7 @@ fn run_scenario(system: &System, sc: &Scenario, timeout: Duration) -> Result<Vec
                 .client
                 .send(&step.method, &url, &headers, body.as_deref(), timeout)
             {
-                Ok(answer) => judge(step, &answer),
+                Ok(answer) => judge(step, &answer, &vars),
                 Err(e) => Err(format!("no answer: {e}")),
             };
             match outcome {
@@ -206,7 +207,11 @@ fn run_scenario(system: &System, sc: &Scenario, timeout: Duration) -> Result<Vec
 }
 
 /// Checks status and expectations; the parsed JSON body on success.
-fn judge(step: &ScenarioStep, answer: &crate::probe::http::Response) -> Result<Option<Value>, String> {
+fn judge(
+    step: &ScenarioStep,
+    answer: &crate::probe::http::Response,
+    vars: &BTreeMap<String, Value>,
+) -> Result<Option<Value>, String> {
     let status_ok = match step.status {
         Some(s) => answer.status == s,
         None => answer.is_success(),
@@ -217,6 +222,7 @@ fn judge(step: &ScenarioStep, answer: &crate::probe::http::Response) -> Result<O
     }
     let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
     for (ptr, expected) in &step.expect {
+        let expected = &fill_json(expected, vars);
         let Some(j) = &json else {
             return Err("the answer's body is not JSON".into());
         };
