@@ -266,4 +266,40 @@ pub struct GradeArgs {
     /// Add a `timing` object to the JSON report (runs are otherwise byte-identical).
     #[arg(long)]
     pub timings: bool,
+
+    /// Largest document read, in MiB (default 16); a larger one is a finding naming the limit.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_file_size: Option<u32>,
+
+    /// Deepest nesting of a document (default 256, at most 4096).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_depth: Option<u32>,
+
+    /// Most values in one document (default 5,000,000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_nodes: Option<u32>,
+
+    /// Most nodes YAML aliases may expand into (default 100,000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_alias_expansions: Option<u32>,
+}
+
+impl GradeArgs {
+    /// The document limits these arguments ask for (defaults where not given).
+    pub fn limits(&self) -> crate::artifact::document::Limits {
+        let mut l = crate::artifact::document::Limits::default();
+        if let Some(m) = self.max_file_size {
+            l.max_bytes = m as usize * 1024 * 1024;
+        }
+        if let Some(d) = self.max_depth {
+            l.max_depth = d as usize;
+        }
+        if let Some(n) = self.max_nodes {
+            l.max_nodes = n as usize;
+        }
+        if let Some(a) = self.max_alias_expansions {
+            l.max_alias_expansions = a as usize;
+        }
+        l
+    }
 }

@@ -63,7 +63,7 @@ fn entity(stream: &YamlStream, part: usize) -> Option<Entity> {
 /// Every entity of a catalog file (a multi-document YAML stream); the documents that do not
 /// parse are returned as problems beside the entities that did load.
 pub fn entities(name: &str, source: &str) -> (Vec<Entity>, Vec<ArtifactProblem>) {
-    let stream = YamlStream::parse(name, source, &Limits::default());
+    let stream = YamlStream::parse(name, source, &Limits::current());
     let out = (0..stream.parts.len()).filter_map(|i| entity(&stream, i)).collect();
     (out, stream.problems)
 }

@@ -151,7 +151,7 @@ fn scalar(v: &Value) -> String {
 
 /// Parses compose source.
 pub fn parse(name: &str, source: &str) -> Result<Document, super::document::LoadError> {
-    Document::parse(name, source, &Limits::default())
+    Document::parse(name, source, &Limits::current())
 }
 
 #[cfg(test)]

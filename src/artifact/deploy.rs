@@ -110,7 +110,7 @@ pub fn load(root: &Path, r: &ArtifactRef) -> Loaded<DeploySet> {
     }
     let limits = Limits {
         max_bytes: 8 * 1024 * 1024,
-        ..Limits::default()
+        ..Limits::current()
     };
     for rel in rels {
         let path = match confine(root, &rel) {

@@ -35,7 +35,8 @@ use serde_json::{Map, Number, Value};
 /// Resource limits applied while loading a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest accepted source, in bytes (default 64 MiB).
+    /// Largest accepted source, in bytes (default 16 MiB; the largest real OpenAPI documents
+    /// seen are about 12 MB).
     pub max_bytes: usize,
     /// Deepest accepted nesting of arrays/objects (default 256; values above
     /// [`MAX_DEPTH_CAP`] are treated as the cap, so that the returned value can always be
@@ -48,13 +49,30 @@ pub struct Limits {
     pub max_alias_expansions: usize,
 }
 
+static CONFIGURED: std::sync::RwLock<Option<Limits>> = std::sync::RwLock::new(None);
+
+impl Limits {
+    /// The limits in force: those given on the command line ([`Limits::configure`]), else the
+    /// defaults.
+    pub fn current() -> Limits {
+        CONFIGURED.read().ok().and_then(|c| *c).unwrap_or_default()
+    }
+
+    /// Sets the limits every loader of this process uses from now on.
+    pub fn configure(limits: Limits) {
+        if let Ok(mut c) = CONFIGURED.write() {
+            *c = Some(limits);
+        }
+    }
+}
+
 /// Hard upper bound of [`Limits::max_depth`].
 pub const MAX_DEPTH_CAP: usize = 4096;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_bytes: 64 * 1024 * 1024,
+            max_bytes: 16 * 1024 * 1024,
             max_depth: 256,
             max_nodes: 5_000_000,
             max_alias_expansions: 100_000,
@@ -124,13 +142,13 @@ pub enum LoadError {
     /// The file contains NUL bytes.
     #[error("the file is binary, not text (it contains NUL bytes)")]
     Binary,
-    #[error("the file is {bytes} bytes, over the limit of {limit} bytes")]
+    #[error("the file is {}, over the file-size limit of {} (--max-file-size)", mib(*bytes), mib(*limit))]
     TooLarge { bytes: usize, limit: usize },
-    #[error("the document nests deeper than {limit} levels")]
+    #[error("the document nests deeper than {limit} levels (the depth limit, --max-depth)")]
     TooDeep { location: Location, limit: usize },
-    #[error("the document has more than {limit} values")]
+    #[error("the document has more than {limit} values (the node limit, --max-nodes)")]
     TooManyNodes { limit: usize },
-    #[error("YAML aliases expand into more than {limit} nodes")]
+    #[error("YAML aliases expand into more than {limit} nodes (the alias limit, --max-alias-expansions)")]
     AliasLimit { location: Location, limit: usize },
     #[error("duplicate key `{key}` (first defined at line {}, column {})", first.line, first.column)]
     DuplicateKey {
@@ -143,6 +161,17 @@ pub enum LoadError {
     UnsupportedYaml { message: String, location: Location },
     #[error("the document is empty")]
     Empty,
+}
+
+/// `16 MiB`, `50.0 MiB`, `812 bytes`.
+pub fn mib(bytes: usize) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{bytes} bytes")
+    } else if bytes % (1024 * 1024) == 0 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    }
 }
 
 impl LoadError {
@@ -174,8 +203,9 @@ impl LoadError {
                                   UTF-8, otherwise name the right file"
                 .to_string(),
             LoadError::TooLarge { limit, .. } => format!(
-                "documents over {limit} bytes are not read; split the document into files joined \
-                 by `$ref`, or check that the right file is named"
+                "documents over {} are not read; split the document into files joined by `$ref`, \
+                 check that the right file is named, or raise the limit with `--max-file-size MIB`",
+                mib(*limit)
             ),
             LoadError::TooDeep { limit, .. } => format!(
                 "nesting deeper than {limit} levels is not supported (YAML flow collections `[...]` \
@@ -217,6 +247,18 @@ pub struct Document {
     pub value: Value,
     text: TextMap,
     index: Index,
+    derived: Derived,
+}
+
+/// What users of a document computed from its value, once, for the others (e.g. the OAS rules'
+/// list of Schema Objects). A clone starts empty: its value may be changed afterwards.
+#[derive(Default)]
+struct Derived(std::sync::Mutex<Vec<(&'static str, Arc<dyn std::any::Any + Send + Sync>)>>);
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived::default()
+    }
 }
 
 impl fmt::Debug for Document {
@@ -258,7 +300,29 @@ impl Document {
             value,
             text,
             index,
+            derived: Derived::default(),
         })
+    }
+
+    /// The value `key` derived from this document's value: `make()` on first use, then shared
+    /// (a key always names one type; another type under a used key is made afresh). Only for
+    /// values derived from [`Document::value`] as loaded: it is not to be changed after use.
+    pub fn derived<T: std::any::Any + Send + Sync>(&self, key: &'static str, make: impl FnOnce() -> T) -> Arc<T> {
+        let cached = self.derived.0.lock().ok().and_then(|d| {
+            d.iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| Arc::clone(v).downcast::<T>().ok())
+        });
+        if let Some(v) = cached {
+            return v;
+        }
+        let made = Arc::new(make());
+        if let Ok(mut d) = self.derived.0.lock() {
+            if !d.iter().any(|(k, _)| *k == key) {
+                d.push((key, Arc::clone(&made) as Arc<dyn std::any::Any + Send + Sync>));
+            }
+        }
+        made
     }
 
     /// Checks size, NUL bytes ("binary") and UTF-8, then [`Document::parse`]s.

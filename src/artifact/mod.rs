@@ -91,7 +91,7 @@ impl Artifacts {
 
 /// Reads and parses the document `r` names (size-capped), or says why it cannot.
 pub fn load_document(r: &ArtifactRef) -> Loaded<document::Document> {
-    let limits = document::Limits::default();
+    let limits = document::Limits::current();
     let bytes = match read_bytes(r, &limits) {
         Loaded::Ok(b) => b,
         Loaded::Missing => return Loaded::Missing,
@@ -154,14 +154,16 @@ pub fn read_bytes(r: &ArtifactRef, limits: &document::Limits) -> Loaded<Vec<u8>>
     if meta.len() > limits.max_bytes as u64 {
         return Loaded::Invalid(ArtifactProblem {
             message: format!(
-                "{} is {} bytes, over the limit of {} bytes",
+                "{} is {}, over the file-size limit of {} (--max-file-size)",
                 r.rel,
-                meta.len(),
-                limits.max_bytes
+                document::mib(meta.len() as usize),
+                document::mib(limits.max_bytes)
             ),
             location: None,
             pointer: None,
-            help: "split the document into files joined by $ref, or check that the right file is named".into(),
+            help: "split the document into files joined by $ref, check that the right file is named, or raise the \
+                   limit with `--max-file-size MIB`"
+                .into(),
         });
     }
     match std::fs::read(&r.path) {

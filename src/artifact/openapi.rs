@@ -20,8 +20,6 @@ pub struct OpenApiDoc {
     /// The `openapi` field as written (e.g. `3.0.3`).
     pub version: String,
     pub oas: OasVersion,
-    /// The typed model, for 3.0 documents.
-    pub spec30: Option<openapiv3::OpenAPI>,
     /// Problems that make the document invalid but still leave it usable by other checks.
     pub problems: Vec<ArtifactProblem>,
 }
@@ -151,10 +149,11 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
         }
         _ => {}
     }
-    let mut spec30 = None;
     if oas == OasVersion::V30 && problems.is_empty() {
+        // Structural validation only: the typed model is not kept (every check reads the JSON
+        // value), which saves its memory (tens of MiB on a large description).
         match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&doc.value) {
-            Ok(s) => spec30 = Some(s),
+            Ok(_) => {}
             Err(e) => problems.push(problem(
                 &doc,
                 "",
@@ -167,7 +166,6 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
         doc,
         version,
         oas,
-        spec30,
         problems,
     })
 }

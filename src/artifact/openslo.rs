@@ -152,7 +152,7 @@ pub struct SloSet {
 }
 
 pub fn load(r: &ArtifactRef) -> Loaded<SloSet> {
-    let limits = Limits::default();
+    let limits = Limits::current();
     // The whole file, for the snippets of findings. It fails only when the first document does
     // (or the file is empty, not UTF-8, binary): then nothing of the file can be trusted.
     let doc = match super::load_document(r) {

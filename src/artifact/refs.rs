@@ -153,27 +153,52 @@ pub struct Visit<'v, 'p> {
 /// document order, skipping example data (`example`, `default`, `enum`, `const`, the `value`
 /// of Example Objects, array-valued `examples`) and `x-` extensions. Iterative: any depth.
 pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'v, '_>)) {
+    /// How an item's pointer extends its parent's.
+    enum Seg<'v> {
+        Root,
+        Key(&'v str),
+        Index(usize),
+    }
     struct Item<'v> {
         value: &'v Value,
-        pointer: String,
+        /// Length of the parent's pointer: in a depth-first walk it is still the prefix of the
+        /// shared pointer buffer when the item is popped.
+        parent: usize,
+        seg: Seg<'v>,
         names: bool,
         key: Option<&'v str>,
         /// Inside a map of Example Objects: their `value` is data.
         example: bool,
     }
+    use std::fmt::Write as _;
+    let mut pointer = String::with_capacity(base.len() + 128);
+    pointer.push_str(base);
     let mut stack = vec![Item {
         value,
-        pointer: base.to_string(),
+        parent: base.len(),
+        seg: Seg::Root,
         names: false,
         key: None,
         example: false,
     }];
     while let Some(item) = stack.pop() {
+        pointer.truncate(item.parent);
+        match item.seg {
+            Seg::Root => {}
+            Seg::Key(k) => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer_segment(k));
+            }
+            Seg::Index(i) => {
+                let _ = write!(pointer, "/{i}");
+            }
+        }
+        let here = pointer.len();
         match item.value {
             Value::Object(map) => {
                 f(&Visit {
                     object: map,
-                    pointer: &item.pointer,
+                    pointer: &pointer,
                     names: item.names,
                     key: item.key,
                 });
@@ -193,11 +218,12 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
                         if k == "examples" && v.is_array() {
                             continue;
                         }
-                        (NAME_MAPS.contains(&k.as_str()) && v.is_object(), false)
+                        (v.is_object() && NAME_MAPS.contains(&k.as_str()), false)
                     };
                     stack.push(Item {
                         value: v,
-                        pointer: format!("{}/{}", item.pointer, escape_pointer_segment(k)),
+                        parent: here,
+                        seg: Seg::Key(k),
                         names,
                         key: Some(k.as_str()),
                         example,
@@ -209,7 +235,8 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
                     if matches!(v, Value::Object(_) | Value::Array(_)) {
                         stack.push(Item {
                             value: v,
-                            pointer: format!("{}/{i}", item.pointer),
+                            parent: here,
+                            seg: Seg::Index(i),
                             names: false,
                             key: None,
                             example: false,
@@ -253,7 +280,7 @@ impl ExternalDocs {
 /// are URLs are not followed.
 pub fn load_external(root: &Path, rel: &str, value: &Value) -> ExternalDocs {
     let mut out = ExternalDocs::default();
-    let limits = Limits::default();
+    let limits = Limits::current();
     let mut total_bytes = 0usize;
     let mut queue: VecDeque<String> = targets(root, rel, value).into();
     while let Some(target) = queue.pop_front() {

@@ -344,9 +344,21 @@ impl<'a> SchemaSet<'a> {
         }
     }
 
+    /// The validator of the schema at `pointer` in `file`, compiled now and not kept: for a
+    /// caller that validates all the instances of one schema in a row and then lets it go (a
+    /// validator holds every schema it reaches, so keeping thousands adds up).
+    pub fn validator_uncached(&self, file: &str, pointer: &str) -> Result<Arc<Validator>, SchemaError> {
+        self.compile(file, pointer)
+    }
+
     /// Validates `instance` against the schema at `pointer` in `file`.
     pub fn validate(&self, file: &str, pointer: &str, instance: &Value) -> Result<Vec<Violation>, SchemaError> {
         let v = self.validator(file, pointer)?;
+        self.validate_with(&v, instance)
+    }
+
+    /// Validates `instance` with a validator of this set (see [`SchemaSet::validator`]).
+    pub fn validate_with(&self, v: &Validator, instance: &Value) -> Result<Vec<Violation>, SchemaError> {
         let errors: Vec<ValidationError<'_>> =
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.iter_errors(instance).collect())) {
                 Ok(e) => e,

@@ -21,6 +21,7 @@ pub fn builtin(id: &str, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
 
 pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
     check_args(&args)?;
+    crate::artifact::document::Limits::configure(args.limits());
     let targets = probe_targets(&args)?;
     let sub = Submission::load(&args.dir)?;
     for (name, _) in &targets {

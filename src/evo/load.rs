@@ -100,7 +100,7 @@ fn load_file_inner(path: &Path, what: &str) -> Result<LoadedFile, UserError> {
 /// of 3.0.x or 3.1.x is taken as is; anything else goes through [`openapi::classify`], which
 /// explains what is wrong.
 fn load_fast(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
-    let limits = Limits::default();
+    let limits = Limits::current();
     let bytes = match read_bytes(r, &limits) {
         Loaded::Ok(b) => b,
         Loaded::Missing => return Loaded::Missing,
@@ -134,7 +134,6 @@ fn load_fast(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
             doc,
             version,
             oas,
-            spec30: None,
             problems: Vec::new(),
         }),
         _ => openapi::classify(doc),

@@ -171,7 +171,6 @@ fn mutated(doc: &OpenApiDoc, f: impl FnOnce(&mut Value)) -> OpenApiDoc {
         doc: d,
         version: doc.version.clone(),
         oas: doc.oas,
-        spec30: None,
         problems: Vec::new(),
     }
 }

@@ -1,6 +1,7 @@
-use std::collections::BTreeSet;
-
 use super::walk::{check_apis, Api, Node, Tally};
+use jsonschema::Validator;
+use serde_json::Value;
+
 use crate::artifact::schema::{SchemaSet, Violation};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedCheck};
 
@@ -67,103 +68,128 @@ fn is_json_media(media: &str) -> bool {
     m.ends_with("/json") || m.ends_with("+json") || m == "application/x-www-form-urlencoded"
 }
 
-struct Checker<'s, 'a> {
-    api: &'s Api<'a>,
-    schemas: SchemaSet<'s>,
-    seen: BTreeSet<(String, String, String, String)>,
+/// The findings text of the violations of `example` against the compiled schema `v`: `None`
+/// when the schema cannot be used (OAS002's business), `Some(None)` when valid,
+/// `Some(Some(text))` when not.
+fn judge<'s>(api: &'s Api<'_>, schemas: &SchemaSet<'_>, v: &Validator, example: &Node<'s>) -> Option<Option<String>> {
+    let violations = schemas.validate_with(v, example.value).ok()?;
+    let kept: Vec<Violation> = violations.into_iter().filter(|v| !direction_only(api, v)).collect();
+    if kept.is_empty() {
+        return Some(None);
+    }
+    let mut parts: Vec<String> = kept
+        .iter()
+        .map(|v| {
+            if v.instance_pointer.is_empty() {
+                v.message.clone()
+            } else {
+                format!("at `{}`: {}", v.instance_pointer.trim_start_matches('/'), v.message)
+            }
+        })
+        .collect();
+    parts.dedup();
+    let n = parts.len();
+    parts.truncate(3);
+    let more = if n > 3 {
+        format!(" (and {} more)", n - 3)
+    } else {
+        String::new()
+    };
+    Some(Some(format!("{}{more}", parts.join("; "))))
 }
 
-impl<'s> Checker<'s, '_> {
-    /// Checks one example value against the schema at `schema` (as written).
-    fn check(&mut self, t: &mut Tally, subject: Option<String>, what: &str, example: &Node<'s>, schema: &Node<'s>) {
-        let key = (
-            example.file.to_string(),
-            example.pointer.clone(),
-            schema.file.to_string(),
-            schema.pointer.clone(),
-        );
-        if !self.seen.insert(key) {
-            // Already counted; still name this use of it.
-            if let Some(s) = subject {
-                if let Some(msg) = self.message(what, example, schema) {
-                    t.issue(example, Some(s), msg, HELP);
-                }
-            }
-            return;
-        }
-        let Some(msg) = self.verdict(what, example, schema) else {
-            return;
-        };
-        t.unit(msg.is_none());
-        if let Some(m) = msg {
-            t.issue(example, subject, m, HELP);
-        }
-    }
+/// The message for `what` against `schema` (as written) with the violations `text`.
+fn message(what: &str, schema: &Node<'_>, text: &str) -> String {
+    let against = match schema.ref_str() {
+        Some(r) => format!(" `{r}`"),
+        None => String::new(),
+    };
+    format!("{what} does not match its schema{against}: {text}")
+}
 
-    fn message(&self, what: &str, example: &Node<'s>, schema: &Node<'s>) -> Option<String> {
-        self.verdict(what, example, schema).flatten()
+/// A `required` violation for a `readOnly`/`writeOnly` property: such a property is only
+/// present in responses (requests), so an example for the other direction may omit it.
+fn direction_only(api: &Api<'_>, v: &Violation) -> bool {
+    if v.keyword != "required" {
+        return false;
     }
+    let (Some(prop), Some(loc)) = (&v.property, &v.schema) else {
+        return false;
+    };
+    let Some(parent) = loc.pointer.strip_suffix("/required") else {
+        return false;
+    };
+    let Ok(owner) = api.resolve_one(&loc.file, &format!("#{parent}")) else {
+        return false;
+    };
+    let Some(p) = owner.get("properties").and_then(|ps| ps.get(prop)) else {
+        return false;
+    };
+    let p = api.deref(p);
+    p.flag("readOnly") || p.flag("writeOnly")
+}
 
-    /// `None` when the schema cannot be used (OAS002's business); `Some(None)` when valid;
-    /// `Some(Some(message))` when not.
-    fn verdict(&self, what: &str, example: &Node<'s>, schema: &Node<'s>) -> Option<Option<String>> {
-        let violations = self
-            .schemas
-            .validate(schema.file, &schema.pointer, example.value)
-            .ok()?;
-        let kept: Vec<Violation> = violations.into_iter().filter(|v| !self.direction_only(v)).collect();
-        if kept.is_empty() {
-            return Some(None);
+/// The schema a validator is compiled from for `schema`: a schema that is nothing but a local
+/// `$ref` (`{$ref: '#/components/schemas/Order'}`) validates exactly as its target (errors are
+/// located by absolute keyword location, in the target either way), so the uses of one
+/// component share one validator. Anything else (siblings, file or URL references, a loop) is
+/// compiled where it is written.
+fn compile_target<'s>(api: &'s Api<'_>, schema: &Node<'s>) -> Node<'s> {
+    let mut cur = schema.clone();
+    for _ in 0..16 {
+        let only_ref = cur.object().is_some_and(|m| m.len() == 1);
+        match cur.ref_str() {
+            Some(r) if only_ref && r.starts_with("#/") => match api.resolve_one(cur.file, r) {
+                Ok(next) => cur = next,
+                Err(_) => break,
+            },
+            _ => return cur,
         }
-        let mut parts: Vec<String> = kept
-            .iter()
-            .map(|v| {
-                if v.instance_pointer.is_empty() {
-                    v.message.clone()
-                } else {
-                    format!("at `{}`: {}", v.instance_pointer.trim_start_matches('/'), v.message)
-                }
-            })
-            .collect();
-        parts.dedup();
-        let n = parts.len();
-        parts.truncate(3);
-        let more = if n > 3 {
-            format!(" (and {} more)", n - 3)
-        } else {
-            String::new()
-        };
-        let against = match schema.ref_str() {
-            Some(r) => format!(" `{r}`"),
-            None => String::new(),
-        };
-        Some(Some(format!(
-            "{what} does not match its schema{against}: {}{more}",
-            parts.join("; ")
-        )))
     }
+    schema.clone()
+}
 
-    /// A `required` violation for a `readOnly`/`writeOnly` property: such a property is only
-    /// present in responses (requests), so an example for the other direction may omit it.
-    fn direction_only(&self, v: &Violation) -> bool {
-        if v.keyword != "required" {
-            return false;
+/// Keywords that never change whether a value is valid.
+const ANNOTATIONS: &[&str] = &[
+    "example",
+    "examples",
+    "description",
+    "title",
+    "externalDocs",
+    "deprecated",
+    "xml",
+];
+
+/// For a schema whose verdicts do not depend on where it is written (no reference, no
+/// `required` — the one keyword [`direction_only`] judges by place —, no identifier or other
+/// `$` keyword, anywhere inside): its content without its own annotations, so that equal
+/// schemas (`{type: string, format: uri, example: ...}` on many properties) share one
+/// validator. Violations are reported by message and instance location only.
+fn content_key(v: &Value) -> Option<String> {
+    fn plain(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .all(|(k, x)| k != "required" && k != "id" && !k.starts_with('$') && plain(x)),
+            Value::Array(a) => a.iter().all(plain),
+            _ => true,
         }
-        let (Some(prop), Some(loc)) = (&v.property, &v.schema) else {
-            return false;
-        };
-        let Some(parent) = loc.pointer.strip_suffix("/required") else {
-            return false;
-        };
-        let Ok(owner) = self.api.resolve_one(&loc.file, &format!("#{parent}")) else {
-            return false;
-        };
-        let Some(p) = owner.get("properties").and_then(|ps| ps.get(prop)) else {
-            return false;
-        };
-        let p = self.api.deref(p);
-        p.flag("readOnly") || p.flag("writeOnly")
     }
+    let m = v.as_object()?;
+    let mut key = String::from("{");
+    for (k, x) in m {
+        if ANNOTATIONS.contains(&k.as_str()) {
+            continue;
+        }
+        if k == "required" || k == "id" || k.starts_with('$') || !plain(x) {
+            return None;
+        }
+        key.push_str(&serde_json::to_string(k).ok()?);
+        key.push(':');
+        key.push_str(&serde_json::to_string(x).ok()?);
+        key.push(',');
+    }
+    Some(key)
 }
 
 /// The examples of a Media Type, Parameter or Header Object: `(label, value node)`.
@@ -239,7 +265,9 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     // Examples inside Schema Objects.
     let mut schema_nodes: Vec<Node<'_>> = Vec::new();
     api.visit_schemas(|n| schema_nodes.push(n.clone()));
+    let mut schema_ids = false;
     for s in schema_nodes {
+        schema_ids |= s.str("$id").is_some() || s.str("id").is_some();
         if let Some(ex) = s.get("example") {
             tasks.push((None, "schema `example`".to_string(), ex, s.clone()));
         }
@@ -254,18 +282,78 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     if tasks.is_empty() {
         return;
     }
-    let pointers: Vec<String> = tasks
+    // A `$id` (or draft 4 `id`) changes how references inside a schema resolve: then every
+    // schema is compiled where it is written.
+    let plain = !schema_ids;
+    let mut same: std::collections::HashMap<String, (String, String)> = std::collections::HashMap::new();
+    let targets: Vec<(String, String)> = tasks
         .iter()
-        .filter(|(_, _, _, s)| s.file == api.rel)
-        .map(|(_, _, _, s)| s.pointer.clone())
+        .map(|(_, _, _, s)| {
+            if !plain {
+                return (s.file.to_string(), s.pointer.clone());
+            }
+            let target = compile_target(api, s);
+            let here = (target.file.to_string(), target.pointer.clone());
+            match content_key(target.value) {
+                Some(key) => same.entry(key).or_insert(here).clone(),
+                None => here,
+            }
+        })
         .collect();
-    let mut c = Checker {
-        api,
-        schemas: SchemaSet::for_openapi_schemas(api.rel, api.spec, &api.external, &pointers),
-        seen: BTreeSet::new(),
-    };
-    for (subject, what, ex, schema) in tasks {
-        c.check(t, subject, &what, &ex, &schema);
+    let pointers: Vec<String> = targets
+        .iter()
+        .filter(|(f, _)| f == api.rel)
+        .map(|(_, p)| p.clone())
+        .collect();
+    let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, &api.external, &pointers);
+    // Each distinct (example, schema) is judged once; the validators are compiled once per
+    // target schema and dropped after their examples (a validator holds every schema it
+    // reaches: keeping thousands costs hundreds of MiB on a large description).
+    type Key = (String, String, String, String);
+    let mut pair_of: Vec<(usize, bool)> = Vec::with_capacity(tasks.len());
+    let mut pairs: std::collections::BTreeMap<Key, usize> = std::collections::BTreeMap::new();
+    let mut firsts: Vec<usize> = Vec::new();
+    for (i, (_, _, ex, schema)) in tasks.iter().enumerate() {
+        let key = (
+            ex.file.to_string(),
+            ex.pointer.clone(),
+            schema.file.to_string(),
+            schema.pointer.clone(),
+        );
+        let next = firsts.len();
+        let id = *pairs.entry(key).or_insert(next);
+        let first = id == next;
+        if first {
+            firsts.push(i);
+        }
+        pair_of.push((id, first));
+    }
+    let mut by_target: std::collections::BTreeMap<&(String, String), Vec<usize>> = std::collections::BTreeMap::new();
+    for (id, &i) in firsts.iter().enumerate() {
+        by_target.entry(&targets[i]).or_default().push(id);
+    }
+    let mut verdicts: Vec<Option<Option<String>>> = vec![None; firsts.len()];
+    for ((file, pointer), ids) in by_target {
+        let Ok(v) = schemas.validator_uncached(file, pointer) else {
+            continue;
+        };
+        for id in ids {
+            verdicts[id] = judge(api, &schemas, &v, &tasks[firsts[id]].2);
+        }
+    }
+    for ((subject, what, ex, schema), (id, first)) in tasks.into_iter().zip(pair_of) {
+        let Some(verdict) = &verdicts[id] else { continue };
+        if !first {
+            // Already counted; still name this use of it.
+            if let (Some(s), Some(text)) = (subject, verdict) {
+                t.issue(&ex, Some(s), message(&what, &schema, text), HELP);
+            }
+            continue;
+        }
+        t.unit(verdict.is_none());
+        if let Some(text) = verdict {
+            t.issue(&ex, subject, message(&what, &schema, text), HELP);
+        }
     }
 }
 

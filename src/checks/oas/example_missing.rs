@@ -68,9 +68,27 @@ fn has_own_example(v: &Value) -> bool {
 /// Whether the schema (resolved) carries an example, directly, on its array items, on every
 /// property, or on an `allOf` part.
 pub fn schema_has_example(api: &Api<'_>, schema: &Node<'_>, depth: usize) -> bool {
+    has_example(api, schema, depth, &mut Memo::new())
+}
+
+/// Verdicts of [`schema_has_example`] by schema (its value's address: one place of one file)
+/// and depth: the bodies of a large description share their schemas many times over.
+type Memo = std::collections::HashMap<(*const Value, usize), bool>;
+
+fn has_example(api: &Api<'_>, schema: &Node<'_>, depth: usize, memo: &mut Memo) -> bool {
     if depth > 6 {
         return false;
     }
+    let key = (schema.value as *const Value, depth);
+    if let Some(known) = memo.get(&key) {
+        return *known;
+    }
+    let found = has_example_uncached(api, schema, depth, memo);
+    memo.insert(key, found);
+    found
+}
+
+fn has_example_uncached(api: &Api<'_>, schema: &Node<'_>, depth: usize, memo: &mut Memo) -> bool {
     if has_own_example(schema.value) {
         return true;
     }
@@ -79,18 +97,18 @@ pub fn schema_has_example(api: &Api<'_>, schema: &Node<'_>, depth: usize) -> boo
         return true;
     }
     if let Some(items) = s.get("items") {
-        if items.value.is_object() && schema_has_example(api, &items, depth + 1) {
+        if items.value.is_object() && has_example(api, &items, depth + 1, memo) {
             return true;
         }
     }
     if let Some(parts) = s.get("allOf").or_else(|| s.get("oneOf")).or_else(|| s.get("anyOf")) {
-        if parts.items().iter().any(|p| schema_has_example(api, p, depth + 1)) {
+        if parts.items().iter().any(|p| has_example(api, p, depth + 1, memo)) {
             return true;
         }
     }
     if let Some(props) = s.get("properties") {
         let entries = props.entries();
-        if !entries.is_empty() && entries.iter().all(|(_, p)| schema_has_example(api, p, depth + 1)) {
+        if !entries.is_empty() && entries.iter().all(|(_, p)| has_example(api, p, depth + 1, memo)) {
             return true;
         }
     }
@@ -100,6 +118,7 @@ pub fn schema_has_example(api: &Api<'_>, schema: &Node<'_>, depth: usize) -> boo
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     let mut ops = api.operations();
     ops.extend(api.webhook_operations());
+    let mut memo = Memo::new();
     for op in ops {
         let mut counted = false;
         let mut ok = true;
@@ -109,7 +128,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
                 continue;
             }
             counted = true;
-            if has_own_example(b.node.value) || schema_has_example(api, &schema, 0) {
+            if has_own_example(b.node.value) || has_example(api, &schema, 0, &mut memo) {
                 continue;
             }
             ok = false;

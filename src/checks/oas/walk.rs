@@ -589,37 +589,67 @@ impl<'a> Api<'a> {
     /// subschema, following `$ref`s into other files). A `$ref` node is visited too (its
     /// target is visited where it is defined). Boolean schemas are not visited.
     pub fn visit_schemas<'s>(&'s self, mut f: impl FnMut(&Node<'s>)) {
+        // A description in one file: its schema list is computed once (on the document) and
+        // shared by every rule that asks.
+        if self.external.docs.is_empty() {
+            let doc = &self.spec.doc;
+            let list = doc.derived("oas.walk.visit_schemas", || {
+                let mut pointers = Vec::new();
+                let mut one_file = true;
+                self.visit_schemas_uncached(|n| {
+                    one_file &= n.file == self.rel;
+                    pointers.push(n.pointer.clone());
+                });
+                SchemaList(one_file.then_some(pointers))
+            });
+            if let Some(pointers) = &list.0 {
+                if let Some(values) = resolve_in_order(&doc.value, pointers) {
+                    for (pointer, value) in pointers.iter().zip(values) {
+                        f(&Node {
+                            file: self.rel,
+                            doc,
+                            pointer: pointer.clone(),
+                            value,
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        self.visit_schemas_uncached(f)
+    }
+
+    fn visit_schemas_uncached<'s>(&'s self, mut f: impl FnMut(&Node<'s>)) {
         let mut stack: Vec<Node<'s>> = Vec::new();
         for (rel, doc) in self.files() {
             let mut starts = Vec::new();
             refs::walk_objects(&doc.value, "", |v| {
                 if v.names {
                     if v.key == Some("schemas") {
-                        for k in v.object.keys() {
-                            starts.push(format!("{}/{}", v.pointer, escape_pointer_segment(k)));
+                        for (k, value) in v.object {
+                            starts.push((format!("{}/{}", v.pointer, escape_pointer_segment(k)), value));
                         }
                     }
-                } else if v.object.get("schema").is_some_and(Value::is_object) {
-                    starts.push(format!("{}/schema", v.pointer));
+                } else if let Some(value) = v.object.get("schema").filter(|s| s.is_object()) {
+                    starts.push((format!("{}/schema", v.pointer), value));
                 }
             });
-            for p in starts.into_iter().rev() {
-                if let Some(value) = doc.value.pointer(&p) {
-                    stack.push(Node {
-                        file: rel,
-                        doc,
-                        pointer: p,
-                        value,
-                    });
-                }
+            for (pointer, value) in starts.into_iter().rev() {
+                stack.push(Node {
+                    file: rel,
+                    doc,
+                    pointer,
+                    value,
+                });
             }
         }
         // Visit in document order: the stack pops the last pushed first.
         stack.reverse();
-        let mut visited: BTreeSet<(&str, String)> = BTreeSet::new();
+        // A node is its value: one place of one file has one address.
+        let mut visited: std::collections::HashSet<*const Value> = std::collections::HashSet::new();
         while let Some(node) = stack.pop() {
             let Some(map) = node.value.as_object() else { continue };
-            if !visited.insert((node.file, node.pointer.clone())) {
+            if !visited.insert(node.value as *const Value) {
                 continue;
             }
             f(&node);
@@ -655,6 +685,72 @@ impl<'a> Api<'a> {
             stack.extend(children.into_iter().rev());
         }
     }
+}
+
+/// The Schema Objects [`Api::visit_schemas`] visits in a one-file description, in order (`None`
+/// when references lead into other files).
+struct SchemaList(Option<Vec<String>>);
+
+/// The values at `pointers` (as [`Value::pointer`] finds them), each looked up from the nearest
+/// ancestor of the previous one: in depth-first order most are a child or a sibling.
+fn resolve_in_order<'v>(root: &'v Value, pointers: &[String]) -> Option<Vec<&'v Value>> {
+    /// The length of the longest common ancestor pointer of `a` and `b`.
+    fn common(a: &str, b: &str) -> usize {
+        let (x, y) = (a.as_bytes(), b.as_bytes());
+        let n = x.len().min(y.len());
+        let mut last = 0;
+        let mut i = 0;
+        while i < n && x[i] == y[i] {
+            if x[i] == b'/' {
+                last = i;
+            }
+            i += 1;
+        }
+        if i == n && x.get(n).is_none_or(|c| *c == b'/') && y.get(n).is_none_or(|c| *c == b'/') {
+            return n;
+        }
+        last
+    }
+    fn step<'v>(v: &'v Value, seg: &str) -> Option<&'v Value> {
+        let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
+            seg.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            seg.into()
+        };
+        match v {
+            Value::Object(m) => m.get(key.as_ref()),
+            Value::Array(a) => {
+                if key.starts_with('+') || (key.len() > 1 && key.starts_with('0')) {
+                    return None;
+                }
+                a.get(key.parse::<usize>().ok()?)
+            }
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(pointers.len());
+    // (length of an ancestor pointer of the previous pointer, its value), outermost first.
+    let mut stack: Vec<(usize, &Value)> = vec![(0, root)];
+    let mut prev = "";
+    for p in pointers {
+        if !p.is_empty() && !p.starts_with('/') {
+            return None;
+        }
+        let keep = common(prev, p);
+        while stack.len() > 1 && stack.last().is_some_and(|(len, _)| *len > keep) {
+            stack.pop();
+        }
+        let &(mut at, mut cur) = stack.last()?;
+        while at < p.len() {
+            let end = p[at + 1..].find('/').map_or(p.len(), |i| at + 1 + i);
+            cur = step(cur, &p[at + 1..end])?;
+            stack.push((end, cur));
+            at = end;
+        }
+        out.push(cur);
+        prev = p;
+    }
+    Some(out)
 }
 
 /// The pointer of the object whose `$anchor` (or `$dynamicAnchor`) is `name`.
@@ -885,6 +981,12 @@ pub fn documents<'c>(ctx: &Ctx<'c>) -> Vec<(&'c str, &'c OpenApiDoc)> {
     out
 }
 
+/// The referenced files of a document that refers to none.
+static NO_EXTERNAL: ExternalDocs = ExternalDocs {
+    docs: BTreeMap::new(),
+    truncated: false,
+};
+
 /// Runs `f` over every document (see [`documents`]) with a shared tally; `Err` with a skipped
 /// result when there is no document to check.
 pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Result<Tally, CheckResult> {
@@ -896,10 +998,10 @@ pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Res
     }
     let mut tally = Tally::default();
     for (rel, doc) in docs {
-        let api = match ctx.artifacts.openapi_refs.get(rel) {
-            Some(external) => Api::with_external(&ctx.submission.root, rel, doc, external),
-            None => Api::new(&ctx.submission.root, rel, doc),
-        };
+        // `Artifacts::load` loaded the referenced files of every document that has any: the
+        // others need no scan for file references (one whole-document walk per rule).
+        let external = ctx.artifacts.openapi_refs.get(rel).unwrap_or(&NO_EXTERNAL);
+        let api = Api::with_external(&ctx.submission.root, rel, doc, external);
         f(&api, &mut tally);
         tally.documents += 1;
     }
@@ -1165,6 +1267,31 @@ components:
             }
         }
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn pointers_resolved_in_order() {
+        let v = serde_json::json!({"a": {"b": [1, {"c/d": 2, "e~f": 3}], "g": 4}, "h": 5});
+        let ps: Vec<String> = [
+            "",
+            "/a",
+            "/a/b",
+            "/a/b/1",
+            "/a/b/1/c~1d",
+            "/a/b/1/e~0f",
+            "/a/g",
+            "/h",
+            "/a/b/0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let got = resolve_in_order(&v, &ps).unwrap();
+        for (p, g) in ps.iter().zip(got) {
+            assert!(std::ptr::eq(v.pointer(p).unwrap(), g), "{p}");
+        }
+        assert!(resolve_in_order(&v, &["/a/x".to_string()]).is_none());
+        assert!(resolve_in_order(&v, &["/a/b/01".to_string()]).is_none());
     }
 
     #[test]
