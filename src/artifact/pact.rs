@@ -249,6 +249,8 @@ pub struct Rule {
     /// Segments after the body root (`$`).
     pub path: Vec<Seg>,
     pub matchers: Vec<Matcher>,
+    /// `"combine": "OR"`: any matcher may match (default: all must).
+    pub any: bool,
     /// The path as written.
     pub written: String,
 }
@@ -306,6 +308,11 @@ impl Rules {
             r.weight(at).is_some_and(|(len, _)| len == at.len()) && r.matchers.iter().any(Matcher::has_dynamic_keys)
         })
     }
+}
+
+/// Whether a v3 rule combines its matchers with `OR`.
+fn combine_or(rule: &Value) -> bool {
+    rule.get("combine").and_then(Value::as_str) == Some("OR")
 }
 
 /// The segments of a JSON pointer (relative to a body), as concrete rule segments.
@@ -1178,6 +1185,7 @@ impl Parser<'_> {
                         rules.body.push(Rule {
                             path: path[1..].to_vec(),
                             matchers,
+                            any: combine_or(rule),
                             written: k.clone(),
                         });
                     }
@@ -1201,6 +1209,7 @@ impl Parser<'_> {
                                 rules.body.push(Rule {
                                     path: segs,
                                     matchers,
+                                    any: combine_or(r),
                                     written: path.clone(),
                                 });
                             }

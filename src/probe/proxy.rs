@@ -10,6 +10,7 @@
 //! Plain threads: one accept loop per proxy and one thread per connection (HTTP/1.1
 //! keep-alive). Every blocking read has a timeout so teardown never waits on a silent peer.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -23,7 +24,7 @@ use super::http::{Client, HttpError};
 /// Largest request head and body the proxy accepts from a service.
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 4 * 1024 * 1024;
-/// Records kept per proxy (later requests are counted, not kept).
+/// Records kept per proxy (the oldest half is dropped when full).
 const MAX_RECORDS: usize = 20_000;
 /// How long the proxy waits for the upstream service to answer one request.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -90,10 +91,45 @@ struct Shared {
     upstream: Mutex<Option<String>>,
     client: Client,
     fault: Mutex<Fault>,
-    records: Mutex<Vec<Record>>,
+    records: Mutex<Records>,
     seen: AtomicU64,
     stop: AtomicBool,
-    conns: Mutex<Vec<TcpStream>>,
+    /// A clone of each open connection (to close it at shutdown), by connection number.
+    conns: Mutex<HashMap<u64, TcpStream>>,
+    next_conn: AtomicU64,
+}
+
+/// The most recent records; positions are absolute (they survive dropping old records).
+#[derive(Default)]
+struct Records {
+    kept: Vec<Record>,
+    /// How many records were dropped from the front.
+    dropped: usize,
+}
+
+impl Records {
+    fn push(&mut self, r: Record) -> usize {
+        if self.kept.len() >= MAX_RECORDS {
+            let half = MAX_RECORDS / 2;
+            self.kept.drain(..half);
+            self.dropped += half;
+        }
+        self.kept.push(r);
+        self.dropped + self.kept.len() - 1
+    }
+
+    fn get_mut(&mut self, at: usize) -> Option<&mut Record> {
+        at.checked_sub(self.dropped).and_then(|i| self.kept.get_mut(i))
+    }
+
+    fn end(&self) -> usize {
+        self.dropped + self.kept.len()
+    }
+
+    fn since(&self, from: usize) -> Vec<Record> {
+        let i = from.saturating_sub(self.dropped).min(self.kept.len());
+        self.kept[i..].to_vec()
+    }
 }
 
 /// A proxy in front of `callee` for calls made by `caller`.
@@ -135,10 +171,11 @@ impl EdgeProxy {
             upstream: Mutex::new(upstream.map(|u| u.trim_end_matches('/').to_string())),
             client,
             fault: Mutex::new(Fault::None),
-            records: Mutex::new(Vec::new()),
+            records: Mutex::new(Records::default()),
             seen: AtomicU64::new(0),
             stop: AtomicBool::new(false),
-            conns: Mutex::new(Vec::new()),
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(0),
         });
         let s = Arc::clone(&shared);
         thread::Builder::new()
@@ -177,22 +214,19 @@ impl EdgeProxy {
         self.shared.seen.load(Ordering::SeqCst)
     }
 
-    /// The requests recorded so far, in arrival order.
+    /// The requests recorded (the most recent ones kept), in arrival order.
     pub fn records(&self) -> Vec<Record> {
-        lock(&self.shared.records).clone()
+        lock(&self.shared.records).since(0)
     }
 
-    /// The records from index `from` on (see [`EdgeProxy::mark`]).
+    /// The records from position `from` on (see [`EdgeProxy::mark`]).
     pub fn records_since(&self, from: usize) -> Vec<Record> {
-        lock(&self.shared.records)
-            .get(from..)
-            .map(|r| r.to_vec())
-            .unwrap_or_default()
+        lock(&self.shared.records).since(from)
     }
 
-    /// A position in the record list, to read only what arrives after it.
+    /// A position in the records, to read only what arrives after it.
     pub fn mark(&self) -> usize {
-        lock(&self.shared.records).len()
+        lock(&self.shared.records).end()
     }
 
     /// Stops accepting, closes every open connection. Idempotent.
@@ -202,7 +236,7 @@ impl EdgeProxy {
         }
         // Wake the accept loop.
         let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_millis(200));
-        for c in lock(&self.shared.conns).drain(..) {
+        for (_, c) in lock(&self.shared.conns).drain() {
             let _ = c.shutdown(Shutdown::Both);
         }
     }
@@ -223,25 +257,30 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         if shared.stop.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = conn else { continue };
+        let Ok(stream) = conn else {
+            // Out of descriptors or a transient error: do not spin.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
+        let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
         if let Ok(c) = stream.try_clone() {
-            let mut conns = lock(&shared.conns);
-            // Forget closed connections now and then so the list stays small.
-            if conns.len() > 256 {
-                conns.retain(|c| c.peer_addr().is_ok());
-            }
-            conns.push(c);
+            lock(&shared.conns).insert(id, c);
         }
         let s = Arc::clone(&shared);
-        let _ = thread::Builder::new().name("proxy conn".into()).spawn(move || {
-            let end = stream.try_clone();
-            serve(stream, s);
-            // The accept loop keeps a clone for shutdown: close explicitly.
-            if let Ok(end) = end {
-                let _ = end.shutdown(Shutdown::Both);
+        let spawned = thread::Builder::new().name("proxy conn".into()).spawn(move || {
+            let reset = serve(stream, &s);
+            // Drop the clone kept for shutdown; on a reset no FIN is sent before it (the last
+            // close of a socket with SO_LINGER 0 sends the RST).
+            if let Some(c) = lock(&s.conns).remove(&id) {
+                if !reset {
+                    let _ = c.shutdown(Shutdown::Both);
+                }
             }
         });
+        if spawned.is_err() {
+            lock(&shared.conns).remove(&id);
+        }
     }
 }
 
@@ -262,57 +301,52 @@ enum ReadOutcome {
     Bad(String),
 }
 
-fn serve(stream: TcpStream, shared: Arc<Shared>) {
+/// Serves one connection until it closes; true when it ended with an injected reset.
+fn serve(stream: TcpStream, shared: &Shared) -> bool {
     let _ = stream.set_read_timeout(Some(TICK));
-    let Ok(write_half) = stream.try_clone() else { return };
+    let Ok(write_half) = stream.try_clone() else {
+        return false;
+    };
     let mut out = write_half;
     let mut reader = BufReader::new(stream);
     loop {
-        let req = match read_request(&mut reader, &shared) {
+        let req = match read_request(&mut reader, shared, &mut out) {
             ReadOutcome::Request(r) => r,
-            ReadOutcome::Closed => return,
+            ReadOutcome::Closed => return false,
             ReadOutcome::Bad(why) => {
                 let _ = write_answer(&mut out, 400, "text/plain", why.as_bytes(), true);
-                return;
+                return false;
             }
         };
         let arrived = Instant::now();
         shared.seen.fetch_add(1, Ordering::SeqCst);
         let fault = *lock(&shared.fault);
-        let index = {
-            let mut records = lock(&shared.records);
-            if records.len() < MAX_RECORDS {
-                records.push(Record {
-                    at: arrived,
-                    method: req.method.clone(),
-                    target: req.target.clone(),
-                    headers: req.headers.clone(),
-                    status: None,
-                    fault,
-                    elapsed: None,
-                });
-                Some(records.len() - 1)
-            } else {
-                None
-            }
-        };
+        let index = lock(&shared.records).push(Record {
+            at: arrived,
+            method: req.method.clone(),
+            target: req.target.clone(),
+            headers: req.headers.clone(),
+            status: None,
+            fault,
+            elapsed: None,
+        });
         let answered = match fault {
             Fault::Reset => {
-                reset(&out);
-                return;
+                set_reset_on_close(&out);
+                return true;
             }
             Fault::Blackhole => {
                 // Hold the connection, never answer; end when the caller gives up or at stop.
                 let mut buf = [0u8; 1024];
                 loop {
                     if shared.stop.load(Ordering::SeqCst) {
-                        return;
+                        return false;
                     }
                     match reader.get_mut().read(&mut buf) {
-                        Ok(0) => return,
+                        Ok(0) => return false,
                         Ok(_) => continue,
                         Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
-                        Err(_) => return,
+                        Err(_) => return false,
                     }
                 }
             }
@@ -323,22 +357,19 @@ fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 write_answer(&mut out, code, "application/problem+json", body.as_bytes(), req.close).map(|_| code)
             }
             Fault::Latency(d) => {
-                if !sleep_unless_stopped(&shared, d) {
-                    return;
+                if !sleep_unless_stopped(shared, d) {
+                    return false;
                 }
-                forward(&shared, &req, &mut out)
+                forward(shared, &req, &mut out)
             }
-            Fault::None => forward(&shared, &req, &mut out),
+            Fault::None => forward(shared, &req, &mut out),
         };
-        if let Some(i) = index {
-            let mut records = lock(&shared.records);
-            if let Some(r) = records.get_mut(i) {
-                r.status = answered.as_ref().ok().copied();
-                r.elapsed = Some(arrived.elapsed());
-            }
+        if let Some(r) = lock(&shared.records).get_mut(index) {
+            r.status = answered.as_ref().ok().copied();
+            r.elapsed = Some(arrived.elapsed());
         }
         if answered.is_err() || req.close {
-            return;
+            return false;
         }
     }
 }
@@ -382,7 +413,12 @@ fn forward(shared: &Shared, req: &Request, out: &mut TcpStream) -> io::Result<u1
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             let body: &[u8] = if req.method == "HEAD" { &[] } else { &resp.body };
-            head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
+            let length = match (req.method.as_str(), resp.header("content-length")) {
+                // A HEAD answer announces the length of the body a GET would get.
+                ("HEAD", Some(l)) => l.trim().to_string(),
+                _ => resp.body.len().to_string(),
+            };
+            head.push_str(&format!("Content-Length: {length}\r\n"));
             if req.close {
                 head.push_str("Connection: close\r\n");
             }
@@ -412,6 +448,7 @@ fn is_hop_by_hop(name: &str) -> bool {
         "upgrade",
         "proxy-connection",
         "content-length",
+        "expect",
     ]
     .iter()
     .any(|h| name.eq_ignore_ascii_case(h))
@@ -437,8 +474,9 @@ fn write_answer(out: &mut TcpStream, status: u16, content_type: &str, body: &[u8
     out.flush()
 }
 
-/// Closes with RST instead of FIN (SO_LINGER with a zero timeout).
-fn reset(stream: &TcpStream) {
+/// Makes the last close of the socket send a RST instead of a FIN (SO_LINGER with a zero
+/// timeout); the caller then drops every handle without `shutdown`.
+fn set_reset_on_close(stream: &TcpStream) {
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
@@ -453,7 +491,6 @@ fn reset(stream: &TcpStream) {
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
         );
     }
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// Reads one line (CRLF or LF), waiting through read timeouts unless the proxy stops.
@@ -509,7 +546,7 @@ fn read_exact(reader: &mut BufReader<TcpStream>, shared: &Shared, n: usize, out:
     Ok(())
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> ReadOutcome {
+fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared, out: &mut TcpStream) -> ReadOutcome {
     let mut line = Vec::new();
     // Skip empty lines between requests.
     loop {
@@ -560,6 +597,10 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> ReadOutco
             .map(|(_, v)| v.as_str())
     };
     let close = version == "HTTP/1.0" || get("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        // The caller waits for this before sending the body.
+        let _ = out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
     let mut body = Vec::new();
     if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
         loop {
@@ -584,7 +625,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared) -> ReadOutco
                 }
                 break;
             }
-            if body.len() + size > MAX_BODY {
+            if size > MAX_BODY - body.len() {
                 return ReadOutcome::Bad("request body too large".into());
             }
             if read_exact(reader, shared, size, &mut body).is_err() {

@@ -290,8 +290,9 @@ impl System {
             let started = self.services.iter().find(|s| s.name == dep);
             let upstream = match started {
                 Some(s) if s.status == Status::Ready => s.base_url.clone(),
-                // Started but not ready: calls to it fail like calls to a dead service.
-                Some(_) => continue,
+                // Started but not ready: the caller still gets its variable, and calls through
+                // it fail like calls to a dead service (502 from the proxy).
+                Some(_) => None,
                 // Starts later (it has a `run` table or a `--target`): wired once it is ready.
                 None if self.will_start.contains(&dep) => None,
                 None => continue,

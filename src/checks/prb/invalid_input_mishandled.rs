@@ -24,9 +24,11 @@ negative-data checks Schemathesis calls ST201): for each operation,
   an object missing its required properties, and a body that is not JSON at all.
 
 A 5xx means invalid input crashed the service; a 2xx means it accepted data its own contract
-forbids. Both are findings; any 4xx passes. Partial credit: invalid requests answered 4xx /
-invalid requests sent. Path parameters take values seen in earlier answers or the
-document's examples.
+forbids. Both are findings. A broken query parameter is sent only where the valid request
+succeeds, and any 4xx then passes; a broken body passes with 400, 409, 413, 415 or 422 (a 401,
+404 or 405 means the request never reached validation: not counted). Partial credit: invalid
+requests rejected / invalid requests judged. Path parameters take values seen in earlier
+answers or the document's examples.
 
 ## Why it matters
 Every service boundary is an attack surface and a source of bad data (Week 3: API design,
@@ -112,8 +114,18 @@ impl TypedCheck for InvalidInputMishandled {
     }
 }
 
+/// Statuses that reject a request for its content.
+const REJECTS_INPUT: [u16; 5] = [400, 409, 413, 415, 422];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaseKind {
+    Query,
+    Body,
+}
+
 /// One invalid request derived from a valid one.
 struct Case {
+    kind: CaseKind,
     what: String,
     request: Planned,
     body: Option<Vec<u8>>,
@@ -169,18 +181,46 @@ fn probe_service(
         let Ok(base) = plan(api, &op, &seen, &p.bearer_token) else {
             continue;
         };
+        let cases = cases(api, &op, &base);
+        // A broken query parameter is only judged where the valid request succeeds (else a 4xx
+        // says nothing about the parameter); it is sent on safe operations only.
+        let query_judged = cases.iter().any(|c| c.kind == CaseKind::Query)
+            && matches!(send(system, svc, &base, None, timeout), Ok(a) if a.is_success());
         let mut bad = Vec::new();
-        for case in cases(api, &op, &base) {
-            total += 1;
+        for case in cases {
+            if case.kind == CaseKind::Query && !query_judged {
+                continue;
+            }
             let sent = format!("`{} {}` ({})", case.request.method, case.request.target, case.what);
             match send(system, svc, &case.request, case.body.as_deref(), timeout) {
-                Ok(a) if (400..500).contains(&a.status) => good += 1,
-                Ok(a) if a.status >= 500 => bad.push(format!("{sent} answered {}", a.status)),
+                // A bad body is judged only by a rejection that is about the input; a 401, 404
+                // or 405 means the request never reached validation.
+                Ok(a) if case.kind == CaseKind::Body && (400..500).contains(&a.status) => {
+                    if REJECTS_INPUT.contains(&a.status) {
+                        total += 1;
+                        good += 1;
+                    }
+                }
+                Ok(a) if (400..500).contains(&a.status) => {
+                    total += 1;
+                    good += 1;
+                }
+                Ok(a) if a.status >= 500 => {
+                    total += 1;
+                    bad.push(format!("{sent} answered {}", a.status))
+                }
                 Ok(a) if p.reject_2xx && (200..300).contains(&a.status) => {
+                    total += 1;
                     bad.push(format!("{sent} was accepted with {}", a.status))
                 }
-                Ok(_) => good += 1,
-                Err(e) => bad.push(format!("{sent} got no answer: {e}")),
+                Ok(_) => {
+                    total += 1;
+                    good += 1;
+                }
+                Err(e) => {
+                    total += 1;
+                    bad.push(format!("{sent} got no answer: {e}"))
+                }
             }
         }
         if !bad.is_empty() {
@@ -209,8 +249,10 @@ fn probe_service(
 /// The invalid variants of a valid request for `op`.
 fn cases(api: &Api<'_>, op: &Operation<'_>, base: &Planned) -> Vec<Case> {
     let mut out = Vec::new();
-    // One query parameter with a forbidden value (the first constrained one).
-    for param in api.parameters(op) {
+    // One query parameter with a forbidden value (the first constrained one), on safe
+    // operations (an unsafe one would need a valid body too).
+    let safe = matches!(op.method, "get" | "head");
+    for param in api.parameters(op).into_iter().filter(|_| safe) {
         if param.location != "query" {
             continue;
         }
@@ -236,6 +278,7 @@ fn cases(api: &Api<'_>, op: &Operation<'_>, base: &Planned) -> Vec<Case> {
         query.push(pair);
         request.target = format!("{path}?{}", query.join("&"));
         out.push(Case {
+            kind: CaseKind::Query,
             what: format!("`{}` {why}", param.name),
             request,
             body: None,
@@ -254,6 +297,7 @@ fn cases(api: &Api<'_>, op: &Operation<'_>, base: &Planned) -> Vec<Case> {
                 let mut request = base.clone();
                 request.headers.push(("Content-Type".into(), media.to_string()));
                 Case {
+                    kind: CaseKind::Body,
                     what: what.to_string(),
                     request,
                     body: Some(body.to_vec()),

@@ -3,7 +3,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::artifact::pact::{BodyContent, Http, Interaction, PactFile, Rules, Seg};
+use crate::artifact::pact::{BodyContent, Http, Interaction, Matcher, PactFile, Rules, Seg};
 use crate::artifact::Loaded;
 use crate::checks::ctr::support::load_pacts;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
@@ -201,7 +201,18 @@ fn replay(
         }
     }
     let req = &h.request;
-    let mut target = req.path.clone();
+    // Characters a request line cannot carry (a pact path is written decoded).
+    let mut target: String = req
+        .path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() {
+                c.to_string()
+            } else {
+                encode(&c.to_string())
+            }
+        })
+        .collect();
     let query: Vec<String> = req
         .query
         .iter()
@@ -350,52 +361,20 @@ fn matches_at(expected: &Value, actual: &Value, at: &mut Vec<Seg>, rules: &Rules
     let rule = rules.rule_at(at).filter(|r| !r.matchers.is_empty());
     if let Some(rule) = rule {
         let own = rule.path.len() == at.len();
-        for m in &rule.matchers {
-            let ok = match m.kind.as_str() {
-                "equality" => expected == actual,
-                "regex" => match (&m.value, actual) {
-                    (Some(re), Value::String(s)) => regex_matches(re, s),
-                    (Some(re), Value::Number(n)) => regex_matches(re, &n.to_string()),
-                    _ => false,
-                },
-                "integer" => actual.is_i64() || actual.is_u64(),
-                "decimal" => actual.is_f64(),
-                "number" => actual.is_number(),
-                "boolean" => actual.is_boolean(),
-                "null" => actual.is_null(),
-                "include" => match (&m.value, actual) {
-                    (Some(v), Value::String(s)) => s.contains(v.as_str()),
-                    _ => false,
-                },
-                "date" | "time" | "timestamp" | "datetime" | "semver" => actual.is_string(),
-                "notEmpty" => match actual {
-                    Value::String(s) => !s.is_empty(),
-                    Value::Array(a) => !a.is_empty(),
-                    Value::Object(o) => !o.is_empty(),
-                    Value::Null => false,
-                    _ => true,
-                },
-                _ => same_type(expected, actual) || (expected.is_number() && actual.is_number()),
-            };
-            if !ok {
-                let what = match (&m.kind[..], &m.value) {
-                    ("regex", Some(re)) => format!("does not match /{re}/"),
-                    ("type", _) => format!("is {} where the pact expects {}", kind(actual), kind(expected)),
-                    (k, _) => format!("fails the `{k}` matcher"),
-                };
-                out.push(format!("`{here}` {} {what}", short(actual)));
-                return;
-            }
-            if own && m.kind == "type" {
-                if let Value::Array(a) = actual {
-                    if m.min.is_some_and(|min| (a.len() as u64) < min)
-                        || m.max.is_some_and(|max| (a.len() as u64) > max)
-                    {
-                        out.push(format!("`{here}` has {} items, outside the pact's bounds", a.len()));
-                        return;
-                    }
-                }
-            }
+        let verdicts: Vec<Result<(), String>> = rule
+            .matchers
+            .iter()
+            .map(|m| check_matcher(m, expected, actual, own, &here))
+            .collect();
+        // `combine: OR` needs one matcher to hold, the default (AND) all of them.
+        let failed = if rule.any && verdicts.iter().any(Result::is_ok) {
+            None
+        } else {
+            verdicts.into_iter().find_map(Result::err)
+        };
+        if let Some(why) = failed {
+            out.push(why);
+            return;
         }
         // Type-like matchers cascade: compare children by the same rules.
         match (expected, actual) {
@@ -450,6 +429,53 @@ fn match_keys(
     }
 }
 
+/// One matcher of a rule against the actual value at `here`; the mismatch, if any.
+fn check_matcher(m: &Matcher, expected: &Value, actual: &Value, own: bool, here: &str) -> Result<(), String> {
+    let ok = match m.kind.as_str() {
+        "equality" => expected == actual,
+        "regex" => match (&m.value, actual) {
+            (Some(re), Value::String(s)) => regex_matches(re, s),
+            (Some(re), Value::Number(n)) => regex_matches(re, &n.to_string()),
+            _ => false,
+        },
+        "integer" => actual.is_i64() || actual.is_u64(),
+        "decimal" => actual.is_f64(),
+        "number" => actual.is_number(),
+        "boolean" => actual.is_boolean(),
+        "null" => actual.is_null(),
+        "include" => match (&m.value, actual) {
+            (Some(v), Value::String(s)) => s.contains(v.as_str()),
+            _ => false,
+        },
+        // The format patterns are Java date patterns; only the type is checked.
+        "date" | "time" | "timestamp" | "datetime" | "semver" => actual.is_string(),
+        "notEmpty" => match actual {
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+            Value::Null => false,
+            _ => true,
+        },
+        _ => same_type(expected, actual) || (expected.is_number() && actual.is_number()),
+    };
+    if !ok {
+        let what = match (&m.kind[..], &m.value) {
+            ("regex", Some(re)) => format!("does not match /{re}/"),
+            ("type", _) => format!("is {} where the pact expects {}", kind(actual), kind(expected)),
+            (k, _) => format!("fails the `{k}` matcher"),
+        };
+        return Err(format!("`{here}` {} {what}", short(actual)));
+    }
+    if own && m.kind == "type" {
+        if let Value::Array(a) = actual {
+            if m.min.is_some_and(|min| (a.len() as u64) < min) || m.max.is_some_and(|max| (a.len() as u64) > max) {
+                return Err(format!("`{here}` has {} items, outside the pact's bounds", a.len()));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -487,6 +513,7 @@ mod tests {
                         max: None,
                         value: v.map(str::to_string),
                     }],
+                    any: false,
                     written: String::new(),
                 })
                 .collect(),
@@ -527,5 +554,24 @@ mod tests {
             check(json!({"id": "ord_AAAA"}), json!({"id": "pay_1234"}), &re).len(),
             1
         );
+        // `combine: OR`: a regex or null.
+        let m = |kind: &str, value: Option<&str>| Matcher {
+            kind: kind.into(),
+            min: None,
+            max: None,
+            value: value.map(str::to_string),
+        };
+        let mut either = Rules::default();
+        either.body.push(Rule {
+            path: vec![Seg::Field("note".into())],
+            matchers: vec![m("regex", Some("^n")), m("null", None)],
+            any: true,
+            written: String::new(),
+        });
+        assert!(check(json!({"note": "nice"}), json!({"note": null}), &either).is_empty());
+        assert!(check(json!({"note": "nice"}), json!({"note": "new"}), &either).is_empty());
+        assert_eq!(check(json!({"note": "nice"}), json!({"note": "bad"}), &either).len(), 1);
+        either.body[0].any = false;
+        assert_eq!(check(json!({"note": "nice"}), json!({"note": null}), &either).len(), 1);
     }
 }

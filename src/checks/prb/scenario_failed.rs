@@ -167,21 +167,20 @@ fn run_scenario(system: &System, sc: &Scenario, timeout: Duration) -> Result<Vec
                 Ok(answer) => judge(step, &answer, &vars),
                 Err(e) => Err(format!("no answer: {e}")),
             };
-            match outcome {
-                Ok(json) => {
-                    for (var, ptr) in &step.capture {
-                        match json.as_ref().and_then(|j| j.pointer(ptr)) {
-                            Some(v) => {
-                                vars.insert(var.clone(), v.clone());
-                            }
-                            None => {
-                                return Err((
-                                    i,
-                                    format!("{label}: the answer has nothing at `{ptr}` to capture as `{var}`"),
-                                ))
-                            }
-                        }
+            // A value to capture that is not there yet fails the attempt like an expectation.
+            let outcome = outcome.and_then(|json| {
+                let mut got = Vec::new();
+                for (var, ptr) in &step.capture {
+                    match json.as_ref().and_then(|j| j.pointer(ptr)) {
+                        Some(v) => got.push((var.clone(), v.clone())),
+                        None => return Err(format!("the answer has nothing at `{ptr}` to capture as `{var}`")),
                     }
+                }
+                Ok(got)
+            });
+            match outcome {
+                Ok(got) => {
+                    vars.extend(got);
                     if step.within.is_some() {
                         times.push((i, started.elapsed()));
                     }

@@ -111,8 +111,8 @@ impl Seen {
         }
     }
 
-    /// A value seen for a parameter named `name`: the same property name, or `id` of a
-    /// resource named like the parameter (`orderId` <- `id`), or case-insensitively.
+    /// A value seen for a parameter named `name`: a property of the same name, compared exactly,
+    /// then case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
         if let Some(v) = self.values.get(name) {
             return Some(v);
@@ -316,7 +316,7 @@ pub struct Trigger {
     pub request: Planned,
     /// The operation, as `GET /v1/orders/{orderId}`.
     pub label: String,
-    /// The services it called (proxy callees), in the order first seen.
+    /// The services it called (proxy callees), in the order of the proxies.
     pub callees: Vec<String>,
 }
 

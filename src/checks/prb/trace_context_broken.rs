@@ -122,8 +122,14 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             ));
             continue;
         };
+        let problems = match probe(system, svc, &t.request) {
+            Ok(p) => p,
+            Err(why) => {
+                untriggered.push(format!("{} ({why})", svc.name));
+                continue;
+            }
+        };
         total += 1;
-        let problems = probe(system, svc, &t.request);
         evidence.push(format!(
             "{}: `{} {}` ({}) calls {}",
             svc.name,
@@ -167,7 +173,8 @@ fn finding(ctx: &Ctx<'_>, svc: &LiveService, req: &Planned, problems: Vec<String
 }
 
 /// Sends `req` with a valid, then an invalid trace context; what went wrong downstream.
-fn probe(system: &System, svc: &LiveService, req: &Planned) -> Vec<String> {
+/// Err: propagation could not be observed (the request no longer reached a dependency).
+fn probe(system: &System, svc: &LiveService, req: &Planned) -> Result<Vec<String>, String> {
     let outgoing: Vec<&EdgeProxy> = system.proxies.iter().filter(|p| p.caller == svc.name).collect();
     let mut problems = Vec::new();
 
@@ -180,7 +187,10 @@ fn probe(system: &System, svc: &LiveService, req: &Planned) -> Vec<String> {
         &[("traceparent", &sent), ("tracestate", STATE_MEMBER)],
     );
     if calls.is_empty() {
-        return vec!["the request no longer reached a dependency (it did once); could not observe propagation".into()];
+        return Err(format!(
+            "`{} {}` no longer reached a dependency (it did once, e.g. before a cache)",
+            req.method, req.target
+        ));
     }
     for (callee, rec) in &calls {
         let Some(tp) = rec.header("traceparent") else {
@@ -235,7 +245,7 @@ fn probe(system: &System, svc: &LiveService, req: &Planned) -> Vec<String> {
     }
     problems.sort();
     problems.dedup();
-    problems
+    Ok(problems)
 }
 
 /// Sends the request with extra headers and returns the calls it caused on each edge.
@@ -256,8 +266,15 @@ fn call_with(
     std::thread::sleep(Duration::from_millis(20));
     let mut out = Vec::new();
     for (p, m) in outgoing.iter().zip(marks) {
-        if let Some(rec) = p.records_since(m).into_iter().next() {
-            out.push((p.callee.clone(), rec));
+        let recs = p.records_since(m);
+        // The call that carries our trace id if there is one (a background call of the service
+        // may cross the edge at the same time), else the first.
+        let ours = recs
+            .iter()
+            .find(|r| r.header("traceparent").is_some_and(|t| t.contains(TRACE_ID)))
+            .or(recs.first());
+        if let Some(rec) = ours {
+            out.push((p.callee.clone(), rec.clone()));
         }
     }
     out
