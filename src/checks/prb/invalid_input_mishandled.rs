@@ -9,7 +9,8 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, 
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Seen,
+    encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Seen, BEARER_PARAM,
+    DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct InvalidInputMishandled;
@@ -71,7 +72,7 @@ impl Default for Params {
             methods: vec!["get".into(), "post".into(), "put".into(), "patch".into()],
             reject_2xx: true,
             timeout_ms: 5_000,
-            bearer_token: "grade-probe".into(),
+            bearer_token: DEFAULT_TOKEN.into(),
         }
     }
 }
@@ -96,16 +97,8 @@ impl TypedCheck for InvalidInputMishandled {
                 ty: "boolean",
                 description: "whether accepting an invalid request with a 2xx is a failure (else only 5xx is)",
             },
-            ParamDoc {
-                name: "timeout_ms",
-                ty: "integer",
-                description: "per-request timeout in milliseconds",
-            },
-            ParamDoc {
-                name: "bearer_token",
-                ty: "string",
-                description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
-            },
+            TIMEOUT_PARAM,
+            BEARER_PARAM,
         ],
     };
 

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use crate::artifact::pact::{BodyContent, Http, Interaction, Matcher, PactFile, Rules, Seg};
 use crate::artifact::Loaded;
 use crate::checks::ctr::support::load_pacts;
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, TypedCheck};
 use crate::probe::{LiveService, System};
 
-use super::support::{encode, ready_services, with_live};
+use super::support::{encode, ready_services, with_live, TIMEOUT_PARAM};
 
 pub struct PactReplayFailed;
 
@@ -73,11 +73,7 @@ impl TypedCheck for PactReplayFailed {
         kind: Kind::Probe,
         summary: "A running provider does not answer a pact interaction the way the consumer's contract expects",
         docs: DOCS,
-        params: &[ParamDoc {
-            name: "timeout_ms",
-            ty: "integer",
-            description: "per-request timeout in milliseconds",
-        }],
+        params: &[TIMEOUT_PARAM],
     };
 
     fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {

@@ -9,7 +9,10 @@ use crate::probe::http::HttpError;
 use crate::probe::proxy::{EdgeProxy, Fault};
 use crate::probe::{LiveService, System};
 
-use super::support::{at_service, discover_triggers, ready_services, send, service_api, with_live, Planned, Trigger};
+use super::support::{
+    at_service, discover_triggers, get_only, ready_services, send, service_api, with_live, Planned, Trigger,
+    BEARER_PARAM, DEFAULT_TOKEN,
+};
 
 pub struct ResilienceMissing;
 
@@ -111,8 +114,8 @@ impl Default for Params {
             budget_ms: 1000,
             recovery_ms: 5000,
             max_edges: 8,
-            methods: vec!["get".into()],
-            bearer_token: "grade-probe".into(),
+            methods: get_only(),
+            bearer_token: DEFAULT_TOKEN.into(),
         }
     }
 }
@@ -167,11 +170,7 @@ impl TypedCheck for ResilienceMissing {
                 ty: "array of strings",
                 description: "HTTP methods of the operations used to find calls to dependencies (default only `get`)",
             },
-            ParamDoc {
-                name: "bearer_token",
-                ty: "string",
-                description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
-            },
+            BEARER_PARAM,
         ],
     };
 

@@ -9,7 +9,10 @@ use crate::checks::oas::walk::{Api, Node, Operation, Response};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::{LiveService, System};
 
-use super::support::{at_service, operations_to_exercise, plan, ready_services, send, service_api, with_live, Seen};
+use super::support::{
+    at_service, get_only, operations_to_exercise, plan, ready_services, send, service_api, with_live, Seen,
+    BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+};
 
 pub struct ResponseNonconformant;
 
@@ -75,9 +78,9 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            methods: vec!["get".into()],
+            methods: get_only(),
             timeout_ms: 5_000,
-            bearer_token: "grade-probe".into(),
+            bearer_token: DEFAULT_TOKEN.into(),
             max_operations: 200,
         }
     }
@@ -98,16 +101,8 @@ impl TypedCheck for ResponseNonconformant {
                 ty: "array of strings",
                 description: "HTTP methods of the operations to call (default only `get`)",
             },
-            ParamDoc {
-                name: "timeout_ms",
-                ty: "integer",
-                description: "per-request timeout in milliseconds",
-            },
-            ParamDoc {
-                name: "bearer_token",
-                ty: "string",
-                description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
-            },
+            TIMEOUT_PARAM,
+            BEARER_PARAM,
             ParamDoc {
                 name: "max_operations",
                 ty: "integer",

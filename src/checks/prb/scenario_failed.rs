@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, TypedCheck};
 use crate::probe::System;
 use crate::submission::{Scenario, ScenarioStep, StepBody};
 
-use super::support::{encode, ready_services, with_live};
+use super::support::{encode, ready_services, with_live, TIMEOUT_PARAM};
 
 pub struct ScenarioFailed;
 
@@ -77,11 +77,7 @@ impl TypedCheck for ScenarioFailed {
         kind: Kind::Probe,
         summary: "A declared scenario (HTTP steps with captures and eventual expectations) does not hold on the running system",
         docs: DOCS,
-        params: &[ParamDoc {
-            name: "timeout_ms",
-            ty: "integer",
-            description: "per-request timeout in milliseconds",
-        }],
+        params: &[TIMEOUT_PARAM],
     };
 
     fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {

@@ -10,8 +10,30 @@ use serde_json::Value;
 use crate::artifact::openapi::OpenApiDoc;
 use crate::artifact::Loaded;
 use crate::checks::oas::walk::{Api, Node, Operation};
-use crate::checks::{CheckResult, Ctx, Finding};
+use crate::checks::{CheckResult, Ctx, Finding, ParamDoc};
 use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+
+/// The `bearer_token` parameter shared by the checks that call documented operations.
+pub const BEARER_PARAM: ParamDoc = ParamDoc {
+    name: "bearer_token",
+    ty: "string",
+    description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
+};
+
+/// The `timeout_ms` parameter of the checks that send single requests.
+pub const TIMEOUT_PARAM: ParamDoc = ParamDoc {
+    name: "timeout_ms",
+    ty: "integer",
+    description: "per-request timeout in milliseconds",
+};
+
+/// The default of `bearer_token`.
+pub const DEFAULT_TOKEN: &str = "grade-probe";
+
+/// The default of `methods` for the checks that only call safe operations.
+pub fn get_only() -> Vec<String> {
+    vec!["get".into()]
+}
 
 /// Runs `f` over the running system; skipped when nothing runs, errored when the grader could
 /// not start anything.

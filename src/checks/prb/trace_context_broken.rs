@@ -6,7 +6,10 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, 
 use crate::probe::proxy::{EdgeProxy, Record};
 use crate::probe::{LiveService, System};
 
-use super::support::{at_service, discover_triggers, ready_services, send, service_api, with_live, Planned};
+use super::support::{
+    at_service, discover_triggers, get_only, ready_services, send, service_api, with_live, Planned, BEARER_PARAM,
+    DEFAULT_TOKEN,
+};
 
 pub struct TraceContextBroken;
 
@@ -61,8 +64,8 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            methods: vec!["get".into()],
-            bearer_token: "grade-probe".into(),
+            methods: get_only(),
+            bearer_token: DEFAULT_TOKEN.into(),
         }
     }
 }
@@ -83,11 +86,7 @@ impl TypedCheck for TraceContextBroken {
                 ty: "array of strings",
                 description: "HTTP methods of the operations used to find calls to dependencies (default only `get`)",
             },
-            ParamDoc {
-                name: "bearer_token",
-                ty: "string",
-                description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
-            },
+            BEARER_PARAM,
         ],
     };
 

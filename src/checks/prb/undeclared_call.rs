@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 use crate::probe::System;
 
-use super::support::{at_service, discover_triggers, ready_services, service_api, with_live};
+use super::support::{
+    at_service, discover_triggers, get_only, ready_services, service_api, with_live, BEARER_PARAM, DEFAULT_TOKEN,
+};
 
 pub struct UndeclaredCall;
 
@@ -52,8 +54,8 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            methods: vec!["get".into()],
-            bearer_token: "grade-probe".into(),
+            methods: get_only(),
+            bearer_token: DEFAULT_TOKEN.into(),
         }
     }
 }
@@ -73,11 +75,7 @@ impl TypedCheck for UndeclaredCall {
                 ty: "array of strings",
                 description: "HTTP methods of the operations called to provoke calls (default only `get`)",
             },
-            ParamDoc {
-                name: "bearer_token",
-                ty: "string",
-                description: "token sent as `Authorization: Bearer` to operations that require bearer authentication",
-            },
+            BEARER_PARAM,
         ],
     };
 
