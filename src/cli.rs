@@ -282,6 +282,14 @@ pub struct GradeArgs {
     /// Most nodes YAML aliases may expand into (default 100,000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_alias_expansions: Option<u32>,
+
+    /// Longest `$ref` chain followed before it is reported (default 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_ref_hops: Option<u32>,
+
+    /// Largest answer a live probe reads, in MiB (default 4).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_response_size: Option<u32>,
 }
 
 impl GradeArgs {
@@ -299,6 +307,12 @@ impl GradeArgs {
         }
         if let Some(a) = self.max_alias_expansions {
             l.max_alias_expansions = a as usize;
+        }
+        if let Some(h) = self.max_ref_hops {
+            l.max_ref_hops = h as usize;
+        }
+        if let Some(r) = self.max_response_size {
+            l.max_response = r as usize * 1024 * 1024;
         }
         l
     }

@@ -47,6 +47,10 @@ pub struct Limits {
     /// Most nodes that YAML aliases (`*name`) may expand into (default 100,000). saphyr applies
     /// its own fixed budget of 100,000 as well, so larger values have no further effect.
     pub max_alias_expansions: usize,
+    /// Longest chain of `$ref`s followed before it is reported (default 64).
+    pub max_ref_hops: usize,
+    /// Largest answer a live probe reads, in bytes (default 4 MiB).
+    pub max_response: usize,
 }
 
 static CONFIGURED: std::sync::RwLock<Option<Limits>> = std::sync::RwLock::new(None);
@@ -73,6 +77,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_bytes: 16 * 1024 * 1024,
+            max_ref_hops: 64,
+            max_response: 4 * 1024 * 1024,
             max_depth: 256,
             max_nodes: 5_000_000,
             max_alias_expansions: 100_000,

@@ -35,9 +35,6 @@ use super::Loaded;
 /// is reserved (RFC 2606): nothing is ever fetched from it.
 pub const BASE: &str = "https://grade.invalid/";
 
-/// Longest chain of `$ref`s followed by [`SchemaSet::resolve`].
-const MAX_HOPS: usize = 64;
-
 /// Deepest instance nesting walked by [`SchemaSet::undeclared`].
 const MAX_WALK_DEPTH: usize = 128;
 
@@ -503,7 +500,7 @@ impl<'a> SchemaSet<'a> {
     pub fn resolve(&self, file: &str, pointer: &str) -> Option<(String, String, &Value)> {
         let mut file = file.to_string();
         let mut pointer = pointer.to_string();
-        for _ in 0..MAX_HOPS {
+        for _ in 0..super::document::Limits::current().max_ref_hops {
             let entry = self.files.get(&file)?;
             let value = lookup(entry, &self.rewritten_pointer(entry, &pointer))?;
             let Some(r) = value.get("$ref").and_then(Value::as_str) else {

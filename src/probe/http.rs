@@ -73,7 +73,7 @@ impl Client {
     pub fn new(policy: Policy) -> Client {
         Client {
             policy,
-            max_response: 4 * 1024 * 1024,
+            max_response: crate::artifact::document::Limits::current().max_response,
             user_agent: format!("grade-probe/{}", crate::VERSION),
         }
     }

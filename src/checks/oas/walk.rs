@@ -68,9 +68,6 @@ pub const MAX_FINDINGS_PER_FILE: usize = 25;
 /// Most findings reported by one check over all files; the rest are summarised in one finding.
 pub const MAX_FINDINGS: usize = 50;
 
-/// Longest chain of `$ref`s followed before giving up.
-const MAX_HOPS: usize = 64;
-
 // ---------------------------------------------------------------------------------------------
 // Nodes
 // ---------------------------------------------------------------------------------------------
@@ -181,7 +178,7 @@ pub enum RefError {
     },
     /// The references run into a loop (its members, `file#pointer`) without reaching a value.
     Cycle(Vec<String>),
-    /// More than [`MAX_HOPS`] references in a chain.
+    /// More references in a chain than the limit (`--max-ref-hops`).
     TooLong,
 }
 
@@ -232,7 +229,10 @@ impl RefError {
                 "one of these references must point at an actual definition".into(),
             ),
             RefError::TooLong => (
-                format!("`$ref: {written}` starts a chain of more than {MAX_HOPS} references"),
+                format!(
+                    "`$ref: {written}` starts a chain of more than {} references (the limit, --max-ref-hops)",
+                    crate::artifact::document::Limits::current().max_ref_hops
+                ),
                 "refer to the definition directly".into(),
             ),
         }
@@ -358,7 +358,7 @@ impl<'a> Api<'a> {
     pub fn resolve<'s>(&'s self, node: &Node<'s>) -> Result<Node<'s>, RefError> {
         let mut cur = node.clone();
         let mut seen: Vec<(&str, String)> = Vec::new();
-        for _ in 0..MAX_HOPS {
+        for _ in 0..crate::artifact::document::Limits::current().max_ref_hops {
             let Some(r) = cur.ref_str() else { return Ok(cur) };
             if let Some(i) = seen.iter().position(|(f, p)| *f == cur.file && *p == cur.pointer) {
                 let members = seen[i..].iter().map(|(f, p)| format!("{f}#{p}")).collect();
