@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::artifact::pact::{BodyContent, Http, Interaction, Matcher, PactFile, Rules, Seg};
@@ -51,18 +50,8 @@ provider_states = "/_pact/provider-states"   # POST {"state", "params", "action"
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Per-request timeout in milliseconds.
-    pub timeout_ms: u64,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params { timeout_ms: 5_000 }
-    }
-}
+/// The parameters (shared with other probe checks).
+pub type Params = super::support::TimeoutParams;
 
 impl TypedCheck for PactReplayFailed {
     type Params = Params;

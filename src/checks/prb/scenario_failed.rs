@@ -1,7 +1,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, TypedCheck};
@@ -55,18 +54,8 @@ within = "2s"
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Per-request timeout in milliseconds.
-    pub timeout_ms: u64,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params { timeout_ms: 5_000 }
-    }
-}
+/// The parameters (shared with other probe checks).
+pub type Params = super::support::TimeoutParams;
 
 impl TypedCheck for ScenarioFailed {
     type Params = Params;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::artifact::openapi::OpenApiDoc;
@@ -33,6 +34,40 @@ pub const DEFAULT_TOKEN: &str = "grade-probe";
 /// The default of `methods` for the checks that only call safe operations.
 pub fn get_only() -> Vec<String> {
     vec!["get".into()]
+}
+
+/// Parameters of the checks that call a service's operations to see whom it calls (PRB006,
+/// PRB010).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TriggerParams {
+    /// Methods of the operations called.
+    pub methods: Vec<String>,
+    /// Bearer token sent to operations that require bearer authentication.
+    pub bearer_token: String,
+}
+
+impl Default for TriggerParams {
+    fn default() -> Self {
+        TriggerParams {
+            methods: get_only(),
+            bearer_token: DEFAULT_TOKEN.into(),
+        }
+    }
+}
+
+/// Parameters of the checks that only need a per-request timeout (PRB008, PRB009).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutParams {
+    /// Per-request timeout in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for TimeoutParams {
+    fn default() -> Self {
+        TimeoutParams { timeout_ms: 5_000 }
+    }
 }
 
 /// Runs `f` over the running system; skipped when nothing runs, errored when the grader could

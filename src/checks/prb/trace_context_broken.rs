@@ -1,14 +1,11 @@
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::proxy::{EdgeProxy, Record};
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    at_service, discover_triggers, get_only, ready_services, send, service_api, with_live, Planned, BEARER_PARAM,
-    DEFAULT_TOKEN,
+    at_service, discover_triggers, ready_services, send, service_api, with_live, Planned, BEARER_PARAM,
 };
 
 pub struct TraceContextBroken;
@@ -52,23 +49,8 @@ outgoing:  traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-53995c3f42cd8ad8-01
 Same trace id, a new parent id, the flags and the tracestate kept.
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Methods of the operations used to find calls to dependencies.
-    pub methods: Vec<String>,
-    /// Bearer token sent to operations that require bearer authentication.
-    pub bearer_token: String,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            methods: get_only(),
-            bearer_token: DEFAULT_TOKEN.into(),
-        }
-    }
-}
+/// The parameters (shared with other probe checks).
+pub type Params = super::support::TriggerParams;
 
 impl TypedCheck for TraceContextBroken {
     type Params = Params;

@@ -1,11 +1,7 @@
-use serde::{Deserialize, Serialize};
-
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 use crate::probe::System;
 
-use super::support::{
-    at_service, discover_triggers, get_only, ready_services, service_api, with_live, BEARER_PARAM, DEFAULT_TOKEN,
-};
+use super::support::{at_service, discover_triggers, ready_services, service_api, with_live, BEARER_PARAM};
 
 pub struct UndeclaredCall;
 
@@ -42,23 +38,8 @@ dependency_env = { payments = "PAYMENTS_URL", inventory = "INVENTORY_URL" }
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Methods of the operations called to provoke calls between services.
-    pub methods: Vec<String>,
-    /// Bearer token sent to operations that require bearer authentication.
-    pub bearer_token: String,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            methods: get_only(),
-            bearer_token: DEFAULT_TOKEN.into(),
-        }
-    }
-}
+/// The parameters (shared with other probe checks).
+pub type Params = super::support::TriggerParams;
 
 impl TypedCheck for UndeclaredCall {
     type Params = Params;
