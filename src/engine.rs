@@ -37,10 +37,12 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let artifacts = Artifacts::load(sub);
     let model = SystemModel::build(sub);
     let load_ms = ms(start);
+    let oas = crate::checks::oas::walk::OasMemo::default();
     let ctx = Ctx {
         submission: sub,
         artifacts: &artifacts,
         model: &model,
+        oas: &oas,
     };
 
     // Live probes start the services once, on first use, for all probe items; the guard tears

@@ -135,10 +135,12 @@ fn every_check_over_its_fixtures() {
                 .unwrap_or_else(|e| panic!("{id}/{case}: {}", e.to_diagnostic().render_plain()));
             let artifacts = Artifacts::load(&sub);
             let model = SystemModel::build(&sub);
+            let oas = grade::checks::oas::walk::OasMemo::default();
             let ctx = Ctx {
                 submission: &sub,
                 artifacts: &artifacts,
                 model: &model,
+                oas: &oas,
             };
             let result = check.run(&ctx, &check.default_params());
             if case == "pass" {

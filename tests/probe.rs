@@ -72,10 +72,12 @@ fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration
     let check = find("PRB001").unwrap();
     let artifacts = Artifacts::load(sub);
     let model = SystemModel::build(sub);
+    let oas = grade::checks::oas::walk::OasMemo::default();
     let ctx = Ctx {
         submission: sub,
         artifacts: &artifacts,
         model: &model,
+        oas: &oas,
     };
     let mut params = check.default_params();
     params.insert("ready_timeout_ms".into(), toml::Value::Integer(ready_timeout_ms as i64));

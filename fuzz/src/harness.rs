@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use grade::artifact::{self, asyncapi, openapi, pact, Loaded};
-use grade::checks::oas::walk::Api;
+use grade::checks::oas::walk::{external_docs, Api};
 use grade::diag::SourceFile;
 use grade::evo;
 use grade::evo::render::DiffFormat;
@@ -133,7 +133,8 @@ pub fn openapi(data: &[u8]) {
         let Loaded::Ok(doc) = openapi::load(&r) else {
             return;
         };
-        let api = Api::new(dir, OPENAPI_FILES[0], &doc);
+        let ext = external_docs(dir, OPENAPI_FILES[0], &doc);
+        let api = Api::with_external(dir, OPENAPI_FILES[0], &doc, &ext);
         let _ = api.files();
         for op in api.operations().iter().chain(api.webhook_operations().iter()) {
             let _ = op.label();

@@ -5,6 +5,7 @@ pub mod backstage;
 pub mod compose;
 pub mod deploy;
 pub mod document;
+pub mod oas30;
 pub mod openapi;
 pub mod openslo;
 pub mod pact;

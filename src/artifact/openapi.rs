@@ -150,16 +150,15 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
         _ => {}
     }
     if oas == OasVersion::V30 && problems.is_empty() {
-        // Structural validation only: the typed model is not kept (every check reads the JSON
-        // value), which saves its memory (tens of MiB on a large description).
-        match <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&doc.value) {
-            Ok(_) => {}
-            Err(e) => problems.push(problem(
+        // Structural validation against the typed `openapiv3` model (see `oas30`); the model is
+        // not kept: every check reads the JSON value.
+        for p in super::oas30::check(&doc.value) {
+            problems.push(problem(
                 &doc,
-                "",
-                format!("the document does not match the OpenAPI 3.0 schema: {e}"),
-                "validate it with an OpenAPI 3.0 validator and fix the reported part",
-            )),
+                &p.pointer,
+                format!("the document does not match the OpenAPI 3.0 schema: {}", p.message),
+                "correct the value as the OpenAPI 3.0 specification defines it (https://spec.openapis.org/oas/v3.0.3)",
+            ));
         }
     }
     Loaded::Ok(OpenApiDoc {

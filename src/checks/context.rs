@@ -13,6 +13,9 @@ pub struct Ctx<'a> {
     pub submission: &'a Submission,
     pub artifacts: &'a Artifacts,
     pub model: &'a SystemModel,
+    /// What the OAS checks compute once per grading and share (see
+    /// [`crate::checks::oas::walk::Api::of`]).
+    pub oas: &'a crate::checks::oas::walk::OasMemo<'a>,
 }
 
 impl Ctx<'_> {

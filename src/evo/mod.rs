@@ -23,7 +23,7 @@ use serde::Serialize;
 pub use kind::{Flow, Kind};
 
 use crate::artifact::openapi::OpenApiDoc;
-use crate::checks::oas::walk::Api;
+use crate::checks::oas::walk::{external_docs, Api};
 
 /// A place in one of the files of a description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,8 +142,12 @@ pub struct Input<'a> {
 pub fn diff(old: Input<'_>, new: Input<'_>) -> Diff {
     const STACK: usize = 256 * 1024 * 1024;
     let work = move || {
-        let a = Api::new(old.root, old.rel, old.doc);
-        let b = Api::new(new.root, new.rel, new.doc);
+        let (ea, eb) = (
+            external_docs(old.root, old.rel, old.doc),
+            external_docs(new.root, new.rel, new.doc),
+        );
+        let a = Api::with_external(old.root, old.rel, old.doc, &ea);
+        let b = Api::with_external(new.root, new.rel, new.doc, &eb);
         diff_apis(&a, &b)
     };
     std::thread::scope(|s| {

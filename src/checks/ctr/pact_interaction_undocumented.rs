@@ -244,13 +244,13 @@ fn check_pact(ctx: &Ctx<'_>, p: &Params, rel: &str, pact: &PactFile, tally: &mut
             return;
         }
     };
-    let api = Api::new(&ctx.submission.root, rel_api, spec);
+    let api = Api::of(ctx, rel_api, spec);
     verify_pact(p, rel, pact, &api, &prov.name, tally);
 }
 
 /// Checks every HTTP interaction of `pact` (file `rel`) against the provider's description.
 fn verify_pact(p: &Params, rel: &str, pact: &PactFile, api: &Api<'_>, provider: &str, tally: &mut Tally) {
-    let schemas = SchemaSet::for_openapi(api.rel, api.spec, &api.external);
+    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external);
     let ops = api.operations();
     for (it, h) in pact.http() {
         let mut v = Verifier {
@@ -953,6 +953,7 @@ mod tests {
     use super::*;
     use crate::artifact::document::{Document, Limits};
     use crate::artifact::openapi::classify;
+    use crate::checks::oas::walk::external_docs;
 
     fn spec(src: &str) -> crate::artifact::openapi::OpenApiDoc {
         match classify(Document::parse("openapi.yaml", src, &Limits::default()).unwrap()) {
@@ -991,7 +992,8 @@ paths:
             panic!("pact does not load");
         };
         let root = std::env::temp_dir();
-        let api = Api::new(&root, "openapi.yaml", &s);
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
         let mut tally = Tally::default();
         verify_pact(&Params { undocumented }, "p.json", &pact, &api, "p", &mut tally);
         let mut out: Vec<String> = tally
@@ -1123,7 +1125,8 @@ paths:
                     continue;
                 };
                 for (i, s) in specs.iter().enumerate() {
-                    let api = Api::new(&root, "openapi.yaml", s);
+                    let ext = external_docs(&root, "openapi.yaml", s);
+                    let api = Api::with_external(&root, "openapi.yaml", s, &ext);
                     for undocumented in [Undocumented::Fail, Undocumented::Ignore] {
                         let mut tally = Tally::default();
                         verify_pact(&Params { undocumented }, "p.json", &pact, &api, "p", &mut tally);

@@ -194,7 +194,7 @@ fn check_pact(
             provider_service = Some(service);
             if let Some(c) = ctx.submission.service(&cons.name) {
                 if let Some(uses) = c.uses.get(&prov.name) {
-                    let api = Api::new(&ctx.submission.root, rel, spec);
+                    let api = Api::of(ctx, rel, spec);
                     let ops = api.operations();
                     for op in exercised(&api, &ops, pact) {
                         let Some(id) = op.operation_id() else { continue };

@@ -91,9 +91,7 @@ fn types(api: &Api<'_>, s: &Node<'_>) -> Option<Vec<String>> {
 }
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
-    let mut nodes: Vec<Node<'_>> = Vec::new();
-    api.visit_schemas(|n| nodes.push(n.clone()));
-    for s in nodes {
+    for s in api.schemas().iter() {
         let mut values: Vec<Node<'_>> = match s.get("enum") {
             Some(e) if e.value.is_array() => e.items(),
             _ => Vec::new(),
@@ -104,7 +102,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
         if values.is_empty() {
             continue;
         }
-        let Some(tys) = types(api, &s) else { continue };
+        let Some(tys) = types(api, s) else { continue };
         let bad: Vec<Node<'_>> = values
             .into_iter()
             .filter(|v| !tys.iter().any(|ty| fits(ty, v.value) == Some(true)))

@@ -263,10 +263,8 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
         }
     }
     // Examples inside Schema Objects.
-    let mut schema_nodes: Vec<Node<'_>> = Vec::new();
-    api.visit_schemas(|n| schema_nodes.push(n.clone()));
     let mut schema_ids = false;
-    for s in schema_nodes {
+    for s in api.schemas().iter() {
         schema_ids |= s.str("$id").is_some() || s.str("id").is_some();
         if let Some(ex) = s.get("example") {
             tasks.push((None, "schema `example`".to_string(), ex, s.clone()));
@@ -305,7 +303,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
         .filter(|(f, _)| f == api.rel)
         .map(|(_, p)| p.clone())
         .collect();
-    let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, &api.external, &pointers);
+    let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, api.external, &pointers);
     // Each distinct (example, schema) is judged once; the validators are compiled once per
     // target schema and dropped after their examples (a validator holds every schema it
     // reaches: keeping thousands costs hundreds of MiB on a large description).

@@ -175,7 +175,8 @@ mod corpus {
                 continue;
             };
             let t0 = Instant::now();
-            let api = super::walk::Api::new(&root, &rel, &spec);
+            let ext = super::walk::external_docs(&root, &rel, &spec);
+            let api = super::walk::Api::with_external(&root, &rel, &spec, &ext);
             let mut summary = Vec::new();
             for (id, mut tally) in super::evaluate_all(&api) {
                 let findings = tally.findings();

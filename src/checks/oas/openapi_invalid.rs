@@ -7,8 +7,11 @@ const DOCS: &str = r#"## What it checks
 That every OpenAPI document the submission names parses (YAML or JSON) and is an OpenAPI
 3.0.x or 3.1.x document: an `openapi` version string, `info` with `title` and `version`, and
 `paths` (3.0) or one of `paths`/`components`/`webhooks` (3.1). OpenAPI 3.0 documents must
-also match the typed 3.0 model. Swagger 2.0, an AsyncAPI document in the OpenAPI slot and an
-unquoted `openapi: 3.0` (a YAML number) are reported. Partial credit: valid / documents.
+also match the typed 3.0 model (the `openapiv3` crate): every field of the right type, every
+required field present. Each Schema Object problem is reported at its own keyword (up to 20 per
+document), any other structure problem at the innermost object that is wrong. Swagger 2.0, an
+AsyncAPI document in the OpenAPI slot and an unquoted `openapi: 3.0` (a YAML number) are
+reported. Partial credit: valid / documents.
 
 ## Why it matters
 The API specification is the contract between services (Week 2: "RESTful API design and

@@ -138,9 +138,7 @@ fn parent<'s>(s: &Node<'s>) -> Option<Node<'s>> {
 }
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
-    let mut nodes: Vec<Node<'_>> = Vec::new();
-    api.visit_schemas(|n| nodes.push(n.clone()));
-    for s in nodes {
+    for s in api.schemas().iter() {
         let Some(required) = s.get("required").filter(|r| r.value.is_array()) else {
             continue;
         };

@@ -9,6 +9,7 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
@@ -239,20 +240,39 @@ impl RefError {
     }
 }
 
-/// The files a description refers to: loaded for this view, or shared (loaded once per
-/// submission by whoever holds them).
-pub enum External<'a> {
-    Owned(ExternalDocs),
-    Shared(&'a ExternalDocs),
+/// What the OAS checks of one grading share about one description, computed once: its Schema
+/// Objects (see [`Api::schemas`]).
+#[derive(Default)]
+struct ApiMemo<'a> {
+    schemas: OnceLock<Vec<Node<'a>>>,
 }
 
-impl std::ops::Deref for External<'_> {
-    type Target = ExternalDocs;
-    fn deref(&self) -> &ExternalDocs {
-        match self {
-            External::Owned(e) => e,
-            External::Shared(e) => e,
-        }
+/// The [`ApiMemo`]s of the documents of one grading, by document (see [`Ctx::oas`]).
+#[derive(Default)]
+pub struct OasMemo<'a> {
+    docs: OnceLock<BTreeMap<&'a str, ApiMemo<'a>>>,
+}
+
+impl<'a> OasMemo<'a> {
+    fn of(&'a self, ctx: &Ctx<'a>, rel: &str) -> Option<&'a ApiMemo<'a>> {
+        self.docs
+            .get_or_init(|| {
+                documents(ctx)
+                    .into_iter()
+                    .map(|(rel, _)| (rel, ApiMemo::default()))
+                    .collect()
+            })
+            .get(rel)
+    }
+}
+
+/// The files that the relative `$ref`s of `spec` name (inside `root` only), for
+/// [`Api::with_external`]; empty without such references.
+pub fn external_docs(root: &Path, rel: &str, spec: &OpenApiDoc) -> ExternalDocs {
+    if refs::has_file_refs(&spec.doc.value) {
+        refs::load_external(root, rel, &spec.doc.value)
+    } else {
+        ExternalDocs::default()
     }
 }
 
@@ -262,37 +282,35 @@ pub struct Api<'a> {
     pub rel: &'a str,
     pub spec: &'a OpenApiDoc,
     root: &'a Path,
-    pub external: External<'a>,
+    pub external: &'a ExternalDocs,
     ids: OnceCell<BTreeMap<String, (String, String)>>,
+    /// The Schema Objects, when shared by the checks of a grading.
+    schemas: Option<&'a [Node<'a>]>,
 }
 
 impl<'a> Api<'a> {
-    /// Builds the view, loading the files that relative `$ref`s name (inside `root` only).
-    pub fn new(root: &'a Path, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
-        let external = if refs::has_file_refs(&spec.doc.value) {
-            refs::load_external(root, rel, &spec.doc.value)
-        } else {
-            ExternalDocs::default()
-        };
-        Api {
-            rel,
-            spec,
-            root,
-            external: External::Owned(external),
-            ids: OnceCell::new(),
-        }
-    }
-
-    /// Builds the view over files already loaded with [`refs::load_external`] (so that several
-    /// checks share one load).
+    /// The view over a description and the files its `$ref`s name (from [`external_docs`], or
+    /// as `Artifacts::load` loaded them).
     pub fn with_external(root: &'a Path, rel: &'a str, spec: &'a OpenApiDoc, external: &'a ExternalDocs) -> Api<'a> {
         Api {
             rel,
             spec,
             root,
-            external: External::Shared(external),
+            external,
             ids: OnceCell::new(),
+            schemas: None,
         }
+    }
+
+    /// The view of the document `rel` of a grading, sharing with the other checks of the
+    /// grading what is computed once per description (its Schema Objects, computed here on the
+    /// first call).
+    pub fn of(ctx: &Ctx<'a>, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
+        let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel));
+        if let Some(memo) = ctx.oas.of(ctx, rel) {
+            api.schemas = Some(memo.schemas.get_or_init(|| api.schemas_uncached()).as_slice());
+        }
+        api
     }
 
     pub fn doc(&self) -> &'a Document {
@@ -329,7 +347,7 @@ impl<'a> Api<'a> {
     }
 
     /// Every loaded file: the root document first, then the external ones.
-    pub fn files(&self) -> Vec<(&str, &Document)> {
+    pub fn files(&self) -> Vec<(&'a str, &'a Document)> {
         let mut out = vec![(self.rel, &self.spec.doc)];
         for (rel, loaded) in &self.external.docs {
             if let Loaded::Ok(d) = loaded {
@@ -339,7 +357,7 @@ impl<'a> Api<'a> {
         out
     }
 
-    fn file(&self, rel: &str) -> Result<(&str, &Document), RefError> {
+    fn file(&self, rel: &str) -> Result<(&'a str, &'a Document), RefError> {
         if rel == self.rel {
             return Ok((self.rel, &self.spec.doc));
         }
@@ -380,7 +398,7 @@ impl<'a> Api<'a> {
     }
 
     /// Resolves one reference written in the file `from`.
-    pub fn resolve_one<'s>(&'s self, from: &str, reference: &str) -> Result<Node<'s>, RefError> {
+    pub fn resolve_one(&self, from: &str, reference: &str) -> Result<Node<'a>, RefError> {
         let (file, doc, fragment) = match refs::parse_ref(reference) {
             RefTarget::Local(fragment) => {
                 let (f, d) = self.file(from)?;
@@ -584,43 +602,29 @@ impl<'a> Api<'a> {
     // Schemas
     // -----------------------------------------------------------------------------------------
 
-    /// Calls `f` once for every Schema Object of the description (each file's
-    /// `components/schemas`, every `schema` of a parameter, header or media type, and every
-    /// subschema, following `$ref`s into other files). A `$ref` node is visited too (its
-    /// target is visited where it is defined). Boolean schemas are not visited.
-    pub fn visit_schemas<'s>(&'s self, mut f: impl FnMut(&Node<'s>)) {
-        // A description in one file: its schema list is computed once (on the document) and
-        // shared by every rule that asks.
-        if self.external.docs.is_empty() {
-            let doc = &self.spec.doc;
-            let list = doc.derived("oas.walk.visit_schemas", || {
-                let mut pointers = Vec::new();
-                let mut one_file = true;
-                self.visit_schemas_uncached(|n| {
-                    one_file &= n.file == self.rel;
-                    pointers.push(n.pointer.clone());
-                });
-                SchemaList(one_file.then_some(pointers))
-            });
-            if let Some(pointers) = &list.0 {
-                if let Some(values) = resolve_in_order(&doc.value, pointers) {
-                    for (pointer, value) in pointers.iter().zip(values) {
-                        f(&Node {
-                            file: self.rel,
-                            doc,
-                            pointer: pointer.clone(),
-                            value,
-                        });
-                    }
-                    return;
-                }
-            }
+    /// Calls `f` once for every Schema Object of the description, in the order of
+    /// [`Api::schemas`].
+    pub fn visit_schemas(&self, mut f: impl FnMut(&Node<'a>)) {
+        for n in self.schemas().iter() {
+            f(n);
         }
-        self.visit_schemas_uncached(f)
     }
 
-    fn visit_schemas_uncached<'s>(&'s self, mut f: impl FnMut(&Node<'s>)) {
-        let mut stack: Vec<Node<'s>> = Vec::new();
+    /// Every Schema Object of the description (each file's `components/schemas`, every
+    /// `schema` of a parameter, header or media type, and every subschema, following `$ref`s
+    /// into other files), in document order. A `$ref` node is listed too (its target is listed
+    /// where it is defined). Boolean schemas are not listed. Computed once per grading when the
+    /// view comes from [`Api::of`].
+    pub fn schemas(&self) -> std::borrow::Cow<'a, [Node<'a>]> {
+        match self.schemas {
+            Some(list) => std::borrow::Cow::Borrowed(list),
+            None => std::borrow::Cow::Owned(self.schemas_uncached()),
+        }
+    }
+
+    fn schemas_uncached(&self) -> Vec<Node<'a>> {
+        let mut out = Vec::new();
+        let mut stack: Vec<Node<'a>> = Vec::new();
         for (rel, doc) in self.files() {
             let mut starts = Vec::new();
             refs::walk_objects(&doc.value, "", |v| {
@@ -652,8 +656,7 @@ impl<'a> Api<'a> {
             if !visited.insert(node.value as *const Value) {
                 continue;
             }
-            f(&node);
-            let mut children: Vec<Node<'s>> = Vec::new();
+            let mut children: Vec<Node<'a>> = Vec::new();
             if let Some(r) = node.ref_str() {
                 if let Ok(target) = self.resolve_one(node.file, r) {
                     children.push(target);
@@ -683,74 +686,10 @@ impl<'a> Api<'a> {
                 }
             }
             stack.extend(children.into_iter().rev());
+            out.push(node);
         }
+        out
     }
-}
-
-/// The Schema Objects [`Api::visit_schemas`] visits in a one-file description, in order (`None`
-/// when references lead into other files).
-struct SchemaList(Option<Vec<String>>);
-
-/// The values at `pointers` (as [`Value::pointer`] finds them), each looked up from the nearest
-/// ancestor of the previous one: in depth-first order most are a child or a sibling.
-fn resolve_in_order<'v>(root: &'v Value, pointers: &[String]) -> Option<Vec<&'v Value>> {
-    /// The length of the longest common ancestor pointer of `a` and `b`.
-    fn common(a: &str, b: &str) -> usize {
-        let (x, y) = (a.as_bytes(), b.as_bytes());
-        let n = x.len().min(y.len());
-        let mut last = 0;
-        let mut i = 0;
-        while i < n && x[i] == y[i] {
-            if x[i] == b'/' {
-                last = i;
-            }
-            i += 1;
-        }
-        if i == n && x.get(n).is_none_or(|c| *c == b'/') && y.get(n).is_none_or(|c| *c == b'/') {
-            return n;
-        }
-        last
-    }
-    fn step<'v>(v: &'v Value, seg: &str) -> Option<&'v Value> {
-        let key: std::borrow::Cow<'_, str> = if seg.contains('~') {
-            seg.replace("~1", "/").replace("~0", "~").into()
-        } else {
-            seg.into()
-        };
-        match v {
-            Value::Object(m) => m.get(key.as_ref()),
-            Value::Array(a) => {
-                if key.starts_with('+') || (key.len() > 1 && key.starts_with('0')) {
-                    return None;
-                }
-                a.get(key.parse::<usize>().ok()?)
-            }
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(pointers.len());
-    // (length of an ancestor pointer of the previous pointer, its value), outermost first.
-    let mut stack: Vec<(usize, &Value)> = vec![(0, root)];
-    let mut prev = "";
-    for p in pointers {
-        if !p.is_empty() && !p.starts_with('/') {
-            return None;
-        }
-        let keep = common(prev, p);
-        while stack.len() > 1 && stack.last().is_some_and(|(len, _)| *len > keep) {
-            stack.pop();
-        }
-        let &(mut at, mut cur) = stack.last()?;
-        while at < p.len() {
-            let end = p[at + 1..].find('/').map_or(p.len(), |i| at + 1 + i);
-            cur = step(cur, &p[at + 1..end])?;
-            stack.push((end, cur));
-            at = end;
-        }
-        out.push(cur);
-        prev = p;
-    }
-    Some(out)
 }
 
 /// The pointer of the object whose `$anchor` (or `$dynamicAnchor`) is `name`.
@@ -987,6 +926,12 @@ static NO_EXTERNAL: ExternalDocs = ExternalDocs {
     truncated: false,
 };
 
+/// The files the relative `$ref`s of the document `rel` name, as `Artifacts::load` loaded them
+/// (it loads them for every document that has such references).
+pub fn external_of<'c>(ctx: &Ctx<'c>, rel: &str) -> &'c ExternalDocs {
+    ctx.artifacts.openapi_refs.get(rel).unwrap_or(&NO_EXTERNAL)
+}
+
 /// Runs `f` over every document (see [`documents`]) with a shared tally; `Err` with a skipped
 /// result when there is no document to check.
 pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Result<Tally, CheckResult> {
@@ -1000,8 +945,7 @@ pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Res
     for (rel, doc) in docs {
         // `Artifacts::load` loaded the referenced files of every document that has any: the
         // others need no scan for file references (one whole-document walk per rule).
-        let external = ctx.artifacts.openapi_refs.get(rel).unwrap_or(&NO_EXTERNAL);
-        let api = Api::with_external(&ctx.submission.root, rel, doc, external);
+        let api = Api::of(ctx, rel, doc);
         f(&api, &mut tally);
         tally.documents += 1;
     }
@@ -1226,7 +1170,8 @@ components:
         .unwrap();
         std::fs::write(root.join("api/defs/b.yaml"), "Loop: {$ref: 'a.yaml#/Loop'}\n").unwrap();
         let doc = load(&root, "api/openapi.yaml");
-        let api = Api::new(&root, "api/openapi.yaml", &doc);
+        let ext = external_docs(&root, "api/openapi.yaml", &doc);
+        let api = Api::with_external(&root, "api/openapi.yaml", &doc, &ext);
         assert_eq!(
             api.external.docs.len(),
             4,
@@ -1267,31 +1212,6 @@ components:
             }
         }
         let _ = std::fs::remove_dir_all(&base);
-    }
-
-    #[test]
-    fn pointers_resolved_in_order() {
-        let v = serde_json::json!({"a": {"b": [1, {"c/d": 2, "e~f": 3}], "g": 4}, "h": 5});
-        let ps: Vec<String> = [
-            "",
-            "/a",
-            "/a/b",
-            "/a/b/1",
-            "/a/b/1/c~1d",
-            "/a/b/1/e~0f",
-            "/a/g",
-            "/h",
-            "/a/b/0",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let got = resolve_in_order(&v, &ps).unwrap();
-        for (p, g) in ps.iter().zip(got) {
-            assert!(std::ptr::eq(v.pointer(p).unwrap(), g), "{p}");
-        }
-        assert!(resolve_in_order(&v, &["/a/x".to_string()]).is_none());
-        assert!(resolve_in_order(&v, &["/a/b/01".to_string()]).is_none());
     }
 
     #[test]

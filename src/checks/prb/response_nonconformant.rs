@@ -153,7 +153,7 @@ fn probe_service(
     svc: &LiveService,
     api: &Api<'_>,
 ) -> (usize, usize, Vec<Finding>, Vec<String>) {
-    let schemas = SchemaSet::for_openapi(api.rel, api.spec, &api.external);
+    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external);
     let mut seen = Seen::default();
     let (mut good, mut total) = (0, 0);
     let mut findings = Vec::new();

@@ -112,10 +112,7 @@ pub fn service_api<'c>(ctx: &Ctx<'c>, svc: &LiveService) -> Option<Api<'c>> {
         Loaded::Ok(spec) => spec,
         _ => return None,
     };
-    Some(match ctx.artifacts.openapi_refs.get(rel) {
-        Some(ext) => Api::with_external(&ctx.submission.root, rel, spec, ext),
-        None => Api::new(&ctx.submission.root, rel, spec),
-    })
+    Some(Api::of(ctx, rel, spec))
 }
 
 /// One request planned from an operation.
