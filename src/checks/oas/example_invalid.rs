@@ -1,8 +1,7 @@
 use super::walk::{check_apis, Api, Node, Tally};
-use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::artifact::schema::{SchemaSet, Violation};
+use crate::artifact::schema::{SchemaError, SchemaSet, Violation};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedCheck};
 
 pub struct ExampleInvalid;
@@ -71,8 +70,12 @@ fn is_json_media(media: &str) -> bool {
 /// The findings text of the violations of `example` against the compiled schema `v`: `None`
 /// when the schema cannot be used (OAS002's business), `Some(None)` when valid,
 /// `Some(Some(text))` when not.
-fn judge<'s>(api: &'s Api<'_>, schemas: &SchemaSet<'_>, v: &Validator, example: &Node<'s>) -> Option<Option<String>> {
-    let violations = schemas.validate_with(v, example.value).ok()?;
+fn judge<'s>(
+    api: &'s Api<'_>,
+    example: &Node<'s>,
+    validate: impl Fn(&Value) -> Result<Vec<Violation>, SchemaError>,
+) -> Option<Option<String>> {
+    let violations = validate(example.value).ok()?;
     let kept: Vec<Violation> = violations.into_iter().filter(|v| !direction_only(api, v)).collect();
     if kept.is_empty() {
         return Some(None);
@@ -212,6 +215,12 @@ fn own_examples<'s>(api: &'s Api<'_>, owner: &Node<'s>) -> Vec<(String, Node<'s>
 const HELP: &str = "correct the example (or the schema) so that the example is a valid instance of the schema";
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
+    judge_examples(api, t, true)
+}
+
+/// Judges every example; `combined`: with one validator for all target schemas when they all
+/// compile (false: one validator per target schema, as the fallback does).
+fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
     // Every (subject, label, example, schema), in order; then one schema set that registers
     // only what these schemas need.
     let mut tasks: Vec<(Option<String>, String, Node<'_>, Node<'_>)> = Vec::new();
@@ -331,12 +340,33 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
         by_target.entry(&targets[i]).or_default().push(id);
     }
     let mut verdicts: Vec<Option<Option<String>>> = vec![None; firsts.len()];
-    for ((file, pointer), ids) in by_target {
-        let Ok(v) = schemas.validator_uncached(file, pointer) else {
-            continue;
-        };
-        for id in ids {
-            verdicts[id] = judge(api, &schemas, &v, &tasks[firsts[id]].2);
+    // One validator for every target schema (they share most of what they refer to); when one
+    // of them does not compile, one validator per target, so that the others are still judged.
+    let all: Vec<(&str, &str)> = by_target.keys().map(|(f, p)| (f.as_str(), p.as_str())).collect();
+    let many = if combined {
+        schemas.validator_many(&all)
+    } else {
+        Err(SchemaError {
+            message: "one validator per schema".into(),
+        })
+    };
+    match many {
+        Ok(m) => {
+            for (i, ids) in by_target.values().enumerate() {
+                for &id in ids {
+                    verdicts[id] = judge(api, &tasks[firsts[id]].2, |x| schemas.validate_many(&m, i, x));
+                }
+            }
+        }
+        Err(_) => {
+            for ((file, pointer), ids) in by_target {
+                let Ok(v) = schemas.validator_uncached(file, pointer) else {
+                    continue;
+                };
+                for id in ids {
+                    verdicts[id] = judge(api, &tasks[firsts[id]].2, |x| schemas.validate_with(&v, x));
+                }
+            }
         }
     }
     for ((subject, what, ex, schema), (id, first)) in tasks.into_iter().zip(pair_of) {
@@ -357,7 +387,67 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_media;
+    use super::*;
+    use crate::artifact::document::{Document, Limits};
+    use crate::artifact::openapi::classify;
+    use crate::artifact::Loaded;
+    use crate::checks::oas::walk::{external_docs, Api};
+
+    /// On the fixtures and the smaller corpus documents, one validator for all schemas gives
+    /// exactly the verdicts (counts and findings) of one validator per schema.
+    #[test]
+    fn combined_validator_gives_per_schema_verdicts() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut roots = vec![here.join("fixtures")];
+        let corpus = here.join("../shared/corpus/openapi");
+        if corpus.is_dir() {
+            roots.push(corpus);
+        } else {
+            println!("../shared/corpus/openapi not found: fixtures only");
+        }
+        let mut files = Vec::new();
+        while let Some(dir) = roots.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    roots.push(p);
+                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("json" | "yaml" | "yml"))
+                    && e.metadata().is_ok_and(|m| m.len() <= 300_000)
+                {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let (mut docs, mut examples) = (0, 0);
+        for path in files {
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(doc) = Document::from_bytes("openapi.yaml", &bytes, &Limits::default()) else {
+                continue;
+            };
+            let Loaded::Ok(spec) = classify(doc) else { continue };
+            let root = path.parent().unwrap();
+            let rel = path.file_name().unwrap().to_str().unwrap();
+            let ext = external_docs(root, rel, &spec);
+            let api = Api::with_external(root, rel, &spec, &ext);
+            let (mut a, mut b) = (Tally::default(), Tally::default());
+            judge_examples(&api, &mut a, true);
+            judge_examples(&api, &mut b, false);
+            let (fa, fb) = (a.findings(), b.findings());
+            assert_eq!((a.good, a.total), (b.good, b.total), "{}", path.display());
+            let text = |f: &[crate::checks::Finding]| {
+                f.iter()
+                    .map(|x| format!("{:?} {}", x.line, x.message))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(text(&fa), text(&fb), "{}", path.display());
+            docs += 1;
+            examples += a.total;
+        }
+        println!("{docs} documents, {examples} examples: same verdicts");
+        assert!(docs > 50 && examples > 100, "{docs} documents, {examples} examples");
+    }
 
     #[test]
     fn media() {
