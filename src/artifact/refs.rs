@@ -147,12 +147,23 @@ pub struct Visit<'v, 'p> {
     pub names: bool,
     /// The key under which the object sits, when its parent is an object.
     pub key: Option<&'v str>,
+    /// True when the parent is a name map (so `key` is a name, not a keyword).
+    pub in_names: bool,
 }
 
 /// Visits every object of `value` that is OpenAPI or JSON Schema structure, depth first in
 /// document order, skipping example data (`example`, `default`, `enum`, `const`, the `value`
 /// of Example Objects, array-valued `examples`) and `x-` extensions. Iterative: any depth.
 pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'v, '_>)) {
+    walk_objects_with(value, base, |v| {
+        f(v);
+        true
+    })
+}
+
+/// Like [`walk_objects`], but the children of an object are visited only when `f` returns
+/// true for it.
+pub fn walk_objects_with<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'v, '_>) -> bool) {
     /// How an item's pointer extends its parent's.
     enum Seg<'v> {
         Root,
@@ -169,6 +180,8 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
         key: Option<&'v str>,
         /// Inside a map of Example Objects: their `value` is data.
         example: bool,
+        /// The parent is a name map.
+        in_names: bool,
     }
     use std::fmt::Write as _;
     let mut pointer = String::with_capacity(base.len() + 128);
@@ -180,6 +193,7 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
         names: false,
         key: None,
         example: false,
+        in_names: false,
     }];
     while let Some(item) = stack.pop() {
         pointer.truncate(item.parent);
@@ -196,12 +210,16 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
         let here = pointer.len();
         match item.value {
             Value::Object(map) => {
-                f(&Visit {
+                let descend = f(&Visit {
                     object: map,
                     pointer: &pointer,
                     names: item.names,
                     key: item.key,
+                    in_names: item.in_names,
                 });
+                if !descend {
+                    continue;
+                }
                 // Push in reverse so that children are visited in document order.
                 for (k, v) in map.iter().rev() {
                     if !matches!(v, Value::Object(_) | Value::Array(_)) {
@@ -227,6 +245,7 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
                         names,
                         key: Some(k.as_str()),
                         example,
+                        in_names: item.names,
                     });
                 }
             }
@@ -240,6 +259,7 @@ pub fn walk_objects<'v>(value: &'v Value, base: &str, mut f: impl FnMut(&Visit<'
                             names: false,
                             key: None,
                             example: false,
+                            in_names: false,
                         });
                     }
                 }

@@ -99,7 +99,7 @@ impl<'s> Node<'s> {
         Node {
             file: self.file,
             doc: self.doc,
-            pointer: format!("{}/{}", self.pointer, escape_pointer_segment(key)),
+            pointer: join_pointer(&self.pointer, &escape_pointer_segment(key)),
             value: v,
         }
     }
@@ -110,7 +110,7 @@ impl<'s> Node<'s> {
         Some(Node {
             file: self.file,
             doc: self.doc,
-            pointer: format!("{}/{i}", self.pointer),
+            pointer: join_pointer(&self.pointer, &i.to_string()),
             value: v,
         })
     }
@@ -154,6 +154,16 @@ impl<'s> Node<'s> {
         f.span = Some((loc.offset, loc.len));
         f
     }
+}
+
+/// `base/segment` (the segment already escaped), built without the formatting machinery: the
+/// walk builds one pointer per node it visits.
+fn join_pointer(base: &str, segment: &str) -> String {
+    let mut p = String::with_capacity(base.len() + 1 + segment.len());
+    p.push_str(base);
+    p.push('/');
+    p.push_str(segment);
+    p
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -627,16 +637,25 @@ impl<'a> Api<'a> {
         let mut stack: Vec<Node<'a>> = Vec::new();
         for (rel, doc) in self.files() {
             let mut starts = Vec::new();
-            refs::walk_objects(&doc.value, "", |v| {
+            // The Schema Objects themselves are not walked here: the traversal below visits
+            // every schema inside them.
+            refs::walk_objects_with(&doc.value, "", |v| {
                 if v.names {
                     if v.key == Some("schemas") {
                         for (k, value) in v.object {
-                            starts.push((format!("{}/{}", v.pointer, escape_pointer_segment(k)), value));
+                            starts.push((join_pointer(v.pointer, &escape_pointer_segment(k)), value));
                         }
+                        return false;
                     }
-                } else if let Some(value) = v.object.get("schema").filter(|s| s.is_object()) {
-                    starts.push((format!("{}/schema", v.pointer), value));
+                    return true;
                 }
+                if v.key == Some("schema") && !v.in_names {
+                    return false;
+                }
+                if let Some(value) = v.object.get("schema").filter(|s| s.is_object()) {
+                    starts.push((join_pointer(v.pointer, "schema"), value));
+                }
+                true
             });
             for (pointer, value) in starts.into_iter().rev() {
                 stack.push(Node {
