@@ -65,7 +65,19 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     for (rel, doc) in api.files() {
         let mut sites: Vec<(String, &str)> = Vec::new();
         refs::visit_refs(&doc.value, "", |p, r| sites.push((p.to_string(), r)));
+        // Whether a reference resolves depends on the file and the reference only: judged at
+        // its first site, counted at every site.
+        let mut judged: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
         for (pointer, r) in sites {
+            if let Some(&ok) = judged.get(r) {
+                t.unit(ok);
+                if !ok {
+                    if let Some(b) = broken.get_mut(&(rel, r)) {
+                        b.2 += 1;
+                    }
+                }
+                continue;
+            }
             let Some(value) = doc.value.pointer(&pointer) else {
                 continue;
             };
@@ -84,6 +96,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
                 },
             };
             t.unit(err.is_none());
+            judged.insert(r, err.is_none());
             if let Some(e) = err {
                 let at = node.get("$ref").unwrap_or(node);
                 broken.entry((rel, r)).or_insert((at, e, 0)).2 += 1;

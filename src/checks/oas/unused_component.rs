@@ -137,9 +137,9 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
     let mut root_refs = Vec::new();
     {
         let mut sites: Vec<(String, String)> = Vec::new();
-        refs::walk_objects(root.value, "", |v| {
+        refs::walk_objects_with(root.value, "", |v| {
             if component_of(v.pointer, &p.sections).is_some() {
-                return;
+                return false;
             }
             // References directly in this object (children are visited on their own).
             if let Some(Value::String(r)) = v.object.get("$ref") {
@@ -152,6 +152,7 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
                     }
                 }
             }
+            true
         });
         for (_, r) in sites {
             let r = if r.contains('#') || r.contains('/') || r.contains('.') {
@@ -162,8 +163,14 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
             root_refs.push(r);
         }
     }
+    // Each (file, reference) is followed once: a large description repeats the same
+    // references thousands of times.
+    let mut queued: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for r in root_refs {
-        queue.push_back((api.rel.to_string(), r));
+        let item = (api.rel.to_string(), r);
+        if queued.insert(item.clone()) {
+            queue.push_back(item);
+        }
     }
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut scanned: BTreeSet<(String, String)> = BTreeSet::new();
@@ -193,7 +200,10 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
         };
         let Some(value) = value else { continue };
         for next in references(value, &scope) {
-            queue.push_back((target.file.to_string(), next));
+            let item = (target.file.to_string(), next);
+            if queued.insert(item.clone()) {
+                queue.push_back(item);
+            }
         }
     }
     let Some(components) = root.get("components") else {
