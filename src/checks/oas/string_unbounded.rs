@@ -1,4 +1,5 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -113,31 +114,47 @@ fn collect<'s>(
     }
 }
 
+/// String properties: `(property name, resolved schema)`.
+type StringProps<'s> = Vec<(String, Node<'s>)>;
+
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
     let mut ops = api.operations();
     ops.extend(api.webhook_operations());
     let mut counted: BTreeSet<(&str, String)> = BTreeSet::new();
+    // The string properties reachable from a schema, by schema: the request bodies of a large
+    // description share their schemas many times over. (Which properties an operation has is
+    // all that counts, not the order they are found in.)
+    let mut memo: HashMap<(&str, String), Rc<StringProps<'_>>> = HashMap::new();
     for op in &ops {
         let Some(rb) = api.request_body(op) else { continue };
-        let mut seen = BTreeSet::new();
-        let mut props = Vec::new();
+        let label = op.label();
         for (_, media) in api.content(&rb) {
-            if let Some(schema) = media.get("schema") {
-                collect(api, schema, &mut seen, &mut props);
-            }
-        }
-        for (name, prop) in props {
-            let ok = bounded(&prop);
-            if counted.insert((prop.file, prop.pointer.clone())) {
-                t.unit(ok);
-            }
-            if !ok {
-                t.issue(
-                    &prop,
-                    Some(op.label()),
-                    format!("string property `{name}` of the request body is unbounded"),
-                    "add `maxLength:` (or an `enum`, a `format` such as `uuid` or `email`, or a `pattern`)",
-                );
+            let Some(schema) = media.get("schema") else { continue };
+            let schema = api.deref(schema);
+            let key = (schema.file, schema.pointer.clone());
+            let props = match memo.get(&key) {
+                Some(p) => Rc::clone(p),
+                None => {
+                    let mut props = Vec::new();
+                    collect(api, schema, &mut BTreeSet::new(), &mut props);
+                    let p = Rc::new(props);
+                    memo.insert(key, Rc::clone(&p));
+                    p
+                }
+            };
+            for (name, prop) in props.iter() {
+                let ok = bounded(prop);
+                if counted.insert((prop.file, prop.pointer.clone())) {
+                    t.unit(ok);
+                }
+                if !ok {
+                    t.issue(
+                        prop,
+                        Some(label.clone()),
+                        format!("string property `{name}` of the request body is unbounded"),
+                        "add `maxLength:` (or an `enum`, a `format` such as `uuid` or `email`, or a `pattern`)",
+                    );
+                }
             }
         }
     }

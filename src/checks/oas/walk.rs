@@ -985,7 +985,8 @@ pub struct Tally {
     /// Per-document credit, for checks that grade a document as a whole with a fraction.
     pub doc_credits: Vec<f64>,
     pub evidence: Vec<String>,
-    groups: BTreeMap<(String, String, String), Group>,
+    /// By file, pointer and message (nested so that a repeat is found without allocating).
+    groups: BTreeMap<String, BTreeMap<String, BTreeMap<String, Group>>>,
 }
 
 impl Tally {
@@ -1007,11 +1008,21 @@ impl Tally {
         help: impl Into<String>,
     ) {
         let message = message.into();
-        let key = (node.file.to_string(), node.pointer.clone(), message.clone());
-        let g = self.groups.entry(key).or_insert_with(|| Group {
-            finding: node.finding(message).help(help),
-            subjects: Vec::new(),
-        });
+        let by_pointer = match self.groups.get_mut(node.file) {
+            Some(m) => m,
+            None => self.groups.entry(node.file.to_string()).or_default(),
+        };
+        let by_message = match by_pointer.get_mut(node.pointer.as_str()) {
+            Some(m) => m,
+            None => by_pointer.entry(node.pointer.clone()).or_default(),
+        };
+        let g = match by_message.get_mut(message.as_str()) {
+            Some(g) => g,
+            None => by_message.entry(message.clone()).or_insert_with(|| Group {
+                finding: node.finding(message).help(help),
+                subjects: Vec::new(),
+            }),
+        };
         if let Some(s) = subject {
             if !g.subjects.contains(&s) {
                 g.subjects.push(s);
@@ -1027,6 +1038,8 @@ impl Tally {
     pub fn findings(&mut self) -> Vec<Finding> {
         let mut all: Vec<Finding> = std::mem::take(&mut self.groups)
             .into_values()
+            .flat_map(BTreeMap::into_values)
+            .flat_map(BTreeMap::into_values)
             .map(|g| {
                 let mut f = g.finding;
                 f.message = match g.subjects.len() {
