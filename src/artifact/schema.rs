@@ -917,7 +917,9 @@ fn prune_to(root: &Value, oas: OasVersion, pointers: &[String]) -> Option<Value>
                     for (k, c) in m {
                         match (k.as_str(), c) {
                             ("$ref", Value::String(r)) => out.push(r),
-                            ("$dynamicRef" | "$recursiveRef", _) => return false,
+                            // (`$recursiveRef` is a keyword of draft 2019-09 only, which no
+                            // OpenAPI version uses: ignored by the validator, so not followed.)
+                            ("$dynamicRef", _) => return false,
                             _ => stack.push(c),
                         }
                     }
