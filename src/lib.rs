@@ -20,6 +20,8 @@ pub mod report;
 pub mod rubric;
 pub mod score;
 pub mod submission;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use error::{Error, Result};
 

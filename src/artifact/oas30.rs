@@ -596,23 +596,7 @@ mod tests {
     /// Every OpenAPI 3.0 file of a folder, parsed.
     fn documents_30(root: &std::path::Path, max_bytes: u64) -> Vec<(std::path::PathBuf, Value)> {
         use crate::artifact::document::{Document, Limits};
-        let mut files = Vec::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "json" || x == "yaml" || x == "yml")
-                    && e.metadata().is_ok_and(|m| m.len() <= max_bytes)
-                {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        files
+        crate::testing::files(root, crate::testing::DOCUMENTS, max_bytes)
             .into_iter()
             .filter_map(|p| {
                 let bytes = std::fs::read(&p).ok()?;
@@ -650,11 +634,8 @@ mod tests {
         }
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut docs = documents_30(&here.join("fixtures/submissions"), 200_000);
-        let corpus = here.join("../shared/corpus/openapi");
-        if corpus.is_dir() {
+        if let Some(corpus) = crate::testing::corpus("openapi") {
             docs.extend(documents_30(&corpus, 60_000));
-        } else {
-            println!("../shared/corpus/openapi not found: fixtures only");
         }
         let replacements = [
             json!(null),
@@ -709,44 +690,16 @@ mod tests {
     /// checks give the verdict of deserialising the whole document into `openapiv3`.
     #[test]
     fn corpus_verdicts_match_openapiv3() {
-        use crate::artifact::document::{Document, Limits};
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/openapi");
-        if !root.is_dir() {
-            println!("skipped: ../shared/corpus/openapi not found");
+        let Some(root) = crate::testing::corpus("openapi") else {
             return;
-        }
-        let mut files = Vec::new();
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "json" || x == "yaml" || x == "yml") {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        let (mut compared, mut invalid) = (0, 0);
+        };
+        let docs = documents_30(&root, u64::MAX);
+        let invalid = docs.iter().filter(|(_, v)| !typed_ok(v)).count();
+        let compared = docs.len();
         let mut mismatches = Vec::new();
-        for p in files {
-            let Ok(bytes) = std::fs::read(&p) else { continue };
-            let Ok(d) = Document::from_bytes("x", &bytes, &Limits::default()) else {
-                continue;
-            };
-            let v = &d.value;
-            let is_30 = v
-                .get("openapi")
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.trim().starts_with("3.0"));
-            if !is_30 {
-                continue;
-            }
-            compared += 1;
+        for (p, v) in &docs {
             let full = typed_ok(v);
             let ours = check(v);
-            invalid += usize::from(!full);
             if full != ours.is_empty() {
                 mismatches.push(format!("{}: openapiv3 {full}, ours {ours:?}", p.display()));
             }

@@ -398,28 +398,10 @@ mod tests {
     #[test]
     fn combined_validator_gives_per_schema_verdicts() {
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut roots = vec![here.join("fixtures")];
-        let corpus = here.join("../shared/corpus/openapi");
-        if corpus.is_dir() {
-            roots.push(corpus);
-        } else {
-            println!("../shared/corpus/openapi not found: fixtures only");
+        let mut files = crate::testing::files(&here.join("fixtures"), crate::testing::DOCUMENTS, 300_000);
+        if let Some(corpus) = crate::testing::corpus("openapi") {
+            files.extend(crate::testing::files(&corpus, crate::testing::DOCUMENTS, 300_000));
         }
-        let mut files = Vec::new();
-        while let Some(dir) = roots.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    roots.push(p);
-                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("json" | "yaml" | "yml"))
-                    && e.metadata().is_ok_and(|m| m.len() <= 300_000)
-                {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
         let (mut docs, mut examples) = (0, 0);
         for path in files {
             let Ok(bytes) = std::fs::read(&path) else { continue };

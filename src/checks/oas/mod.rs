@@ -129,21 +129,7 @@ mod corpus {
     use crate::artifact::Loaded;
 
     fn files(root: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if matches!(p.extension().and_then(|x| x.to_str()), Some("json" | "yaml" | "yml")) {
-                    out.push(p);
-                }
-            }
-        }
-        out.sort();
-        out
+        crate::testing::files(root, crate::testing::DOCUMENTS, u64::MAX)
     }
 
     /// Every OAS rule over every OpenAPI document of the shared corpus: no panic, and
