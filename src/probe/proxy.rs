@@ -330,7 +330,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> bool {
             fault,
             elapsed: None,
         });
-        let answered = match fault {
+        let answer = match fault {
             Fault::Reset => {
                 set_reset_on_close(&out);
                 return true;
@@ -354,21 +354,34 @@ fn serve(stream: TcpStream, shared: &Shared) -> bool {
                 let body = format!(
                     "{{\"type\":\"about:blank\",\"title\":\"fault injected by the grader\",\"status\":{code}}}"
                 );
-                write_answer(&mut out, code, "application/problem+json", body.as_bytes(), req.close).map(|_| code)
+                (
+                    code,
+                    answer_bytes(code, "application/problem+json", body.as_bytes(), req.close),
+                )
             }
             Fault::Latency(d) => {
                 if !sleep_unless_stopped(shared, d) {
                     return false;
                 }
-                forward(shared, &req, &mut out)
+                forward(shared, &req)
             }
-            Fault::None => forward(shared, &req, &mut out),
+            Fault::None => forward(shared, &req),
         };
+        // Recorded before the caller gets the answer: whoever reads the records once it has
+        // its answer finds them complete.
+        let (status, bytes) = answer;
         if let Some(r) = lock(&shared.records).get_mut(index) {
-            r.status = answered.as_ref().ok().copied();
+            r.status = Some(status);
             r.elapsed = Some(arrived.elapsed());
         }
-        if answered.is_err() || req.close {
+        let written = out.write_all(&bytes).and_then(|_| out.flush());
+        if written.is_err() {
+            // The caller is gone: nothing was answered.
+            if let Some(r) = lock(&shared.records).get_mut(index) {
+                r.status = None;
+            }
+        }
+        if written.is_err() || req.close {
             return false;
         }
     }
@@ -388,8 +401,8 @@ fn sleep_unless_stopped(shared: &Shared, d: Duration) -> bool {
     }
 }
 
-/// Forwards to the upstream service and writes its answer back; the status sent.
-fn forward(shared: &Shared, req: &Request, out: &mut TcpStream) -> io::Result<u16> {
+/// Forwards to the upstream service: the status and the bytes of the answer to send back.
+fn forward(shared: &Shared, req: &Request) -> (u16, Vec<u8>) {
     let headers: Vec<(&str, &str)> = req
         .headers
         .iter()
@@ -398,7 +411,7 @@ fn forward(shared: &Shared, req: &Request, out: &mut TcpStream) -> io::Result<u1
         .collect();
     let Some(upstream) = lock(&shared.upstream).clone() else {
         let msg = b"the service behind this edge is not running";
-        return write_answer(out, 502, "text/plain", msg, req.close).map(|_| 502);
+        return (502, answer_bytes(502, "text/plain", msg, req.close));
     };
     let url = format!("{upstream}{}", req.target);
     let body = (!req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS"))
@@ -423,17 +436,16 @@ fn forward(shared: &Shared, req: &Request, out: &mut TcpStream) -> io::Result<u1
                 head.push_str("Connection: close\r\n");
             }
             head.push_str("\r\n");
-            out.write_all(head.as_bytes())?;
-            out.write_all(body)?;
-            out.flush()?;
-            Ok(resp.status)
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(body);
+            (resp.status, bytes)
         }
         Err(e) => {
             let msg = match e {
                 HttpError::ConnectionRefused => "the service behind this edge is not listening".to_string(),
                 other => format!("the service behind this edge failed: {other}"),
             };
-            write_answer(out, 502, "text/plain", msg.as_bytes(), req.close).map(|_| 502)
+            (502, answer_bytes(502, "text/plain", msg.as_bytes(), req.close))
         }
     }
 }
@@ -455,6 +467,12 @@ fn is_hop_by_hop(name: &str) -> bool {
 }
 
 fn write_answer(out: &mut TcpStream, status: u16, content_type: &str, body: &[u8], close: bool) -> io::Result<()> {
+    out.write_all(&answer_bytes(status, content_type, body, close))?;
+    out.flush()
+}
+
+/// An answer of the proxy itself (a fault, a missing upstream), as bytes.
+fn answer_bytes(status: u16, content_type: &str, body: &[u8], close: bool) -> Vec<u8> {
     let reason = match status {
         400 => "Bad Request",
         429 => "Too Many Requests",
@@ -469,9 +487,9 @@ fn write_answer(out: &mut TcpStream, status: u16, content_type: &str, body: &[u8
         body.len(),
         if close { "Connection: close\r\n" } else { "" }
     );
-    out.write_all(head.as_bytes())?;
-    out.write_all(body)?;
-    out.flush()
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// Makes the last close of the socket send a RST instead of a FIN (SO_LINGER with a zero
