@@ -257,18 +257,6 @@ pub struct Document {
     pub value: Value,
     text: TextMap,
     index: Index,
-    derived: Derived,
-}
-
-/// What users of a document computed from its value, once, for the others (e.g. the OAS rules'
-/// list of Schema Objects). A clone starts empty: its value may be changed afterwards.
-#[derive(Default)]
-struct Derived(std::sync::Mutex<Vec<(&'static str, Arc<dyn std::any::Any + Send + Sync>)>>);
-
-impl Clone for Derived {
-    fn clone(&self) -> Self {
-        Derived::default()
-    }
 }
 
 impl fmt::Debug for Document {
@@ -310,29 +298,7 @@ impl Document {
             value,
             text,
             index,
-            derived: Derived::default(),
         })
-    }
-
-    /// The value `key` derived from this document's value: `make()` on first use, then shared
-    /// (a key always names one type; another type under a used key is made afresh). Only for
-    /// values derived from [`Document::value`] as loaded: it is not to be changed after use.
-    pub fn derived<T: std::any::Any + Send + Sync>(&self, key: &'static str, make: impl FnOnce() -> T) -> Arc<T> {
-        let cached = self.derived.0.lock().ok().and_then(|d| {
-            d.iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, v)| Arc::clone(v).downcast::<T>().ok())
-        });
-        if let Some(v) = cached {
-            return v;
-        }
-        let made = Arc::new(make());
-        if let Ok(mut d) = self.derived.0.lock() {
-            if !d.iter().any(|(k, _)| *k == key) {
-                d.push((key, Arc::clone(&made) as Arc<dyn std::any::Any + Send + Sync>));
-            }
-        }
-        made
     }
 
     /// Checks size, NUL bytes ("binary") and UTF-8, then [`Document::parse`]s.
