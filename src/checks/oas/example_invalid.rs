@@ -67,7 +67,7 @@ fn is_json_media(media: &str) -> bool {
     m.ends_with("/json") || m.ends_with("+json") || m == "application/x-www-form-urlencoded"
 }
 
-/// The findings text of the violations of `example` against the compiled schema `v`: `None`
+/// The findings text of the violations of `example` found by `validate`: `None`
 /// when the schema cannot be used (OAS002's business), `Some(None)` when valid,
 /// `Some(Some(text))` when not.
 fn judge<'s>(
@@ -313,9 +313,7 @@ fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
         .map(|(_, p)| p.clone())
         .collect();
     let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, api.external, &pointers);
-    // Each distinct (example, schema) is judged once; the validators are compiled once per
-    // target schema and dropped after their examples (a validator holds every schema it
-    // reaches: keeping thousands costs hundreds of MiB on a large description).
+    // Each distinct (example, schema) is judged once, grouped by target schema.
     type Key = (String, String, String, String);
     let mut pair_of: Vec<(usize, bool)> = Vec::with_capacity(tasks.len());
     let mut pairs: std::collections::BTreeMap<Key, usize> = std::collections::BTreeMap::new();
@@ -340,8 +338,10 @@ fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
         by_target.entry(&targets[i]).or_default().push(id);
     }
     let mut verdicts: Vec<Option<Option<String>>> = vec![None; firsts.len()];
-    // One validator for every target schema (they share most of what they refer to); when one
-    // of them does not compile, one validator per target, so that the others are still judged.
+    // One validator for every target schema (they share most of what they refer to, compiled
+    // once); when one of them does not compile, one validator per target, so that the others
+    // are still judged, each dropped after its examples (a validator holds every schema it
+    // reaches: keeping thousands would cost hundreds of MiB on a large description).
     let all: Vec<(&str, &str)> = by_target.keys().map(|(f, p)| (f.as_str(), p.as_str())).collect();
     let many = if combined {
         schemas.validator_many(&all)
