@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::document::{escape_pointer_segment, Document};
+use super::value_kind as kind;
 use super::{problem_at as problem, ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
@@ -137,17 +138,6 @@ pub struct AsyncApiDoc {
 
 pub fn load(r: &ArtifactRef) -> Loaded<AsyncApiDoc> {
     super::load_document(r).and_then(classify)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 fn child(base: &str, key: &str) -> String {
@@ -1227,54 +1217,39 @@ components:
     /// examples that validate (single-file ones) give no problem, the invalid one gives some.
     #[test]
     fn corpus_loads_without_panic() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/asyncapi");
-        if !root.is_dir() {
-            println!("skipped: ../shared/corpus/asyncapi not found");
+        let Some(root) = crate::testing::corpus("asyncapi") else {
             return;
-        }
-        let mut stack = vec![root.clone()];
+        };
         let (mut ok_docs, mut invalid_docs) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-                if !matches!(ext, "json" | "yaml" | "yml") {
-                    continue;
-                }
-                let rel = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
-                let r = ArtifactRef {
-                    rel: rel.clone(),
-                    path: path.clone(),
-                    span: None,
-                    role: "corpus".into(),
-                };
-                match load(&r) {
-                    Loaded::Ok(d) => {
-                        ok_docs += 1;
-                        for m in &d.messages {
-                            let _ = (d.payload(m), d.headers(m), m.label());
-                        }
-                        let external = d.problems.iter().all(|p| p.message.contains("points outside"));
-                        if rel.contains("adeo") {
-                            assert!(!d.problems.is_empty(), "{rel}: the invalid example gave no problem");
-                        } else if rel.contains("social-media") {
-                            assert!(external, "{rel}: {:?}", d.problems);
-                        } else {
-                            assert!(d.problems.is_empty(), "{rel}: {:?}", d.problems);
-                            assert!(!d.messages.is_empty(), "{rel}: no message found");
-                        }
+        for path in crate::testing::files(&root, crate::testing::DOCUMENTS, u64::MAX) {
+            let rel = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
+            let r = ArtifactRef {
+                rel: rel.clone(),
+                path: path.clone(),
+                span: None,
+                role: "corpus".into(),
+            };
+            match load(&r) {
+                Loaded::Ok(d) => {
+                    ok_docs += 1;
+                    for m in &d.messages {
+                        let _ = (d.payload(m), d.headers(m), m.label());
                     }
-                    Loaded::Invalid(p) => {
-                        invalid_docs += 1;
-                        assert!(rel.contains("common"), "{rel}: {p:?}");
+                    let external = d.problems.iter().all(|p| p.message.contains("points outside"));
+                    if rel.contains("adeo") {
+                        assert!(!d.problems.is_empty(), "{rel}: the invalid example gave no problem");
+                    } else if rel.contains("social-media") {
+                        assert!(external, "{rel}: {:?}", d.problems);
+                    } else {
+                        assert!(d.problems.is_empty(), "{rel}: {:?}", d.problems);
+                        assert!(!d.messages.is_empty(), "{rel}: no message found");
                     }
-                    Loaded::Missing => panic!("{rel}: missing"),
                 }
+                Loaded::Invalid(p) => {
+                    invalid_docs += 1;
+                    assert!(rel.contains("common"), "{rel}: {p:?}");
+                }
+                Loaded::Missing => panic!("{rel}: missing"),
             }
         }
         println!("asyncapi corpus: {ok_docs} loaded, {invalid_docs} rejected");

@@ -3897,48 +3897,33 @@ mod tests {
     /// that serde_json reads must give the same value.
     #[test]
     fn corpus_loads_without_panic() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/openapi");
-        if !root.is_dir() {
-            println!("skipped: ../shared/corpus not found");
+        let Some(root) = crate::testing::corpus("openapi") else {
             return;
-        }
-        let mut stack = vec![root];
+        };
         let (mut ok, mut failed) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-                if !matches!(ext, "json" | "yaml" | "yml") {
-                    continue;
-                }
-                let Ok(bytes) = std::fs::read(&path) else { continue };
-                let name = path.display().to_string();
-                match Document::from_bytes(&name, &bytes, &limits()) {
-                    Ok(d) => {
-                        ok += 1;
-                        if d.format == Format::Json {
-                            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
-                                assert!(v == d.value, "{name}: value differs from serde_json");
-                            }
-                        }
-                        if let Some(obj) = d.value.as_object() {
-                            for k in obj.keys().take(5) {
-                                let p = format!("/{}", escape_pointer_segment(k));
-                                assert!(d.locate_exact(&p).is_some(), "{name}: {p}");
-                                let kl = d.locate_key(&p);
-                                assert!(kl.is_some_and(|l| l.line >= 1), "{name}: key {p}");
-                            }
+        for path in crate::testing::files(&root, crate::testing::DOCUMENTS, u64::MAX) {
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let name = path.display().to_string();
+            match Document::from_bytes(&name, &bytes, &limits()) {
+                Ok(d) => {
+                    ok += 1;
+                    if d.format == Format::Json {
+                        if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                            assert!(v == d.value, "{name}: value differs from serde_json");
                         }
                     }
-                    Err(e) => {
-                        failed += 1;
-                        let _ = (e.help(), e.location(), e.to_string());
+                    if let Some(obj) = d.value.as_object() {
+                        for k in obj.keys().take(5) {
+                            let p = format!("/{}", escape_pointer_segment(k));
+                            assert!(d.locate_exact(&p).is_some(), "{name}: {p}");
+                            let kl = d.locate_key(&p);
+                            assert!(kl.is_some_and(|l| l.line >= 1), "{name}: key {p}");
+                        }
                     }
+                }
+                Err(e) => {
+                    failed += 1;
+                    let _ = (e.help(), e.location(), e.to_string());
                 }
             }
         }

@@ -18,6 +18,28 @@ use std::collections::BTreeMap;
 
 use crate::submission::{ArtifactRef, Submission};
 
+/// How a value is named in a message about a YAML or JSON document: `a list`, `a mapping`
+/// (YAML's words: most learners write YAML).
+pub fn value_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
+        other => json_value_kind(other),
+    }
+}
+
+/// How a value is named in a message about a JSON file (a pact): `an array`, `an object`.
+pub fn json_value_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// Why an artifact could not be used: a message, where in the file, and how to fix it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactProblem {

@@ -368,15 +368,11 @@ fn expect(keyword: &str) -> Option<Expect> {
     })
 }
 
+/// [`super::value_kind`], telling integers from other numbers (for counts and limits).
 fn kind_of(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
         Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
+        other => super::value_kind(other),
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::document::Document;
+use super::value_kind as kind;
 use super::{problem_at as problem, ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
@@ -167,15 +168,4 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
         oas,
         problems,
     })
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }

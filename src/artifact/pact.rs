@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::document::{escape_pointer_segment, Document, Format, Limits, Location};
+use super::json_value_kind as kind_of;
 use super::{read_bytes, ArtifactProblem, Loaded};
 use crate::submission::ArtifactRef;
 
@@ -574,17 +575,6 @@ fn infer_version(root: &Map<String, Value>) -> u8 {
 struct Parser<'d> {
     doc: &'d Document,
     problems: Vec<ArtifactProblem>,
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 impl Parser<'_> {
@@ -1645,101 +1635,87 @@ mod tests {
     /// and their `expected` requests and responses parse without panicking.
     #[test]
     fn corpus() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pact");
-        if !root.is_dir() {
-            println!("skipped: ../shared/corpus/pact not found");
+        let Some(root) = crate::testing::corpus("pact") else {
             return;
-        }
-        let mut stack = vec![root];
+        };
         let (mut pacts, mut cases, mut rejected) = (0, 0, 0);
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                    continue;
-                }
-                let Ok(bytes) = std::fs::read(&path) else { continue };
-                let name = path.display().to_string();
-                let testcase = name.contains("pact-specification-testcases");
-                match parse_bytes(&name, &bytes) {
-                    Loaded::Ok(p) => {
-                        assert!(!testcase, "{name} read as a pact");
-                        pacts += 1;
-                        assert!(p.consumer.is_some() && p.provider.is_some(), "{name}");
-                        for it in &p.interactions {
-                            assert!(p.doc.locate_exact(&it.pointer).is_some(), "{name}: {}", it.pointer);
-                        }
-                        for (_, h) in p.http() {
-                            for b in [&h.request.body, &h.response.body].into_iter().flatten() {
-                                assert!(p.doc.locate_exact(&b.pointer).is_some(), "{name}: {}", b.pointer);
-                            }
-                        }
-                        let v1 = p.spec.as_ref().is_some_and(|s| s.major == Some(1));
-                        let problems: Vec<&str> = p.problems.iter().map(|x| x.message.as_str()).collect();
-                        if !v1 && p.spec.is_some() {
-                            // Real pacts: at most problems about their own sloppiness, never a crash.
-                            println!("{name}: {problems:?}");
+        for path in crate::testing::files(&root, &["json"], u64::MAX) {
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let name = path.display().to_string();
+            let testcase = name.contains("pact-specification-testcases");
+            match parse_bytes(&name, &bytes) {
+                Loaded::Ok(p) => {
+                    assert!(!testcase, "{name} read as a pact");
+                    pacts += 1;
+                    assert!(p.consumer.is_some() && p.provider.is_some(), "{name}");
+                    for it in &p.interactions {
+                        assert!(p.doc.locate_exact(&it.pointer).is_some(), "{name}: {}", it.pointer);
+                    }
+                    for (_, h) in p.http() {
+                        for b in [&h.request.body, &h.response.body].into_iter().flatten() {
+                            assert!(p.doc.locate_exact(&b.pointer).is_some(), "{name}: {}", b.pointer);
                         }
                     }
-                    Loaded::Invalid(problem) => {
-                        assert!(!problem.message.is_empty() && !problem.help.is_empty(), "{name}");
-                        if testcase {
-                            cases += 1;
-                            assert!(problem.message.contains("test case"), "{name}: {}", problem.message);
-                            // The requests and responses inside parse as interaction parts.
-                            let doc = Document::parse_as(
-                                Format::Json,
-                                &name,
-                                std::str::from_utf8(&bytes).unwrap(),
-                                &Limits::default(),
-                            )
-                            .unwrap();
-                            let version = if name.contains("version-2") {
-                                2
-                            } else if name.contains("version-3") {
-                                3
-                            } else {
-                                4
-                            };
-                            let mut p = Parser {
-                                doc: &doc,
-                                problems: Vec::new(),
-                            };
-                            let kind = if name.contains("/request/") {
-                                "request"
-                            } else if name.contains("/response/") {
-                                "response"
-                            } else {
-                                "message"
-                            };
-                            for side in ["expected", "actual"] {
-                                let v = doc.value.get(side);
-                                match kind {
-                                    "request" => {
-                                        let _ = p.request(v, &format!("/{side}"), version);
-                                    }
-                                    "response" => {
-                                        let _ = p.response(v, &format!("/{side}"), version);
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            for x in &p.problems {
-                                assert!(!x.message.contains("unknown matcher"), "{name}: {}", x.message);
-                                assert!(!x.message.contains("is not valid"), "{name}: {}", x.message);
-                            }
+                    let v1 = p.spec.as_ref().is_some_and(|s| s.major == Some(1));
+                    let problems: Vec<&str> = p.problems.iter().map(|x| x.message.as_str()).collect();
+                    if !v1 && p.spec.is_some() {
+                        // Real pacts: at most problems about their own sloppiness, never a crash.
+                        println!("{name}: {problems:?}");
+                    }
+                }
+                Loaded::Invalid(problem) => {
+                    assert!(!problem.message.is_empty() && !problem.help.is_empty(), "{name}");
+                    if testcase {
+                        cases += 1;
+                        assert!(problem.message.contains("test case"), "{name}: {}", problem.message);
+                        // The requests and responses inside parse as interaction parts.
+                        let doc = Document::parse_as(
+                            Format::Json,
+                            &name,
+                            std::str::from_utf8(&bytes).unwrap(),
+                            &Limits::default(),
+                        )
+                        .unwrap();
+                        let version = if name.contains("version-2") {
+                            2
+                        } else if name.contains("version-3") {
+                            3
                         } else {
-                            rejected += 1;
-                            println!("rejected {name}: {}", problem.message);
+                            4
+                        };
+                        let mut p = Parser {
+                            doc: &doc,
+                            problems: Vec::new(),
+                        };
+                        let kind = if name.contains("/request/") {
+                            "request"
+                        } else if name.contains("/response/") {
+                            "response"
+                        } else {
+                            "message"
+                        };
+                        for side in ["expected", "actual"] {
+                            let v = doc.value.get(side);
+                            match kind {
+                                "request" => {
+                                    let _ = p.request(v, &format!("/{side}"), version);
+                                }
+                                "response" => {
+                                    let _ = p.response(v, &format!("/{side}"), version);
+                                }
+                                _ => {}
+                            }
                         }
+                        for x in &p.problems {
+                            assert!(!x.message.contains("unknown matcher"), "{name}: {}", x.message);
+                            assert!(!x.message.contains("is not valid"), "{name}: {}", x.message);
+                        }
+                    } else {
+                        rejected += 1;
+                        println!("rejected {name}: {}", problem.message);
                     }
-                    Loaded::Missing => unreachable!(),
                 }
+                Loaded::Missing => unreachable!(),
             }
         }
         println!("pact corpus: {pacts} pacts read, {cases} specification test cases recognised, {rejected} rejected");

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::artifact::json_value_kind as kind;
 use crate::artifact::pact::{BodyContent, Http, Interaction, Matcher, PactFile, Rules, Seg};
 use crate::artifact::Loaded;
 use crate::checks::ctr::support::load_pacts;
@@ -459,17 +460,6 @@ fn check_matcher(m: &Matcher, expected: &Value, actual: &Value, own: bool, here:
         }
     }
     Ok(())
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Whether `s` matches the regular expression (through the JSON Schema `pattern` keyword, so
