@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 secs="${1:-600}"
 shift || true
-all=(manifest rubric openapi asyncapi pact prom evo_diff)
+all=(manifest rubric openapi asyncapi pact prom evo_diff yaml_paths)
 targets=("${@:-${all[@]}}")
 [ "${#targets[@]}" -eq 0 ] && targets=("${all[@]}")
 jobs="${JOBS:-1}"

@@ -85,7 +85,7 @@ macro_rules! target_tests {
     };
 }
 
-target_tests!(manifest, rubric, openapi, asyncapi, pact, prom, evo_diff);
+target_tests!(manifest, rubric, openapi, asyncapi, pact, prom, evo_diff, yaml_paths);
 
 #[test]
 fn split_keeps_the_last_part_whole() {

@@ -235,3 +235,15 @@ pub fn evo_diff(data: &[u8]) {
         }
     });
 }
+
+/// A YAML text read every way the document loader can: the fast event source must yield
+/// saphyr's events whenever it does not give up, and the lean conversion must give the full
+/// loader's value and positions whenever it does not give up.
+pub fn yaml_paths(data: &[u8]) {
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(disagreement) = grade::artifact::document::yaml_paths_disagree(src) {
+        panic!("the YAML loader paths disagree: {disagreement}");
+    }
+}

@@ -343,24 +343,26 @@ impl Document {
         self.text.location(self.source.as_bytes(), offset, len)
     }
 
-    /// Number of lines in the source.
     /// Where a finding about the node at `pointer` should point: the node itself when it fits
     /// on one line, else the key that names it (`/v1/orders:` rather than the whole path item),
     /// so snippets stay short and show the name the learner wrote.
     pub fn locate_for_finding(&self, pointer: &str) -> Location {
-        let loc = self.locate(pointer);
+        let (id, exact) = self.index.resolve(pointer);
+        let Some(n) = self.index.node(id) else {
+            return self.location_at(0, 0);
+        };
+        let loc = self.location_at(n.start as usize, n.len as usize);
         let multi_line = self
             .source
             .get(loc.offset..loc.offset + loc.len)
             .is_some_and(|t| t.contains('\n'));
-        if multi_line && self.locate_exact(pointer).is_some() {
-            if let Some(key) = self.locate_key(pointer) {
-                return key;
-            }
+        if multi_line && exact && n.key_start != NONE {
+            return self.location_at(n.key_start as usize, n.key_len as usize);
         }
         loc
     }
 
+    /// Number of lines in the source.
     pub fn line_count(&self) -> usize {
         self.text.line_starts.len()
     }
@@ -407,7 +409,12 @@ impl TextMap {
     fn new(src: &str) -> TextMap {
         let mut line_starts = Vec::with_capacity(src.len() / 40 + 1);
         line_starts.push(0);
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| to_u32(i + 1)));
+        line_starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|&(_, c)| c == b'\n')
+                .map(|(i, _)| to_u32(i + 1)),
+        );
         let checkpoints = (!src.is_ascii()).then(|| {
             let b = src.as_bytes();
             let mut v = Vec::with_capacity((b.len() >> CP_SHIFT) + 2);
@@ -534,6 +541,22 @@ struct Index {
     nodes: Vec<Node>,
     /// All member names, concatenated.
     names: String,
+    /// Lookup tables of wide objects and arrays, built on first use (see [`Index::child`]).
+    wide: WideChildren,
+}
+
+/// A parent with more children than this gets a lookup table instead of a sibling scan.
+const WIDE: usize = 24;
+
+/// The children of wide nodes, by node id: an array's children in order, an object's sorted by
+/// name (stable, so the first of duplicate names comes first, as in the sibling scan).
+#[derive(Debug, Default)]
+struct WideChildren(std::sync::Mutex<HashMap<u32, Arc<[u32]>>>);
+
+impl Clone for WideChildren {
+    fn clone(&self) -> Self {
+        WideChildren::default()
+    }
 }
 
 impl Index {
@@ -603,26 +626,63 @@ impl Index {
 
     fn child(&self, parent: u32, seg: &str) -> Option<u32> {
         let p = self.node(parent)?;
-        let mut c = p.first_child;
-        if p.array {
+        let index = if p.array {
             if seg.is_empty() || !seg.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let i: usize = seg.parse().ok()?;
-            for _ in 0..i {
-                c = self.node(c)?.next_sibling;
-            }
-            (c != NONE).then_some(c)
+            Some(seg.parse::<usize>().ok()?)
         } else {
-            while c != NONE {
-                let n = self.node(c)?;
-                if self.name(n) == Some(seg) {
-                    return Some(c);
-                }
-                c = n.next_sibling;
-            }
             None
+        };
+        // The first WIDE children by a sibling scan; a wider node through its table.
+        let mut c = p.first_child;
+        for i in 0..WIDE {
+            if c == NONE {
+                return None;
+            }
+            let n = self.node(c)?;
+            if index.map_or_else(|| self.name(n) == Some(seg), |want| want == i) {
+                return Some(c);
+            }
+            c = n.next_sibling;
         }
+        if c == NONE {
+            return None;
+        }
+        let table = self.wide_table(parent, p.first_child, p.array)?;
+        match index {
+            Some(i) => table.get(i).copied(),
+            None => {
+                let at = table.partition_point(|&k| self.node(k).and_then(|n| self.name(n)) < Some(seg));
+                table
+                    .get(at)
+                    .copied()
+                    .filter(|&k| self.node(k).and_then(|n| self.name(n)) == Some(seg))
+            }
+        }
+    }
+
+    /// The lookup table of a wide node (see [`WideChildren`]).
+    fn wide_table(&self, parent: u32, first: u32, array: bool) -> Option<Arc<[u32]>> {
+        let mut tables = self.wide.0.lock().ok()?;
+        if let Some(t) = tables.get(&parent) {
+            return Some(Arc::clone(t));
+        }
+        let mut children = Vec::new();
+        let mut c = first;
+        while let Some(n) = self.node(c) {
+            children.push(c);
+            c = n.next_sibling;
+        }
+        if !array {
+            children.sort_by(|&a, &b| {
+                let name = |k: u32| self.node(k).and_then(|n| self.name(n));
+                name(a).cmp(&name(b))
+            });
+        }
+        let table: Arc<[u32]> = children.into();
+        tables.insert(parent, Arc::clone(&table));
+        Some(table)
     }
 
     fn child_named(&self, parent: u32, name: &str) -> Option<&Node> {
@@ -636,6 +696,26 @@ impl Index {
             c = n.next_sibling;
         }
         None
+    }
+
+    /// Whether two indexes hold the same nodes and names (the lookup tables aside).
+    fn same_as(&self, other: &Index) -> bool {
+        let fields = |n: &Node| {
+            (
+                n.start,
+                n.len,
+                n.key_start,
+                n.key_len,
+                n.name_start,
+                n.name_len,
+                n.first_child,
+                n.next_sibling,
+                n.array,
+            )
+        };
+        self.names == other.names
+            && self.nodes.len() == other.nodes.len()
+            && self.nodes.iter().zip(&other.nodes).all(|(x, y)| fields(x) == fields(y))
     }
 
     /// The node at `pointer`, or its nearest existing ancestor; `true` when exact.
@@ -687,10 +767,23 @@ fn unescape_segment(seg: &str) -> Cow<'_, str> {
 
 /// Encodes a key as a JSON-pointer segment (`~` → `~0`, `/` → `~1`).
 pub fn escape_pointer_segment(key: &str) -> Cow<'_, str> {
-    if !key.contains(['~', '/']) {
+    if !key.bytes().any(|c| c == b'~' || c == b'/') {
         return Cow::Borrowed(key);
     }
-    Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+    let mut out = String::with_capacity(key.len() + 8);
+    let mut from = 0;
+    for (i, c) in key.bytes().enumerate() {
+        let escaped = match c {
+            b'~' => "~0",
+            b'/' => "~1",
+            _ => continue,
+        };
+        out.push_str(key.get(from..i).unwrap_or(""));
+        out.push_str(escaped);
+        from = i + 1;
+    }
+    out.push_str(key.get(from..).unwrap_or(""));
+    Cow::Owned(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1552,18 +1645,13 @@ fn alias_amplification(doc: &str) -> Option<usize> {
         if open.is_empty() {
             // Nothing to close: skip to the line of the next possible anchor (or alias, once
             // some anchor is known).
-            let tail = doc.get(ls..).unwrap_or("");
-            let next_amp = tail.find('&');
-            let next = if expansion.is_empty() {
-                next_amp
-            } else {
-                match (next_amp, tail.find('*')) {
-                    (Some(a), Some(z)) => Some(a.min(z)),
-                    (a, z) => a.or(z),
-                }
-            };
+            let aliases = !expansion.is_empty();
+            let next = rest.iter().position(|&c| c == b'&' || (aliases && c == b'*'));
             let Some(t) = next else { break };
-            let line_start = tail.get(..t).and_then(|h| h.rfind(['\n', '\r'])).map_or(0, |q| q + 1);
+            let line_start = rest
+                .get(..t)
+                .and_then(|h| h.iter().rposition(|&c| c == b'\n' || c == b'\r'))
+                .map_or(0, |q| q + 1);
             if line_start > 0 {
                 ls += line_start;
                 continue;
@@ -1670,10 +1758,97 @@ fn load_yaml(name: &str, src: &str, text: &TextMap, limits: &Limits) -> Result<(
             limit: limits.max_depth,
         });
     }
-    match catch_unwind(AssertUnwindSafe(|| load_yaml_document(name, src, doc, text, limits))) {
+    match catch_unwind(AssertUnwindSafe(|| convert_yaml(name, src, doc, text, limits))) {
         Ok(r) => r,
         Err(_) => Err(internal_error(text, b, "YAML")),
     }
+}
+
+/// Converts the first document `doc` of `src`, the cheapest way that gives the full loader's
+/// result: the lean conversion (see [`LeanLoad`]) of the fast event source's events (see
+/// [`crate::artifact::yaml_fast`]) when both can; the lean conversion of saphyr's events when
+/// only the fast source gave up; else the full loader.
+fn convert_yaml(
+    name: &str,
+    src: &str,
+    doc: &str,
+    text: &TextMap,
+    limits: &Limits,
+) -> Result<(Value, Index), LoadError> {
+    let mut fast = crate::artifact::yaml_fast::enabled();
+    if fast {
+        match LeanLoad::new(src, text, limits).convert(crate::artifact::yaml_fast::FastEvents::new(doc)) {
+            Lean::Done(v, idx) => return Ok((v, idx)),
+            Lean::SourceFailed => fast = false,
+            Lean::Outside => {}
+        }
+    }
+    if !fast {
+        if let Some(converted) = LeanLoad::new(src, text, limits).run(Parser::new_from_str(doc)) {
+            return Ok(converted);
+        }
+    }
+    load_yaml_document(name, src, doc, text, limits, fast)
+}
+
+/// For the fuzzer (`fuzz/fuzz_targets/yaml_paths.rs`): reads `src` as YAML every way the
+/// loader can (events from the fast source and from saphyr's parser; the lean conversion and
+/// the full loader) and describes the first disagreement, if any. Inputs the loader refuses
+/// before converting (empty, binary, too large or deep, an alias bomb) are skipped.
+#[doc(hidden)]
+pub fn yaml_paths_disagree(src: &str) -> Option<String> {
+    let limits = Limits::default();
+    if check_size(src.len(), &limits).is_err() || src.as_bytes().contains(&0) {
+        return None;
+    }
+    let text = TextMap::new(src);
+    let scan = scan_yaml(src);
+    let doc = src.get(..scan.doc_end).unwrap_or(src);
+    if !scan.has_content || alias_amplification(doc).is_some() || levels_exceed_stack(scan.depth_bound()) {
+        return None;
+    }
+    let fast: Result<Vec<_>, _> = crate::artifact::yaml_fast::FastEvents::new(doc).collect();
+    let saphyr: Result<Vec<_>, _> = Parser::new_from_str(doc).collect();
+    if let Ok(fast) = &fast {
+        match &saphyr {
+            Ok(events) if events == fast => {}
+            Ok(events) => {
+                let at = events
+                    .iter()
+                    .zip(fast)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(events.len().min(fast.len()));
+                return Some(format!(
+                    "event {at}: fast {:?}, saphyr {:?}",
+                    fast.get(at),
+                    events.get(at)
+                ));
+            }
+            Err(e) => return Some(format!("fast events where saphyr fails: {e:?}")),
+        }
+    }
+    let full = load_yaml_document("fuzz.yaml", src, doc, &text, &limits, false);
+    let lean_fast = fast
+        .ok()
+        .and_then(|events| LeanLoad::new(src, &text, &limits).run(events.into_iter().map(Ok::<_, ()>)));
+    let lean_saphyr = LeanLoad::new(src, &text, &limits).run(Parser::new_from_str(doc));
+    for (events, lean) in [("fast", lean_fast), ("saphyr", lean_saphyr)] {
+        let Some((value, index)) = lean else { continue };
+        match &full {
+            Ok((v, i)) if *v == value && i.same_as(&index) => {}
+            Ok(_) => {
+                return Some(format!(
+                    "the lean conversion of {events} events differs from the full loader"
+                ))
+            }
+            Err(e) => {
+                return Some(format!(
+                    "the lean conversion of {events} events took what the full loader refuses: {e}"
+                ))
+            }
+        }
+    }
+    None
 }
 
 fn yaml_scan_error(name: &str, src: &str, text: &TextMap, limits: &Limits, e: &ScanError) -> LoadError {
@@ -1803,7 +1978,19 @@ struct YamlConv<'a> {
     cursor: (usize, usize),
 }
 
-impl YamlConv<'_> {
+impl<'a> YamlConv<'a> {
+    fn new(src: &'a str, text: &'a TextMap, limits: &'a Limits) -> YamlConv<'a> {
+        YamlConv {
+            src,
+            text,
+            idx: Index::default(),
+            nodes: 0,
+            alias_nodes: 0,
+            limits,
+            cursor: (0, 0),
+        }
+    }
+
     fn b(&self) -> &[u8] {
         self.src.as_bytes()
     }
@@ -1940,6 +2127,258 @@ impl YamlConv<'_> {
                 }
             }
             Scalar::String(s) => Value::String(s.into_owned()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML: the lean conversion
+// ---------------------------------------------------------------------------------------------
+
+/// [`resolve_scalar`] of an untagged scalar, without trying numbers, booleans and nulls on a
+/// plain scalar that starts with a letter none of them can start with (most keys and words).
+fn lean_scalar(v: Cow<'_, str>, style: ScalarStyle) -> Option<Scalar<'_>> {
+    let word = v
+        .as_bytes()
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() && !b"nNtTfFiIeE".contains(c));
+    if word && style == ScalarStyle::Plain {
+        return Some(Scalar::String(v));
+    }
+    resolve_scalar(v, style, None)
+}
+
+/// The lean conversion gave up: the stream needs the full loader ([`YamlLoad`]).
+struct NotLean;
+
+/// How a lean conversion ended.
+enum Lean {
+    Done(Value, Index),
+    /// An event outside the lean case: the full loader is needed.
+    Outside,
+    /// The event source failed (the fast source gave up, or saphyr's parser found an error).
+    SourceFailed,
+}
+
+/// An open collection of the lean conversion.
+enum LeanFrame {
+    Seq {
+        id: u32,
+        items: Vec<Value>,
+        prev: u32,
+        s: usize,
+        depth: usize,
+    },
+    Map {
+        id: u32,
+        map: Map<String, Value>,
+        prev: u32,
+        s: usize,
+        depth: usize,
+        /// The key waiting for its value: name, and its span in characters.
+        pending: Option<(String, usize, usize)>,
+        /// The name of the member whose value is being converted.
+        bound: Option<String>,
+    },
+}
+
+/// The conversion of the common case, without the work [`YamlLoad`] does for the rest: one
+/// document without anchors, aliases, tags, `<<` keys, collections or floating-point numbers as
+/// keys, and duplicate keys. It gives the same value and index as [`YamlLoad`] (the test
+/// `lean_conversion_matches_the_full_loader` compares them): for such a stream saphyr's loader
+/// reports nothing (two keys it deems equal have equal names here, and equal names make it give
+/// up), and the conversion is the same code on the same positions. On anything else it gives up
+/// ([`NotLean`]) and the caller runs the full loader, which also reports every error.
+struct LeanLoad<'a> {
+    conv: YamlConv<'a>,
+    frames: Vec<LeanFrame>,
+    root: Option<Value>,
+    documents: usize,
+    ended: bool,
+}
+
+impl<'a> LeanLoad<'a> {
+    fn new(src: &'a str, text: &'a TextMap, limits: &'a Limits) -> LeanLoad<'a> {
+        LeanLoad {
+            conv: YamlConv::new(src, text, limits),
+            frames: Vec::new(),
+            root: None,
+            documents: 0,
+            ended: false,
+        }
+    }
+
+    /// Converts the events of `events`.
+    fn convert<E>(mut self, events: impl Iterator<Item = Result<(Event<'a>, Span), E>>) -> Lean {
+        for item in events {
+            let Ok((ev, span)) = item else {
+                return Lean::SourceFailed;
+            };
+            if self.event(ev, span).is_err() {
+                return Lean::Outside;
+            }
+        }
+        match (self.root, self.documents, self.ended) {
+            (Some(v), 1, true) => Lean::Done(v, self.conv.idx),
+            _ => Lean::Outside,
+        }
+    }
+
+    /// [`LeanLoad::convert`], when only the result matters.
+    fn run<E>(self, events: impl Iterator<Item = Result<(Event<'a>, Span), E>>) -> Option<(Value, Index)> {
+        match self.convert(events) {
+            Lean::Done(v, idx) => Some((v, idx)),
+            Lean::Outside | Lean::SourceFailed => None,
+        }
+    }
+
+    fn event(&mut self, ev: Event<'a>, span: Span) -> Result<(), NotLean> {
+        match ev {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
+            Event::DocumentStart(_) if self.documents == 0 => {
+                self.documents = 1;
+                Ok(())
+            }
+            Event::DocumentEnd if self.root.is_some() && !self.ended => {
+                self.ended = true;
+                Ok(())
+            }
+            _ if self.root.is_some() || self.documents == 0 => Err(NotLean),
+            Event::Scalar(v, style, 0, None) => {
+                if let Some(LeanFrame::Map { pending: p @ None, .. }) = self.frames.last_mut() {
+                    // A key.
+                    let name = match lean_scalar(v, style).ok_or(NotLean)? {
+                        Scalar::String(s) => s.into_owned(),
+                        Scalar::Integer(i) => i.to_string(),
+                        Scalar::Boolean(b) => b.to_string(),
+                        Scalar::Null => "null".to_string(),
+                        Scalar::FloatingPoint(_) => return Err(NotLean),
+                    };
+                    if name == "<<" {
+                        return Err(NotLean);
+                    }
+                    *p = Some((name, span.start.index(), span.end.index()));
+                    return Ok(());
+                }
+                let (key, _) = self.bind()?;
+                let s = self.start(span)?;
+                let e = self.conv.end(span.end.index(), s, false);
+                let sc = lean_scalar(v, style).ok_or(NotLean)?;
+                let value = self.conv.scalar(sc, s, e);
+                let id = self.conv.idx.push(s, e - s, key, false);
+                self.complete(value, id)
+            }
+            Event::SequenceStart(0, None) | Event::MappingStart(0, None) => {
+                let seq = matches!(ev, Event::SequenceStart(..));
+                let (key, depth) = self.bind()?;
+                let s = self.start(span)?;
+                if depth >= self.conv.limits.max_depth {
+                    return Err(NotLean);
+                }
+                let id = self.conv.idx.push(s, 0, key, seq);
+                self.frames.push(if seq {
+                    LeanFrame::Seq {
+                        id,
+                        items: Vec::new(),
+                        prev: NONE,
+                        s,
+                        depth: depth + 1,
+                    }
+                } else {
+                    LeanFrame::Map {
+                        id,
+                        map: Map::new(),
+                        prev: NONE,
+                        s,
+                        depth: depth + 1,
+                        pending: None,
+                        bound: None,
+                    }
+                });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (id, value, s) = match (self.frames.pop(), ev) {
+                    (Some(LeanFrame::Seq { id, items, s, .. }), Event::SequenceEnd) => (id, Value::Array(items), s),
+                    (
+                        Some(LeanFrame::Map {
+                            id,
+                            map,
+                            s,
+                            pending: None,
+                            bound: None,
+                            ..
+                        }),
+                        Event::MappingEnd,
+                    ) => (id, Value::Object(map), s),
+                    _ => return Err(NotLean),
+                };
+                let e = self.conv.end(span.start.index(), s, true);
+                self.conv.idx.set_len(id, e - s);
+                self.complete(value, id)
+            }
+            _ => Err(NotLean),
+        }
+    }
+
+    /// The byte offset where a value starts, counted against the node limits as
+    /// [`YamlLoad::value_start`] counts it.
+    fn start(&mut self, span: Span) -> Result<usize, NotLean> {
+        let s = self.conv.byte(span.start.index());
+        let alias = self.conv.is_alias_at(s).then_some(s);
+        self.conv.count(alias).map_err(|_| NotLean)?;
+        Ok(s)
+    }
+
+    /// Binds the waiting key of the mapping on top (if any) to the value that starts now:
+    /// the value's key in the index and the depth it is at.
+    fn bind(&mut self) -> Result<(Option<KeyRef>, usize), NotLean> {
+        match self.frames.last_mut() {
+            None => Ok((None, 0)),
+            Some(LeanFrame::Seq { depth, .. }) => Ok((None, *depth)),
+            Some(LeanFrame::Map {
+                pending, bound, depth, ..
+            }) => {
+                // No waiting key: a collection in key position.
+                let (name, start, end) = pending.take().ok_or(NotLean)?;
+                let ks = self.conv.byte(start);
+                let ke = self.conv.end(end, ks, false);
+                let kr = self.conv.idx.key(&name, ks, ke - ks);
+                *bound = Some(name);
+                Ok((Some(kr), *depth))
+            }
+        }
+    }
+
+    /// A converted value, to its parent.
+    fn complete(&mut self, v: Value, id: u32) -> Result<(), NotLean> {
+        match self.frames.last_mut() {
+            None => {
+                self.root = Some(v);
+                Ok(())
+            }
+            Some(LeanFrame::Seq {
+                id: pid, items, prev, ..
+            }) => {
+                self.conv.idx.link(*pid, prev, id);
+                items.push(v);
+                Ok(())
+            }
+            Some(LeanFrame::Map {
+                id: pid,
+                map,
+                prev,
+                bound,
+                ..
+            }) => {
+                let name = bound.take().ok_or(NotLean)?;
+                self.conv.idx.link(*pid, prev, id);
+                match map.insert(name, v) {
+                    // A duplicate key: an error, reported by the full loader.
+                    Some(_) => Err(NotLean),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -3174,17 +3613,31 @@ fn load_yaml_document(
     doc: &str,
     text: &TextMap,
     limits: &Limits,
+    try_fast: bool,
 ) -> Result<(Value, Index), LoadError> {
-    let mut ld = YamlLoad {
-        conv: YamlConv {
-            src,
-            text,
-            idx: Index::default(),
-            nodes: 0,
-            alias_nodes: 0,
-            limits,
-            cursor: (0, 0),
-        },
+    /// Feeds the events to `ld`: the result of the last document, or the event source's error.
+    fn feed<'a, E>(
+        ld: &mut YamlLoad<'a>,
+        events: impl Iterator<Item = Result<(Event<'a>, Span), E>>,
+    ) -> Result<Option<Result<Value, LoadError>>, E> {
+        let mut last = None;
+        for next in events {
+            let (ev, span) = next?;
+            if ld.loader_err.is_some() {
+                // saphyr's loader stops at its first error; its parser goes on.
+                continue;
+            }
+            match ev {
+                Event::DocumentStart(_) => ld.start_document(),
+                Event::DocumentEnd => last = Some(ld.end_document(span)),
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+                ev => ld.event(ev, span),
+            }
+        }
+        Ok(last)
+    }
+    let new_load = || YamlLoad {
+        conv: YamlConv::new(src, text, limits),
         log: Vec::new(),
         anchors: Vec::new(),
         sframes: Vec::new(),
@@ -3198,20 +3651,24 @@ fn load_yaml_document(
         root: None,
         conv_err: None,
     };
-    let mut last = None;
-    for next in Parser::new_from_str(doc) {
-        let (ev, span) = next.map_err(|e| yaml_scan_error(name, src, text, limits, &e))?;
-        if ld.loader_err.is_some() {
-            // saphyr's loader stops at its first error; its parser goes on.
-            continue;
+    // The fast event source yields saphyr's events for the common block subset of YAML and
+    // gives up on anything else: its loader is then dropped and saphyr's parser reads `doc`.
+    let fast = (try_fast && crate::artifact::yaml_fast::enabled())
+        .then(|| {
+            let mut ld = new_load();
+            let last = feed(&mut ld, crate::artifact::yaml_fast::FastEvents::new(doc)).ok()?;
+            Some((ld, last))
+        })
+        .flatten();
+    let (ld, last) = match fast {
+        Some(loaded) => loaded,
+        None => {
+            let mut ld = new_load();
+            let last =
+                feed(&mut ld, Parser::new_from_str(doc)).map_err(|e| yaml_scan_error(name, src, text, limits, &e))?;
+            (ld, last)
         }
-        match ev {
-            Event::DocumentStart(_) => ld.start_document(),
-            Event::DocumentEnd => last = Some(ld.end_document(span)),
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            ev => ld.event(ev, span),
-        }
-    }
+    };
     if let Some(e) = &ld.loader_err {
         return Err(ld.loader_error(e, src, doc, limits));
     }
@@ -3299,6 +3756,37 @@ mod tests {
     }
 
     #[test]
+    fn wide_objects_and_arrays_locate_every_member() {
+        // Wider than `WIDE`: lookups past the first children go through the lookup table.
+        let n = 3 * WIDE + 5;
+        let keys: Vec<String> = (0..n).map(|i| format!("k{}", (i * 7919) % 1000)).collect();
+        let mut src = String::from("{\"o\": {\n");
+        for (i, k) in keys.iter().enumerate() {
+            src.push_str(&format!("\"{k}\": {i},\n"));
+        }
+        src.push_str("\"last\": 0},\n\"a\": [\n");
+        for i in 0..n {
+            src.push_str(&format!("{i},\n"));
+        }
+        src.push_str("-1]}\n");
+        let d = json(&src);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(d.locate(&format!("/o/{k}")).line, i + 2, "{k}");
+            assert_eq!(d.locate_key(&format!("/o/{k}")).map(|l| l.line), Some(i + 2));
+        }
+        for i in 0..=n {
+            let l = d.locate_exact(&format!("/a/{i}")).expect("element exists");
+            assert_eq!(l.line, n + 4 + i, "element {i}");
+        }
+        // Missing members of wide nodes fall back to the node, as for narrow ones.
+        assert_eq!(d.locate_exact("/o/k1000"), None);
+        assert_eq!(d.locate("/o/zzz"), d.locate("/o"));
+        assert_eq!(d.locate("/o/"), d.locate("/o"));
+        assert_eq!(d.locate_exact(&format!("/a/{}", n + 1)), None);
+        assert_eq!(d.locate("/a/99999999999999999999"), d.locate("/a"));
+    }
+
+    #[test]
     fn yaml_locates_nested_objects_and_arrays() {
         let src = "openapi: 3.1.0\ninfo:\n  title: Shop\n  version: '1.0'\ntags:\n  - name: a\n  - name: b\n    description: |\n      text\npaths: {}\n";
         let d = yaml(src);
@@ -3341,6 +3829,10 @@ mod tests {
         assert_eq!(escape_pointer_segment("/orders/{id}"), "~1orders~1{id}");
         assert_eq!(escape_pointer_segment("a~/b"), "a~0~1b");
         assert_eq!(escape_pointer_segment("plain"), "plain");
+        for key in ["~", "/", "~~//", "é/ü~😀", "/a/", "~1", "x~0y/z"] {
+            assert_eq!(unescape_segment(&escape_pointer_segment(key)), key);
+            assert_eq!(escape_pointer_segment(key), key.replace('~', "~0").replace('/', "~1"));
+        }
     }
 
     #[test]
@@ -3462,6 +3954,158 @@ mod tests {
         let d = yaml("a: !Ref [1, 2]\nb: !Sub x\n");
         assert_eq!(d.value["a"], serde_json::json!([1, 2]));
         assert_eq!(d.value["b"], "x");
+    }
+
+    /// The lean conversion of `src` (on saphyr's events), or `None` when it gives up; and what
+    /// the full loader gives.
+    type Converted = (Value, Index);
+
+    fn lean_and_full(src: &str) -> (Option<Converted>, Result<Converted, LoadError>) {
+        let limits = limits();
+        let text = TextMap::new(src);
+        let scan = scan_yaml(src);
+        let doc = src.get(..scan.doc_end).unwrap_or(src);
+        let lean = LeanLoad::new(src, &text, &limits).run(Parser::new_from_str(doc));
+        let full = load_yaml_document("t.yaml", src, doc, &text, &limits, false);
+        (lean, full)
+    }
+
+    #[test]
+    fn lean_scalars_resolve_like_saphyr() {
+        let words = [
+            "abc",
+            "a1",
+            "x0x1",
+            "Yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "Z9",
+            "b.5",
+            "d1e5",
+            "g-1",
+            "h+1",
+            "E5",
+            "e5",
+            "inf",
+            "Infinity",
+            "nan",
+            "NaN",
+            "null",
+            "Null",
+            "NULL",
+            "true",
+            "True",
+            "false",
+            "FALSE",
+            "~",
+            "",
+            "0x1F",
+            "0o17",
+            "+12",
+            "-3",
+            "1.5",
+            "1e3",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "12345678901234567890",
+            "_x",
+            "é",
+        ];
+        for w in words {
+            for style in [ScalarStyle::Plain, ScalarStyle::SingleQuoted, ScalarStyle::DoubleQuoted] {
+                assert_eq!(
+                    lean_scalar(Cow::Borrowed(w), style),
+                    resolve_scalar(Cow::Borrowed(w), style, None),
+                    "{w:?} {style:?}"
+                );
+            }
+        }
+    }
+
+    /// Wherever the lean conversion does not give up, it gives what the full loader gives.
+    #[test]
+    fn lean_conversion_matches_the_full_loader() {
+        let lean_cases = [
+            "a: 1\nb: [x, 'y', \"z\"]\nc: {d: null, e: ~}\n",
+            "200:\n  d: ok\n'201': x\ntrue: 1\nnull: 2\n",
+            "- a\n- - b\n  - c\n- k: v\n  k2:\n    - 1.5\n    - .inf\n    - 0x1F\n",
+            "text: |\n  line 1\n\n  line 2\nfolded: >-\n  a\n  b\nempty:\nlast: é😀\n",
+            "# comment\n---\nkey: value # trailing\n...\n",
+            "a:\r\n  b: 1\r\n  c: 'two'\r\n",
+            "[1, 2, {a: b}]",
+            "plain",
+            "k: \"multi\n  line\"\nn: 12345678901234567890\n",
+            // Text that starts like an alias (the full loader counts it as one).
+            "d: |\n  **bold** text\ne: '*x'\n",
+            // The first document only (the loader's `doc`).
+            "a: 1\n--- \nb: 2\n",
+        ];
+        let full_cases = [
+            "a: &x 1\nb: *x\n",
+            "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",
+            "a: 1\na: 2\n",
+            "200: a\n'200': b\n",
+            "1.0: a\n1.00: b\n",
+            "? [a]\n: b\n",
+            "!!str a: 1\n",
+            "a: !custom x\n",
+            "",
+            "# only a comment\n",
+        ];
+        for src in lean_cases {
+            let (lean, full) = lean_and_full(src);
+            let (Some((lv, li)), Ok((fv, fi))) = (lean, full) else {
+                panic!("expected the lean conversion to take {src:?}");
+            };
+            assert_eq!(lv, fv, "{src:?}");
+            assert!(li.same_as(&fi), "{src:?}");
+        }
+        for src in full_cases {
+            let (lean, _) = lean_and_full(src);
+            assert!(lean.is_none(), "expected the lean conversion to give up on {src:?}");
+        }
+        let mut files = crate::testing::files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &["yaml", "yml"],
+            5_000_000,
+        );
+        for name in ["openapi", "asyncapi"] {
+            match crate::testing::corpus(name) {
+                Some(root) => files.extend(crate::testing::files(&root, &["yaml", "yml"], 5_000_000)),
+                None => eprintln!("skipping the {name} corpus: ../shared/corpus/{name} is absent"),
+            }
+        }
+        let (mut lean_n, mut full_n) = (0, 0);
+        for path in &files {
+            let Ok(src) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            if src.contains('\0') {
+                continue;
+            }
+            match lean_and_full(&src) {
+                (Some((lv, li)), Ok((fv, fi))) => {
+                    assert_eq!(lv, fv, "{}", path.display());
+                    assert!(li.same_as(&fi), "{}", path.display());
+                    lean_n += 1;
+                }
+                (Some(_), Err(e)) => panic!("{}: lean conversion succeeded, full loader: {e}", path.display()),
+                (None, _) => {
+                    let large = ["vacuum-api.github.com.yaml", "openai-f85dbe22.yaml"];
+                    assert!(
+                        !large.iter().any(|l| path.ends_with(l)),
+                        "{}: expected the lean conversion",
+                        path.display()
+                    );
+                    full_n += 1
+                }
+            }
+        }
+        eprintln!("lean conversion: {lean_n} files, full loader only: {full_n}");
+        assert!(lean_n >= full_n, "the lean conversion should take most files");
     }
 
     #[test]

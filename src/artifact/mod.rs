@@ -13,6 +13,7 @@ pub mod refs;
 pub mod schema;
 pub mod source;
 pub mod stream;
+pub(crate) mod yaml_fast;
 
 use std::collections::BTreeMap;
 

@@ -124,9 +124,9 @@ impl<'s> View<'s> {
     }
 }
 
-pub(super) struct Differ<'s> {
-    old: &'s Api<'s>,
-    new: &'s Api<'s>,
+pub(super) struct Differ<'s, 'a> {
+    old: &'s Api<'a>,
+    new: &'s Api<'a>,
     raws: Vec<Raw<'s>>,
     ops: Vec<String>,
     cur_op: Option<usize>,
@@ -136,7 +136,7 @@ pub(super) struct Differ<'s> {
 }
 
 /// Compares two descriptions; the changes are merged, located and sorted (breaking first).
-pub(super) fn run<'s>(old: &'s Api<'s>, new: &'s Api<'s>) -> Vec<Change> {
+pub(super) fn run<'s, 'a: 's>(old: &'s Api<'a>, new: &'s Api<'a>) -> Vec<Change> {
     let mut d = Differ {
         old,
         new,
@@ -247,7 +247,7 @@ fn site(node: &Node<'_>) -> Site {
     }
 }
 
-impl<'s> Differ<'s> {
+impl<'s, 'a: 's> Differ<'s, 'a> {
     // -----------------------------------------------------------------------------------------
     // Recording
     // -----------------------------------------------------------------------------------------
@@ -664,7 +664,7 @@ impl<'s> Differ<'s> {
         }
     }
 
-    fn param_schema(api: &'s Api<'s>, p: &Node<'s>) -> Option<Node<'s>> {
+    fn param_schema(api: &'s Api<'a>, p: &Node<'s>) -> Option<Node<'s>> {
         if let Some(s) = p.get("schema") {
             return Some(s);
         }
@@ -842,7 +842,7 @@ impl<'s> Differ<'s> {
     }
 
     fn headers(&mut self, o: &Node<'s>, n: &Node<'s>, what: &str) {
-        let list = |api: &'s Api<'s>, r: &Node<'s>| -> Vec<(&'s str, Node<'s>)> {
+        let list = |api: &'s Api<'a>, r: &Node<'s>| -> Vec<(&'s str, Node<'s>)> {
             r.get("headers")
                 .map(|h| h.entries())
                 .unwrap_or_default()
@@ -904,7 +904,7 @@ impl<'s> Differ<'s> {
 
     fn security(&mut self, o: &Operation<'s>, n: &Operation<'s>) {
         type Alt = BTreeMap<String, BTreeSet<String>>;
-        let effective = |api: &'s Api<'s>, op: &Operation<'s>| -> (Node<'s>, Vec<Alt>) {
+        let effective = |api: &'s Api<'a>, op: &Operation<'s>| -> (Node<'s>, Vec<Alt>) {
             let node = op.op.get("security").or_else(|| api.root().get("security"));
             let alts = node
                 .as_ref()
@@ -997,7 +997,7 @@ impl<'s> Differ<'s> {
     }
 
     fn security_schemes(&mut self) {
-        let schemes = |api: &'s Api<'s>| -> Vec<(&'s str, Node<'s>)> {
+        let schemes = |api: &'s Api<'a>| -> Vec<(&'s str, Node<'s>)> {
             api.root()
                 .get("components")
                 .and_then(|c| c.get("securitySchemes"))
@@ -1236,7 +1236,7 @@ impl<'s> Differ<'s> {
     }
 
     /// The `$ref` parts of an `allOf`: (resolved pointer, the part as written).
-    fn allof_refs(api: &'s Api<'s>, node: &Node<'s>) -> Vec<(String, Node<'s>)> {
+    fn allof_refs(api: &'s Api<'a>, node: &Node<'s>) -> Vec<(String, Node<'s>)> {
         node.get("allOf")
             .map(|a| a.items())
             .unwrap_or_default()
@@ -1246,7 +1246,7 @@ impl<'s> Differ<'s> {
             .collect()
     }
 
-    fn view(api: &'s Api<'s>, node: &Node<'s>, flatten_refs: bool, depth: usize, out: &mut View<'s>) {
+    fn view(api: &'s Api<'a>, node: &Node<'s>, flatten_refs: bool, depth: usize, out: &mut View<'s>) {
         if !out.visited.insert((node.file, node.pointer.clone())) {
             return;
         }
@@ -1293,7 +1293,7 @@ impl<'s> Differ<'s> {
         let mut nv = View::default();
         Self::view(self.old, o, !same_parts, 0, &mut ov);
         Self::view(self.new, n, !same_parts, 0, &mut nv);
-        let hidden = |api: &'s Api<'s>, s: &Option<Node<'s>>| -> bool {
+        let hidden = |api: &'s Api<'a>, s: &Option<Node<'s>>| -> bool {
             let Some(s) = s else { return false };
             let r = api.deref(s.clone());
             match cx.flow {
@@ -1413,7 +1413,7 @@ impl<'s> Differ<'s> {
         };
         // Referenced variants pair by name; inline ones by position when their number is
         // unchanged.
-        let ident = |api: &'s Api<'s>, b: &Node<'s>| -> Option<String> {
+        let ident = |api: &'s Api<'a>, b: &Node<'s>| -> Option<String> {
             b.ref_str()?;
             Some(target_name(&api.deref(b.clone())))
         };

@@ -167,7 +167,7 @@ pub fn diff(old: Input<'_>, new: Input<'_>) -> Diff {
 }
 
 /// Compares two descriptions already viewed as [`Api`]s, on the current thread.
-pub fn diff_apis(old: &Api<'_>, new: &Api<'_>) -> Diff {
+pub fn diff_apis<'a>(old: &Api<'a>, new: &Api<'a>) -> Diff {
     Diff {
         old: info(old),
         new: info(new),

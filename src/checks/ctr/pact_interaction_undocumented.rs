@@ -272,11 +272,11 @@ fn verify_pact(p: &Params, rel: &str, pact: &PactFile, api: &Api<'_>, provider: 
 }
 
 /// Checks one interaction, recording issues in the tally.
-struct Verifier<'a, 's> {
+struct Verifier<'a, 's, 'p> {
     p: &'a Params,
     rel: &'a str,
     pact: &'a PactFile,
-    api: &'s Api<'s>,
+    api: &'s Api<'p>,
     ops: &'a [Operation<'s>],
     schemas: &'a SchemaSet<'s>,
     provider: &'a str,
@@ -316,7 +316,7 @@ const TRANSPORT_HEADERS: [&str; 8] = [
     "keep-alive",
 ];
 
-impl<'a, 's> Verifier<'a, 's> {
+impl<'a, 's, 'p: 's> Verifier<'a, 's, 'p> {
     fn node(&self, pointer: &str) -> Node<'a> {
         let pact: &'a PactFile = self.pact;
         Node {

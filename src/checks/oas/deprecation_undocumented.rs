@@ -135,7 +135,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
             }
         });
         for (pointer, key) in found {
-            let Some(value) = doc.value.pointer(&pointer) else {
+            let Some(value) = refs::value_at(&doc.value, &pointer) else {
                 continue;
             };
             let node = Node {

@@ -127,7 +127,7 @@ fn parent<'s>(s: &Node<'s>) -> Option<Node<'s>> {
     let value = if pointer.is_empty() {
         &s.doc.value
     } else {
-        s.doc.value.pointer(&pointer)?
+        crate::artifact::refs::value_at(&s.doc.value, &pointer)?
     };
     Some(Node {
         file: s.file,

@@ -78,7 +78,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
                 }
                 continue;
             }
-            let Some(value) = doc.value.pointer(&pointer) else {
+            let Some(value) = refs::value_at(&doc.value, &pointer) else {
                 continue;
             };
             let node = Node {

@@ -111,6 +111,9 @@ fn references(value: &Value, base: &str) -> Vec<String> {
 
 /// `/components/<section>/<name>` for a pointer inside a tracked component.
 fn component_of(pointer: &str, sections: &[String]) -> Option<String> {
+    if !pointer.starts_with("/components/") {
+        return None;
+    }
     let mut it = pointer.split('/').skip(1);
     let (Some("components"), Some(section), Some(name)) = (it.next(), it.next(), it.next()) else {
         return None;
@@ -196,7 +199,7 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
         let value = if scope.is_empty() {
             Some(&doc.value)
         } else {
-            doc.value.pointer(&scope)
+            refs::value_at(&doc.value, &scope)
         };
         let Some(value) = value else { continue };
         for next in references(value, &scope) {

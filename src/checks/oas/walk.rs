@@ -7,9 +7,10 @@
 //! and 3.1 are handled alike and every finding gets a pointer and a line.
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -251,11 +252,17 @@ impl RefError {
 }
 
 /// What the OAS checks of one grading share about one description, computed once: its Schema
-/// Objects (see [`Api::schemas`]).
+/// Objects (see [`Api::schemas`]) and the targets of the references they follow.
 #[derive(Default)]
 struct ApiMemo<'a> {
     schemas: OnceLock<Vec<Node<'a>>>,
+    refs: RefMemo<'a>,
 }
+
+/// The results of [`Api::resolve_one`], by file and reference (`file` NUL `reference`): the
+/// checks of a grading follow the same references (a shared parameter, response or schema of
+/// every operation) many times each.
+type RefMemo<'a> = Mutex<HashMap<Box<str>, Result<Node<'a>, RefError>>>;
 
 /// The [`ApiMemo`]s of the documents of one grading, by document (see [`Ctx::oas`]).
 #[derive(Default)]
@@ -296,6 +303,8 @@ pub struct Api<'a> {
     ids: OnceCell<BTreeMap<String, (String, String)>>,
     /// The Schema Objects, when shared by the checks of a grading.
     schemas: Option<&'a [Node<'a>]>,
+    /// The references followed so far, when shared by the checks of a grading.
+    refs: Option<&'a RefMemo<'a>>,
 }
 
 impl<'a> Api<'a> {
@@ -309,6 +318,7 @@ impl<'a> Api<'a> {
             external,
             ids: OnceCell::new(),
             schemas: None,
+            refs: None,
         }
     }
 
@@ -318,6 +328,7 @@ impl<'a> Api<'a> {
     pub fn of(ctx: &Ctx<'a>, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
         let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel));
         if let Some(memo) = ctx.oas.of(ctx, rel) {
+            api.refs = Some(&memo.refs);
             api.schemas = Some(memo.schemas.get_or_init(|| api.schemas_uncached()).as_slice());
         }
         api
@@ -346,7 +357,7 @@ impl<'a> Api<'a> {
         let value = if pointer.is_empty() {
             &self.spec.doc.value
         } else {
-            self.spec.doc.value.pointer(pointer)?
+            refs::value_at(&self.spec.doc.value, pointer)?
         };
         Some(Node {
             file: self.rel,
@@ -409,6 +420,24 @@ impl<'a> Api<'a> {
 
     /// Resolves one reference written in the file `from`.
     pub fn resolve_one(&self, from: &str, reference: &str) -> Result<Node<'a>, RefError> {
+        let Some(memo) = self.refs else {
+            return self.resolve_one_uncached(from, reference);
+        };
+        let mut key = String::with_capacity(from.len() + 1 + reference.len());
+        key.push_str(from);
+        key.push('\0');
+        key.push_str(reference);
+        if let Some(hit) = memo.lock().ok().and_then(|m| m.get(key.as_str()).cloned()) {
+            return hit;
+        }
+        let result = self.resolve_one_uncached(from, reference);
+        if let Ok(mut m) = memo.lock() {
+            m.insert(key.into_boxed_str(), result.clone());
+        }
+        result
+    }
+
+    fn resolve_one_uncached(&self, from: &str, reference: &str) -> Result<Node<'a>, RefError> {
         let (file, doc, fragment) = match refs::parse_ref(reference) {
             RefTarget::Local(fragment) => {
                 let (f, d) = self.file(from)?;
@@ -447,7 +476,7 @@ impl<'a> Api<'a> {
         let value = if pointer.is_empty() {
             Some(&doc.value)
         } else {
-            doc.value.pointer(&pointer)
+            refs::value_at(&doc.value, &pointer)
         };
         match value {
             Some(value) => Ok(Node {
