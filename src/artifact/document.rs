@@ -481,7 +481,19 @@ impl TextMap {
 /// From byte `pos`, before which there are `count` characters (`count <= ci`), to the byte
 /// offset of character `ci` (or the end).
 fn walk_to_char(b: &[u8], mut pos: usize, mut count: usize, ci: usize) -> usize {
-    while let Some(&byte) = b.get(pos) {
+    loop {
+        // Eight ASCII bytes at a time (eight characters) while the target is further on.
+        while ci.saturating_sub(count) >= 8 {
+            let word = b.get(pos..pos + 8).and_then(|w| <[u8; 8]>::try_from(w).ok());
+            match word {
+                Some(w) if u64::from_le_bytes(w) & 0x8080_8080_8080_8080 == 0 => {
+                    pos += 8;
+                    count += 8;
+                }
+                _ => break,
+            }
+        }
+        let Some(&byte) = b.get(pos) else { break };
         let start = is_char_start(byte);
         if start && count == ci {
             break;
@@ -3968,6 +3980,19 @@ mod tests {
         let lean = LeanLoad::new(src, &text, &limits).run(Parser::new_from_str(doc));
         let full = load_yaml_document("t.yaml", src, doc, &text, &limits, false);
         (lean, full)
+    }
+
+    #[test]
+    fn walking_to_a_character() {
+        let src = "abcdefghijklmnopé😀 ü xyzxyzxyzxyzxyz ñ0123456789012345678901234567890😀";
+        let b = src.as_bytes();
+        let starts: Vec<usize> = src.char_indices().map(|(i, _)| i).chain([b.len()]).collect();
+        for (from_ci, &from) in starts.iter().enumerate() {
+            for ci in from_ci..starts.len() + 3 {
+                let want = starts.get(ci).copied().unwrap_or(b.len());
+                assert_eq!(walk_to_char(b, from, from_ci, ci), want, "from {from_ci} to {ci}");
+            }
+        }
     }
 
     #[test]

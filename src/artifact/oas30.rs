@@ -33,7 +33,7 @@ pub struct StructureProblem {
 /// problem of the rest of the document.
 pub fn check(doc: &Value) -> Vec<StructureProblem> {
     let mut s = Skeleton::default();
-    let skeleton = s.value(doc, Kind::Root);
+    let mut skeleton = s.value(doc, Kind::Root);
     let mut out = s.problems;
     if s.more > 0 {
         out.push(StructureProblem {
@@ -41,11 +41,70 @@ pub fn check(doc: &Value) -> Vec<StructureProblem> {
             message: format!("and {} more Schema Object problems like these", s.more),
         });
     }
-    if <openapiv3::OpenAPI as serde::Deserialize>::deserialize(&skeleton).is_err() {
+    if !deserializes(&mut skeleton) {
         // Only on this rare path: find the innermost part that fails, to say where.
         out.extend(narrow(&skeleton).or_else(|| typed::<openapiv3::OpenAPI>(&skeleton, "")));
     }
     out
+}
+
+/// Whether the skeleton deserialises into `openapiv3::OpenAPI`. The same verdict as
+/// deserialising it whole, by parts: the document with an empty `paths`, then each path item
+/// on its own (`Paths` reads the members whose names start with `/` as `$ref`-or-Path-Item and
+/// ignores the others but `x-` extensions, which take any value). Each flattened level (the
+/// document, `paths`) copies all it holds before reading it, so the parts cost less.
+fn deserializes(skeleton: &mut Value) -> bool {
+    use openapiv3::OpenAPI;
+    use serde::Deserialize;
+    let paths = match skeleton.as_object_mut().and_then(|m| m.get_mut("paths")) {
+        Some(slot @ Value::Object(_)) => std::mem::replace(slot, Value::Object(Map::new())),
+        _ => return OpenAPI::deserialize(&*skeleton).is_ok(),
+    };
+    let mut paths = paths;
+    let ok = OpenAPI::deserialize(&*skeleton).is_ok()
+        && paths.as_object_mut().is_some_and(|items| {
+            items
+                .iter_mut()
+                .filter(|(k, _)| k.starts_with('/'))
+                .all(|(_, item)| path_item_deserializes(item))
+        });
+    if let Some(slot) = skeleton.as_object_mut().and_then(|m| m.get_mut("paths")) {
+        *slot = paths;
+    }
+    ok
+}
+
+/// Whether a path item of the skeleton deserialises as `ReferenceOr<PathItem>`, by parts: a
+/// Reference Object (a string `$ref`: its other members are ignored) or anything that is not
+/// an object whole; else the path item with its operations replaced by the smallest valid one,
+/// then each operation on its own. Leaves `item` as it was.
+fn path_item_deserializes(item: &mut Value) -> bool {
+    use openapiv3::{Operation, PathItem, ReferenceOr};
+    use serde::Deserialize;
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    let Some(members) = item
+        .as_object_mut()
+        .filter(|m| !m.get("$ref").is_some_and(Value::is_string))
+    else {
+        return ReferenceOr::<PathItem>::deserialize(&*item).is_ok();
+    };
+    let mut operations = Vec::new();
+    for method in METHODS {
+        if let Some(slot @ Value::Object(_)) = members.get_mut(method) {
+            let stub = Value::Object(Map::from_iter([("responses".to_string(), Value::Object(Map::new()))]));
+            operations.push((method, std::mem::replace(slot, stub)));
+        }
+    }
+    let ok =
+        PathItem::deserialize(&*item).is_ok() && operations.iter().all(|(_, op)| Operation::deserialize(op).is_ok());
+    if let Some(members) = item.as_object_mut() {
+        for (method, op) in operations {
+            if let Some(slot) = members.get_mut(method) {
+                *slot = op;
+            }
+        }
+    }
+    ok
 }
 
 /// The problem of deserialising `v` (at `pointer`) into `T`, if any, located as deep as
