@@ -252,10 +252,12 @@ impl RefError {
 }
 
 /// What the OAS checks of one grading share about one description, computed once: its Schema
-/// Objects (see [`Api::schemas`]) and the targets of the references they follow.
+/// Objects (see [`Api::schemas`]), its operations and webhook operations (see
+/// [`Api::operations`]) and the targets of the references they follow.
 #[derive(Default)]
 struct ApiMemo<'a> {
     schemas: OnceLock<Vec<Node<'a>>>,
+    operations: [OnceLock<Vec<Operation<'a>>>; 2],
     refs: RefMemo<'a>,
 }
 
@@ -303,8 +305,8 @@ pub struct Api<'a> {
     ids: OnceCell<BTreeMap<String, (String, String)>>,
     /// The Schema Objects, when shared by the checks of a grading.
     schemas: Option<&'a [Node<'a>]>,
-    /// The references followed so far, when shared by the checks of a grading.
-    refs: Option<&'a RefMemo<'a>>,
+    /// What the checks of a grading share (when the view comes from [`Api::of`]).
+    memo: Option<&'a ApiMemo<'a>>,
 }
 
 impl<'a> Api<'a> {
@@ -318,7 +320,7 @@ impl<'a> Api<'a> {
             external,
             ids: OnceCell::new(),
             schemas: None,
-            refs: None,
+            memo: None,
         }
     }
 
@@ -328,7 +330,7 @@ impl<'a> Api<'a> {
     pub fn of(ctx: &Ctx<'a>, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
         let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel));
         if let Some(memo) = ctx.oas.of(ctx, rel) {
-            api.refs = Some(&memo.refs);
+            api.memo = Some(memo);
             api.schemas = Some(memo.schemas.get_or_init(|| api.schemas_uncached()).as_slice());
         }
         api
@@ -395,7 +397,15 @@ impl<'a> Api<'a> {
     /// Follows the `$ref`s starting at `node` until a value that is not a reference. A node
     /// that is not a reference is returned as is.
     pub fn resolve<'s>(&'s self, node: &Node<'s>) -> Result<Node<'s>, RefError> {
-        let mut cur = node.clone();
+        self.follow(node.clone())
+    }
+
+    /// [`Api::resolve`] for a node of any lifetime the description outlives.
+    fn follow<'n>(&self, node: Node<'n>) -> Result<Node<'n>, RefError>
+    where
+        'a: 'n,
+    {
+        let mut cur = node;
         let mut seen: Vec<(&str, String)> = Vec::new();
         for _ in 0..crate::artifact::document::Limits::current().max_ref_hops {
             let Some(r) = cur.ref_str() else { return Ok(cur) };
@@ -412,7 +422,15 @@ impl<'a> Api<'a> {
     /// Like [`Api::resolve`], but keeps the node itself when its reference does not resolve
     /// (unresolved references are OAS002's business).
     pub fn deref<'s>(&'s self, node: Node<'s>) -> Node<'s> {
-        match self.resolve(&node) {
+        self.deref_in(node)
+    }
+
+    /// [`Api::deref`] for a node of any lifetime the description outlives.
+    fn deref_in<'n>(&self, node: Node<'n>) -> Node<'n>
+    where
+        'a: 'n,
+    {
+        match self.follow(node.clone()) {
             Ok(n) => n,
             Err(_) => node,
         }
@@ -420,7 +438,7 @@ impl<'a> Api<'a> {
 
     /// Resolves one reference written in the file `from`.
     pub fn resolve_one(&self, from: &str, reference: &str) -> Result<Node<'a>, RefError> {
-        let Some(memo) = self.refs else {
+        let Some(memo) = self.memo.map(|m| &m.refs) else {
             return self.resolve_one_uncached(from, reference);
         };
         let mut key = String::with_capacity(from.len() + 1 + reference.len());
@@ -528,17 +546,34 @@ impl<'a> Api<'a> {
         self.ops_under("webhooks", true)
     }
 
+    /// The operations under `key` (computed once per grading when the view comes from
+    /// [`Api::of`]).
     fn ops_under(&self, key: &str, webhook: bool) -> Vec<Operation<'_>> {
+        match self.memo {
+            Some(memo) => memo.operations[usize::from(webhook)]
+                .get_or_init(|| self.ops_uncached(key, webhook))
+                .clone(),
+            None => self.ops_uncached(key, webhook),
+        }
+    }
+
+    fn ops_uncached(&self, key: &str, webhook: bool) -> Vec<Operation<'a>> {
         let mut out = Vec::new();
-        let Some(paths) = self.root().get(key) else { return out };
+        let root = Node {
+            file: self.rel,
+            doc: &self.spec.doc,
+            pointer: String::new(),
+            value: &self.spec.doc.value,
+        };
+        let Some(paths) = root.get(key) else { return out };
         for (path, site) in paths.entries() {
-            let item = self.deref(site);
+            let item = self.deref_in(site);
             if !item.value.is_object() {
                 continue;
             }
             for m in METHODS {
                 if let Some(op) = item.get(m) {
-                    let op = self.deref(op);
+                    let op = self.deref_in(op);
                     if op.value.is_object() {
                         out.push(Operation {
                             path,
