@@ -56,11 +56,10 @@ pub fn check(doc: &Value) -> Vec<StructureProblem> {
 fn deserializes(skeleton: &mut Value) -> bool {
     use openapiv3::OpenAPI;
     use serde::Deserialize;
-    let paths = match skeleton.as_object_mut().and_then(|m| m.get_mut("paths")) {
+    let mut paths = match skeleton.as_object_mut().and_then(|m| m.get_mut("paths")) {
         Some(slot @ Value::Object(_)) => std::mem::replace(slot, Value::Object(Map::new())),
         _ => return OpenAPI::deserialize(&*skeleton).is_ok(),
     };
-    let mut paths = paths;
     let ok = OpenAPI::deserialize(&*skeleton).is_ok()
         && paths.as_object_mut().is_some_and(|items| {
             items

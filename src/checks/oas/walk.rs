@@ -7,8 +7,7 @@
 //! and 3.1 are handled alike and every finding gets a pointer and a line.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -345,7 +344,7 @@ impl<'a> Api<'a> {
     }
 
     /// The root of the root document.
-    pub fn root(&self) -> Node<'_> {
+    pub fn root(&self) -> Node<'a> {
         Node {
             file: self.rel,
             doc: &self.spec.doc,
@@ -559,13 +558,7 @@ impl<'a> Api<'a> {
 
     fn ops_uncached(&self, key: &str, webhook: bool) -> Vec<Operation<'a>> {
         let mut out = Vec::new();
-        let root = Node {
-            file: self.rel,
-            doc: &self.spec.doc,
-            pointer: String::new(),
-            value: &self.spec.doc.value,
-        };
-        let Some(paths) = root.get(key) else { return out };
+        let Some(paths) = self.root().get(key) else { return out };
         for (path, site) in paths.entries() {
             let item = self.deref_in(site);
             if !item.value.is_object() {
