@@ -405,7 +405,15 @@ fn is_char_start(b: u8) -> bool {
 }
 
 fn count_char_starts(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| is_char_start(b)).count()
+    // Eight bytes at a time: a continuation byte has its top bits `10`.
+    let mut words = bytes.chunks_exact(8);
+    let mut n = 0;
+    for w in &mut words {
+        let w = <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes);
+        let continuation = w & !(w << 1) & 0x8080_8080_8080_8080;
+        n += 8 - continuation.count_ones() as usize;
+    }
+    n + words.remainder().iter().filter(|&&b| is_char_start(b)).count()
 }
 
 fn to_u32(x: usize) -> u32 {
@@ -416,12 +424,7 @@ impl TextMap {
     fn new(src: &str) -> TextMap {
         let mut line_starts = Vec::with_capacity(src.len() / 40 + 1);
         line_starts.push(0);
-        line_starts.extend(
-            src.bytes()
-                .enumerate()
-                .filter(|&(_, c)| c == b'\n')
-                .map(|(i, _)| to_u32(i + 1)),
-        );
+        line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| to_u32(i + 1)));
         let checkpoints = (!src.is_ascii()).then(|| {
             let b = src.as_bytes();
             let mut v = Vec::with_capacity((b.len() >> CP_SHIFT) + 2);
@@ -1582,7 +1585,7 @@ fn scan_yaml(src: &str) -> YamlScan {
     loop {
         let le = b
             .get(ls..)
-            .and_then(|rest| rest.iter().position(|&c| c == b'\n' || c == b'\r'))
+            .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
             .map_or(b.len(), |p| ls + p);
         let mut line = b.get(ls..le).unwrap_or(&[]);
         let mut skip = 0;
@@ -1665,21 +1668,22 @@ fn alias_amplification(doc: &str) -> Option<usize> {
             // Nothing to close: skip to the line of the next possible anchor (or alias, once
             // some anchor is known).
             let aliases = !expansion.is_empty();
-            let next = rest.iter().position(|&c| c == b'&' || (aliases && c == b'*'));
+            let next = if aliases {
+                memchr::memchr2(b'&', b'*', rest)
+            } else {
+                memchr::memchr(b'&', rest)
+            };
             let Some(t) = next else { break };
             let line_start = rest
                 .get(..t)
-                .and_then(|h| h.iter().rposition(|&c| c == b'\n' || c == b'\r'))
+                .and_then(|h| memchr::memrchr2(b'\n', b'\r', h))
                 .map_or(0, |q| q + 1);
             if line_start > 0 {
                 ls += line_start;
                 continue;
             }
         }
-        let le = rest
-            .iter()
-            .position(|&c| c == b'\n' || c == b'\r')
-            .map_or(b.len(), |p| ls + p);
+        let le = memchr::memchr2(b'\n', b'\r', rest).map_or(b.len(), |p| ls + p);
         let line = rest.get(..le - ls).unwrap_or(&[]);
         let next = le + 1;
         let Some(p) = line.iter().position(|&c| !is_blank(c)) else {
@@ -3987,6 +3991,18 @@ mod tests {
         let lean = LeanLoad::new(src, &text, &limits).run(Parser::new_from_str(doc));
         let full = load_yaml_document("t.yaml", src, doc, &text, &limits, false);
         (lean, full)
+    }
+
+    #[test]
+    fn counting_characters() {
+        let src = "abcdefghé😀 üxyzñ0123456789012345678901234567😀ab€";
+        for from in 0..src.len() {
+            for to in from..=src.len() {
+                let part = &src.as_bytes()[from..to];
+                let want = part.iter().filter(|&&b| is_char_start(b)).count();
+                assert_eq!(count_char_starts(part), want, "{from}..{to}");
+            }
+        }
     }
 
     #[test]
