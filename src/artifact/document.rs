@@ -1811,7 +1811,7 @@ fn convert_yaml(
             return Ok(converted);
         }
     }
-    load_yaml_document(name, src, doc, text, limits, fast)
+    load_yaml_document(name, src, doc, text, limits)
 }
 
 /// For the fuzzer (`fuzz/fuzz_targets/yaml_paths.rs`): reads `src` as YAML every way the
@@ -1850,7 +1850,7 @@ pub fn yaml_paths_disagree(src: &str) -> Option<String> {
             Err(e) => return Some(format!("fast events where saphyr fails: {e:?}")),
         }
     }
-    let full = load_yaml_document("fuzz.yaml", src, doc, &text, &limits, false);
+    let full = load_yaml_document("fuzz.yaml", src, doc, &text, &limits);
     let lean_fast = fast
         .ok()
         .and_then(|events| LeanLoad::new(src, &text, &limits).run(events.into_iter().map(Ok::<_, ()>)));
@@ -3629,37 +3629,16 @@ impl<'a> YamlLoad<'a> {
     }
 }
 
-/// Parses the first document (`doc`, a prefix of `src`) and converts it.
+/// The full loader: parses the first document (`doc`, a prefix of `src`) with saphyr's parser and
+/// converts it, whatever it holds, reporting every error (see [`convert_yaml`] for the cheaper ways).
 fn load_yaml_document(
     name: &str,
     src: &str,
     doc: &str,
     text: &TextMap,
     limits: &Limits,
-    try_fast: bool,
 ) -> Result<(Value, Index), LoadError> {
-    /// Feeds the events to `ld`: the result of the last document, or the event source's error.
-    fn feed<'a, E>(
-        ld: &mut YamlLoad<'a>,
-        events: impl Iterator<Item = Result<(Event<'a>, Span), E>>,
-    ) -> Result<Option<Result<Value, LoadError>>, E> {
-        let mut last = None;
-        for next in events {
-            let (ev, span) = next?;
-            if ld.loader_err.is_some() {
-                // saphyr's loader stops at its first error; its parser goes on.
-                continue;
-            }
-            match ev {
-                Event::DocumentStart(_) => ld.start_document(),
-                Event::DocumentEnd => last = Some(ld.end_document(span)),
-                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-                ev => ld.event(ev, span),
-            }
-        }
-        Ok(last)
-    }
-    let new_load = || YamlLoad {
+    let mut ld = YamlLoad {
         conv: YamlConv::new(src, text, limits),
         log: Vec::new(),
         anchors: Vec::new(),
@@ -3674,24 +3653,20 @@ fn load_yaml_document(
         root: None,
         conv_err: None,
     };
-    // The fast event source yields saphyr's events for the common block subset of YAML and
-    // gives up on anything else: its loader is then dropped and saphyr's parser reads `doc`.
-    let fast = (try_fast && crate::artifact::yaml_fast::enabled())
-        .then(|| {
-            let mut ld = new_load();
-            let last = feed(&mut ld, crate::artifact::yaml_fast::FastEvents::new(doc)).ok()?;
-            Some((ld, last))
-        })
-        .flatten();
-    let (ld, last) = match fast {
-        Some(loaded) => loaded,
-        None => {
-            let mut ld = new_load();
-            let last =
-                feed(&mut ld, Parser::new_from_str(doc)).map_err(|e| yaml_scan_error(name, src, text, limits, &e))?;
-            (ld, last)
+    let mut last = None;
+    for next in Parser::new_from_str(doc) {
+        let (ev, span) = next.map_err(|e| yaml_scan_error(name, src, text, limits, &e))?;
+        if ld.loader_err.is_some() {
+            // saphyr's loader stops at its first error; its parser goes on.
+            continue;
         }
-    };
+        match ev {
+            Event::DocumentStart(_) => ld.start_document(),
+            Event::DocumentEnd => last = Some(ld.end_document(span)),
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            ev => ld.event(ev, span),
+        }
+    }
     if let Some(e) = &ld.loader_err {
         return Err(ld.loader_error(e, src, doc, limits));
     }
@@ -3989,7 +3964,7 @@ mod tests {
         let scan = scan_yaml(src);
         let doc = src.get(..scan.doc_end).unwrap_or(src);
         let lean = LeanLoad::new(src, &text, &limits).run(Parser::new_from_str(doc));
-        let full = load_yaml_document("t.yaml", src, doc, &text, &limits, false);
+        let full = load_yaml_document("t.yaml", src, doc, &text, &limits);
         (lean, full)
     }
 

@@ -302,8 +302,6 @@ pub struct Api<'a> {
     root: &'a Path,
     pub external: &'a ExternalDocs,
     ids: OnceCell<BTreeMap<String, (String, String)>>,
-    /// The Schema Objects, when shared by the checks of a grading.
-    schemas: Option<&'a [Node<'a>]>,
     /// What the checks of a grading share (when the view comes from [`Api::of`]).
     memo: Option<&'a ApiMemo<'a>>,
 }
@@ -318,19 +316,16 @@ impl<'a> Api<'a> {
             root,
             external,
             ids: OnceCell::new(),
-            schemas: None,
             memo: None,
         }
     }
 
     /// The view of the document `rel` of a grading, sharing with the other checks of the
-    /// grading what is computed once per description (its Schema Objects, computed here on the
-    /// first call).
+    /// grading what is computed once per description (see [`ApiMemo`]: each part on first use).
     pub fn of(ctx: &Ctx<'a>, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
         let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel));
         if let Some(memo) = ctx.oas.of(ctx, rel) {
             api.memo = Some(memo);
-            api.schemas = Some(memo.schemas.get_or_init(|| api.schemas_uncached()).as_slice());
         }
         api
     }
@@ -683,8 +678,8 @@ impl<'a> Api<'a> {
     /// where it is defined). Boolean schemas are not listed. Computed once per grading when the
     /// view comes from [`Api::of`].
     pub fn schemas(&self) -> std::borrow::Cow<'a, [Node<'a>]> {
-        match self.schemas {
-            Some(list) => std::borrow::Cow::Borrowed(list),
+        match self.memo {
+            Some(memo) => std::borrow::Cow::Borrowed(memo.schemas.get_or_init(|| self.schemas_uncached())),
             None => std::borrow::Cow::Owned(self.schemas_uncached()),
         }
     }
