@@ -13,7 +13,7 @@ use crate::report::{
     GraderInfo, Graph, GraphCall, GraphFlow, GraphService, ItemReport, ItemTiming, Report, RubricInfo, SectionReport,
     SubmissionInfo, Timing, SCHEMA_VERSION,
 };
-use crate::rubric::Rubric;
+use crate::rubric::{Rubric, WhenAbsent};
 use crate::score::{self, ItemInput, Verdict};
 use crate::submission::{Role, Submission, MANIFEST};
 
@@ -54,7 +54,7 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         let info = item.check.info();
         let t = Instant::now();
         let mut result = if info.kind == Kind::Probe && opts.static_only {
-            CheckResult::skipped("static-only run (--static-only): live probes not started")
+            CheckResult::not_applicable("not run: static-only run (--static-only), live probes not started")
         } else {
             match catch_unwind(AssertUnwindSafe(|| item.check.run(&ctx, &item.params))) {
                 Ok(r) => r,
@@ -68,6 +68,11 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
                 }
             }
         };
+        if result.absent && item.when_absent == WhenAbsent::Skip {
+            // The rubric says this checkpoint does not ask for it: left out of the score.
+            result.outcome = Outcome::Skipped;
+            result.credit = None;
+        }
         result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         timings.push(ItemTiming {
             check: info.id,
@@ -91,7 +96,33 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
             credit: r.credit,
         })
         .collect();
-    let score = score::score(&inputs, rubric.threshold);
+    let probe_items_not_run = if opts.static_only {
+        rubric
+            .items()
+            .filter(|(_, i)| i.check.info().kind == Kind::Probe)
+            .count()
+    } else {
+        0
+    };
+    let mut score = score::score(&inputs, rubric.threshold);
+    if probe_items_not_run > 0 {
+        // A static-only run of a rubric with probe items is never a pass (DESIGN section 13):
+        // the static score is provisional. It is a fail only when full credit for every probe
+        // item not run could not save it.
+        let probe_weight: f64 = rubric
+            .items()
+            .filter(|(_, i)| i.check.info().kind == Kind::Probe)
+            .map(|(_, i)| i.weight)
+            .sum();
+        let best = score::best_case(&score, probe_weight);
+        score.complete = false;
+        if score.verdict != Verdict::Failed || best >= rubric.threshold {
+            score.verdict = Verdict::Incomplete;
+        }
+        if score.failed_gates.iter().any(|&n| inputs[n].outcome == Outcome::Failed) {
+            score.verdict = Verdict::Failed;
+        }
+    }
 
     let mut items = Vec::new();
     for (((section, item), r), s) in rubric.items().zip(results).zip(&score.items) {
@@ -112,6 +143,7 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
             points: score::round2(s.points),
             max_points: score::round2(s.max_points),
             reason: r.reason,
+            absent: r.absent,
             evidence: r.evidence,
             findings: r.findings,
         });
@@ -137,6 +169,8 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         })
         .collect();
 
+    let missing = missing(&items);
+    let warnings = warnings(sub, rubric);
     let sources = collect_sources(sub, &artifacts, &items);
     Report {
         schema_version: SCHEMA_VERSION,
@@ -166,6 +200,10 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         points: score.points,
         max_points: score.max_points,
         scoring_rule: score::RULE,
+        static_only: opts.static_only,
+        probe_items_not_run,
+        missing,
+        warnings,
         sections,
         items,
         timing: opts.timings.then(|| Timing {
@@ -176,6 +214,54 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         sources,
         graph: graph(sub, &model),
     }
+}
+
+/// What the submission lacks, for the head of the report: the findings of the
+/// minimum-system check (SUB004), then each item that failed because what it judges is
+/// absent, once per distinct reason.
+fn missing(items: &[ItemReport]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items
+        .iter()
+        .filter(|i| i.check == crate::checks::sub::MINIMUM_SYSTEM_ID)
+    {
+        out.extend(
+            i.findings
+                .iter()
+                .map(|f| f.message.strip_prefix("missing: ").unwrap_or(&f.message).to_string()),
+        );
+    }
+    // The same cause met by several items gives one line naming them all.
+    let mut causes: Vec<(&str, Vec<String>)> = Vec::new();
+    for i in items.iter().filter(|i| i.absent && i.outcome == Outcome::Failed) {
+        let what = i.reason.as_deref().unwrap_or("its input is missing");
+        let who = format!("{} {}", i.check, i.name);
+        match causes.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, checks)) => checks.push(who),
+            None => causes.push((what, vec![who])),
+        }
+    }
+    out.extend(
+        causes
+            .into_iter()
+            .map(|(what, checks)| format!("{what} (fails {})", checks.join(", "))),
+    );
+    out
+}
+
+/// Warnings about the grading itself, shown at the head of the report.
+fn warnings(sub: &Submission, rubric: &Rubric) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(declared), Some(graded)) = (&sub.checkpoint, &rubric.checkpoint) {
+        if declared.name != *graded {
+            out.push(format!(
+                "submission.toml says `checkpoint = \"{}\"` but this run grades `{graded}`: \
+                 check that you ran the right command (`grade {} DIR`)",
+                declared.name, declared.name
+            ));
+        }
+    }
+    out
 }
 
 /// The submission's services, calls and event flows, for the HTML report's drawing.

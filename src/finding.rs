@@ -72,8 +72,12 @@ pub struct CheckResult {
     pub outcome: Outcome,
     /// Fraction of credit, 0..=1 (1 when passed, `None` when skipped).
     pub credit: Option<f64>,
-    /// Why the item was skipped or errored.
+    /// Why the item was skipped, absent, not exercised or errored.
     pub reason: Option<String>,
+    /// The input this item judges is not in the submission (no services, no specs, no event
+    /// catalog...). Such a result fails with no credit unless the rubric item says
+    /// `when_absent = "skip"` (DESIGN section 13: absence fails).
+    pub absent: bool,
     /// Measured facts shown with the verdict ("9 bounded contexts", "cycle: a -> b -> a").
     pub evidence: Vec<String>,
     pub findings: Vec<Finding>,
@@ -85,6 +89,7 @@ impl CheckResult {
             outcome: Outcome::Passed,
             credit: Some(1.0),
             reason: None,
+            absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
         }
@@ -96,6 +101,7 @@ impl CheckResult {
             outcome: Outcome::Failed,
             credit: Some(0.0),
             reason: None,
+            absent: false,
             evidence: Vec::new(),
             findings,
         }
@@ -111,9 +117,16 @@ impl CheckResult {
     }
 
     /// Partial credit: `good` of `total` units comply. Passed only when all do (findings are
-    /// then kept as notes); `total == 0` means nothing to grade, which passes.
+    /// then kept as notes). "0 of 0" never passes: with nothing to grade and no finding the
+    /// item is [`absent`](Self::absent); with findings it fails.
     pub fn ratio(good: usize, total: usize, findings: Vec<Finding>) -> Self {
-        if total == 0 || good >= total {
+        if total == 0 {
+            if findings.is_empty() {
+                return Self::absent("nothing this item judges was found in the submission (0 of 0)");
+            }
+            return Self::failed(findings);
+        }
+        if good >= total {
             let mut r = Self::passed();
             r.findings = findings;
             return r;
@@ -122,16 +135,52 @@ impl CheckResult {
             outcome: Outcome::Failed,
             credit: Some(good as f64 / total as f64),
             reason: None,
+            absent: false,
             evidence: Vec::new(),
             findings,
         }
     }
 
-    pub fn skipped(reason: impl Into<String>) -> Self {
+    /// Not applicable: the input this item judges exists, but holds nothing for it to judge
+    /// (no deprecated operation for the deprecation rule). Left out of the score, with `why`.
+    /// Never use it for a missing input: that is [`absent`](Self::absent).
+    pub fn not_applicable(why: impl Into<String>) -> Self {
         CheckResult {
             outcome: Outcome::Skipped,
             credit: None,
-            reason: Some(reason.into()),
+            reason: Some(why.into()),
+            absent: false,
+            evidence: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Absent: what this item judges is not in the submission (`what`: "no OpenAPI
+    /// documents", "no event catalog"). Fails with no credit; the engine leaves it out of the
+    /// score only when the rubric item says `when_absent = "skip"`.
+    pub fn absent(what: impl Into<String>) -> Self {
+        CheckResult {
+            outcome: Outcome::Failed,
+            credit: Some(0.0),
+            reason: Some(what.into()),
+            absent: true,
+            evidence: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Failed with no credit for a reason another item reports in detail: the learner's
+    /// system could not be exercised (its services exited, were not found or never became
+    /// ready; PRB001 says why), or the input is there but broken (the event catalog does not
+    /// load; EVT001 says where). Fails whatever the rubric says about absence, and adds no
+    /// finding of its own, so one cause gives one annotation. Grader-side causes are
+    /// [`errored`](Self::errored).
+    pub fn failed_because(why: impl Into<String>) -> Self {
+        CheckResult {
+            outcome: Outcome::Failed,
+            credit: Some(0.0),
+            reason: Some(why.into()),
+            absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
         }
@@ -142,6 +191,7 @@ impl CheckResult {
             outcome: Outcome::Errored,
             credit: Some(0.0),
             reason: Some(reason.into()),
+            absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
         }

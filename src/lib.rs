@@ -19,6 +19,7 @@ pub mod probe;
 pub mod report;
 pub mod rubric;
 pub mod score;
+pub mod similarity;
 pub mod submission;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -2,9 +2,10 @@
 //!
 //! The rule (also printed in every report as [`RULE`]):
 //! score = 100 × Σ(weight × credit) / Σ(weight) over the items that count. Passed items earn
-//! credit 1, failed items their partial credit (0 to under 1). Skipped items (not applicable)
-//! are left out of both sums. Errored items (the grader could not evaluate them) count with
-//! credit 0 and make the grade incomplete. The submission passes when the grade is complete,
+//! credit 1, failed items their partial credit (0 to under 1); absent items arrive here as
+//! failed (or as skipped when their rubric item says `when_absent = "skip"`: the engine
+//! decides). Skipped items (not applicable) are left out of both sums. Errored items (the
+//! grader could not evaluate them) count with credit 0 and make the grade incomplete. The submission passes when the grade is complete,
 //! the score (rounded to two decimals) reaches the threshold and no required item failed.
 //! An incomplete grade is decided anyway when the errored items cannot change it: a fail when
 //! it would fail even with full credit for them, a pass when it passes with zero for them
@@ -15,7 +16,8 @@ use serde::Serialize;
 use crate::finding::Outcome;
 
 pub const RULE: &str = "score = 100 × Σ(weight × credit) / Σ(weight) over counted items; \
-skipped items are left out; errored items count as 0 and make the grade incomplete; \
+absent items fail with 0 unless the rubric says when_absent = \"skip\"; \
+not-applicable items are left out; errored items count as 0 and make the grade incomplete; \
 a required item that fails fails the checkpoint whatever the score";
 
 /// What the scorer needs of one item.
@@ -141,6 +143,12 @@ pub fn score(items: &[ItemInput], threshold: f64) -> Score {
         complete,
         failed_gates,
     }
+}
+
+/// The percent `score` would reach if `extra` more weight were counted with full credit (the
+/// probe items a static-only run did not run).
+pub fn best_case(score: &Score, extra: f64) -> f64 {
+    percent(score.points + extra, score.max_points + extra)
 }
 
 /// Percent for a subset (a section), rounded; `None` when nothing in it counts.

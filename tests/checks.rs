@@ -19,6 +19,9 @@ fn render(result: &grade::checks::CheckResult) -> String {
     if let Some(r) = &result.reason {
         let _ = writeln!(s, "reason: {r}");
     }
+    if result.absent {
+        let _ = writeln!(s, "absent: yes");
+    }
     for e in &result.evidence {
         let _ = writeln!(s, "evidence: {e}");
     }
@@ -158,7 +161,10 @@ fn every_check_over_its_fixtures() {
                     "{id}/{case} should fail:\n{}",
                     render(&result)
                 );
-                assert!(!result.findings.is_empty(), "{id}/{case}: a failure must say why");
+                assert!(
+                    !result.findings.is_empty() || result.reason.is_some(),
+                    "{id}/{case}: a failure must say why"
+                );
             }
             let mut rendered = render(&result);
             if check.info().kind == Kind::Probe {

@@ -57,6 +57,7 @@ fn item(
         points: if counts { weight * credit.unwrap_or(0.0) } else { 0.0 },
         max_points: if counts { weight } else { 0.0 },
         reason: None,
+        absent: false,
         evidence: Vec::new(),
         findings: Vec::new(),
     }
@@ -234,6 +235,10 @@ pub fn sample() -> Report {
         points: 23.75,
         max_points: 80.0,
         scoring_rule: grade::score::RULE,
+        static_only: false,
+        probe_items_not_run: 0,
+        missing: Vec::new(),
+        warnings: Vec::new(),
         sections,
         items,
         timing: None,

@@ -7,18 +7,33 @@ use crate::diag::UserError;
 use crate::error::{Error, Result};
 use crate::submission::MANIFEST;
 
-const OPENAPI: &str = r#"openapi: "3.1.0"
+const OPENAPI: &str = r##"openapi: "3.1.0"
 info:
   title: Orders API
   version: "1.0.0"
   description: Replace with your service's contract (contract-first, Week 2).
+  contact:
+    name: Team ordering
+    email: ordering@example.com
 servers:
   - url: http://localhost:8080
+security:
+  - bearerAuth: []
 paths:
   /v1/orders:
     get:
       operationId: listOrders
       summary: List orders
+      description: One page of orders, newest first.
+      parameters:
+        - name: limit
+          in: query
+          description: Orders per page.
+          schema: { type: integer, minimum: 1, maximum: 100, default: 20 }
+        - name: cursor
+          in: query
+          description: Where the page starts (the `next` of the previous page).
+          schema: { type: string, maxLength: 200 }
       responses:
         "200":
           description: A page of orders
@@ -34,20 +49,63 @@ paths:
                       properties:
                         id:
                           type: string
-"#;
+                  next:
+                    type: string
+              example:
+                items: [{ id: ord_1 }]
+                next: ord_1
+        "400":
+          $ref: "#/components/responses/Problem"
+        "401":
+          $ref: "#/components/responses/Problem"
+        "500":
+          $ref: "#/components/responses/Problem"
+components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+  responses:
+    Problem:
+      description: The request failed (RFC 9457 problem details)
+      content:
+        application/problem+json:
+          schema:
+            type: object
+            properties:
+              type: { type: string }
+              title: { type: string }
+              status: { type: integer }
+              detail: { type: string }
+          example:
+            type: about:blank
+            title: Bad Request
+            status: 400
+            detail: limit must be between 1 and 100
+"##;
 
 const ASYNCAPI: &str = r#"asyncapi: "2.6.0"
 info:
   title: Event catalog
   version: "1.0.0"
 channels:
-  orders.placed:
+  orders.placed.v1:
     publish:
       message:
         name: OrderPlaced
+        bindings:
+          kafka:
+            key: { type: string, description: the order id (orders of one order stay in order) }
         payload:
           type: object
+          required: [eventId, version, orderId]
           properties:
+            eventId:
+              type: string
+              description: unique per event, for de-duplication
+            version:
+              type: integer
+              const: 1
             orderId:
               type: string
 "#;
@@ -174,8 +232,30 @@ spec:
     - alertPolicyRef: burn-rate
 "#;
 
+/// The BFF's contract: the orders starter under its own title, path and operation.
+fn web_openapi() -> String {
+    OPENAPI
+        .replace("title: Orders API", "title: Web BFF API")
+        .replace("/v1/orders:", "/v1/home/orders:")
+        .replace("operationId: listOrders", "operationId: listHomeOrders")
+        .replace("summary: List orders", "summary: The orders shown on the home page")
+        .replace("name: Team ordering", "name: Team web")
+}
+
+/// `docs` with the document that starts at `kind` copied for the `web` BFF.
+fn with_web_copy(docs: &str, kind: &str) -> String {
+    let doc = docs.split("---\n").find(|d| d.contains(kind)).unwrap_or_default();
+    format!("{docs}---\n{}", doc.replace("orders", "web"))
+}
+
 fn manifest(checkpoint: &str) -> String {
     let later = |p: &str| checkpoint_rank(checkpoint) >= checkpoint_rank(p);
+    let publishes = if later("phase2") { r#"["OrderPlaced"]"# } else { "[]" };
+    let delivery = if later("phase2") {
+        "\nevent_delivery = \"outbox\"    # how events leave with the state: \"outbox\" or \"cdc\" (Week 8)"
+    } else {
+        ""
+    };
     let mut s = format!(
         r#"# Submission manifest for `grade` (see docs/manifest.md for every field).
 # Paths are relative to this folder and must stay inside it.
@@ -202,18 +282,29 @@ kind = "postgres"
 name = "orders"
 context = "ordering"
 # role = "gateway"          # "service" (default), "gateway" or "bff"
-# owner = "team-ordering"
+owner = "team-ordering"
 openapi = "services/orders/openapi.yaml"
 # previous_openapi = "services/orders/openapi.v1.yaml"
 owns = ["orders-db"]
 calls = []                  # synchronous dependencies (service names)
-publishes = []              # event names
-consumes = []
+publishes = {publishes}      # event names
+consumes = []{delivery}
 "#
     );
     if later("phase2") {
         s.push_str(
             r#"
+# The web front end's backend: the consumer of the pact in contracts/.
+[[service]]
+name = "web"
+context = "ordering"
+role = "bff"
+owner = "team-web"
+openapi = "services/web/openapi.yaml"
+calls = ["orders"]
+uses = { orders = ["listOrders"] }
+consumes = ["OrderPlaced"]
+
 [events]
 asyncapi = "events/asyncapi.yaml"
 
@@ -257,11 +348,12 @@ pub fn run(checkpoint: &str, dir: &Path, io: &mut Io<'_>) -> Result<i32> {
     ];
     if checkpoint_rank(checkpoint) >= checkpoint_rank("phase2") {
         files.push(("events/asyncapi.yaml".into(), ASYNCAPI.into()));
+        files.push(("services/web/openapi.yaml".into(), web_openapi()));
         files.push(("contracts/web-orders.json".into(), PACT.into()));
     }
     if checkpoint_rank(checkpoint) >= checkpoint_rank("phase4") {
-        files.push(("ops/slos.yaml".into(), SLOS.into()));
-        files.push(("deploy/rollout.yaml".into(), ROLLOUT.into()));
+        files.push(("ops/slos.yaml".into(), with_web_copy(SLOS, "kind: SLO")));
+        files.push(("deploy/rollout.yaml".into(), with_web_copy(ROLLOUT, "kind: Rollout")));
     }
     let mut created = Vec::new();
     for (rel, content) in &files {

@@ -41,6 +41,23 @@ pub fn render(report: &Report) -> String {
     if !gates.is_empty() {
         let _ = writeln!(out, "**Required item failed:** {}\n", gates.join(", "));
     }
+    if report.probe_items_not_run > 0 {
+        let _ = writeln!(
+            out,
+            "**Static only:** {} live-probe items were not run; the score is provisional.\n",
+            report.probe_items_not_run
+        );
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "> **Warning:** {}\n", cell(w));
+    }
+    if !report.missing.is_empty() {
+        out.push_str("**Missing** (the checkpoint asks for it):\n\n");
+        for m in &report.missing {
+            let _ = writeln!(out, "- {}", cell(m));
+        }
+        out.push('\n');
+    }
     out.push_str("| Section | Points | Score |\n|---|---:|---:|\n");
     for s in &report.sections {
         let pct = s.score.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "n/a".into());

@@ -40,6 +40,15 @@ pub struct Report {
     pub points: f64,
     pub max_points: f64,
     pub scoring_rule: &'static str,
+    /// The run skipped live probes (`--static-only`).
+    pub static_only: bool,
+    /// Probe items of the rubric that a static-only run did not run: when non-zero the verdict
+    /// is `incomplete` and the score is provisional.
+    pub probe_items_not_run: usize,
+    /// What the submission lacks that its checkpoint asks for (the report opens with it).
+    pub missing: Vec<String>,
+    /// Warnings about the grading itself (e.g. the manifest names another checkpoint).
+    pub warnings: Vec<String>,
     pub sections: Vec<SectionReport>,
     pub items: Vec<ItemReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,8 +153,12 @@ pub struct ItemReport {
     pub credit: Option<f64>,
     pub points: f64,
     pub max_points: f64,
-    /// Why the item was skipped or errored.
+    /// Why the item was skipped, absent, not exercised or errored.
     pub reason: Option<String>,
+    /// What the item judges is not in the submission (`reason` says what); the item failed,
+    /// or was skipped when the rubric item says `when_absent = "skip"`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
     pub evidence: Vec<String>,
     pub findings: Vec<Finding>,
 }

@@ -90,6 +90,19 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
             let _ = writeln!(out, "  · {a}");
         }
     }
+    for w in &report.warnings {
+        let _ = writeln!(out, "{} {w}", "warning:".style(st.warn));
+    }
+    if !report.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            "missing (the checkpoint asks for it; each fails its items):".style(st.bad)
+        );
+        for m in &report.missing {
+            let _ = writeln!(out, "  · {m}");
+        }
+    }
     out.push('\n');
 
     let width = report
@@ -125,6 +138,7 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
             let label = format!("{} {}", item.check, item.name);
             let pts = match item.outcome {
                 Outcome::Skipped => "skipped".to_string(),
+                Outcome::Failed if item.absent => format!("absent 0/{}", num(item.max_points)),
                 _ => format!("{}/{}", num(item.points), num(item.max_points)),
             };
             let req = if item.required { " required" } else { "" };
@@ -190,7 +204,13 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
     if !gates.is_empty() {
         let _ = write!(out, " — required item failed: {}", gates.join(", "));
     }
-    if !report.complete {
+    if report.probe_items_not_run > 0 {
+        let _ = write!(
+            out,
+            " — static only: {} live-probe items not run, the score is provisional",
+            report.probe_items_not_run
+        );
+    } else if !report.complete {
         let _ = write!(out, " — some items could not be evaluated");
     }
     out.push('\n');

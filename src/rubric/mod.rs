@@ -53,7 +53,20 @@ struct RawItem {
     weight: Spanned<f64>,
     #[serde(default)]
     required: bool,
+    #[serde(default)]
+    when_absent: WhenAbsent,
     params: Option<Spanned<toml::Table>>,
+}
+
+/// What an item does when what it judges is not in the submission (DESIGN section 13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenAbsent {
+    /// The checkpoint asks for it: the item fails with no credit (the default).
+    #[default]
+    Fail,
+    /// The checkpoint does not ask for it: the item is left out of the score.
+    Skip,
 }
 
 /// A loaded, validated rubric.
@@ -85,6 +98,8 @@ pub struct Item {
     pub check: &'static dyn Check,
     pub weight: f64,
     pub required: bool,
+    /// Absent input fails the item (default) or leaves it out.
+    pub when_absent: WhenAbsent,
     /// Complete parameters (defaults filled in).
     pub params: toml::Table,
 }
@@ -98,6 +113,7 @@ impl std::fmt::Debug for Item {
             .field("check", &self.check.info().id)
             .field("weight", &self.weight)
             .field("required", &self.required)
+            .field("when_absent", &self.when_absent)
             .field("params", &self.params)
             .finish()
     }
@@ -243,6 +259,7 @@ fn resolve_item(file: &SourceFile, it: RawItem) -> Result<Item, Vec<UserError>> 
             check,
             weight,
             required: it.required,
+            when_absent: it.when_absent,
             params,
         })
     } else {

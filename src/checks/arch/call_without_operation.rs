@@ -75,8 +75,11 @@ impl TypedCheck for CallWithoutOperation {
                 }
             }
         }
+        if ctx.submission.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
         if total == 0 {
-            return CheckResult::skipped("no synchronous calls");
+            return CheckResult::not_applicable("no synchronous calls");
         }
         CheckResult::ratio(total - bad, total, findings).with_evidence(format!(
             "{} of {total} synchronous calls land on a published operation",

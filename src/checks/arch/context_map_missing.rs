@@ -46,8 +46,11 @@ impl TypedCheck for ContextMapMissing {
 
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let contexts = &ctx.submission.contexts;
+        if contexts.is_empty() {
+            return CheckResult::absent("no bounded contexts are declared");
+        }
         if contexts.len() < 2 {
-            return CheckResult::skipped("fewer than two bounded contexts: nothing to map");
+            return CheckResult::not_applicable("one bounded context: nothing to map");
         }
         let mut related: BTreeSet<&str> = BTreeSet::new();
         let mut relations = 0;

@@ -43,7 +43,7 @@ impl TypedCheck for GatewayMissing {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let services = &ctx.submission.services;
         if services.is_empty() {
-            return CheckResult::skipped("no services declared");
+            return CheckResult::absent("no services are declared");
         }
         let edge: Vec<&str> = services
             .iter()

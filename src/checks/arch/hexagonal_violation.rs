@@ -275,7 +275,9 @@ impl TypedCheck for HexagonalViolation {
             );
         }
         if total == 0 {
-            return CheckResult::skipped("no service names a source tree and none is required (min_services = 0)");
+            return CheckResult::not_applicable(
+                "no service names a source tree and none is required (min_services = 0)",
+            );
         }
         let mut r = CheckResult::ratio(good, total, findings);
         r.evidence = evidence;

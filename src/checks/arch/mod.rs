@@ -2,6 +2,7 @@
 pub mod bounded_context_count;
 pub mod call_without_operation;
 pub mod context_map_missing;
+pub mod copied_contract;
 pub mod gateway_missing;
 pub mod hexagonal_violation;
 pub mod service_without_context;
@@ -24,4 +25,5 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<call_without_operation::CallWithoutOperation>::new(),
     &Typed::<hexagonal_violation::HexagonalViolation>::new(),
     &Typed::<single_point_of_failure::SinglePointOfFailure>::new(),
+    &Typed::<copied_contract::CopiedContract>::new(),
 ];

@@ -41,7 +41,7 @@ impl TypedCheck for ServiceWithoutContext {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let services = &ctx.submission.services;
         if services.is_empty() {
-            return CheckResult::skipped("no services declared");
+            return CheckResult::absent("no services are declared");
         }
         let findings: Vec<_> = services
             .iter()

@@ -69,8 +69,11 @@ impl TypedCheck for SinglePointOfFailure {
         let graph = &ctx.model.sync;
         let edge = |i: usize| matches!(sub.services[i].role, Role::Gateway | Role::Bff);
         let n = (0..sub.services.len()).filter(|&i| !edge(i)).count();
+        if sub.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
         if n < 3 || graph.edge_count() == 0 {
-            return CheckResult::skipped("fewer than three internal services or no synchronous calls");
+            return CheckResult::not_applicable("fewer than three internal services or no synchronous calls");
         }
         let limit = ((p.max_share.clamp(0.0, 1.0) * n as f64).floor() as usize).max(2);
         let mut findings = Vec::new();

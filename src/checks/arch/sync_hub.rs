@@ -73,7 +73,7 @@ impl TypedCheck for SyncHub {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let services = &ctx.submission.services;
         if services.is_empty() {
-            return CheckResult::skipped("no services declared");
+            return CheckResult::absent("no services are declared");
         }
         let mut findings = Vec::new();
         let mut bad = 0;

@@ -150,7 +150,7 @@ impl TypedCheck for PactInteractionUndocumented {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let pacts = load_pacts(ctx);
         if pacts.is_empty() {
-            return CheckResult::skipped(no_pacts_reason(ctx));
+            return CheckResult::absent(no_pacts_reason(ctx));
         }
         let mut tally = Tally::default();
         let mut readable = 0;
@@ -162,10 +162,10 @@ impl TypedCheck for PactInteractionUndocumented {
             check_pact(ctx, p, &r.rel, pact, &mut tally);
         }
         if readable == 0 {
-            return CheckResult::skipped("no pact file is readable (see CTR001 pact-invalid)");
+            return CheckResult::failed_because("no pact file is readable (CTR001 pact-invalid says why)");
         }
         if tally.total == 0 && !tally.has_issues() {
-            return CheckResult::skipped(format!(
+            return CheckResult::not_applicable(format!(
                 "the pacts have no HTTP interactions to check against OpenAPI ({messages} message interactions: \
                  contracts for events, described by the event catalog)"
             ));

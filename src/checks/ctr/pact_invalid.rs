@@ -66,7 +66,7 @@ impl TypedCheck for PactInvalid {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let pacts = load_pacts(ctx);
         if pacts.is_empty() {
-            return CheckResult::skipped(no_pacts_reason(ctx));
+            return CheckResult::absent(no_pacts_reason(ctx));
         }
         let total = pacts.len();
         let mut good = 0;

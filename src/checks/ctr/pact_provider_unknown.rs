@@ -82,7 +82,7 @@ impl TypedCheck for PactProviderUnknown {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let pacts = load_pacts(ctx);
         if pacts.is_empty() {
-            return CheckResult::skipped(no_pacts_reason(ctx));
+            return CheckResult::absent(no_pacts_reason(ctx));
         }
         let mut total = 0;
         let mut good = 0;
@@ -98,7 +98,7 @@ impl TypedCheck for PactProviderUnknown {
             }
         }
         if total == 0 {
-            return CheckResult::skipped("no pact file is readable (see CTR001 pact-invalid)");
+            return CheckResult::failed_because("no pact file is readable (CTR001 pact-invalid says why)");
         }
         findings.extend(notes);
         let mut result = CheckResult::ratio(good, total, findings);

@@ -59,7 +59,7 @@ impl TypedCheck for CacheWithoutExpiry {
             .filter(|d| d.role == StoreRole::Cache)
             .collect();
         if caches.is_empty() {
-            return CheckResult::skipped("no datastore with role = \"cache\"");
+            return CheckResult::absent("no datastore with role = \"cache\"");
         }
         let mut findings = Vec::new();
         for c in &caches {

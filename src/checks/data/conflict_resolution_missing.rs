@@ -50,7 +50,7 @@ impl TypedCheck for ConflictResolutionMissing {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let replicated: Vec<_> = ctx.submission.datastores.iter().filter(|d| d.replicated).collect();
         if replicated.is_empty() {
-            return CheckResult::skipped("no datastore is replicated");
+            return CheckResult::absent("no datastore is replicated");
         }
         let mut findings = Vec::new();
         for d in &replicated {

@@ -42,7 +42,7 @@ impl TypedCheck for DatastoreKindMissing {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let stores = &ctx.submission.datastores;
         if stores.is_empty() {
-            return CheckResult::skipped("no datastores declared");
+            return CheckResult::absent("no datastores are declared");
         }
         let findings: Vec<_> = stores
             .iter()

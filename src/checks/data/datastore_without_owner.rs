@@ -43,7 +43,7 @@ impl TypedCheck for DatastoreWithoutOwner {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let sub = ctx.submission;
         if sub.datastores.is_empty() {
-            return CheckResult::skipped("no datastores declared");
+            return CheckResult::absent("no datastores are declared");
         }
         let findings: Vec<_> = sub
             .datastores

@@ -50,8 +50,11 @@ impl TypedCheck for DualWrite {
             .iter()
             .filter(|s| !s.owns.is_empty() && !s.publishes.is_empty())
             .collect();
+        if ctx.submission.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
         if publishers.is_empty() {
-            return CheckResult::skipped("no service both owns a datastore and publishes events");
+            return CheckResult::not_applicable("no service both owns a datastore and publishes events");
         }
         let mut findings = Vec::new();
         for s in &publishers {

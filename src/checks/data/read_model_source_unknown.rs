@@ -43,7 +43,7 @@ impl TypedCheck for ReadModelSourceUnknown {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let sub = ctx.submission;
         if sub.read_models.is_empty() {
-            return CheckResult::skipped("no read models declared");
+            return CheckResult::absent("no read models are declared");
         }
         let mut findings = Vec::new();
         let mut good = 0;

@@ -52,7 +52,7 @@ impl TypedCheck for SharedDatastore {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let sub = ctx.submission;
         if sub.datastores.is_empty() {
-            return CheckResult::skipped("no datastores declared");
+            return CheckResult::absent("no datastores are declared");
         }
         // datastore -> [(owning service, where `owns` names it)]
         type Owners<'a> = BTreeMap<&'a str, Vec<(&'a str, Option<&'a std::ops::Range<usize>>)>>;

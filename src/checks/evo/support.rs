@@ -83,12 +83,12 @@ pub fn compare<'c>(ctx: &Ctx<'c>) -> Result<Comparisons<'c>, CheckResult> {
         }
     }
     if declared == 0 {
-        return Err(CheckResult::skipped(
+        return Err(CheckResult::absent(
             "no service declares `previous_openapi` (the previous release of its API) to compare with",
         ));
     }
     if compared.is_empty() {
-        return Err(CheckResult::skipped(format!(
+        return Err(CheckResult::failed_because(format!(
             "no service could be compared: {}",
             notes.join("; ")
         )));

@@ -73,10 +73,7 @@ impl TypedCheck for AsyncapiInvalid {
 
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let Some((rel, loaded)) = &ctx.artifacts.asyncapi else {
-            return CheckResult::skipped(
-                "no event catalog is declared (`[events] asyncapi`); SUB002 artifact-missing requires one where the \
-                 checkpoint does",
-            );
+            return CheckResult::absent("no event catalog is declared (`[events] asyncapi`)");
         };
         match loaded {
             Loaded::Missing => {

@@ -162,7 +162,7 @@ impl TypedCheck for CatalogManifestMismatch {
             unused.push((label, f));
         }
         if total == 0 {
-            return CheckResult::skipped("neither the manifest nor the catalog names any event");
+            return CheckResult::absent("neither the manifest nor the catalog names any event");
         }
         let n_events = total - n_messages;
         let n_missing = missing.len();

@@ -323,7 +323,7 @@ impl TypedCheck for EventNaming {
         commands.retain(|n, _| !n.is_empty() && !p.ignore.iter().any(|i| i == n));
         let total = events.len() + commands.len();
         if total == 0 {
-            return CheckResult::skipped("the manifest names no published event and no saga command");
+            return CheckResult::absent("the manifest names no published event and no saga command");
         }
         let mut bad_events = Vec::new();
         for (name, span) in &events {

@@ -36,33 +36,26 @@ pub static CHECKS: &[&dyn Check] = &[
 /// Most findings of one kind listed one by one; the rest are summarised in one finding.
 const MAX_LISTED: usize = 10;
 
-/// The loaded event catalog, or the result a catalog check returns without one: skipped when
-/// no catalog is declared, failed (with a finding saying why `what` cannot be checked) when
-/// the declared catalog is missing or does not load.
+/// The loaded event catalog, or the result a catalog check returns without one: absent when
+/// no catalog is declared, failed (with the reason only: EVT001 reports the cause) when the
+/// declared catalog is missing or does not load.
 pub(crate) fn catalog<'a>(ctx: &Ctx<'a>, what: &str) -> Result<(&'a str, &'a AsyncApiDoc), CheckResult> {
     let Some((rel, loaded)) = &ctx.artifacts.asyncapi else {
-        return Err(CheckResult::skipped(
-            "no event catalog is declared (`[events] asyncapi`); SUB002 artifact-missing requires one where the \
-             checkpoint does",
+        return Err(CheckResult::absent(
+            "no event catalog is declared (`[events] asyncapi`)",
         ));
     };
-    let span = ctx.submission.asyncapi.as_ref().and_then(|r| r.span.as_ref());
+    // EVT001 asyncapi-invalid (and SUB002 for a missing file) report the cause at its place;
+    // the items that depend on the catalog fail with the reason only (one cause, one finding).
     match loaded {
         Loaded::Ok(doc) => Ok((rel.as_str(), doc)),
-        Loaded::Missing => Err(CheckResult::failed(vec![ctx
-            .manifest_finding(
-                span,
-                format!("the event catalog `{rel}` does not exist, so {what} cannot be checked"),
-            )
-            .help("create the AsyncAPI document at that path, or correct `[events] asyncapi`")])),
-        Loaded::Invalid(p) => {
-            let mut f = ctx.problem_finding(rel, p);
-            f.message = format!(
-                "the event catalog does not load, so {what} cannot be checked: {}",
-                p.message
-            );
-            Err(CheckResult::failed(vec![f]))
-        }
+        Loaded::Missing => Err(CheckResult::failed_because(format!(
+            "the event catalog `{rel}` does not exist, so {what} cannot be checked (see EVT001 asyncapi-invalid)"
+        ))),
+        Loaded::Invalid(p) => Err(CheckResult::failed_because(format!(
+            "the event catalog `{rel}` does not load, so {what} cannot be checked: {} (see EVT001 asyncapi-invalid)",
+            p.message
+        ))),
     }
 }
 
@@ -118,7 +111,7 @@ pub(crate) fn per_message(
         }
     }
     if total == 0 {
-        return CheckResult::skipped("the event catalog has no messages (see EVT003 catalog-manifest-mismatch)");
+        return CheckResult::absent("the event catalog has no messages");
     }
     let bad = findings.len();
     let findings = fold(findings, rule.folded.0, rule.folded.1);

@@ -64,7 +64,7 @@ impl TypedCheck for OrphanEvent {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let events = manifest_events(ctx);
         if events.is_empty() {
-            return CheckResult::skipped("no service publishes or consumes an event");
+            return CheckResult::absent("no service publishes or consumes an event");
         }
         let orphan = |n: &str| {
             events.get(n).is_some_and(|u| {

@@ -113,7 +113,7 @@ impl TypedCheck for SagaCompensationMissing {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let sagas = &ctx.submission.sagas;
         if sagas.is_empty() {
-            return CheckResult::skipped("the manifest declares no saga (`[[saga]]`)");
+            return CheckResult::absent("the manifest declares no saga (`[[saga]]`)");
         }
         let (mut total, mut read_only, mut pivots) = (0, 0, 0);
         let mut findings = Vec::new();

@@ -93,7 +93,7 @@ impl TypedCheck for InconsistentErrorModel {
             Err(r) => return r,
         };
         if t.doc_credits.is_empty() {
-            return CheckResult::skipped("no error response with a body to compare");
+            return CheckResult::not_applicable("no error response with a body to compare");
         }
         let credit = t.doc_credits.iter().sum::<f64>() / t.doc_credits.len() as f64;
         let findings = t.findings();

@@ -68,7 +68,7 @@ impl TypedCheck for OpenapiInvalid {
             }
         }
         if total == 0 {
-            return CheckResult::skipped("no OpenAPI documents to check (see SUB002 artifact-missing)");
+            return CheckResult::absent("no OpenAPI documents");
         }
         CheckResult::ratio(good, total, findings).with_evidence(format!("{good} of {total} OpenAPI documents valid"))
     }

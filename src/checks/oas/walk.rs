@@ -1003,14 +1003,12 @@ pub fn external_of<'c>(ctx: &Ctx<'c>, rel: &str) -> &'c ExternalDocs {
     ctx.artifacts.openapi_refs.get(rel).unwrap_or(&NO_EXTERNAL)
 }
 
-/// Runs `f` over every document (see [`documents`]) with a shared tally; `Err` with a skipped
+/// Runs `f` over every document (see [`documents`]) with a shared tally; `Err` with an absent
 /// result when there is no document to check.
 pub fn check_apis(ctx: &Ctx<'_>, mut f: impl FnMut(&Api<'_>, &mut Tally)) -> Result<Tally, CheckResult> {
     let docs = documents(ctx);
     if docs.is_empty() {
-        return Err(CheckResult::skipped(
-            "no OpenAPI documents to check (see SUB002 artifact-missing and OAS001 openapi-invalid)",
-        ));
+        return Err(CheckResult::absent("no OpenAPI documents that load"));
     }
     let mut tally = Tally::default();
     for (rel, doc) in docs {
@@ -1145,10 +1143,10 @@ impl Tally {
     }
 
     /// `ratio(good, total)` with the findings and the evidence `"{good} of {total} {what}"`;
-    /// skipped with the reason `none` when there was nothing to count.
+    /// not applicable with the reason `none` when the documents hold nothing to count.
     pub fn finish(mut self, what: &str, none: &str) -> CheckResult {
         if self.total == 0 && self.groups.is_empty() {
-            return CheckResult::skipped(none);
+            return CheckResult::not_applicable(none);
         }
         let findings = self.findings();
         let mut r = CheckResult::ratio(self.good, self.total, findings);

@@ -113,7 +113,7 @@ impl TypedCheck for RollbackMissing {
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let sub = ctx.submission;
         if sub.services.is_empty() {
-            return CheckResult::skipped("no services declared");
+            return CheckResult::absent("no services are declared");
         }
         let expected = support::required_services(sub, p.scope);
         let (required, noun) = (&expected.services, expected.noun);

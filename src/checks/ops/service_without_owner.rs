@@ -37,7 +37,7 @@ impl TypedCheck for ServiceWithoutOwner {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let services = &ctx.submission.services;
         if services.is_empty() {
-            return CheckResult::skipped("no services declared");
+            return CheckResult::absent("no services are declared");
         }
         let findings: Vec<_> = services
             .iter()

@@ -139,7 +139,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         findings.append(&mut f);
     }
     if total == 0 {
-        return CheckResult::skipped(
+        return CheckResult::not_applicable(
             "no running service documents a constrained query parameter or a JSON request body to break",
         );
     }

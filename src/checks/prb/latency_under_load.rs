@@ -172,7 +172,7 @@ impl TypedCheck for LatencyUnderLoad {
             ..StartConfig::default()
         };
         ctx.live(&config, |started| match started {
-            Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+            Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))
             }
@@ -289,7 +289,9 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
         }
     }
     if loaded == 0 {
-        let mut r = CheckResult::skipped("no service became ready, so none was loaded (see PRB001)");
+        let mut r = CheckResult::failed_because(
+            "no service became ready, so none was loaded (PRB001 service-unhealthy says why)",
+        );
         r.evidence = evidence;
         return r;
     }

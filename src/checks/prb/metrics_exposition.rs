@@ -127,7 +127,7 @@ impl TypedCheck for MetricsExposition {
         };
         let timeout = Duration::from_millis(params.timeout_ms.clamp(1, 120_000));
         ctx.live(&StartConfig::default(), |started| match started {
-            Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+            Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))
             }
@@ -142,7 +142,7 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, path: &str, timeout: Duration) -> Ch
     let (ready, not_ready): (Vec<&LiveService>, Vec<&LiveService>) =
         services.into_iter().partition(|s| s.status == Status::Ready);
     if ready.is_empty() {
-        return CheckResult::skipped("no service is running and ready (PRB001 service-unhealthy says why)");
+        return CheckResult::failed_because("no service is running and ready (PRB001 service-unhealthy says why)");
     }
     let mut findings = Vec::new();
     let mut evidence = Vec::new();

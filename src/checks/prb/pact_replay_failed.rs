@@ -68,7 +68,7 @@ impl TypedCheck for PactReplayFailed {
 
     fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {
         if ctx.submission.pacts.is_empty() {
-            return CheckResult::skipped("no pact files are declared (`[contracts] pacts`)");
+            return CheckResult::absent("no pact files are declared (`[contracts] pacts`)");
         }
         with_live(ctx, |system| evaluate(ctx, params, system))
     }
@@ -127,7 +127,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         total += t;
     }
     if total == 0 {
-        return CheckResult::skipped("no pact names a running provider");
+        return CheckResult::failed_because("no pact names a running provider: no interaction could be replayed");
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }

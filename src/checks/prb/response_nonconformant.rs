@@ -140,7 +140,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         ));
     }
     if total == 0 {
-        return CheckResult::skipped("no running service has an OpenAPI document with an operation to call");
+        return CheckResult::absent("no running service has an OpenAPI document with an operation to call");
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }

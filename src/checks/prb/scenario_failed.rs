@@ -71,7 +71,7 @@ impl TypedCheck for ScenarioFailed {
 
     fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {
         if ctx.submission.scenarios.is_empty() {
-            return CheckResult::skipped("the submission declares no scenario (`[[scenario]]`)");
+            return CheckResult::absent("the submission declares no scenario (`[[scenario]]`)");
         }
         with_live(ctx, |system| evaluate(ctx, params, system))
     }

@@ -84,7 +84,7 @@ impl TypedCheck for ServiceUnhealthy {
             ..StartConfig::default()
         };
         ctx.live(&config, |started| match started {
-            Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+            Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))
             }

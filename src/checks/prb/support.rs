@@ -70,16 +70,41 @@ impl Default for TimeoutParams {
     }
 }
 
-/// Runs `f` over the running system; skipped when nothing runs, errored when the grader could
-/// not start anything.
+/// Runs `f` over the running system: absent when no service declares how to start it, failed
+/// when none of the learner's services became ready, errored when the grader could not start
+/// anything.
 pub fn with_live(ctx: &Ctx<'_>, f: impl FnOnce(&System) -> CheckResult) -> CheckResult {
     ctx.live(&StartConfig::default(), |started| match started {
-        Err(StartError::NothingToRun) => CheckResult::skipped("no service declares [service.run]"),
+        Err(StartError::NothingToRun) => nothing_to_run(),
         Err(StartError::Infrastructure(e)) => {
             CheckResult::errored(format!("the grader could not start the services: {e}"))
         }
+        Ok(system) if ready_services(system).is_empty() => CheckResult::failed_because(
+            "no service of the system is running and ready, so nothing could be probed (PRB001 \
+             service-unhealthy says why)",
+        ),
         Ok(system) => f(system),
     })
+}
+
+/// The result of a probe item when no service declares how to start it: the running system
+/// is absent.
+pub fn nothing_to_run() -> CheckResult {
+    CheckResult::absent("no service declares `[service.run]` (nor `--target`), so there is no running system to probe")
+}
+
+/// The result of a probe item that judges calls between services when no request made one
+/// running service call another: not applicable when the manifest declares no synchronous
+/// call, else a failure (the declared calls could not be observed).
+pub fn no_call_observed(ctx: &Ctx<'_>) -> CheckResult {
+    if ctx.model.sync.edge_count() == 0 {
+        CheckResult::not_applicable("the manifest declares no synchronous call between services")
+    } else {
+        CheckResult::failed_because(
+            "no request made a running service call another running service, so the declared calls could not be \
+             observed: document the operations that call other services (GET operations are called first)",
+        )
+    }
 }
 
 /// The ready services of the system, in declaration order.

@@ -129,7 +129,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         evidence.push(format!("not evaluated: {}", untriggered.join("; ")));
     }
     if total == 0 {
-        return CheckResult::skipped("no request made a running service call another running service");
+        return super::support::no_call_observed(ctx);
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }

@@ -71,7 +71,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         .filter(|s| system.proxies.iter().any(|x| x.caller == s.name))
         .collect();
     if callers.is_empty() {
-        return CheckResult::skipped("no running service was given the URL of another running service");
+        return CheckResult::not_applicable("no running service was given the URL of another running service");
     }
     for svc in &callers {
         if let Some(api) = service_api(ctx, svc) {

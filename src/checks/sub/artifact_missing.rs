@@ -179,6 +179,10 @@ impl TypedCheck for ArtifactMissing {
             "no consumer contracts",
             "add pact files and `[contracts] pacts = [\"contracts/*.json\"]`",
         );
+        if total == 0 {
+            // Nothing named and nothing required: a submission without artifacts.
+            return CheckResult::absent("the submission names no artifact (no service with an OpenAPI document)");
+        }
         let bad = findings.len();
         CheckResult::ratio(total - bad, total, findings)
             .with_evidence(format!("{} of {total} expected artifacts present", total - bad))

@@ -42,7 +42,7 @@ impl TypedCheck for ImportInvalid {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let sub = ctx.submission;
         if sub.imports.is_empty() {
-            return CheckResult::skipped("nothing imported (no [imports] and no compose or catalog file found)");
+            return CheckResult::not_applicable("nothing imported (no [imports] and no compose or catalog file found)");
         }
         let findings: Vec<_> = sub
             .import_problems

@@ -1,0 +1,226 @@
+//! Validity (DESIGN section 13): submissions built to pass without the work never pass.
+//! Absence fails, a system that does not run fails, copied contracts fail, and a static-only
+//! run of a rubric with live probes is never a pass.
+
+mod common;
+
+use common::{copy_dir, grade, root, stderr, stdout, tmp};
+
+const CHECKPOINTS: [&str; 5] = ["phase1", "phase2", "phase3", "phase4", "capstone"];
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+fn item<'j>(j: &'j serde_json::Value, check: &str) -> &'j serde_json::Value {
+    j["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check"] == check)
+        .unwrap_or_else(|| panic!("no item {check}"))
+}
+
+#[test]
+fn an_empty_system_fails_every_checkpoint_and_the_report_opens_with_what_is_missing() {
+    for cp in CHECKPOINTS {
+        let o = grade(&[
+            cp,
+            "fixtures/validity/empty-system",
+            "--static-only",
+            "--format",
+            "json",
+        ]);
+        let j = json(&o);
+        assert_eq!(o.status.code(), Some(1), "{cp}: {}", stdout(&o));
+        assert_eq!(j["verdict"], "failed", "{cp}");
+        let missing = j["missing"].as_array().unwrap();
+        assert!(
+            missing.iter().any(|m| m.as_str().unwrap().contains("services")),
+            "{cp}: the missing services are listed first: {missing:?}"
+        );
+        // No item passes on "0 of 0": absent items fail with no credit.
+        for i in j["items"].as_array().unwrap() {
+            if i["absent"] == true && i["outcome"] != "skipped" {
+                assert_eq!(i["outcome"], "failed", "{cp} {}", i["check"]);
+                assert_eq!(i["points"], 0.0, "{cp} {}", i["check"]);
+            }
+        }
+        assert_eq!(item(&j, "SUB004")["outcome"], "failed", "{cp}");
+        assert_eq!(item(&j, "OAS001")["absent"], true, "{cp}");
+    }
+    let t = grade(&["phase1", "fixtures/validity/empty-system", "--color", "never"]);
+    let text = stdout(&t);
+    let head: Vec<&str> = text.lines().take(4).collect();
+    assert!(
+        head[2].starts_with("missing"),
+        "the report opens with what is missing:\n{text}"
+    );
+}
+
+/// The phase2 reference with every `[service.run]` command replaced by one that does not exist.
+fn never_starting_copy(name: &str) -> std::path::PathBuf {
+    let dir = tmp("validity", name);
+    copy_dir(&root().join("fixtures/submissions/phase2-reference"), &dir);
+    let manifest = dir.join("submission.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let rewritten: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("command = ") {
+                "command = [\"grade-test-no-such-program\"]".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(text.trim_end(), rewritten, "the reference has run commands");
+    std::fs::write(&manifest, rewritten).unwrap();
+    dir
+}
+
+#[test]
+fn services_that_never_start_fail_every_probe_item_with_exit_1() {
+    let dir = never_starting_copy("never-starts");
+    let o = grade(&["phase2", dir.to_str().unwrap(), "--format", "json"]);
+    let j = json(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the learner's failure is exit 1: {}",
+        stderr(&o)
+    );
+    assert_eq!(j["verdict"], "failed");
+    assert_eq!(j["complete"], true, "nothing on the grader's side went wrong");
+    for i in j["items"].as_array().unwrap() {
+        if i["check"].as_str().unwrap().starts_with("PRB") {
+            assert_eq!(i["outcome"], "failed", "{}: {}", i["check"], i);
+            assert_eq!(i["points"], 0.0, "{}", i["check"]);
+        }
+    }
+    let reason = item(&j, "PRB002")["reason"].as_str().unwrap();
+    assert!(reason.contains("PRB001"), "says where the cause is: {reason}");
+}
+
+#[test]
+fn copied_starter_contracts_fail_phase1() {
+    // The phase1 reference with every service's contract replaced by the same starter spec.
+    let dir = tmp("validity", "copied-contracts");
+    copy_dir(&root().join("fixtures/submissions/phase1-reference"), &dir);
+    let init = tmp("validity", "starter");
+    std::fs::remove_dir_all(&init).unwrap();
+    assert_eq!(
+        grade(&["init", "phase1", init.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let starter = std::fs::read_to_string(init.join("services/orders/openapi.yaml")).unwrap();
+    let manifest = std::fs::read_to_string(dir.join("submission.toml")).unwrap();
+    let mut copies = 0;
+    for l in manifest.lines() {
+        if let Some(rel) = l.strip_prefix("openapi = \"").and_then(|r| r.strip_suffix('"')) {
+            std::fs::write(dir.join(rel), &starter).unwrap();
+            copies += 1;
+        }
+    }
+    assert!(copies >= 7, "{copies} contracts replaced");
+    let o = grade(&["phase1", dir.to_str().unwrap(), "--format", "json"]);
+    let j = json(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let arch011 = item(&j, "ARCH011");
+    assert_eq!(arch011["outcome"], "failed", "{arch011}");
+    assert_eq!(arch011["required"], true);
+    assert_eq!(arch011["points"], 0.0, "every contract is a copy: {arch011}");
+}
+
+#[test]
+fn static_only_on_a_probe_rubric_is_never_a_pass() {
+    let o = grade(&[
+        "phase2",
+        "fixtures/submissions/phase2-reference",
+        "--static-only",
+        "--format",
+        "json",
+    ]);
+    let j = json(&o);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert_eq!(j["verdict"], "incomplete");
+    assert_eq!(j["passed"], false);
+    assert_eq!(j["probe_items_not_run"], 5);
+    let t = grade(&[
+        "phase2",
+        "fixtures/submissions/phase2-reference",
+        "--static-only",
+        "--color",
+        "never",
+    ]);
+    let last = stdout(&t).lines().last().unwrap().to_string();
+    assert!(
+        last.starts_with("INCOMPLETE") && last.contains("5 live-probe items not run, the score is provisional"),
+        "{last}"
+    );
+    // A rubric without probe items still passes statically.
+    let p1 = grade(&["phase1", "fixtures/submissions/phase1-reference", "--static-only"]);
+    assert_eq!(p1.status.code(), Some(0));
+}
+
+#[test]
+fn grading_another_checkpoint_than_the_manifest_names_warns() {
+    let o = grade(&[
+        "phase3",
+        "fixtures/submissions/phase1-reference",
+        "--static-only",
+        "--format",
+        "json",
+    ]);
+    let j = json(&o);
+    let warnings = j["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("`grade phase1 DIR`"));
+    let same = json(&grade(&[
+        "phase1",
+        "fixtures/submissions/phase1-reference",
+        "--format",
+        "json",
+    ]));
+    assert!(same["warnings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_rubric_item_may_skip_what_its_checkpoint_does_not_ask_for() {
+    let dir = tmp("validity", "rubric-skip");
+    let rubric = dir.join("r.toml");
+    let item = |when: &str| {
+        format!(
+            "[rubric]\nid = \"t\"\ntitle = \"t\"\nversion = \"1\"\nthreshold = 50\n\n[[section]]\nid = \"s\"\ntitle = \"s\"\n\n\
+             [[section.item]]\ncheck = \"ARCH001\"\nweight = 1\nparams = {{ min = 1, max = 12 }}\n\n\
+             [[section.item]]\ncheck = \"EVT009\"\nweight = 1\n{when}\n"
+        )
+    };
+    std::fs::write(&rubric, item("")).unwrap();
+    let failed = json(&grade(&[
+        "run",
+        "--rubric",
+        rubric.to_str().unwrap(),
+        "fixtures/submissions/phase1-reference",
+        "--format",
+        "json",
+    ]));
+    let evt = &failed["items"][1];
+    assert_eq!(
+        (evt["outcome"].as_str(), evt["absent"].as_bool()),
+        (Some("failed"), Some(true))
+    );
+    assert_eq!(failed["score"], 50.0);
+    std::fs::write(&rubric, item("when_absent = \"skip\"")).unwrap();
+    let skipped = json(&grade(&[
+        "run",
+        "--rubric",
+        rubric.to_str().unwrap(),
+        "fixtures/submissions/phase1-reference",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(skipped["items"][1]["outcome"], "skipped");
+    assert_eq!(skipped["score"], 100.0);
+}
