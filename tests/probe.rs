@@ -352,12 +352,19 @@ health = "/health"
 }
 
 #[test]
-fn without_run_tables_the_check_is_skipped() {
+fn without_run_tables_the_running_system_is_absent() {
     let dir = scratch("no-run");
     let sub = write_submission(&dir, "[[service]]\nname = \"orders\"\n");
     let (r, _) = run_prb001(&sub, 1_000);
-    assert_eq!(r.outcome, Outcome::Skipped);
-    assert_eq!(r.reason.as_deref(), Some("no service declares [service.run]"));
+    // Absent: fails with no credit unless the rubric item says `when_absent = "skip"`.
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.absent);
+    assert_eq!(r.credit, Some(0.0));
+    assert!(r
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with("no service declares `[service.run]`"));
 }
 
 #[test]

@@ -114,3 +114,49 @@ fn lookup_by_id_and_name() {
     assert_eq!(grade::checks::suggest("ARCH02"), Some("ARCH002"));
     assert_eq!(grade::checks::suggest("sync-call-cycles"), Some("sync-call-cycle"));
 }
+
+/// Absence never earns credit (DESIGN section 13): every check run over a submission that
+/// declares nothing (a manifest with only its checkpoint) is absent, not applicable or failed,
+/// never passed; "0 of 0" passes nothing. The one exception is the check that judges the
+/// manifest's existence itself.
+#[test]
+fn no_check_passes_on_an_empty_submission() {
+    use grade::artifact::Artifacts;
+    use grade::checks::{Ctx, Outcome};
+    use grade::model::SystemModel;
+    use grade::submission::Submission;
+
+    const MAY_PASS: [&str; 1] = ["SUB001"]; // manifest-missing: the manifest is there
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry-empty-submission");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("submission.toml"), "[submission]\ncheckpoint = \"phase2\"\n").unwrap();
+    let sub = Submission::load(&dir).unwrap();
+    let artifacts = Artifacts::load(&sub);
+    let model = SystemModel::build(&sub);
+    let oas = grade::checks::oas::walk::OasMemo::default();
+    let ctx = Ctx {
+        submission: &sub,
+        artifacts: &artifacts,
+        model: &model,
+        oas: &oas,
+    };
+    let mut passed = Vec::new();
+    for c in registry() {
+        let id = c.info().id;
+        let r = c.run(&ctx, &c.default_params());
+        match r.outcome {
+            Outcome::Passed if !MAY_PASS.contains(&id) => passed.push(id),
+            Outcome::Failed => assert!(
+                r.absent || r.reason.is_some() || !r.findings.is_empty(),
+                "{id}: a failure says why"
+            ),
+            Outcome::Errored => panic!("{id} errored on an empty submission: {:?}", r.reason),
+            _ => {}
+        }
+    }
+    assert!(
+        passed.is_empty(),
+        "these checks pass on an empty submission: {passed:?}"
+    );
+}

@@ -440,7 +440,8 @@ fn sarif_validates_against_the_schema() {
             "--sarif",
             file.to_str().unwrap(),
         ]);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{sub}");
+        // 3: the phase2 reference graded static-only is incomplete (probe items not run).
+        assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{sub}");
         validate_sarif(&schema, &std::fs::read_to_string(&file).unwrap(), sub);
     }
     // The validator does reject a broken log.

@@ -201,10 +201,26 @@ pub fn render(report: &Report) -> String {
     if !gates.is_empty() {
         let _ = write!(h, "<br>Required item failed: {}", esc(&gates.join(", ")));
     }
-    if !report.complete {
+    if report.probe_items_not_run > 0 {
+        let _ = write!(
+            h,
+            "<br>Static only: {} live-probe items were not run; the score is provisional.",
+            report.probe_items_not_run
+        );
+    } else if !report.complete {
         h.push_str("<br>Some items could not be evaluated.");
     }
     h.push_str("</div>\n");
+    for w in &report.warnings {
+        let _ = writeln!(h, "<p><strong>Warning:</strong> {}</p>", esc(w));
+    }
+    if !report.missing.is_empty() {
+        h.push_str("<p><strong>Missing</strong> (the checkpoint asks for it):</p>\n<ul>\n");
+        for m in &report.missing {
+            let _ = writeln!(h, "<li>{}</li>", esc(m));
+        }
+        h.push_str("</ul>\n");
+    }
 
     if !report.submission.assumptions.is_empty() {
         h.push_str("<p><strong>Assumed</strong> (no manifest says otherwise):</p>\n<ul>\n");

@@ -58,6 +58,9 @@ impl TypedCheck for SyncCallDepth {
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let sub = ctx.submission;
+        if sub.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
         let Some(chain) = ctx.model.longest_sync_chain() else {
             let f = ctx
                 .manifest_finding(None, "synchronous call depth is unbounded: the call graph has a cycle")

@@ -103,6 +103,12 @@ impl TypedCheck for EventLoop {
             edges.entry((f.from, f.to)).or_default().push(f.event.clone());
         }
         let n_flows: usize = edges.values().map(Vec::len).sum();
+        if sub.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
+        if n_flows == 0 {
+            return CheckResult::not_applicable("no event flows between services");
+        }
         for ((a, b), events) in &edges {
             if let (Some(&na), Some(&nb)) = (nodes.get(*a), nodes.get(*b)) {
                 g.add_edge(na, nb, events.clone());
