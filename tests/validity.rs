@@ -56,6 +56,7 @@ fn an_empty_system_fails_every_checkpoint_and_the_report_opens_with_what_is_miss
         head[2].starts_with("missing"),
         "the report opens with what is missing:\n{text}"
     );
+    insta::assert_snapshot!("empty-system-phase1.txt", text);
 }
 
 /// The phase2 reference with every `[service.run]` command replaced by one that does not exist.
