@@ -2,13 +2,12 @@
 //! parameters; the outcome and findings are snapshotted. The registry test makes sure each
 //! check has a `pass` and a `fail` case, and here we assert they pass and fail.
 
+mod common;
+
 use std::fmt::Write;
 use std::path::Path;
 
-use grade::artifact::Artifacts;
-use grade::checks::{registry, Ctx, Kind, Outcome};
-use grade::model::SystemModel;
-use grade::submission::Submission;
+use grade::checks::{registry, Kind, Outcome};
 
 fn render(result: &grade::checks::CheckResult) -> String {
     let mut s = String::new();
@@ -134,18 +133,7 @@ fn every_check_over_its_fixtures() {
             .collect();
         cases.sort();
         for case in cases {
-            let sub = Submission::load(&dir.join(&case))
-                .unwrap_or_else(|e| panic!("{id}/{case}: {}", e.to_diagnostic().render_plain()));
-            let artifacts = Artifacts::load(&sub);
-            let model = SystemModel::build(&sub);
-            let oas = grade::checks::oas::walk::OasMemo::default();
-            let ctx = Ctx {
-                submission: &sub,
-                artifacts: &artifacts,
-                model: &model,
-                oas: &oas,
-            };
-            let result = check.run(&ctx, &check.default_params());
+            let result = common::run_check(*check, &dir.join(&case));
             if case == "pass" {
                 assert_eq!(
                     result.outcome,

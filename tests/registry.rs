@@ -2,6 +2,8 @@
 //! four headings citing the curriculum, documented parameters that match the defaults, and a
 //! pass and a fail fixture for every check.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -121,30 +123,17 @@ fn lookup_by_id_and_name() {
 /// manifest's existence itself.
 #[test]
 fn no_check_passes_on_an_empty_submission() {
-    use grade::artifact::Artifacts;
-    use grade::checks::{Ctx, Outcome};
-    use grade::model::SystemModel;
-    use grade::submission::Submission;
+    use grade::checks::Outcome;
 
     const MAY_PASS: [&str; 1] = ["SUB001"]; // manifest-missing: the manifest is there
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("registry-empty-submission");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("submission.toml"), "[submission]\ncheckpoint = \"phase2\"\n").unwrap();
-    let sub = Submission::load(&dir).unwrap();
-    let artifacts = Artifacts::load(&sub);
-    let model = SystemModel::build(&sub);
-    let oas = grade::checks::oas::walk::OasMemo::default();
-    let ctx = Ctx {
-        submission: &sub,
-        artifacts: &artifacts,
-        model: &model,
-        oas: &oas,
-    };
     let mut passed = Vec::new();
     for c in registry() {
         let id = c.info().id;
-        let r = c.run(&ctx, &c.default_params());
+        let r = common::run_check(*c, &dir);
         match r.outcome {
             Outcome::Passed if !MAY_PASS.contains(&id) => passed.push(id),
             Outcome::Failed => assert!(

@@ -191,37 +191,31 @@ fn grading_another_checkpoint_than_the_manifest_names_warns() {
 fn a_rubric_item_may_skip_what_its_checkpoint_does_not_ask_for() {
     let dir = tmp("validity", "rubric-skip");
     let rubric = dir.join("r.toml");
-    let item = |when: &str| {
-        format!(
+    // The submission declares no saga: EVT009 is absent.
+    let grade_with = |when: &str| {
+        let source = format!(
             "[rubric]\nid = \"t\"\ntitle = \"t\"\nversion = \"1\"\nthreshold = 50\n\n[[section]]\nid = \"s\"\ntitle = \"s\"\n\n\
              [[section.item]]\ncheck = \"ARCH001\"\nweight = 1\nparams = {{ min = 1, max = 12 }}\n\n\
              [[section.item]]\ncheck = \"EVT009\"\nweight = 1\n{when}\n"
-        )
+        );
+        std::fs::write(&rubric, source).unwrap();
+        json(&grade(&[
+            "run",
+            "--rubric",
+            rubric.to_str().unwrap(),
+            "fixtures/submissions/phase1-reference",
+            "--format",
+            "json",
+        ]))
     };
-    std::fs::write(&rubric, item("")).unwrap();
-    let failed = json(&grade(&[
-        "run",
-        "--rubric",
-        rubric.to_str().unwrap(),
-        "fixtures/submissions/phase1-reference",
-        "--format",
-        "json",
-    ]));
+    let failed = grade_with("");
     let evt = &failed["items"][1];
     assert_eq!(
         (evt["outcome"].as_str(), evt["absent"].as_bool()),
         (Some("failed"), Some(true))
     );
     assert_eq!(failed["score"], 50.0);
-    std::fs::write(&rubric, item("when_absent = \"skip\"")).unwrap();
-    let skipped = json(&grade(&[
-        "run",
-        "--rubric",
-        rubric.to_str().unwrap(),
-        "fixtures/submissions/phase1-reference",
-        "--format",
-        "json",
-    ]));
+    let skipped = grade_with("when_absent = \"skip\"");
     assert_eq!(skipped["items"][1]["outcome"], "skipped");
     assert_eq!(skipped["score"], 100.0);
 }

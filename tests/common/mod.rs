@@ -50,3 +50,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs `check` with its default parameters over the submission in `dir`.
+pub fn run_check(check: &dyn grade::checks::Check, dir: &Path) -> grade::checks::CheckResult {
+    let sub = grade::submission::Submission::load(dir)
+        .unwrap_or_else(|e| panic!("{}: {}", dir.display(), e.to_diagnostic().render_plain()));
+    let artifacts = grade::artifact::Artifacts::load(&sub);
+    let model = grade::model::SystemModel::build(&sub);
+    let oas = grade::checks::oas::walk::OasMemo::default();
+    let ctx = grade::checks::Ctx {
+        submission: &sub,
+        artifacts: &artifacts,
+        model: &model,
+        oas: &oas,
+    };
+    check.run(&ctx, &check.default_params())
+}
