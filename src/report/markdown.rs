@@ -39,7 +39,7 @@ pub fn render(report: &Report) -> String {
         .map(|i| format!("`{}` {}", i.check, i.name))
         .collect();
     if !gates.is_empty() {
-        let _ = writeln!(out, "**Required item failed:** {}\n", gates.join(", "));
+        let _ = writeln!(out, "❌ **Required item failed:** {}\n", gates.join(", "));
     }
     out.push_str("| Section | Points | Score |\n|---|---:|---:|\n");
     for s in &report.sections {
@@ -54,9 +54,11 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("\n| | Check | Points | Notes |\n|---|---|---:|---|\n");
     for i in &report.items {
+        // A failed required item fails the checkpoint: never shown as a warning.
         let icon = match i.outcome {
+            _ if i.fails_gate() => "❌",
             Outcome::Passed => "✅",
-            Outcome::Failed if i.credit.unwrap_or(0.0) > 0.0 => "🟡",
+            Outcome::Failed if i.partial() => "🟡",
             Outcome::Failed => "❌",
             Outcome::Skipped => "⏭️",
             Outcome::Errored => "⚠️",
