@@ -2,8 +2,10 @@
 //! parameters; the outcome and findings are snapshotted. The registry test makes sure each
 //! check has a `pass` and a `fail` case, and here we assert they pass and fail.
 
+mod common;
+
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use grade::artifact::Artifacts;
 use grade::checks::{registry, Ctx, Kind, Outcome};
@@ -112,6 +114,36 @@ fn redact_numbers(s: &str, redact_if: impl Fn(&str) -> bool) -> String {
     out
 }
 
+/// The folder a case is graded in. A case may run files of another case instead of holding a
+/// second copy of them: its `shared.txt` lists them (one path per line, relative to the case
+/// folder, e.g. `../pass/front.py`; `#` starts a comment), and the case is graded as a copy
+/// (under the tests' temporary folder) with those files added next to its manifest. A
+/// submission's run commands must not leave its folder, so the case could not name them in
+/// place.
+fn case_folder(dir: &Path, id: &str, case: &str) -> PathBuf {
+    let from = dir.join(case);
+    let Ok(list) = std::fs::read_to_string(from.join("shared.txt")) else {
+        return from;
+    };
+    let to = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("checks")
+        .join(id)
+        .join(case);
+    let _ = std::fs::remove_dir_all(&to);
+    common::copy_dir(&from, &to);
+    for line in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let src = from.join(line);
+        let name = Path::new(line).file_name().expect("a file name");
+        std::fs::copy(&src, to.join(name))
+            .unwrap_or_else(|e| panic!("{id}/{case}: shared.txt names {}: {e}", src.display()));
+    }
+    to
+}
+
 #[test]
 fn every_check_over_its_fixtures() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/checks");
@@ -131,7 +163,7 @@ fn every_check_over_its_fixtures() {
             .collect();
         cases.sort();
         for case in cases {
-            let sub = Submission::load(&dir.join(&case))
+            let sub = Submission::load(&case_folder(&dir, id, &case))
                 .unwrap_or_else(|e| panic!("{id}/{case}: {}", e.to_diagnostic().render_plain()));
             let artifacts = Artifacts::load(&sub);
             let model = SystemModel::build(&sub);
