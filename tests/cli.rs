@@ -313,6 +313,10 @@ fn manifest_errors_point_into_the_file() {
         ("unknown-field", "did you mean `context`?"),
         ("dangling-references", "did you mean `ordering`?"),
         ("path-escape", "leaves the submission folder"),
+        (
+            "run-path-escape",
+            "run.command: `../../../../services/run-orders.sh` leaves the submission folder",
+        ),
         ("bad-toml", "submission.toml:"),
         ("duplicate-service", "declared twice"),
         ("bad-relation-kind", "did you mean `customer-supplier`?"),

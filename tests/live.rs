@@ -112,3 +112,60 @@ fn phase4_reference_passes_and_flawed_fails_its_documented_probes() {
 fn capstone_reference_passes_and_flawed_fails_its_documented_probes() {
     check("capstone", &["PRB002", "PRB005", "PRB006", "PRB007", "PRB009"]);
 }
+
+/// A copy of a reference submission graded outside the repository still starts its services:
+/// its `bin/shopflow` launcher finds the binary through `SHOPFLOW_BIN` (which the grader
+/// passes through), and without it says how to get one.
+#[test]
+fn a_copy_of_a_reference_submission_runs_its_services_anywhere() {
+    build_shopflow();
+    // Outside the repository (the target folder may be inside it, where the launcher would find
+    // fixtures/services by walking up).
+    let outside = std::env::temp_dir().join(format!("grade-live-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outside);
+    let copy = outside.join("phase2-reference");
+    common::copy_dir(&root().join("fixtures/submissions/phase2-reference"), &copy);
+    let rubric = copy.parent().unwrap().join("prb001.toml");
+    std::fs::write(
+        &rubric,
+        "[rubric]\nid = \"start\"\ntitle = \"Start\"\nversion = \"1\"\nthreshold = 100\n\n\
+         [[section]]\nid = \"run\"\ntitle = \"Run\"\n\n[[section.item]]\ncheck = \"PRB001\"\nweight = 1\n",
+    )
+    .unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root().join(target)
+    };
+    let shopflow = target.join("release/shopflow");
+    let run = |bin: Option<&std::path::Path>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_grade"));
+        c.args(["run", "--rubric", rubric.to_str().unwrap(), copy.to_str().unwrap()])
+            .args(["--format", "json"])
+            .current_dir(std::env::temp_dir())
+            .env_remove("SHOPFLOW_BIN")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            // PATH without a `shopflow`, so only SHOPFLOW_BIN can find it.
+            .env("PATH", "/usr/bin:/bin");
+        if let Some(b) = bin {
+            c.env("SHOPFLOW_BIN", b);
+        }
+        let o = c.output().expect("run grade");
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", stderr(&o)));
+        (o.status.code(), report)
+    };
+    let (code, report) = run(Some(&shopflow));
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(probes(&report), [("PRB001".to_string(), "passed".to_string())]);
+    let (code, report) = run(None);
+    assert_eq!(code, Some(1), "{report:#}");
+    let text = report.to_string();
+    assert!(text.contains("exited with status 127"), "{text}");
+    assert!(text.contains("set SHOPFLOW_BIN=/path/to/shopflow"), "{text}");
+    assert!(running_in(&copy).is_empty(), "processes left behind");
+    let _ = std::fs::remove_dir_all(&outside);
+}

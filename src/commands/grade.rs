@@ -36,7 +36,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             return Err(Error::input(e));
         }
     }
-    let report = engine::grade(
+    let mut report = engine::grade(
         &sub,
         rubric,
         Options {
@@ -48,8 +48,63 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             },
         },
     );
+    report.submission.path.set_repo_relative(repo_relative(
+        &args.dir,
+        std::env::var_os("GITHUB_WORKSPACE").map(PathBuf::from).as_deref(),
+        std::env::current_dir().ok().as_deref(),
+    ));
     emit(&report, &args, io)?;
     Ok(exit_code(&report))
+}
+
+/// The submission folder `dir` (as given on the command line) relative to the repository
+/// root, for the paths of GitHub annotations and SARIF results, which cannot be absolute:
+/// relative to `workspace` (`$GITHUB_WORKSPACE`) when set and `dir` lies under it (a relative
+/// `dir` is taken from `cwd`), else, for an absolute `dir`, relative to `cwd` when it lies
+/// under it. `None` keeps the folder as given. Symlinks are compared resolved as well, so
+/// `/home/runner/work/r/r` and its real path both match.
+pub fn repo_relative(dir: &Path, workspace: Option<&Path>, cwd: Option<&Path>) -> Option<String> {
+    let absolute = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        cwd?.join(dir)
+    };
+    let under = |base: &Path| -> Option<String> {
+        let rel = |d: &Path, b: &Path| {
+            normalise(d)
+                .strip_prefix(normalise(b))
+                .ok()
+                .map(|r| r.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/"))
+        };
+        rel(&absolute, base).or_else(|| rel(&absolute.canonicalize().ok()?, &base.canonicalize().ok()?))
+    };
+    if let Some(ws) = workspace.filter(|w| w.is_absolute()) {
+        if let Some(r) = under(ws) {
+            return Some(r);
+        }
+    }
+    if dir.is_absolute() {
+        return cwd.and_then(under);
+    }
+    None
+}
+
+/// `path` without `.` components and with `..` applied to the component before it.
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The exit code for a finished report.
@@ -174,4 +229,41 @@ fn write_file(path: &Path, content: &str) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
     std::fs::write(path, content).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repo_relative;
+    use std::path::Path;
+
+    fn rel(dir: &str, ws: Option<&str>, cwd: &str) -> Option<String> {
+        repo_relative(Path::new(dir), ws.map(Path::new), Some(Path::new(cwd)))
+    }
+
+    #[test]
+    fn absolute_folders_become_relative_to_the_workspace_or_the_working_directory() {
+        let ws = Some("/home/runner/work/repo/repo");
+        assert_eq!(rel("/home/runner/work/repo/repo/sub", ws, "/").as_deref(), Some("sub"));
+        assert_eq!(
+            rel("/home/runner/work/repo/repo/a/./b/../sub/", ws, "/").as_deref(),
+            Some("a/sub")
+        );
+        assert_eq!(rel("/home/runner/work/repo/repo", ws, "/").as_deref(), Some(""));
+        // A relative folder from a working directory inside the workspace.
+        assert_eq!(rel(".", ws, "/home/runner/work/repo/repo/sub").as_deref(), Some("sub"));
+        assert_eq!(
+            rel("./x", ws, "/home/runner/work/repo/repo/sub").as_deref(),
+            Some("sub/x")
+        );
+        // Outside the workspace: relative to the working directory when under it.
+        assert_eq!(rel("/srv/repo/sub", ws, "/srv/repo").as_deref(), Some("sub"));
+        // No workspace.
+        assert_eq!(rel("/srv/repo/sub", None, "/srv/repo").as_deref(), Some("sub"));
+        assert_eq!(rel("/srv/other", None, "/srv/repo"), None);
+        assert_eq!(rel("sub", None, "/srv/repo"), None, "relative stays as given");
+        assert_eq!(
+            rel("/srv/repo/sub", Some("relative/ws"), "/srv/repo").as_deref(),
+            Some("sub")
+        );
+    }
 }

@@ -18,8 +18,11 @@ use super::ProbeOptions;
 use crate::submission::{paths, RunSpec, Submission};
 
 /// Environment variables passed through to services (everything else is cleared).
-const PASS_ENV: [&str; 13] = [
+/// `SHOPFLOW_BIN` names the course's reference ShopFlow binary for the launcher of the
+/// reference submissions (`bin/shopflow`, fixtures/submissions/README.md).
+const PASS_ENV: [&str; 14] = [
     "CARGO_TARGET_DIR",
+    "SHOPFLOW_BIN",
     "PATH",
     "HOME",
     "USER",

@@ -31,10 +31,10 @@ pub struct Row {
 impl Row {
     pub fn from_report(report: &Report) -> Row {
         let learner = report.submission.learner.clone().unwrap_or_else(|| {
-            std::path::Path::new(&report.submission.path)
+            std::path::Path::new(report.submission.path.as_str())
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| report.submission.path.clone())
+                .unwrap_or_else(|| report.submission.path.to_string())
         });
         Row {
             learner,
@@ -45,7 +45,7 @@ impl Row {
             max_points: Some(report.max_points),
             sections: report.sections.iter().map(|s| Some(s.points)).collect(),
             status: "graded".into(),
-            submission: report.submission.path.clone(),
+            submission: report.submission.path.to_string(),
             note: String::new(),
         }
     }

@@ -41,6 +41,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .o { font-weight: 600; white-space: nowrap; }
 .o.passed { color: var(--ok); } .o.failed, .o.errored { color: var(--bad); } .o.partial { color: var(--warn); } .o.skipped { color: var(--dim); }
 .req { font-size: .8em; border: 1px solid var(--warn); color: var(--warn); border-radius: 4px; padding: 0 4px; margin-left: 4px; }
+.req.gate { border-color: var(--bad); color: var(--bad); }
 .note { color: var(--dim); font-size: .92em; }
 ul.findings { padding-left: 20px; }
 ul.findings li { margin: 4px 0; }
@@ -99,7 +100,8 @@ fn token(s: &str) -> String {
 fn outcome_class(i: &ItemReport) -> (&'static str, &'static str) {
     match i.outcome {
         Outcome::Passed => ("passed", "✔ passed"),
-        Outcome::Failed if i.credit.unwrap_or(0.0) > 0.0 => ("partial", "◐ partial"),
+        // A required item with partial credit still fails the checkpoint: shown as failed.
+        Outcome::Failed if i.partial() && !i.required => ("partial", "◐ partial"),
         Outcome::Failed => ("failed", "✘ failed"),
         Outcome::Skipped => ("skipped", "– skipped"),
         Outcome::Errored => ("errored", "! errored"),
@@ -153,7 +155,7 @@ pub fn render(report: &Report) -> String {
             .submission
             .learner
             .clone()
-            .unwrap_or_else(|| report.submission.path.clone()),
+            .unwrap_or_else(|| report.submission.path.to_string()),
         r.id,
         vword.to_lowercase()
     );
@@ -263,7 +265,9 @@ pub fn render(report: &Report) -> String {
             } else {
                 format!("{}/{}", num(i.points), num(i.max_points))
             };
-            let req = if i.required {
+            let req = if i.fails_gate() {
+                "<span class=\"req gate\">required</span>"
+            } else if i.required {
                 "<span class=\"req\">required</span>"
             } else {
                 ""

@@ -39,7 +39,7 @@ pub fn render(report: &Report) -> String {
         .map(|i| format!("`{}` {}", i.check, i.name))
         .collect();
     if !gates.is_empty() {
-        let _ = writeln!(out, "**Required item failed:** {}\n", gates.join(", "));
+        let _ = writeln!(out, "❌ **Required item failed:** {}\n", gates.join(", "));
     }
     if report.probe_items_not_run > 0 {
         let _ = writeln!(
@@ -71,9 +71,11 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("\n| | Check | Points | Notes |\n|---|---|---:|---|\n");
     for i in &report.items {
+        // A failed required item fails the checkpoint: never shown as a warning.
         let icon = match i.outcome {
+            _ if i.fails_gate() => "❌",
             Outcome::Passed => "✅",
-            Outcome::Failed if i.credit.unwrap_or(0.0) > 0.0 => "🟡",
+            Outcome::Failed if i.partial() => "🟡",
             Outcome::Failed => "❌",
             Outcome::Skipped => "⏭️",
             Outcome::Errored => "⚠️",

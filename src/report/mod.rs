@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Outcome};
 use crate::score::Verdict;
+pub use crate::submission::paths::ShownRoot;
 
 /// Version of the JSON report layout (docs/report-json.md). Bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -118,8 +119,9 @@ pub struct RubricInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmissionInfo {
-    /// The folder as given on the command line.
-    pub path: String,
+    /// The folder as given on the command line (serialized as a string); the command layer
+    /// may add the folder relative to the repository root, which [`Report::path_of`] uses.
+    pub path: ShownRoot,
     pub learner: Option<String>,
     /// Whether a submission.toml described the system (else: discovered by convention).
     pub manifest: bool,
@@ -176,13 +178,27 @@ pub struct ItemTiming {
     pub ms: f64,
 }
 
+impl ItemReport {
+    /// Failed with some credit (not all, not none).
+    pub fn partial(&self) -> bool {
+        self.outcome == Outcome::Failed && self.credit.unwrap_or(0.0) > 0.0
+    }
+
+    /// A required item that failed or could not be evaluated: it fails the checkpoint
+    /// whatever the score, so every format reports it as an error.
+    pub fn fails_gate(&self) -> bool {
+        self.required && matches!(self.outcome, Outcome::Failed | Outcome::Errored)
+    }
+}
+
 impl Report {
-    /// The path of a finding's `file` (relative to the submission) as seen from where `grade`
-    /// ran: the submission folder as given on the command line joined with it, `/`-separated,
-    /// without a leading `./`. CI tools (GitHub annotations, SARIF) resolve it against the
-    /// repository root.
+    /// The path of a finding's `file` (relative to the submission) for CI tools (GitHub
+    /// annotations, SARIF), which resolve it against the repository root: the submission folder
+    /// relative to the repository root when the command layer set it (see [`ShownRoot`]), else
+    /// the folder as given on the command line, joined with the file, `/`-separated, without
+    /// a leading `./`.
     pub fn path_of(&self, file: &str) -> String {
-        let root = self.submission.path.replace('\\', "/");
+        let root = self.submission.path.for_ci().replace('\\', "/");
         let mut root = root.trim_end_matches('/');
         while let Some(rest) = root.strip_prefix("./") {
             root = rest;
@@ -196,8 +212,6 @@ impl Report {
 
     /// Items that fail a gate (required and failed or errored).
     pub fn failed_gates(&self) -> impl Iterator<Item = &ItemReport> {
-        self.items
-            .iter()
-            .filter(|i| i.required && matches!(i.outcome, Outcome::Failed | Outcome::Errored))
+        self.items.iter().filter(|i| i.fails_gate())
     }
 }

@@ -216,7 +216,8 @@ fn fingerprint(item: &ItemReport, f: Option<&Finding>) -> String {
 
 fn level(item: &ItemReport) -> &'static str {
     match item.outcome {
-        Outcome::Failed if item.credit.unwrap_or(0.0) > 0.0 => "warning",
+        _ if item.fails_gate() => "error",
+        Outcome::Failed if item.partial() => "warning",
         Outcome::Failed => "error",
         _ => "note",
     }
@@ -278,16 +279,30 @@ pub fn render(report: &Report) -> String {
         };
         match item.outcome {
             Outcome::Skipped => {}
-            Outcome::Errored => notifications.push(Notification {
-                level: "error",
-                message: Message::new(format!(
+            Outcome::Errored => {
+                let text = format!(
                     "{} {} could not be evaluated: {}",
                     item.check,
                     item.name,
                     item.reason.as_deref().unwrap_or("no reason given")
-                )),
-                descriptor: Descriptor { id: item.check },
-            }),
+                );
+                if item.fails_gate() {
+                    results.push(SarifResult {
+                        rule_id: item.check,
+                        rule_index,
+                        level: level(item),
+                        message: Message::new(format!("{text} (a required item: the checkpoint cannot pass)")),
+                        locations: Vec::new(),
+                        partial_fingerprints: [(FINGERPRINT, fingerprint(item, None))].into_iter().collect(),
+                        properties: props(None),
+                    });
+                }
+                notifications.push(Notification {
+                    level: "error",
+                    message: Message::new(text),
+                    descriptor: Descriptor { id: item.check },
+                });
+            }
             Outcome::Failed if item.findings.is_empty() => {
                 let mut text = item.summary.to_string();
                 if !item.evidence.is_empty() {

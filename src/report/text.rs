@@ -63,7 +63,7 @@ pub fn num(x: f64) -> String {
 fn mark(item: &ItemReport) -> &'static str {
     match item.outcome {
         Outcome::Passed => "✔",
-        Outcome::Failed if item.credit.unwrap_or(0.0) > 0.0 => "◐",
+        Outcome::Failed if item.partial() && !item.required => "◐",
         Outcome::Failed => "✘",
         Outcome::Skipped => "–",
         Outcome::Errored => "!",
@@ -130,8 +130,9 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         let _ = writeln!(out, "{}", section.title.style(st.bold));
         for item in report.items.iter().filter(|i| i.section == section.id) {
             let style = match item.outcome {
+                _ if item.fails_gate() => st.bad,
                 Outcome::Passed => st.ok,
-                Outcome::Failed if item.credit.unwrap_or(0.0) > 0.0 => st.warn,
+                Outcome::Failed if item.partial() => st.warn,
                 Outcome::Failed | Outcome::Errored => st.bad,
                 Outcome::Skipped => st.dim,
             };
@@ -148,7 +149,7 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
                 mark(item).style(style),
                 label,
                 pts,
-                req.style(st.warn)
+                req.style(if item.fails_gate() { st.bad } else { st.warn })
             );
             if let Some(reason) = &item.reason {
                 let _ = writeln!(out, "      {}", reason.style(st.dim));

@@ -185,8 +185,8 @@ pub enum Origin {
 pub struct Submission {
     /// The canonical root folder.
     pub root: PathBuf,
-    /// The root as the user wrote it (for messages).
-    pub shown_root: String,
+    /// The root as the user wrote it (for messages and reports).
+    pub shown_root: paths::ShownRoot,
     pub origin: Origin,
     /// The manifest source, when there is one (findings point into it).
     pub manifest: Option<SourceFile>,
@@ -640,7 +640,7 @@ impl Validator<'_> {
         Submission {
             scenarios,
             root: root.to_path_buf(),
-            shown_root: shown_root.to_string(),
+            shown_root: shown_root.into(),
             origin: Origin::Manifest,
             manifest: Some(self.file.clone()),
             checkpoint,
@@ -661,6 +661,41 @@ impl Validator<'_> {
         }
     }
 
+    /// The program and arguments of a run command that are relative paths (they contain `/`
+    /// and start with `.`) must stay inside the submission, resolved from the working
+    /// directory `base`: a copy of the submission, or a sandbox that sees only it, must still
+    /// start its services.
+    fn run_paths(&mut self, command: &[S], base: &str, cwd: Option<&S>) {
+        for arg in command {
+            let written = arg.get_ref();
+            if !(written.starts_with('.') && written.contains('/')) {
+                continue;
+            }
+            let joined = if base.is_empty() {
+                written.clone()
+            } else {
+                format!("{base}/{written}")
+            };
+            let problem = match paths::confine(self.root, &joined) {
+                Ok(_) | Err(paths::PathProblem::Empty) => continue,
+                Err(p) => p,
+            };
+            let (mut msg, help) = problem.describe(written);
+            if let Some(cwd) = cwd {
+                msg = format!("{msg} (resolved from run.cwd `{}`)", cwd.get_ref());
+            }
+            let help = match problem {
+                paths::PathProblem::Escapes => "a service must start from files inside the submission folder, so that \
+                     a copy of the folder (or a sandbox that sees only it) still runs it: move the file in (for a \
+                     program installed elsewhere, a small launcher script in `bin/` that finds it) and give its path \
+                     relative to `run.cwd` (default: the submission folder)"
+                    .to_string(),
+                _ => help,
+            };
+            self.err(arg.span(), format!("run.command: {msg}"), "path not allowed", help);
+        }
+    }
+
     fn run_spec(&mut self, r: &RawRun, s: &manifest::RawService) -> RunSpec {
         if r.command.is_empty() {
             self.err(
@@ -673,11 +708,20 @@ impl Validator<'_> {
                 "give the program and its arguments, e.g. `command = [\"python3\", \"app.py\"]`".into(),
             );
         }
-        if let Some(cwd) = &r.cwd {
-            if let Err(p) = paths::confine(self.root, cwd.get_ref()) {
-                let (msg, help) = p.describe(cwd.get_ref());
-                self.err(cwd.span(), format!("run.cwd: {msg}"), "path not allowed", help);
-            }
+        // The working directory relative to the root ("" for the root), when it is allowed.
+        let base = match &r.cwd {
+            None => Some(String::new()),
+            Some(cwd) => match paths::confine(self.root, cwd.get_ref()) {
+                Ok((_, rel)) => Some(rel),
+                Err(p) => {
+                    let (msg, help) = p.describe(cwd.get_ref());
+                    self.err(cwd.span(), format!("run.cwd: {msg}"), "path not allowed", help);
+                    None
+                }
+            },
+        };
+        if let Some(base) = base {
+            self.run_paths(&r.command, &base, r.cwd.as_ref());
         }
         let calls: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().as_str()).collect();
         for (dep, var) in &r.dependency_env {
@@ -948,5 +992,43 @@ mod tests {
         assert!(!wildcard_match("*.json", "a.yaml"));
         assert!(wildcard_match("?.json", "a.json"));
         assert!(!wildcard_match("?.json", "ab.json"));
+    }
+
+    /// Relative paths of a run command are resolved from `run.cwd` and must stay inside.
+    #[test]
+    fn run_command_paths_stay_inside() {
+        let root = std::env::temp_dir().join(format!("grade-run-paths-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let root = root.canonicalize().unwrap();
+        let problems = |command: &str, cwd: Option<&str>| {
+            let cwd = cwd.map(|c| format!("cwd = \"{c}\"\n")).unwrap_or_default();
+            let text = format!("[[service]]\nname = \"a\"\n[service.run]\ncommand = {command}\n{cwd}");
+            let file = SourceFile::new("submission.toml", text);
+            match from_manifest(root.clone(), "sub".into(), file) {
+                Ok(_) => Vec::new(),
+                Err(e) => e
+                    .to_diagnostic()
+                    .render_plain()
+                    .lines()
+                    .filter(|l| l.contains("run.command"))
+                    .map(str::to_string)
+                    .collect(),
+            }
+        };
+        for (command, cwd) in [
+            (r#"["sh", "../../bin/shopflow", "gateway"]"#, Some("services/gateway")),
+            (
+                r#"["./bin/app", "--config", "./conf/a.toml", "/usr/share/x", "-"]"#,
+                None,
+            ),
+            (r#"["python3", "app.py", "a/../b.py", "./"]"#, None),
+        ] {
+            assert_eq!(problems(command, cwd), Vec::<String>::new(), "{command}");
+        }
+        let p = problems(r#"["sh", "../../../run.sh", "x"]"#, Some("services/gateway"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("`../../../run.sh` leaves the submission folder"), "{p:?}");
+        assert_eq!(problems(r#"["../x/server", "../../y.toml"]"#, None).len(), 2);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

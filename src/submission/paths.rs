@@ -1,6 +1,73 @@
 //! Path confinement: every artifact a submission names must stay inside the submission folder.
 
+use std::fmt;
 use std::path::{Component, Path, PathBuf};
+
+/// The submission folder as the user gave it (for messages and the reports), and, when the
+/// command layer knows it, the same folder relative to the repository root: CI tools (GitHub
+/// annotations, SARIF) resolve paths against the repository root and cannot use absolute
+/// ones. Serialized as the path as given; reads as a `&str` of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShownRoot {
+    given: String,
+    repo_relative: Option<String>,
+}
+
+impl ShownRoot {
+    pub fn new(given: impl Into<String>) -> Self {
+        ShownRoot {
+            given: given.into(),
+            repo_relative: None,
+        }
+    }
+
+    /// The folder as given on the command line.
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+
+    /// The folder relative to the repository root (`/`-separated, empty for the root itself)
+    /// when the command layer set it, else the folder as given.
+    pub fn for_ci(&self) -> &str {
+        self.repo_relative.as_deref().unwrap_or(&self.given)
+    }
+
+    /// Sets the folder relative to the repository root (see [`Self::for_ci`]).
+    pub fn set_repo_relative(&mut self, rel: Option<String>) {
+        self.repo_relative = rel;
+    }
+}
+
+impl std::ops::Deref for ShownRoot {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.given
+    }
+}
+
+impl fmt::Display for ShownRoot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+impl From<String> for ShownRoot {
+    fn from(given: String) -> Self {
+        ShownRoot::new(given)
+    }
+}
+
+impl From<&str> for ShownRoot {
+    fn from(given: &str) -> Self {
+        ShownRoot::new(given)
+    }
+}
+
+impl serde::Serialize for ShownRoot {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        s.serialize_str(&self.given)
+    }
+}
 
 /// Why a path written in a submission cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -76,12 +76,11 @@ impl TypedCheck for AsyncapiInvalid {
             return CheckResult::absent("no event catalog is declared (`[events] asyncapi`)");
         };
         match loaded {
-            Loaded::Missing => {
-                let span = ctx.submission.asyncapi.as_ref().and_then(|r| r.span.as_ref());
-                CheckResult::failed(vec![ctx
-                    .manifest_finding(span, format!("the event catalog `{rel}` does not exist"))
-                    .help("create the AsyncAPI document at that path, or correct `[events] asyncapi`")])
-            }
+            // SUB002 artifact-missing reports the missing file at `[events] asyncapi` (one cause,
+            // one finding).
+            Loaded::Missing => CheckResult::failed_because(format!(
+                "the event catalog `{rel}` does not exist (SUB002 artifact-missing points at it)"
+            )),
             Loaded::Invalid(p) => CheckResult::failed(vec![ctx.problem_finding(rel, p)]),
             Loaded::Ok(api) => {
                 let findings: Vec<_> = api.problems.iter().map(|p| ctx.problem_finding(rel, p)).collect();
