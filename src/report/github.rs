@@ -9,12 +9,14 @@
 //! `notice` when it passes.
 //!
 //! One cause, one annotation: findings of several items at the same file, line and column
-//! with the same message (e.g. a missing event catalog that each EVT item reports) give a
-//! single annotation titled with every item, at the most severe of their levels.
+//! with the same message, or with the same fix (e.g. a missing event catalog that each EVT
+//! item reports in its own words), give a single annotation titled with the first item and
+//! the ids of the others, listing each distinct message, at the most severe of their levels.
 //!
 //! GitHub shows at most 10 annotations of each level per step, so within a level the most
-//! important come first (failed required items, then heavier items, then rubric order), and
-//! when a level has more than 10, the 10th says how many more there are.
+//! important come first (failed required items, then other required items, then heavier
+//! items, then rubric order), and when a level has more than 10, the 10th says how many more
+//! there are.
 
 use std::fmt::Write;
 
