@@ -381,8 +381,9 @@ fn non_loopback_hosts_are_refused_before_any_connection() {
             Err(HttpError::Refused(msg)) => assert!(msg.contains("--allow-host"), "{msg}"),
             other => panic!("{url}: expected a refusal, got {other:?}"),
         }
-        // No SYN, no DNS: the refusal is immediate.
-        assert!(t.elapsed() < Duration::from_millis(50), "{url}: {:?}", t.elapsed());
+        // No SYN, no DNS: refused before any attempt, far inside the 30 s a connection attempt
+        // could wait (a generous bound: the test must pass on a loaded machine).
+        assert!(t.elapsed() < Duration::from_secs(5), "{url}: {:?}", t.elapsed());
     }
     assert!(matches!(
         grade::probe::parse_target("orders=http://10.0.0.1:9", &[]),
@@ -432,7 +433,9 @@ fn the_cli_refuses_a_remote_target_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("refusing to contact 10.0.0.1"), "{stderr}");
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    // Refused while reading the arguments, not after a probe waited (a loose bound for loaded
+    // machines; the exit code and the message are the verdict).
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
 }
 
 #[test]
@@ -581,7 +584,8 @@ fn ctrl_c_during_grading_leaves_no_process() {
     let status = grade.wait().unwrap();
     let mut err = String::new();
     let _ = grade.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(t.elapsed() < Duration::from_secs(3));
+    // Promptly, not at the 60 s readiness deadline (a loose bound: the machine may be loaded).
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
     assert!(!status.success(), "{err}");
     for p in members {
         assert_gone(p);
