@@ -151,7 +151,8 @@ pub struct BatchArgs {
     /// (falling back to the folder name).
     #[arg(long, value_enum, default_value_t = LearnerId::Folder)]
     pub learner_id: LearnerId,
-    /// Only static analysis: live probes are skipped.
+    /// Only static analysis: live probes are not run (with a rubric that has probe items every
+    /// verdict is incomplete).
     #[arg(long)]
     pub static_only: bool,
     /// The grade executable run per submission (default: this one).
@@ -250,7 +251,8 @@ pub struct GradeArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Only static analysis: live probes are skipped (reported as skipped items).
+    /// Only static analysis: live probes are not run. With a rubric that has probe items the
+    /// verdict is incomplete (exit 3), the score provisional: never a pass.
     #[arg(long)]
     pub static_only: bool,
 
