@@ -556,12 +556,19 @@ fn ctrl_c_during_grading_leaves_no_process() {
         ),
     );
     let rubric = rubric(&dir, 60_000);
-    let mut grade = Command::new(env!("CARGO_BIN_EXE_grade"))
-        .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_grade"));
+    cmd.args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    // As from a terminal: SIGINT at its default action, even when this test runs in a shell's
+    // background job (which starts with SIGINT ignored, and the grader rightly keeps that).
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut grade = cmd.spawn().unwrap();
     let until = Instant::now() + Duration::from_secs(10);
     let pid = loop {
         if let Some(p) = read_pid(&pid_file) {
