@@ -667,7 +667,10 @@ fn absolute_submission_folders_annotate_repository_relative_paths() {
         let sarif = std::fs::read_to_string(&sarif_file).unwrap();
         (String::from_utf8_lossy(&o.stdout).into_owned(), sarif)
     };
-    let elsewhere = std::env::temp_dir();
+    // A folder that holds neither the repository nor any folder of it (the repository itself
+    // may sit under the temporary folder, as a CI clone can).
+    let elsewhere = std::env::temp_dir().join(format!("grade-elsewhere-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).unwrap();
     for (workspace, cwd) in [(Some(root()), elsewhere.as_path()), (None, root())] {
         let (gh, sarif) = run(workspace, cwd);
         assert!(gh.contains("file=fixtures/submissions/phase1-flawed/"), "{gh}");
@@ -681,6 +684,7 @@ fn absolute_submission_folders_annotate_repository_relative_paths() {
     // Neither: the absolute path is all there is.
     let (gh, _) = run(None, &elsewhere);
     assert!(gh.contains(&format!("file={}/", abs.display())), "{gh}");
+    let _ = std::fs::remove_dir_all(&elsewhere);
 }
 
 #[test]
