@@ -188,6 +188,7 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         checkpoint: rubric.checkpoint.clone(),
         submission: SubmissionInfo {
             path: sub.shown_root.clone(),
+            ci_path: None,
             learner: sub.learner.clone(),
             manifest: sub.manifest.is_some(),
             assumptions: sub.assumptions.clone(),

@@ -224,6 +224,7 @@ pub fn sample() -> Report {
         checkpoint: Some("phase1".into()),
         submission: SubmissionInfo {
             path: "./cohort/ada".into(),
+            ci_path: None,
             learner: Some("ada".into()),
             manifest: true,
             assumptions: Vec::new(),
@@ -624,7 +625,7 @@ fn one_cause_gives_one_annotation_naming_every_check() {
 fn ci_paths_use_the_folder_relative_to_the_repository() {
     let mut r = sample();
     r.submission.path = "/home/runner/work/repo/repo/cohort/ada".into();
-    r.submission.path.set_repo_relative(Some("cohort/ada".into()));
+    r.submission.ci_path = Some("cohort/ada".into());
     assert_eq!(r.path_of("submission.toml"), "cohort/ada/submission.toml");
     let gh = github::render(&r);
     assert!(gh.contains("file=cohort/ada/submission.toml,line=11"), "{gh}");
@@ -635,7 +636,7 @@ fn ci_paths_use_the_folder_relative_to_the_repository() {
     let j: serde_json::Value = serde_json::from_str(&json::render(&r)).unwrap();
     assert_eq!(j["submission"]["path"], "/home/runner/work/repo/repo/cohort/ada");
     // The repository root itself.
-    r.submission.path.set_repo_relative(Some(String::new()));
+    r.submission.ci_path = Some(String::new());
     assert_eq!(r.path_of("submission.toml"), "submission.toml");
 }
 

@@ -48,11 +48,11 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             },
         },
     );
-    report.submission.path.set_repo_relative(repo_relative(
+    report.submission.ci_path = repo_relative(
         &args.dir,
         std::env::var_os("GITHUB_WORKSPACE").map(PathBuf::from).as_deref(),
         std::env::current_dir().ok().as_deref(),
-    ));
+    );
     emit(&report, &args, io)?;
     Ok(exit_code(&report))
 }

@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Outcome};
 use crate::score::Verdict;
-pub use crate::submission::paths::ShownRoot;
 
 /// Version of the JSON report layout (docs/report-json.md). Bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -119,9 +118,13 @@ pub struct RubricInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmissionInfo {
-    /// The folder as given on the command line (serialized as a string); the command layer
-    /// may add the folder relative to the repository root, which [`Report::path_of`] uses.
-    pub path: ShownRoot,
+    /// The folder as given on the command line.
+    pub path: String,
+    /// The same folder relative to the repository root (`/`-separated, empty for the root),
+    /// when the command layer knows it: what [`Report::path_of`] gives CI tools (not
+    /// serialized).
+    #[serde(skip)]
+    pub ci_path: Option<String>,
     pub learner: Option<String>,
     /// Whether a submission.toml described the system (else: discovered by convention).
     pub manifest: bool,
@@ -194,11 +197,12 @@ impl ItemReport {
 impl Report {
     /// The path of a finding's `file` (relative to the submission) for CI tools (GitHub
     /// annotations, SARIF), which resolve it against the repository root: the submission folder
-    /// relative to the repository root when the command layer set it (see [`ShownRoot`]), else
+    /// relative to the repository root when the command layer set it (`ci_path`), else
     /// the folder as given on the command line, joined with the file, `/`-separated, without
     /// a leading `./`.
     pub fn path_of(&self, file: &str) -> String {
-        let root = self.submission.path.for_ci().replace('\\', "/");
+        let root = self.submission.ci_path.as_ref().unwrap_or(&self.submission.path);
+        let root = root.replace('\\', "/");
         let mut root = root.trim_end_matches('/');
         while let Some(rest) = root.strip_prefix("./") {
             root = rest;

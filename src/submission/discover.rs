@@ -128,7 +128,7 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
     Ok(Submission {
         scenarios: Vec::new(),
         root,
-        shown_root: shown_root.into(),
+        shown_root,
         origin: Origin::Convention,
         manifest: None,
         checkpoint: None,

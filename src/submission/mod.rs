@@ -185,8 +185,8 @@ pub enum Origin {
 pub struct Submission {
     /// The canonical root folder.
     pub root: PathBuf,
-    /// The root as the user wrote it (for messages and reports).
-    pub shown_root: paths::ShownRoot,
+    /// The root as the user wrote it (for messages).
+    pub shown_root: String,
     pub origin: Origin,
     /// The manifest source, when there is one (findings point into it).
     pub manifest: Option<SourceFile>,
@@ -640,7 +640,7 @@ impl Validator<'_> {
         Submission {
             scenarios,
             root: root.to_path_buf(),
-            shown_root: shown_root.into(),
+            shown_root: shown_root.to_string(),
             origin: Origin::Manifest,
             manifest: Some(self.file.clone()),
             checkpoint,
