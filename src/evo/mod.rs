@@ -21,6 +21,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use kind::{Flow, Kind};
+pub use schema::norm_path;
 
 use crate::artifact::openapi::OpenApiDoc;
 use crate::checks::oas::walk::{external_docs, Api};

@@ -132,7 +132,7 @@ impl TypedCheck for CopiedContract {
 fn features(api: &Api<'_>) -> Features {
     let mut set = Features::new();
     for op in api.operations() {
-        set.insert(format!("op {} {}", op.method, similarity::path_shape(op.path)));
+        set.insert(format!("op {} {}", op.method, crate::evo::norm_path(op.path)));
     }
     let root = api.root();
     if let Some(schemas) = root.get("components").and_then(|c| c.get("schemas")) {
