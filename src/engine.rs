@@ -37,7 +37,7 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let artifacts = Artifacts::load(sub);
     let model = SystemModel::build(sub);
     let load_ms = ms(start);
-    let oas = crate::checks::oas::walk::OasMemo::default();
+    let oas = crate::api::OasMemo::default();
     let ctx = Ctx {
         submission: sub,
         artifacts: &artifacts,

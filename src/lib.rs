@@ -3,6 +3,7 @@
 //! Data flows one way: commands -> (submission, rubric) -> artifacts -> model -> checks ->
 //! findings -> score -> report -> emitters.
 
+pub mod api;
 pub mod artifact;
 pub mod batch;
 pub mod checks;

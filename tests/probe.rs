@@ -72,7 +72,7 @@ fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration
     let check = find("PRB001").unwrap();
     let artifacts = Artifacts::load(sub);
     let model = SystemModel::build(sub);
-    let oas = grade::checks::oas::walk::OasMemo::default();
+    let oas = grade::api::OasMemo::default();
     let ctx = Ctx {
         submission: sub,
         artifacts: &artifacts,

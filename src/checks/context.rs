@@ -14,8 +14,8 @@ pub struct Ctx<'a> {
     pub artifacts: &'a Artifacts,
     pub model: &'a SystemModel,
     /// What the OAS checks compute once per grading and share (see
-    /// [`crate::checks::oas::walk::Api::of`]).
-    pub oas: &'a crate::checks::oas::walk::OasMemo<'a>,
+    /// [`crate::api::Api::of`]).
+    pub oas: &'a crate::api::OasMemo<'a>,
 }
 
 impl Ctx<'_> {

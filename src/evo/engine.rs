@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::kind::{Flow, Kind, SchemaChange};
 use super::schema::{self, constraints, last_segment, norm_media, norm_path, path_params, Kw, TypeDelta};
 use super::{Change, Site};
-use crate::checks::oas::walk::{status_class, Api, Node, Operation, Param};
+use crate::api::{status_class, Api, Node, Operation, Param};
 
 /// Deepest nesting of schema comparisons (the diff runs on a thread with a large stack).
 const MAX_DEPTH: usize = 1500;

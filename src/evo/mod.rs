@@ -23,8 +23,8 @@ use serde::Serialize;
 pub use kind::{Flow, Kind};
 pub use schema::norm_path;
 
+use crate::api::{external_docs, Api};
 use crate::artifact::openapi::OpenApiDoc;
-use crate::checks::oas::walk::{external_docs, Api};
 
 /// A place in one of the files of a description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,7 +84,7 @@ impl Change {
             1 => Some(format!("in {}", self.operations[0])),
             n => Some(format!(
                 "in {n} operations: {}",
-                crate::checks::oas::walk::list(&self.operations, max)
+                crate::api::list(&self.operations, max)
             )),
         }
     }

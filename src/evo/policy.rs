@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::Diff;
-use crate::checks::oas::walk::{is_date, is_version_segment, segments, Api};
+use crate::api::{is_date, is_version_segment, segments, Api};
 
 /// A semantic version, read tolerantly: `1`, `1.2`, `v1.2.3`, `1.2.3-beta.1+build`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

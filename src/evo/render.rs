@@ -294,7 +294,7 @@ pub fn markdown(diff: &Diff, bases: &Bases) -> String {
         for c in list.iter() {
             let ops = match c.operations.len() {
                 0 => "—".to_string(),
-                _ => cell(&crate::checks::oas::walk::list(&c.operations, MAX_OPS)),
+                _ => cell(&crate::api::list(&c.operations, MAX_OPS)),
             };
             let loc = |base: &str, site: &Option<Site>| {
                 site.as_ref()

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::checks::oas::walk::{Api, Node};
+use crate::api::{Api, Node};
 
 pub const NULL: u8 = 1;
 pub const BOOLEAN: u8 = 2;

@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 
 use super::load::{load_file, LoadedFile};
 use super::{diff, Diff, Kind};
+use crate::api::Api;
 use crate::artifact::document::{Document, Limits};
 use crate::artifact::openapi::{classify, OpenApiDoc};
 use crate::artifact::Loaded;
-use crate::checks::oas::walk::Api;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff")
@@ -362,7 +362,7 @@ fn recursive_and_deep_schemas_terminate() {
     assert!(diff(input(&a), input(&b)).changes.is_empty());
     // A small recursive description through the walker on this thread.
     let small = doc(spec(3, "string"));
-    let ext = crate::checks::oas::walk::external_docs(&root, "deep.json", &small);
+    let ext = crate::api::external_docs(&root, "deep.json", &small);
     let (x, y) = (
         Api::with_external(&root, "deep.json", &small, &ext),
         Api::with_external(&root, "deep.json", &small, &ext),

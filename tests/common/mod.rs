@@ -57,7 +57,7 @@ pub fn run_check(check: &dyn grade::checks::Check, dir: &Path) -> grade::checks:
         .unwrap_or_else(|e| panic!("{}: {}", dir.display(), e.to_diagnostic().render_plain()));
     let artifacts = grade::artifact::Artifacts::load(&sub);
     let model = grade::model::SystemModel::build(&sub);
-    let oas = grade::checks::oas::walk::OasMemo::default();
+    let oas = grade::api::OasMemo::default();
     let ctx = grade::checks::Ctx {
         submission: &sub,
         artifacts: &artifacts,
