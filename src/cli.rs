@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::batch::cohort::LearnerId;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -76,7 +77,7 @@ pub enum Command {
         /// The new version.
         new: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
-        format: crate::commands::diff::DiffFormat,
+        format: crate::evo::render::DiffFormat,
     },
     /// Draw the submission's services, calls, event flows and datastores.
     Graph {
@@ -158,12 +159,6 @@ pub struct BatchArgs {
     /// The grade executable run per submission (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub grader: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LearnerId {
-    Folder,
-    Manifest,
 }
 
 #[derive(Debug, Subcommand)]

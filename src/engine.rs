@@ -34,7 +34,7 @@ fn ms(since: Instant) -> f64 {
 /// Grades `sub` against `rubric`. Never fails: a check that cannot run is an errored item.
 pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let start = Instant::now();
-    let artifacts = Artifacts::load(sub);
+    let artifacts = sub.load_artifacts();
     let model = SystemModel::build(sub);
     let load_ms = ms(start);
     let oas = crate::api::OasMemo::default();
@@ -344,7 +344,7 @@ fn collect_sources(sub: &Submission, artifacts: &Artifacts, items: &[ItemReport]
 
 /// Reads a file of the submission (confined, capped, UTF-8 only) for a snippet.
 fn read_inside(sub: &Submission, rel: &str) -> Option<Arc<str>> {
-    let (path, _) = crate::submission::paths::confine(&sub.root, rel).ok()?;
+    let (path, _) = crate::files::paths::confine(&sub.root, rel).ok()?;
     let meta = std::fs::metadata(&path).ok()?;
     if meta.len() > 16 * 1024 * 1024 {
         return None;

@@ -1,7 +1,8 @@
 //! `grade`: assess and auto-grade *Microservices Architect* course submissions.
 //!
 //! Data flows one way: commands -> (submission, rubric) -> artifacts -> model -> checks ->
-//! findings -> score -> report -> emitters.
+//! findings -> score -> report -> emitters. The modules form layers, each using only the ones
+//! below it: docs/architecture.md has the table, and `tests/layers.rs` enforces it.
 
 pub mod api;
 pub mod artifact;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod evo;
 pub mod exit;
+pub mod files;
 pub mod finding;
 pub mod model;
 pub mod probe;

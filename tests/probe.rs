@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use grade::artifact::Artifacts;
 use grade::checks::{find, CheckResult, Ctx, Outcome};
 use grade::model::SystemModel;
 use grade::probe::http::{Client, HttpError};
@@ -70,7 +69,7 @@ fn write_submission(dir: &Path, toml: &str) -> Submission {
 /// Runs PRB001 with its own start (no session), returning the result and how long it took.
 fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration) {
     let check = find("PRB001").unwrap();
-    let artifacts = Artifacts::load(sub);
+    let artifacts = sub.load_artifacts();
     let model = SystemModel::build(sub);
     let oas = grade::api::OasMemo::default();
     let ctx = Ctx {

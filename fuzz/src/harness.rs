@@ -11,14 +11,15 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use grade::artifact::{self, asyncapi, openapi, pact, Loaded};
+use grade::artifact::{asyncapi, openapi, pact, Loaded};
 use grade::checks::oas::walk::{external_docs, Api};
 use grade::diag::SourceFile;
 use grade::evo;
 use grade::evo::render::DiffFormat;
+use grade::files::ArtifactRef;
 use grade::probe::prom;
 use grade::rubric::Rubric;
-use grade::submission::{ArtifactRef, Submission, MANIFEST};
+use grade::submission::{Submission, MANIFEST};
 
 /// The line that separates the files of a multi-file input.
 pub const SEP: &[u8] = b"\n#%%\n";
@@ -105,7 +106,7 @@ pub fn manifest(data: &[u8]) {
     with_files(&[(MANIFEST, data)], |dir| {
         if let Ok(sub) = Submission::load(dir) {
             let _ = sub.artifacts();
-            let _ = artifact::Artifacts::load(&sub);
+            let _ = sub.load_artifacts();
         }
     });
 }

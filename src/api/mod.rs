@@ -19,8 +19,8 @@ use crate::artifact::document::{escape_pointer_segment, Document};
 use crate::artifact::openapi::{OasVersion, OpenApiDoc};
 use crate::artifact::refs::{self, ExternalDocs, RefTarget};
 use crate::artifact::Loaded;
+use crate::files::paths::{confine, PathProblem};
 use crate::finding::Finding;
-use crate::submission::paths::{confine, PathProblem};
 
 /// The HTTP methods of a Path Item, in the order the specification lists them.
 pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::document::{escape_pointer_segment, Document};
 use super::value_kind as kind;
 use super::{problem_at as problem, ArtifactProblem, Loaded};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 /// Longest chain of `$ref` to `$ref` followed before giving up (a cycle).
 const MAX_REF_HOPS: usize = 32;

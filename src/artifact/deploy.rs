@@ -13,8 +13,8 @@ use serde_json::Value;
 use super::document::{Limits, Location};
 use super::openslo::YamlStream;
 use super::{read_bytes, ArtifactProblem, Loaded};
-use crate::submission::paths::confine;
-use crate::submission::ArtifactRef;
+use crate::files::paths::confine;
+use crate::files::ArtifactRef;
 
 /// Most files read from a deployment folder.
 pub const MAX_FILES: usize = 500;

@@ -17,7 +17,7 @@ pub(crate) mod yaml_fast;
 
 use std::collections::BTreeMap;
 
-use crate::submission::{ArtifactRef, Submission};
+use crate::files::ArtifactRef;
 
 /// How a value is named in a message about a YAML or JSON document: `a list`, `a mapping`
 /// (YAML's words: most learners write YAML).
@@ -86,25 +86,30 @@ pub struct Artifacts {
 }
 
 impl Artifacts {
-    pub fn load(sub: &Submission) -> Artifacts {
+    /// Loads the OpenAPI documents `openapi` (each once; the files their relative `$ref`s name,
+    /// confined to `root`), the event catalog and the service level objectives.
+    pub fn load<'r>(
+        root: &std::path::Path,
+        openapi: impl IntoIterator<Item = &'r ArtifactRef>,
+        asyncapi: Option<&ArtifactRef>,
+        slos: Option<&ArtifactRef>,
+    ) -> Artifacts {
         let mut a = Artifacts::default();
-        for s in &sub.services {
-            for r in s.openapi.iter().chain(s.previous_openapi.iter()) {
-                if !a.openapi.contains_key(&r.rel) {
-                    a.openapi.insert(r.rel.clone(), openapi::load(r));
-                }
+        for r in openapi {
+            if !a.openapi.contains_key(&r.rel) {
+                a.openapi.insert(r.rel.clone(), openapi::load(r));
             }
         }
         for (rel, loaded) in &a.openapi {
             if let Loaded::Ok(doc) = loaded {
                 if refs::has_file_refs(&doc.doc.value) {
                     a.openapi_refs
-                        .insert(rel.clone(), refs::load_external(&sub.root, rel, &doc.doc.value));
+                        .insert(rel.clone(), refs::load_external(root, rel, &doc.doc.value));
                 }
             }
         }
-        a.asyncapi = sub.asyncapi.as_ref().map(|r| (r.rel.clone(), asyncapi::load(r)));
-        a.slos = sub.slos.as_ref().map(|r| (r.rel.clone(), openslo::load(r)));
+        a.asyncapi = asyncapi.map(|r| (r.rel.clone(), asyncapi::load(r)));
+        a.slos = slos.map(|r| (r.rel.clone(), openslo::load(r)));
         a
     }
 

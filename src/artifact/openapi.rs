@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::document::Document;
 use super::value_kind as kind;
 use super::{problem_at as problem, ArtifactProblem, Loaded};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 /// Which OpenAPI line a document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

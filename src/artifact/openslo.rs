@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::document::{escape_pointer_segment, Document, Limits, Location};
 use super::{ArtifactProblem, Loaded};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 /// The `apiVersion` of every OpenSLO v1 object.
 pub const API_VERSION: &str = "openslo/v1";

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use super::document::{escape_pointer_segment, Document, Format, Limits, Location};
 use super::json_value_kind as kind_of;
 use super::{read_bytes, ArtifactProblem, Loaded};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 /// The specification versions whose files are read.
 pub const SUPPORTED: [u8; 3] = [2, 3, 4];

@@ -4,7 +4,7 @@
 //!
 //! Relative-file references (`common.yaml#/components/schemas/Money`) are resolved against the
 //! folder of the referring file and confined to the submission folder with
-//! [`crate::submission::paths::confine`]. URLs are never fetched, and paths that leave the
+//! [`crate::files::paths::confine`]. URLs are never fetched, and paths that leave the
 //! submission are never read: resolving them is left to the caller, which reports them.
 
 use std::borrow::Cow;
@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::document::{escape_pointer_segment, Document, Limits};
 use super::{read_bytes, ArtifactProblem, Loaded};
-use crate::submission::paths::confine;
-use crate::submission::ArtifactRef;
+use crate::files::paths::confine;
+use crate::files::ArtifactRef;
 
 /// Most external files loaded for one document.
 pub const MAX_FILES: usize = 10_000;

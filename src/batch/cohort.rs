@@ -6,10 +6,18 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cli::LearnerId;
 use crate::diag::UserError;
 use crate::error::{Error, Result};
 use crate::submission::MANIFEST;
+
+/// Where learner ids come from (`grade batch --learner-id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LearnerId {
+    // The submission folder's name.
+    Folder,
+    // `[submission] learner` in the manifest, falling back to the folder name.
+    Manifest,
+}
 
 /// One submission folder of the cohort.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-pub use crate::evo::render::DiffFormat;
+use crate::evo::render::DiffFormat;
 
 use crate::commands::Io;
 use crate::error::Result;

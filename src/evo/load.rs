@@ -9,7 +9,7 @@ use crate::artifact::openapi::{self, OasVersion, OpenApiDoc};
 use crate::artifact::{read_bytes, ArtifactProblem, Loaded};
 use crate::diag::{SourceFile, UserError};
 use crate::error::{Error, Result};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 use super::Input;
 

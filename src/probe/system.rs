@@ -15,7 +15,8 @@ use super::proxy::EdgeProxy;
 use super::reaper;
 use super::target::{Policy, Url};
 use super::ProbeOptions;
-use crate::submission::{paths, RunSpec, Submission};
+use crate::files::paths;
+use crate::submission::{RunSpec, Submission};
 
 /// Environment variables passed through to services (everything else is cleared).
 /// `SHOPFLOW_BIN` names the course's reference ShopFlow binary for the launcher of the

@@ -15,7 +15,8 @@
 use crate::artifact::backstage;
 use crate::artifact::compose::{self, ComposeKind};
 use crate::artifact::ArtifactProblem;
-use crate::submission::{ArtifactRef, Datastore, Named, Role, Service, StoreRole, Submission};
+use crate::files::ArtifactRef;
+use crate::submission::{Datastore, Named, Role, Service, StoreRole, Submission};
 
 /// A compose or catalog file that could not be used, reported by SUB003 import-invalid.
 #[derive(Debug, Clone)]

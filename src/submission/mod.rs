@@ -4,7 +4,6 @@
 pub mod discover;
 pub mod imports;
 pub mod manifest;
-pub mod paths;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -15,6 +14,7 @@ use manifest::{RawManifest, RawRun, S};
 
 use crate::diag::{from_toml_error, suggestion_suffix, SourceFile, UserError};
 use crate::error::Error;
+use crate::files::{paths, ArtifactRef};
 
 /// The manifest's file name at the root of a submission.
 pub const MANIFEST: &str = "submission.toml";
@@ -42,25 +42,6 @@ impl Named {
             name: name.into(),
             span: None,
         }
-    }
-}
-
-/// A file the submission names (or that was discovered), confined to the submission folder.
-#[derive(Debug, Clone)]
-pub struct ArtifactRef {
-    /// Path relative to the submission root, `/`-separated.
-    pub rel: String,
-    /// Absolute path on disk (inside the submission root).
-    pub path: PathBuf,
-    /// Where the manifest names it; `None` when discovered by convention.
-    pub span: Option<Range<usize>>,
-    /// Which manifest field names it, e.g. `service "orders" openapi`.
-    pub role: String,
-}
-
-impl ArtifactRef {
-    pub fn exists(&self) -> bool {
-        self.path.exists()
     }
 }
 
@@ -326,6 +307,18 @@ fn display_join(root: &str, name: &str) -> String {
         format!("{root}{name}")
     } else {
         format!("{root}/{name}")
+    }
+}
+
+impl Submission {
+    /// Every artifact of the submission, loaded once for the checks: the services' current and
+    /// previous OpenAPI documents, the event catalog and the service level objectives.
+    pub fn load_artifacts(&self) -> crate::artifact::Artifacts {
+        let openapi = self
+            .services
+            .iter()
+            .flat_map(|s| s.openapi.iter().chain(s.previous_openapi.iter()));
+        crate::artifact::Artifacts::load(&self.root, openapi, self.asyncapi.as_ref(), self.slos.as_ref())
     }
 }
 

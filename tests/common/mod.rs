@@ -55,7 +55,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn run_check(check: &dyn grade::checks::Check, dir: &Path) -> grade::checks::CheckResult {
     let sub = grade::submission::Submission::load(dir)
         .unwrap_or_else(|e| panic!("{}: {}", dir.display(), e.to_diagnostic().render_plain()));
-    let artifacts = grade::artifact::Artifacts::load(&sub);
+    let artifacts = sub.load_artifacts();
     let model = grade::model::SystemModel::build(&sub);
     let oas = grade::api::OasMemo::default();
     let ctx = grade::checks::Ctx {

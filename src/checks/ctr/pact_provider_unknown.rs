@@ -4,7 +4,7 @@ use crate::artifact::pact::PactFile;
 use crate::artifact::Loaded;
 use crate::checks::oas::walk::Api;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::submission::ArtifactRef;
+use crate::files::ArtifactRef;
 
 use super::support::{exercised, load_pacts, no_pacts_reason, provider, service_suggestion, Provider};
 

@@ -11,7 +11,8 @@ use crate::artifact::pact::{self, PactFile};
 use crate::artifact::Loaded;
 use crate::checks::oas::walk::{Api, Operation};
 use crate::checks::Ctx;
-use crate::submission::{ArtifactRef, Service};
+use crate::files::ArtifactRef;
+use crate::submission::Service;
 
 /// Most findings listed per pact file by one check; the rest are summarised.
 pub const MAX_PER_FILE: usize = 25;

@@ -251,7 +251,7 @@ mod tests {
     use crate::artifact::document::Document;
     use crate::artifact::document::Limits;
     use crate::artifact::openapi::classify;
-    use crate::submission::paths::PathProblem;
+    use crate::files::paths::PathProblem;
 
     fn load(root: &Path, rel: &str) -> OpenApiDoc {
         let bytes = std::fs::read(root.join(rel)).unwrap();

@@ -102,7 +102,7 @@ impl TypedCheck for ArtifactMissing {
         let sub = ctx.submission;
         let mut total = 0;
         let mut findings = Vec::new();
-        let missing = |r: &crate::submission::ArtifactRef, findings: &mut Vec<Finding>| {
+        let missing = |r: &crate::files::ArtifactRef, findings: &mut Vec<Finding>| {
             let exists = match ctx.artifacts.openapi(r) {
                 Some(Loaded::Missing) => false,
                 Some(_) => true,
