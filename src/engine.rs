@@ -38,16 +38,11 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let model = SystemModel::build(sub);
     let load_ms = ms(start);
     let oas = crate::api::OasMemo::default();
-    let ctx = Ctx {
-        submission: sub,
-        artifacts: &artifacts,
-        model: &model,
-        oas: &oas,
-    };
+    // Live probes start the services once, on first use, for all probe items, as the rubric's
+    // `[system]` table says; the session tears them down (also when a check panics).
+    let probes = crate::probe::Session::new(opts.probe.clone(), rubric.system.clone());
+    let ctx = Ctx::new(sub, &artifacts, &model, &oas, &probes);
 
-    // Live probes start the services once, on first use, for all probe items; the guard tears
-    // them down (also when a check panics).
-    let probes = (!opts.static_only).then(|| crate::probe::enter(opts.probe.clone()));
     let mut results = Vec::new();
     let mut timings = Vec::new();
     for (_, item) in rubric.items() {
@@ -80,10 +75,8 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         });
         results.push(result);
     }
-    if let Some(probes) = probes {
-        for (service, pids) in probes.finish().leftover {
-            eprintln!("grade: warning: processes of service `{service}` survived teardown: {pids:?}");
-        }
+    for (service, pids) in probes.finish().leftover {
+        eprintln!("grade: warning: processes of service `{service}` survived teardown: {pids:?}");
     }
 
     let inputs: Vec<ItemInput> = rubric

@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use grade::checks::{find, CheckResult, Ctx, Outcome};
-use grade::model::SystemModel;
+use grade::checks::{find, run_alone, CheckResult, Outcome};
 use grade::probe::http::{Client, HttpError};
 use grade::probe::reaper::{group_members, pid_alive};
 use grade::probe::target::Policy;
@@ -69,19 +68,12 @@ fn write_submission(dir: &Path, toml: &str) -> Submission {
 /// Runs PRB001 with its own start (no session), returning the result and how long it took.
 fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration) {
     let check = find("PRB001").unwrap();
-    let artifacts = sub.load_artifacts();
-    let model = SystemModel::build(sub);
-    let oas = grade::api::OasMemo::default();
-    let ctx = Ctx {
-        submission: sub,
-        artifacts: &artifacts,
-        model: &model,
-        oas: &oas,
+    let system = StartConfig {
+        ready_timeout: Duration::from_millis(ready_timeout_ms),
+        ..StartConfig::default()
     };
-    let mut params = check.default_params();
-    params.insert("ready_timeout_ms".into(), toml::Value::Integer(ready_timeout_ms as i64));
     let t = Instant::now();
-    let r = check.run(&ctx, &params);
+    let r = run_alone(check, sub, &check.default_params(), Default::default(), system);
     (r, t.elapsed())
 }
 
@@ -407,10 +399,12 @@ threshold = 50
 id = "live"
 title = "Live"
 
+[system]
+ready_timeout_ms = {ready_ms}
+
 [[section.item]]
 check = "PRB001"
 weight = 1
-params = {{ ready_timeout_ms = {ready_ms} }}
 "#
         ),
     )

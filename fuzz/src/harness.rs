@@ -131,7 +131,7 @@ pub fn openapi(data: &[u8]) {
     let files: Vec<(&str, &[u8])> = OPENAPI_FILES.iter().copied().zip(parts).collect();
     with_files(&files, |dir| {
         let r = artifact_ref(dir, OPENAPI_FILES[0]);
-        let Loaded::Ok(doc) = openapi::load(&r) else {
+        let Loaded::Ok(doc) = openapi::load(&r, &grade::artifact::document::Limits::default()) else {
             return;
         };
         let ext = external_docs(dir, OPENAPI_FILES[0], &doc);
@@ -170,7 +170,7 @@ pub fn asyncapi(data: &[u8]) {
     let files: Vec<(&str, &[u8])> = names.iter().copied().zip(parts).collect();
     with_files(&files, |dir| {
         let r = artifact_ref(dir, names[0]);
-        let Loaded::Ok(doc) = asyncapi::load(&r) else {
+        let Loaded::Ok(doc) = asyncapi::load(&r, &grade::artifact::document::Limits::default()) else {
             return;
         };
         let _ = doc.messages_with(&[asyncapi::Action::Send, asyncapi::Action::Receive]);

@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
-use crate::artifact::document::{escape_pointer_segment, Document};
+use crate::artifact::document::{escape_pointer_segment, Document, Limits};
 use crate::artifact::openapi::{OasVersion, OpenApiDoc};
 use crate::artifact::refs::{self, ExternalDocs, RefTarget};
 use crate::artifact::Loaded;
@@ -186,7 +186,7 @@ pub enum RefError {
     /// The references run into a loop (its members, `file#pointer`) without reaching a value.
     Cycle(Vec<String>),
     /// More references in a chain than the limit (`--max-ref-hops`).
-    TooLong,
+    TooLong(usize),
 }
 
 impl RefError {
@@ -235,10 +235,10 @@ impl RefError {
                 ),
                 "one of these references must point at an actual definition".into(),
             ),
-            RefError::TooLong => (
+            RefError::TooLong(limit) => (
                 format!(
                     "`$ref: {written}` starts a chain of more than {} references (the limit, --max-ref-hops)",
-                    crate::artifact::document::Limits::current().max_ref_hops
+                    limit
                 ),
                 "refer to the definition directly".into(),
             ),
@@ -271,8 +271,13 @@ pub struct OasMemo<'a> {
 /// The files that the relative `$ref`s of `spec` name (inside `root` only), for
 /// [`Api::with_external`]; empty without such references.
 pub fn external_docs(root: &Path, rel: &str, spec: &OpenApiDoc) -> ExternalDocs {
+    external_docs_under(root, rel, spec, &Limits::default())
+}
+
+/// [`external_docs`] read under `limits`.
+pub fn external_docs_under(root: &Path, rel: &str, spec: &OpenApiDoc, limits: &Limits) -> ExternalDocs {
     if refs::has_file_refs(&spec.doc.value) {
-        refs::load_external(root, rel, &spec.doc.value)
+        refs::load_external(root, rel, &spec.doc.value, limits)
     } else {
         ExternalDocs::default()
     }
@@ -288,6 +293,8 @@ pub struct Api<'a> {
     ids: OnceCell<BTreeMap<String, (String, String)>>,
     /// What the checks of a grading share (when the view comes from `Api::of`).
     pub(crate) memo: Option<&'a ApiMemo<'a>>,
+    /// Longest chain of `$ref`s followed ([`Limits::max_ref_hops`]).
+    max_ref_hops: usize,
 }
 
 impl<'a> Api<'a> {
@@ -301,7 +308,20 @@ impl<'a> Api<'a> {
             external,
             ids: OnceCell::new(),
             memo: None,
+            max_ref_hops: Limits::default().max_ref_hops,
         }
+    }
+
+    /// The same view following chains of at most `limits.max_ref_hops` references (the default
+    /// limit otherwise).
+    pub fn with_limits(mut self, limits: &Limits) -> Api<'a> {
+        self.max_ref_hops = limits.max_ref_hops;
+        self
+    }
+
+    /// Longest chain of `$ref`s this view follows.
+    pub fn max_ref_hops(&self) -> usize {
+        self.max_ref_hops
     }
 
     pub fn doc(&self) -> &'a Document {
@@ -375,7 +395,7 @@ impl<'a> Api<'a> {
     {
         let mut cur = node;
         let mut seen: Vec<(&str, String)> = Vec::new();
-        for _ in 0..crate::artifact::document::Limits::current().max_ref_hops {
+        for _ in 0..self.max_ref_hops {
             let Some(r) = cur.ref_str() else { return Ok(cur) };
             if let Some(i) = seen.iter().position(|(f, p)| *f == cur.file && *p == cur.pointer) {
                 let members = seen[i..].iter().map(|(f, p)| format!("{f}#{p}")).collect();
@@ -384,7 +404,7 @@ impl<'a> Api<'a> {
             seen.push((cur.file, cur.pointer.clone()));
             cur = self.resolve_one(cur.file, r)?;
         }
-        Err(RefError::TooLong)
+        Err(RefError::TooLong(self.max_ref_hops))
     }
 
     /// Like [`Api::resolve`], but keeps the node itself when its reference does not resolve

@@ -136,8 +136,8 @@ pub struct AsyncApiDoc {
     pub messages: Vec<Message>,
 }
 
-pub fn load(r: &ArtifactRef) -> Loaded<AsyncApiDoc> {
-    super::load_document(r).and_then(classify)
+pub fn load(r: &ArtifactRef, limits: &super::document::Limits) -> Loaded<AsyncApiDoc> {
+    super::load_document(r, limits).and_then(classify)
 }
 
 fn child(base: &str, key: &str) -> String {
@@ -1229,7 +1229,7 @@ components:
                 span: None,
                 role: "corpus".into(),
             };
-            match load(&r) {
+            match load(&r, &Limits::default()) {
                 Loaded::Ok(d) => {
                     ok_docs += 1;
                     for m in &d.messages {

@@ -62,8 +62,8 @@ fn entity(stream: &YamlStream, part: usize) -> Option<Entity> {
 
 /// Every entity of a catalog file (a multi-document YAML stream); the documents that do not
 /// parse are returned as problems beside the entities that did load.
-pub fn entities(name: &str, source: &str) -> (Vec<Entity>, Vec<ArtifactProblem>) {
-    let stream = YamlStream::parse(name, source, &Limits::current());
+pub fn entities(name: &str, source: &str, limits: &Limits) -> (Vec<Entity>, Vec<ArtifactProblem>) {
+    let stream = YamlStream::parse(name, source, limits);
     let out = (0..stream.parts.len()).filter_map(|i| entity(&stream, i)).collect();
     (out, stream.problems)
 }
@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn reads_components_and_resources() {
         let src = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: orders\nspec:\n  type: service\n  owner: team-ordering\n  dependsOn: [component:payments, resource:default/orders-db]\n  providesApis: [orders-api]\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata:\n  name: orders-db\nspec:\n  type: database\n  owner: team-ordering\n";
-        let (e, errors) = entities("catalog-info.yaml", src);
+        let (e, errors) = entities("catalog-info.yaml", src, &Limits::default());
         assert!(errors.is_empty());
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].owner.as_deref(), Some("team-ordering"));

@@ -150,8 +150,8 @@ fn scalar(v: &Value) -> String {
 }
 
 /// Parses compose source.
-pub fn parse(name: &str, source: &str) -> Result<Document, super::document::LoadError> {
-    Document::parse(name, source, &Limits::current())
+pub fn parse(name: &str, source: &str, limits: &Limits) -> Result<Document, super::document::LoadError> {
+    Document::parse(name, source, limits)
 }
 
 #[cfg(test)]
@@ -185,7 +185,7 @@ services:
   kafka:
     image: bitnami/kafka:3.7
 "#;
-        let doc = parse("docker-compose.yml", src).unwrap();
+        let doc = parse("docker-compose.yml", src, &Limits::default()).unwrap();
         let s = services(&doc);
         let names: Vec<&str> = s.iter().map(|x| x.name.as_str()).collect();
         assert_eq!(names, ["orders", "payments", "orders-db", "payments-db", "kafka"]);

@@ -88,7 +88,7 @@ impl DeploySet {
 }
 
 /// Loads the deployment manifests `r` names; `root` is the canonical submission root.
-pub fn load(root: &Path, r: &ArtifactRef) -> Loaded<DeploySet> {
+pub fn load(root: &Path, r: &ArtifactRef, limits: &Limits) -> Loaded<DeploySet> {
     let meta = match std::fs::metadata(&r.path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
@@ -110,7 +110,7 @@ pub fn load(root: &Path, r: &ArtifactRef) -> Loaded<DeploySet> {
     }
     let limits = Limits {
         max_bytes: 8 * 1024 * 1024,
-        ..Limits::current()
+        ..*limits
     };
     for rel in rels {
         let path = match confine(root, &rel) {
@@ -316,7 +316,7 @@ mod tests {
             span: None,
             role: "operations deployment".into(),
         };
-        let Loaded::Ok(set) = load(&root, &r) else {
+        let Loaded::Ok(set) = load(&root, &r, &Limits::default()) else {
             panic!("the folder loads")
         };
         let names: Vec<_> = set

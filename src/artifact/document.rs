@@ -64,23 +64,6 @@ pub struct Limits {
     pub max_response: usize,
 }
 
-static CONFIGURED: std::sync::RwLock<Option<Limits>> = std::sync::RwLock::new(None);
-
-impl Limits {
-    /// The limits in force: those given on the command line ([`Limits::configure`]), else the
-    /// defaults.
-    pub fn current() -> Limits {
-        CONFIGURED.read().ok().and_then(|c| *c).unwrap_or_default()
-    }
-
-    /// Sets the limits every loader of this process uses from now on.
-    pub fn configure(limits: Limits) {
-        if let Ok(mut c) = CONFIGURED.write() {
-            *c = Some(limits);
-        }
-    }
-}
-
 /// Hard upper bound of [`Limits::max_depth`].
 pub const MAX_DEPTH_CAP: usize = 4096;
 

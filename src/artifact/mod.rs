@@ -93,23 +93,24 @@ impl Artifacts {
         openapi: impl IntoIterator<Item = &'r ArtifactRef>,
         asyncapi: Option<&ArtifactRef>,
         slos: Option<&ArtifactRef>,
+        limits: &document::Limits,
     ) -> Artifacts {
         let mut a = Artifacts::default();
         for r in openapi {
             if !a.openapi.contains_key(&r.rel) {
-                a.openapi.insert(r.rel.clone(), openapi::load(r));
+                a.openapi.insert(r.rel.clone(), openapi::load(r, limits));
             }
         }
         for (rel, loaded) in &a.openapi {
             if let Loaded::Ok(doc) = loaded {
                 if refs::has_file_refs(&doc.doc.value) {
                     a.openapi_refs
-                        .insert(rel.clone(), refs::load_external(root, rel, &doc.doc.value));
+                        .insert(rel.clone(), refs::load_external(root, rel, &doc.doc.value, limits));
                 }
             }
         }
-        a.asyncapi = asyncapi.map(|r| (r.rel.clone(), asyncapi::load(r)));
-        a.slos = slos.map(|r| (r.rel.clone(), openslo::load(r)));
+        a.asyncapi = asyncapi.map(|r| (r.rel.clone(), asyncapi::load(r, limits)));
+        a.slos = slos.map(|r| (r.rel.clone(), openslo::load(r, limits)));
         a
     }
 
@@ -119,14 +120,13 @@ impl Artifacts {
 }
 
 /// Reads and parses the document `r` names (size-capped), or says why it cannot.
-pub fn load_document(r: &ArtifactRef) -> Loaded<document::Document> {
-    let limits = document::Limits::current();
-    let bytes = match read_bytes(r, &limits) {
+pub fn load_document(r: &ArtifactRef, limits: &document::Limits) -> Loaded<document::Document> {
+    let bytes = match read_bytes(r, limits) {
         Loaded::Ok(b) => b,
         Loaded::Missing => return Loaded::Missing,
         Loaded::Invalid(p) => return Loaded::Invalid(p),
     };
-    match document::Document::from_bytes(&r.rel, &bytes, &limits) {
+    match document::Document::from_bytes(&r.rel, &bytes, limits) {
         Ok(doc) => Loaded::Ok(doc),
         Err(e) => Loaded::Invalid(ArtifactProblem::from(&e)),
     }

@@ -26,8 +26,8 @@ pub struct OpenApiDoc {
 }
 
 /// Loads and classifies the OpenAPI document `r`.
-pub fn load(r: &ArtifactRef) -> Loaded<OpenApiDoc> {
-    super::load_document(r).and_then(classify)
+pub fn load(r: &ArtifactRef, limits: &super::document::Limits) -> Loaded<OpenApiDoc> {
+    super::load_document(r, limits).and_then(classify)
 }
 
 /// Reads the version and the required fields of a parsed document.

@@ -151,16 +151,15 @@ pub struct SloSet {
     by_name: BTreeMap<(String, String), Vec<usize>>,
 }
 
-pub fn load(r: &ArtifactRef) -> Loaded<SloSet> {
-    let limits = Limits::current();
+pub fn load(r: &ArtifactRef, limits: &Limits) -> Loaded<SloSet> {
     // The whole file, for the snippets of findings. It fails only when the first document does
     // (or the file is empty, not UTF-8, binary): then nothing of the file can be trusted.
-    let doc = match super::load_document(r) {
+    let doc = match super::load_document(r, limits) {
         Loaded::Ok(doc) => doc,
         Loaded::Missing => return Loaded::Missing,
         Loaded::Invalid(p) => return Loaded::Invalid(p),
     };
-    let stream = YamlStream::parse(&r.rel, &doc.source, &limits);
+    let stream = YamlStream::parse(&r.rel, &doc.source, limits);
     Loaded::Ok(SloSet::from_stream(doc, stream))
 }
 

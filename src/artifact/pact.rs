@@ -389,9 +389,8 @@ pub fn parse_rule_path(path: &str) -> Result<Vec<Seg>, String> {
 // ---------------------------------------------------------------------------------------------
 
 /// Loads and parses the pact file `r`.
-pub fn load(r: &ArtifactRef) -> Loaded<PactFile> {
-    let limits = Limits::default();
-    let bytes = match read_bytes(r, &limits) {
+pub fn load(r: &ArtifactRef, limits: &Limits) -> Loaded<PactFile> {
+    let bytes = match read_bytes(r, limits) {
         Loaded::Ok(b) => b,
         Loaded::Missing => return Loaded::Missing,
         Loaded::Invalid(p) => return Loaded::Invalid(p),

@@ -298,9 +298,8 @@ impl ExternalDocs {
 /// a relative-file `$ref` that stays inside `root`. Files that cannot be read or parsed are
 /// kept as [`Loaded::Missing`] / [`Loaded::Invalid`]; references that leave the submission or
 /// are URLs are not followed.
-pub fn load_external(root: &Path, rel: &str, value: &Value) -> ExternalDocs {
+pub fn load_external(root: &Path, rel: &str, value: &Value, limits: &Limits) -> ExternalDocs {
     let mut out = ExternalDocs::default();
-    let limits = Limits::current();
     let mut total_bytes = 0usize;
     let mut queue: VecDeque<String> = targets(root, rel, value).into();
     while let Some(target) = queue.pop_front() {
@@ -321,10 +320,10 @@ pub fn load_external(root: &Path, rel: &str, value: &Value) -> ExternalDocs {
             span: None,
             role: "$ref target".into(),
         };
-        let loaded = match read_bytes(&r, &limits) {
+        let loaded = match read_bytes(&r, limits) {
             Loaded::Ok(bytes) => {
                 total_bytes = total_bytes.saturating_add(bytes.len());
-                match Document::from_bytes(&target, &bytes, &limits) {
+                match Document::from_bytes(&target, &bytes, limits) {
                     Ok(d) => Loaded::Ok(d),
                     Err(e) => Loaded::Invalid(ArtifactProblem {
                         message: format!("`{target}` does not parse: {e}"),

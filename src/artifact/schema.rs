@@ -157,6 +157,8 @@ pub struct SchemaSet<'a> {
     root: String,
     registry: Result<Registry<'static>, SchemaError>,
     cache: Mutex<BTreeMap<(String, String), Compiled>>,
+    /// Longest chain of `$ref`s [`SchemaSet::resolve`] follows.
+    max_ref_hops: usize,
 }
 
 impl std::fmt::Debug for SchemaSet<'_> {
@@ -273,7 +275,14 @@ impl<'a> SchemaSet<'a> {
             files: map,
             registry,
             cache: Mutex::new(BTreeMap::new()),
+            max_ref_hops: super::document::Limits::default().max_ref_hops,
         }
+    }
+
+    /// The same set following chains of at most `hops` references (`--max-ref-hops`).
+    pub fn with_max_ref_hops(mut self, hops: usize) -> SchemaSet<'a> {
+        self.max_ref_hops = hops;
+        self
     }
 
     /// The schemas of a loaded OpenAPI document `rel` and the external files it refers to.
@@ -567,7 +576,7 @@ impl<'a> SchemaSet<'a> {
     pub fn resolve(&self, file: &str, pointer: &str) -> Option<(String, String, &Value)> {
         let mut file = file.to_string();
         let mut pointer = pointer.to_string();
-        for _ in 0..super::document::Limits::current().max_ref_hops {
+        for _ in 0..self.max_ref_hops {
             let entry = self.files.get(&file)?;
             let value = lookup(entry, &self.rewritten_pointer(entry, &pointer))?;
             let Some(r) = value.get("$ref").and_then(Value::as_str) else {

@@ -3,30 +3,53 @@
 
 use std::ops::Range;
 
+use crate::api::OasMemo;
 use crate::artifact::document::Document;
 use crate::artifact::{ArtifactProblem, Artifacts};
 use crate::finding::Finding;
 use crate::model::SystemModel;
+use crate::probe::{ProbeOptions, Session, StartConfig, StartError, System};
 use crate::submission::{Submission, MANIFEST};
 
+/// What a check sees of one grading. Made only by [`Ctx::new`] (the engine, and
+/// [`run_alone`] for a check on its own).
+#[non_exhaustive]
 pub struct Ctx<'a> {
     pub submission: &'a Submission,
     pub artifacts: &'a Artifacts,
     pub model: &'a SystemModel,
     /// What the OAS checks compute once per grading and share (see
     /// [`crate::api::Api::of`]).
-    pub oas: &'a crate::api::OasMemo<'a>,
+    pub oas: &'a OasMemo<'a>,
+    /// The live system of the grading (see [`Ctx::live`]).
+    probes: &'a Session,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of one grading of `submission`: its artifacts and model as loaded once
+    /// ([`Submission::load_artifacts`], [`SystemModel::build`]), a memo the OAS checks share,
+    /// and the probe session that starts the system for the probe checks.
+    pub fn new(
+        submission: &'a Submission,
+        artifacts: &'a Artifacts,
+        model: &'a SystemModel,
+        oas: &'a OasMemo<'a>,
+        probes: &'a Session,
+    ) -> Ctx<'a> {
+        Ctx {
+            submission,
+            artifacts,
+            model,
+            oas,
+            probes,
+        }
+    }
+
     /// Runs `f` with the submission's running services (live probes), starting them on first
-    /// use in this grading; see [`crate::probe`].
-    pub fn live<R>(
-        &self,
-        config: &crate::probe::StartConfig,
-        f: impl FnOnce(&Result<crate::probe::System, crate::probe::StartError>) -> R,
-    ) -> R {
-        crate::probe::with_system(self.submission, config, f)
+    /// use in this grading with the rubric's start configuration (`[system]`); see
+    /// [`crate::probe`].
+    pub fn live<R>(&self, f: impl FnOnce(&Result<System, StartError>) -> R) -> R {
+        self.probes.with_system(self.submission, f)
     }
 
     /// A finding at `span` of submission.toml (or without position when there is no manifest).
@@ -66,4 +89,23 @@ impl Ctx<'_> {
         f.pointer = p.pointer.clone();
         f
     }
+}
+
+/// Runs `check` with `params` over `submission` on its own, as one grading would (its own
+/// artifacts, model and probe session, torn down before this returns): for tests and tools
+/// that exercise one check.
+pub fn run_alone(
+    check: &dyn super::Check,
+    submission: &Submission,
+    params: &toml::Table,
+    probe: ProbeOptions,
+    system: StartConfig,
+) -> super::CheckResult {
+    let artifacts = submission.load_artifacts();
+    let model = SystemModel::build(submission);
+    let oas = OasMemo::default();
+    let probes = Session::new(probe, system);
+    let result = check.run(&Ctx::new(submission, &artifacts, &model, &oas, &probes), params);
+    probes.finish();
+    result
 }

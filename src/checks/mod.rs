@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use crate::finding::{CheckResult, Finding, Outcome};
-pub use context::Ctx;
+pub use context::{run_alone, Ctx};
 
 /// The area a check belongs to; also the prefix of its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

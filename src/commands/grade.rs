@@ -21,9 +21,8 @@ pub fn builtin(id: &str, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
 
 pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
     check_args(&args)?;
-    crate::artifact::document::Limits::configure(args.limits());
     let targets = probe_targets(&args)?;
-    let sub = Submission::load(&args.dir)?;
+    let sub = Submission::load_with(&args.dir, args.limits())?;
     for (name, _) in &targets {
         if !sub.services.iter().any(|s| s.name.name == *name) {
             let names = sub.services.iter().map(|s| s.name.name.as_str());

@@ -23,7 +23,8 @@ use serde::Serialize;
 pub use kind::{Flow, Kind};
 pub use schema::norm_path;
 
-use crate::api::{external_docs, Api};
+use crate::api::{external_docs_under, Api};
+use crate::artifact::document::Limits;
 use crate::artifact::openapi::OpenApiDoc;
 
 /// A place in one of the files of a description.
@@ -138,17 +139,24 @@ pub struct Input<'a> {
     pub doc: &'a OpenApiDoc,
 }
 
-/// Compares two descriptions (loading the files their `$ref`s name), on a thread with a
-/// large stack so that deeply nested schemas cannot overflow it.
+/// Compares two descriptions (loading the files their `$ref`s name) under the default limits;
+/// see [`diff_under`].
 pub fn diff(old: Input<'_>, new: Input<'_>) -> Diff {
+    diff_under(old, new, &Limits::default())
+}
+
+/// Compares two descriptions, loading the files their `$ref`s name and following `$ref`
+/// chains under `limits`, on a thread with a large stack so that deeply nested schemas cannot
+/// overflow it.
+pub fn diff_under(old: Input<'_>, new: Input<'_>, limits: &Limits) -> Diff {
     const STACK: usize = 256 * 1024 * 1024;
     let work = move || {
         let (ea, eb) = (
-            external_docs(old.root, old.rel, old.doc),
-            external_docs(new.root, new.rel, new.doc),
+            external_docs_under(old.root, old.rel, old.doc, limits),
+            external_docs_under(new.root, new.rel, new.doc, limits),
         );
-        let a = Api::with_external(old.root, old.rel, old.doc, &ea);
-        let b = Api::with_external(new.root, new.rel, new.doc, &eb);
+        let a = Api::with_external(old.root, old.rel, old.doc, &ea).with_limits(limits);
+        let b = Api::with_external(new.root, new.rel, new.doc, &eb).with_limits(limits);
         diff_apis(&a, &b)
     };
     std::thread::scope(|s| {

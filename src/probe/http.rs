@@ -70,10 +70,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client reading answers of at most the default `max_response` size.
     pub fn new(policy: Policy) -> Client {
         Client {
             policy,
-            max_response: crate::artifact::document::Limits::current().max_response,
+            max_response: crate::artifact::document::Limits::default().max_response,
             user_agent: format!("grade-probe/{}", crate::VERSION),
         }
     }

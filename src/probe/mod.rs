@@ -1,10 +1,9 @@
 //! Live probes: start a submission's services (or reach the ones given with `--target`), probe
 //! them over HTTP on loopback, and always tear everything down.
 //!
-//! One grading starts the system once for all probe items: the engine opens a [`Session`]
-//! (see [`enter`]) and the first probe check that asks for the system starts it
-//! ([`with_system`]); it is torn down when the session guard drops. Without a session (a
-//! check run on its own, as in the fixture tests) each call starts and tears down its own.
+//! One grading starts the system once for all probe items: the grading owns a [`Session`],
+//! which the checks reach through their context; the first probe check that asks for the
+//! system starts it ([`Session::with_system`]) and it is torn down when the session ends.
 
 pub mod http;
 pub mod load;
@@ -15,8 +14,7 @@ pub mod reaper;
 pub mod system;
 pub mod target;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::OnceLock;
 
 pub use system::{LiveService, StartConfig, StartError, Status, System, Teardown};
 
@@ -47,73 +45,41 @@ pub fn parse_target(spec: &str, allow_hosts: &[String]) -> Result<(String, Strin
     Ok((name.to_string(), url.to_string()))
 }
 
-/// The probes of one grading.
+/// The live system of one grading: started on first use (by the first probe check that needs
+/// it, with the start configuration of the grading's rubric) and shared by every probe check
+/// of the grading; torn down by [`Session::finish`] or when the session is dropped (also when
+/// a check panics).
 pub struct Session {
     opts: ProbeOptions,
-    system: RefCell<Option<Result<System, StartError>>>,
+    config: StartConfig,
+    system: OnceLock<Result<System, StartError>>,
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<Session>>> = const { RefCell::new(None) };
-}
+impl Session {
+    /// A session that has not started anything yet.
+    pub fn new(opts: ProbeOptions, config: StartConfig) -> Session {
+        Session {
+            opts,
+            config,
+            system: OnceLock::new(),
+        }
+    }
 
-/// Opens the probe session of one grading on this thread; dropping the guard tears down.
-pub fn enter(opts: ProbeOptions) -> SessionGuard {
-    let session = Rc::new(Session {
-        opts,
-        system: RefCell::new(None),
-    });
-    let previous = CURRENT.with(|c| c.replace(Some(session)));
-    SessionGuard { previous }
-}
+    /// How the system starts (from the rubric's `[system]` table).
+    pub fn config(&self) -> &StartConfig {
+        &self.config
+    }
 
-pub struct SessionGuard {
-    previous: Option<Rc<Session>>,
-}
+    /// Runs `f` with the submission's running system, starting it on first use.
+    pub fn with_system<R>(&self, sub: &Submission, f: impl FnOnce(&Result<System, StartError>) -> R) -> R {
+        f(self.system.get_or_init(|| System::start(sub, &self.opts, &self.config)))
+    }
 
-impl SessionGuard {
     /// Tears the system down now (if it was started) and reports what was left.
-    pub fn finish(self) -> Teardown {
-        let session = CURRENT.with(|c| c.borrow().clone());
-        let mut t = Teardown::default();
-        if let Some(s) = session {
-            if let Some(Ok(sys)) = s.system.borrow_mut().as_mut() {
-                t = sys.teardown();
-            }
-        }
-        drop(self);
-        t
-    }
-}
-
-impl Drop for SessionGuard {
-    fn drop(&mut self) {
-        let session = CURRENT.with(|c| c.replace(self.previous.take()));
-        // Dropping the session drops the system, whose Drop tears down.
-        drop(session);
-    }
-}
-
-/// Runs `f` with the submission's running system, starting it on first use in this session.
-pub fn with_system<R>(sub: &Submission, config: &StartConfig, f: impl FnOnce(&Result<System, StartError>) -> R) -> R {
-    let session = CURRENT.with(|c| c.borrow().clone());
-    match session {
-        Some(s) => {
-            if s.system.borrow().is_none() {
-                let started = System::start(sub, &s.opts, config);
-                *s.system.borrow_mut() = Some(started);
-            }
-            let guard = s.system.borrow();
-            match guard.as_ref() {
-                Some(started) => f(started),
-                None => f(&Err(StartError::Infrastructure(
-                    "the probe session lost its system".into(),
-                ))),
-            }
-        }
-        None => {
-            let started = System::start(sub, &ProbeOptions::default(), config);
-            f(&started)
+    pub fn finish(mut self) -> Teardown {
+        match self.system.take() {
+            Some(Ok(mut sys)) => sys.teardown(),
+            _ => Teardown::default(),
         }
     }
 }

@@ -164,7 +164,8 @@ pub struct System {
 impl System {
     /// Starts every service with a `run` table (or a `--target`) and waits for each to be ready.
     pub fn start(sub: &Submission, opts: &ProbeOptions, config: &StartConfig) -> Result<System, StartError> {
-        let client = Client::new(Policy::new(&opts.allow_hosts));
+        let mut client = Client::new(Policy::new(&opts.allow_hosts));
+        client.max_response = sub.limits.max_response;
         let mut notes = Vec::new();
         let targets: BTreeMap<&str, &str> = opts.targets.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
         for name in targets.keys() {

@@ -8,6 +8,7 @@ use toml::Spanned;
 use crate::checks::{self, Check};
 use crate::diag::{from_toml_error, from_toml_error_at, quote_list, SourceFile, UserError};
 use crate::error::Error;
+use crate::probe::StartConfig;
 
 /// The built-in rubrics, embedded at compile time: (id, source).
 pub const BUILTIN: [(&str, &str); 5] = [
@@ -24,7 +25,20 @@ struct RawRubric {
     rubric: RawHeader,
     #[serde(default)]
     section: Vec<RawSection>,
+    system: Option<RawSystem>,
 }
+
+/// `[system]`: how live probes start the submission's services, once per grading for every
+/// probe item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    ready_timeout_ms: Option<Spanned<u64>>,
+    stop_grace_ms: Option<Spanned<u64>>,
+}
+
+/// Largest `[system]` duration accepted, in milliseconds (10 minutes).
+pub const MAX_SYSTEM_MS: u64 = 600_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +98,8 @@ pub struct Rubric {
     pub sha256: String,
     /// Where it came from: `builtin:phase1` or a path.
     pub origin: String,
+    /// How live probes start the system (`[system]`; defaults where not given).
+    pub system: StartConfig,
 }
 
 #[derive(Clone)]
@@ -158,6 +174,7 @@ impl Rubric {
                     .with_help("give the rubric an id, e.g. `id = \"phase2-2026\"`"),
             );
         }
+        let system = system_config(file, raw.system.as_ref(), &mut errors);
         let mut sections = Vec::new();
         let mut section_ids: Vec<String> = Vec::new();
         for s in raw.section {
@@ -206,12 +223,35 @@ impl Rubric {
             sections,
             sha256,
             origin: origin.to_string(),
+            system,
         })
     }
 
     pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
         self.sections.iter().flat_map(|s| s.items.iter().map(move |i| (s, i)))
     }
+}
+
+/// The start configuration `[system]` asks for; out-of-range values are errors.
+fn system_config(file: &SourceFile, raw: Option<&RawSystem>, errors: &mut Vec<UserError>) -> StartConfig {
+    let mut config = StartConfig::default();
+    let Some(raw) = raw else { return config };
+    let mut ms = |field: &Option<Spanned<u64>>, name: &str, target: &mut std::time::Duration| {
+        let Some(v) = field else { return };
+        let n = *v.get_ref();
+        if (1..=MAX_SYSTEM_MS).contains(&n) {
+            *target = std::time::Duration::from_millis(n);
+        } else {
+            errors.push(
+                UserError::new(format!("`[system] {name} = {n}` is out of range"))
+                    .at(file, v.span(), format!("must be 1 to {MAX_SYSTEM_MS} (milliseconds)"))
+                    .with_help(format!("give a duration in milliseconds, e.g. `{name} = 20000`")),
+            );
+        }
+    };
+    ms(&raw.ready_timeout_ms, "ready_timeout_ms", &mut config.ready_timeout);
+    ms(&raw.stop_grace_ms, "stop_grace_ms", &mut config.grace);
+    config
 }
 
 fn resolve_item(file: &SourceFile, it: RawItem) -> Result<Item, Vec<UserError>> {
@@ -294,7 +334,13 @@ fn param_error(
         }
     };
     let names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
-    if names.is_empty() {
+    if slice.contains("ready_timeout_ms") && !names.contains(&"ready_timeout_ms") {
+        // It was a parameter of the probe checks; the system starts once per grading.
+        e.help = Some(
+            "the system starts once for every probe item: set `ready_timeout_ms` in the rubric's `[system]` table"
+                .into(),
+        );
+    } else if names.is_empty() {
         e.help = Some(format!("{} takes no parameters: remove `params`", info.id));
     } else if e.help.is_none() {
         e.help = Some(if names.is_empty() {

@@ -146,6 +146,7 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         assumptions,
         imports,
         import_problems: Vec::new(),
+        limits: Default::default(),
     })
 }
 

@@ -14,6 +14,7 @@
 
 use crate::artifact::backstage;
 use crate::artifact::compose::{self, ComposeKind};
+use crate::artifact::document::Limits;
 use crate::artifact::ArtifactProblem;
 use crate::files::ArtifactRef;
 use crate::submission::{Datastore, Named, Role, Service, StoreRole, Submission};
@@ -25,8 +26,8 @@ pub struct ImportProblem {
     pub problem: ArtifactProblem,
 }
 
-fn read(r: &ArtifactRef) -> Result<String, ArtifactProblem> {
-    match crate::artifact::read_bytes(r, &crate::artifact::document::Limits::default()) {
+fn read(r: &ArtifactRef, limits: &Limits) -> Result<String, ArtifactProblem> {
+    match crate::artifact::read_bytes(r, limits) {
         crate::artifact::Loaded::Ok(bytes) => String::from_utf8(bytes).map_err(|e| ArtifactProblem {
             message: format!(
                 "not UTF-8 text (invalid byte at offset {})",
@@ -106,7 +107,7 @@ fn add_owns(sub: &mut Submission, from: usize, store: &str, at: String) {
 }
 
 pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
-    let text = match read(r) {
+    let text = match read(r, &sub.limits) {
         Ok(t) => t,
         Err(problem) => {
             return sub.import_problems.push(ImportProblem {
@@ -115,7 +116,7 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
             })
         }
     };
-    let doc = match compose::parse(&r.rel, &text) {
+    let doc = match compose::parse(&r.rel, &text, &sub.limits) {
         Ok(d) => d,
         Err(e) => {
             return sub.import_problems.push(ImportProblem {
@@ -166,7 +167,7 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
 }
 
 pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
-    let text = match read(r) {
+    let text = match read(r, &sub.limits) {
         Ok(t) => t,
         Err(problem) => {
             return sub.import_problems.push(ImportProblem {
@@ -175,7 +176,7 @@ pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
             })
         }
     };
-    let (entities, errors) = backstage::entities(&r.rel, &text);
+    let (entities, errors) = backstage::entities(&r.rel, &text, &sub.limits);
     for problem in errors {
         sub.import_problems.push(ImportProblem {
             file: r.rel.clone(),

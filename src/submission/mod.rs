@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub use manifest::{Delivery, RelationKind, Role, SagaStyle, StoreRole};
 use manifest::{RawManifest, RawRun, S};
 
+use crate::artifact::document::Limits;
 use crate::diag::{from_toml_error, suggestion_suffix, SourceFile, UserError};
 use crate::error::Error;
 use crate::files::{paths, ArtifactRef};
@@ -192,6 +193,8 @@ pub struct Submission {
     pub import_problems: Vec<imports::ImportProblem>,
     /// Scenarios for the live probes (`[[scenario]]`).
     pub scenarios: Vec<Scenario>,
+    /// The limits its files are read under (`--max-file-size` and the like; defaults otherwise).
+    pub limits: Limits,
 }
 
 /// HTTP steps run against the live system in order (see PRB009).
@@ -245,8 +248,15 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
 }
 
 impl Submission {
-    /// Loads the submission at `dir`: its manifest when present, else what the conventions find.
+    /// Loads the submission at `dir` under the default limits (see [`Submission::load_with`]).
     pub fn load(dir: &Path) -> Result<Submission, Error> {
+        Submission::load_with(dir, Limits::default())
+    }
+
+    /// Loads the submission at `dir`: its manifest when present, else what the conventions find.
+    /// Its files (the imported compose and catalog files now, the artifacts later with
+    /// [`Submission::load_artifacts`]) are read under `limits`.
+    pub fn load_with(dir: &Path, limits: Limits) -> Result<Submission, Error> {
         let shown_root = dir.display().to_string();
         let meta = std::fs::metadata(dir).map_err(|e| {
             Error::input(
@@ -270,6 +280,7 @@ impl Submission {
         } else {
             discover::by_convention(root, shown_root)?
         };
+        sub.limits = limits;
         for r in sub.imports.clone() {
             if r.role == "imports backstage" {
                 imports::apply_backstage(&mut sub, &r);
@@ -318,7 +329,13 @@ impl Submission {
             .services
             .iter()
             .flat_map(|s| s.openapi.iter().chain(s.previous_openapi.iter()));
-        crate::artifact::Artifacts::load(&self.root, openapi, self.asyncapi.as_ref(), self.slos.as_ref())
+        crate::artifact::Artifacts::load(
+            &self.root,
+            openapi,
+            self.asyncapi.as_ref(),
+            self.slos.as_ref(),
+            &self.limits,
+        )
     }
 }
 
@@ -651,6 +668,7 @@ impl Validator<'_> {
             assumptions: Vec::new(),
             imports,
             import_problems: Vec::new(),
+            limits: Limits::default(),
         }
     }
 

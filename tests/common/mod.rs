@@ -55,14 +55,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn run_check(check: &dyn grade::checks::Check, dir: &Path) -> grade::checks::CheckResult {
     let sub = grade::submission::Submission::load(dir)
         .unwrap_or_else(|e| panic!("{}: {}", dir.display(), e.to_diagnostic().render_plain()));
-    let artifacts = sub.load_artifacts();
-    let model = grade::model::SystemModel::build(&sub);
-    let oas = grade::api::OasMemo::default();
-    let ctx = grade::checks::Ctx {
-        submission: &sub,
-        artifacts: &artifacts,
-        model: &model,
-        oas: &oas,
-    };
-    check.run(&ctx, &check.default_params())
+    grade::checks::run_alone(
+        check,
+        &sub,
+        &check.default_params(),
+        Default::default(),
+        Default::default(),
+    )
 }

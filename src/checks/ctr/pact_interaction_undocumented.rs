@@ -250,7 +250,7 @@ fn check_pact(ctx: &Ctx<'_>, p: &Params, rel: &str, pact: &PactFile, tally: &mut
 
 /// Checks every HTTP interaction of `pact` (file `rel`) against the provider's description.
 fn verify_pact(p: &Params, rel: &str, pact: &PactFile, api: &Api<'_>, provider: &str, tally: &mut Tally) {
-    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external);
+    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external).with_max_ref_hops(api.max_ref_hops());
     let ops = api.operations();
     for (it, h) in pact.http() {
         let mut v = Verifier {

@@ -33,7 +33,10 @@ pub fn pact_refs<'c>(ctx: &Ctx<'c>) -> Vec<&'c ArtifactRef> {
 
 /// Every pact file, loaded.
 pub fn load_pacts<'c>(ctx: &Ctx<'c>) -> Vec<(&'c ArtifactRef, Loaded<PactFile>)> {
-    pact_refs(ctx).into_iter().map(|r| (r, pact::load(r))).collect()
+    pact_refs(ctx)
+        .into_iter()
+        .map(|r| (r, pact::load(r, &ctx.submission.limits)))
+        .collect()
 }
 
 /// Why a check has nothing to do: no pact declared, or no pact file found.

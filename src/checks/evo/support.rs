@@ -48,7 +48,7 @@ pub fn compare<'c>(ctx: &Ctx<'c>) -> Result<Comparisons<'c>, CheckResult> {
         match (load(&prev.rel), load(&cur.rel)) {
             (Some((old_rel, Loaded::Ok(old))), Some((new_rel, Loaded::Ok(new)))) => {
                 let root = &ctx.submission.root;
-                let diff = evo::diff(
+                let diff = evo::diff_under(
                     Input {
                         root,
                         rel: old_rel,
@@ -59,6 +59,7 @@ pub fn compare<'c>(ctx: &Ctx<'c>) -> Result<Comparisons<'c>, CheckResult> {
                         rel: new_rel,
                         doc: new,
                     },
+                    &ctx.submission.limits,
                 );
                 compared.push(Compared {
                     service: name,

@@ -312,7 +312,8 @@ fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
         .filter(|(f, _)| f == api.rel)
         .map(|(_, p)| p.clone())
         .collect();
-    let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, api.external, &pointers);
+    let schemas = SchemaSet::for_openapi_schemas(api.rel, api.spec, api.external, &pointers)
+        .with_max_ref_hops(api.max_ref_hops());
     // Each distinct (example, schema) is judged once, grouped by target schema.
     type Key = (String, String, String, String);
     let mut pair_of: Vec<(usize, bool)> = Vec::with_capacity(tasks.len());

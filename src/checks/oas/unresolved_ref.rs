@@ -91,7 +91,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
                 Err(e) => Some(e),
                 // Only a loop or an over-long chain starting here is this site's own problem.
                 Ok(_) => match api.resolve(&node) {
-                    Err(e @ (RefError::Cycle(_) | RefError::TooLong)) => Some(e),
+                    Err(e @ (RefError::Cycle(_) | RefError::TooLong(_))) => Some(e),
                     _ => None,
                 },
             };

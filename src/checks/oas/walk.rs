@@ -34,7 +34,8 @@ impl<'a> Api<'a> {
     /// The view of the document `rel` of a grading, sharing with the other checks of the
     /// grading what is computed once per description (see [`ApiMemo`]: each part on first use).
     pub fn of(ctx: &Ctx<'a>, rel: &'a str, spec: &'a OpenApiDoc) -> Api<'a> {
-        let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel));
+        let mut api = Api::with_external(&ctx.submission.root, rel, spec, external_of(ctx, rel))
+            .with_limits(&ctx.submission.limits);
         if let Some(memo) = ctx.oas.of(ctx, rel) {
             api.memo = Some(memo);
         }

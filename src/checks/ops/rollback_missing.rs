@@ -134,7 +134,7 @@ impl TypedCheck for RollbackMissing {
                     ),
             );
         };
-        let set = match deploy::load(&sub.root, r) {
+        let set = match deploy::load(&sub.root, r, &sub.limits) {
             Loaded::Ok(set) => set,
             Loaded::Missing => {
                 return none(

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::artifact::Loaded;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 use crate::probe::load::{self, trim_float, LoadConfig, LoadReport};
-use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+use crate::probe::{LiveService, StartError, Status, System};
 
 use super::support::at_service;
 
@@ -85,8 +85,6 @@ pub struct Params {
     pub drain_ms: u64,
     /// The path to load, per service name.
     pub paths: BTreeMap<String, String>,
-    /// How long each service may take to become ready, in milliseconds.
-    pub ready_timeout_ms: u64,
 }
 
 impl Default for Params {
@@ -100,7 +98,6 @@ impl Default for Params {
             availability: 99.9,
             drain_ms: 2000,
             paths: BTreeMap::new(),
-            ready_timeout_ms: 20_000,
         }
     }
 }
@@ -155,11 +152,6 @@ impl TypedCheck for LatencyUnderLoad {
                 ty: "table",
                 description: "path to load per service name, e.g. { orders = \"/v1/orders\" }",
             },
-            ParamDoc {
-                name: "ready_timeout_ms",
-                ty: "integer",
-                description: "how long each service may take to become ready, in milliseconds",
-            },
         ],
     };
 
@@ -167,11 +159,7 @@ impl TypedCheck for LatencyUnderLoad {
         if let Some(e) = invalid(params) {
             return CheckResult::errored(format!("PRB004 parameters: {e}"));
         }
-        let config = StartConfig {
-            ready_timeout: Duration::from_millis(params.ready_timeout_ms.clamp(1, 600_000)),
-            ..StartConfig::default()
-        };
-        ctx.live(&config, |started| match started {
+        ctx.live(|started| match started {
             Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))

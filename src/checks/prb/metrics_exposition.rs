@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::prom::{self, Format, Limits, LintProblem, Rule};
-use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+use crate::probe::{LiveService, StartError, Status, System};
 
 use super::support::at_service;
 
@@ -126,7 +126,7 @@ impl TypedCheck for MetricsExposition {
             format!("/{}", params.path)
         };
         let timeout = Duration::from_millis(params.timeout_ms.clamp(1, 120_000));
-        ctx.live(&StartConfig::default(), |started| match started {
+        ctx.live(|started| match started {
             Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))

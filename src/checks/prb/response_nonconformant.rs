@@ -153,7 +153,7 @@ fn probe_service(
     svc: &LiveService,
     api: &Api<'_>,
 ) -> (usize, usize, Vec<Finding>, Vec<String>) {
-    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external);
+    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external).with_max_ref_hops(api.max_ref_hops());
     let mut seen = Seen::default();
     let (mut good, mut total) = (0, 0);
     let mut findings = Vec::new();

@@ -1,9 +1,7 @@
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, NoParams, TypedCheck};
+use crate::probe::{LiveService, StartError, Status, System};
 
 use super::support::at_service;
 
@@ -13,7 +11,8 @@ const DOCS: &str = r#"## What it checks
 Starts every service that declares `[service.run]` (in dependency order, callees first, each
 on a free port on 127.0.0.1 passed in `run.port_env`, each called service's URL in the
 variable `run.dependency_env` names), or reaches the ones given with `--target NAME=URL`, and
-checks that each becomes ready within `ready_timeout_ms`, answers `GET` on its `run.health`
+checks that each becomes ready within the rubric's `[system] ready_timeout_ms` (20 s unless
+the rubric says otherwise), answers `GET` on its `run.health`
 path with 2xx and, when declared, its `run.ready` path with 2xx. Partial credit: healthy
 services / services probed. A service that exits, never becomes ready or answers something
 that is not HTTP is reported with the last lines of its output. Skipped when no service
@@ -47,23 +46,8 @@ dependency_env = { payments = "PAYMENTS_URL" }
 ```
 "#;
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// How long each service may take to become ready, in milliseconds.
-    pub ready_timeout_ms: u64,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            ready_timeout_ms: 20_000,
-        }
-    }
-}
-
 impl TypedCheck for ServiceUnhealthy {
-    type Params = Params;
+    type Params = NoParams;
     const INFO: CheckInfo = CheckInfo {
         id: "PRB001",
         name: "service-unhealthy",
@@ -71,19 +55,11 @@ impl TypedCheck for ServiceUnhealthy {
         kind: Kind::Probe,
         summary: "A service does not start, does not become ready, or its health endpoint does not answer 2xx",
         docs: DOCS,
-        params: &[ParamDoc {
-            name: "ready_timeout_ms",
-            ty: "integer",
-            description: "how long each service may take to become ready, in milliseconds",
-        }],
+        params: &[],
     };
 
-    fn run(ctx: &Ctx<'_>, params: &Params) -> CheckResult {
-        let config = StartConfig {
-            ready_timeout: Duration::from_millis(params.ready_timeout_ms.clamp(1, 600_000)),
-            ..StartConfig::default()
-        };
-        ctx.live(&config, |started| match started {
+    fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
+        ctx.live(|started| match started {
             Err(StartError::NothingToRun) => super::support::nothing_to_run(),
             Err(StartError::Infrastructure(e)) => {
                 CheckResult::errored(format!("the grader could not start the services: {e}"))
@@ -174,7 +150,7 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
             } else if last.contains("nothing listened") {
                 startup_help(svc, port_env, cwd)
             } else {
-                format!("make {path} answer 200 once the service can serve, or raise `ready_timeout_ms` if it starts slowly")
+                format!("make {path} answer 200 once the service can serve, or, if it starts slowly, raise the rubric's `[system] ready_timeout_ms`")
             }));
         }
     }

@@ -12,7 +12,7 @@ use crate::artifact::openapi::OpenApiDoc;
 use crate::artifact::Loaded;
 use crate::checks::oas::walk::{Api, Node, Operation};
 use crate::checks::{CheckResult, Ctx, Finding, ParamDoc};
-use crate::probe::{LiveService, StartConfig, StartError, Status, System};
+use crate::probe::{LiveService, StartError, Status, System};
 
 /// The `bearer_token` parameter shared by the checks that call documented operations.
 pub const BEARER_PARAM: ParamDoc = ParamDoc {
@@ -74,7 +74,7 @@ impl Default for TimeoutParams {
 /// when none of the learner's services became ready, errored when the grader could not start
 /// anything.
 pub fn with_live(ctx: &Ctx<'_>, f: impl FnOnce(&System) -> CheckResult) -> CheckResult {
-    ctx.live(&StartConfig::default(), |started| match started {
+    ctx.live(|started| match started {
         Err(StartError::NothingToRun) => nothing_to_run(),
         Err(StartError::Infrastructure(e)) => {
             CheckResult::errored(format!("the grader could not start the services: {e}"))
