@@ -1,13 +1,24 @@
 //! Every check runs over its fixtures in `fixtures/checks/<ID>/<case>/` with default
 //! parameters; the outcome and findings are snapshotted. The registry test makes sure each
 //! check has a `pass` and a `fail` case, and here we assert they pass and fail.
+//!
+//! One test per check and case, named `<ID>::<case>` (`PRB004::fail-errors`), found at run
+//! time from the registry and the case folders: a harness of our own (`harness = false` in
+//! Cargo.toml, libtest-mimic), so that libtest's filters pick cases
+//! (`cargo test --test checks PRB004`, `-- --exact OAS003::pass`, `--list`), nextest runs them
+//! one by one, and every failing case is reported, not only the first.
 
 mod common;
 
+use std::cell::Cell;
 use std::fmt::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 
-use grade::checks::{registry, Kind, Outcome};
+use grade::checks::{registry, Check, Kind, Outcome};
+use libtest_mimic::{Arguments, Failed, Trial};
 
 fn render(result: &grade::checks::CheckResult) -> String {
     let mut s = String::new();
@@ -232,59 +243,111 @@ fn loaded(result: &grade::checks::CheckResult) -> usize {
         .expect("a `G of L loaded services met the targets` evidence line")
 }
 
-#[test]
-fn every_check_over_its_fixtures() {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/checks");
-    // `GRADE_CHECK=PRB002 cargo test --test checks` runs the fixtures of matching checks only.
-    let only = std::env::var("GRADE_CHECK").ok();
-    for check in registry() {
-        let id = check.info().id;
-        if only.as_deref().is_some_and(|o| !id.starts_with(o)) {
-            continue;
+thread_local! {
+    /// Set while a snapshot is compared: its failure is reported with the case, so the panic
+    /// hook stays quiet (no second message, no backtrace between the diff and the verdicts).
+    static COMPARING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Held while insta compares a snapshot and prints its diff: cases run in parallel, and two
+/// diffs printed at once would interleave line by line.
+static SNAPSHOT_OUTPUT: Mutex<()> = Mutex::new(());
+
+fn main() -> ExitCode {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !COMPARING.get() {
+            hook(info);
         }
+    }));
+    let args = Arguments::from_args();
+    libtest_mimic::run(&args, trials()).exit_code()
+}
+
+/// A test per check of the registry and case folder of its fixtures, in registry order, then
+/// by case. A check without a fixture folder gets one failing test (`<ID>::fixtures`), not a
+/// harness that cannot even list its tests.
+fn trials() -> Vec<Trial> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/checks");
+    let mut trials = Vec::new();
+    for &check in registry() {
+        let id = check.info().id;
         let dir = base.join(id);
-        let mut cases: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{id}: no fixture folder {}: {e}", dir.display()))
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                let msg = format!("{id}: no fixture folder {}: {e}", dir.display());
+                trials.push(Trial::test(format!("{id}::fixtures"), move || Err(msg.into())));
+                continue;
+            }
+        };
+        let mut cases: Vec<_> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.path().is_dir())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         cases.sort();
         for case in cases {
-            let result = common::run_check(*check, &case_folder(&dir, id, &case));
-            if case == "pass" {
-                assert_eq!(
-                    result.outcome,
-                    Outcome::Passed,
-                    "{id}/pass should pass:\n{}",
-                    render(&result)
-                );
-            }
-            if case.starts_with("fail") {
-                assert_eq!(
-                    result.outcome,
-                    Outcome::Failed,
-                    "{id}/{case} should fail:\n{}",
-                    render(&result)
-                );
-                assert!(
-                    !result.findings.is_empty() || result.reason.is_some(),
-                    "{id}/{case}: a failure must say why"
-                );
-            }
-            let mut rendered = render(&result);
-            if id == "PRB004" {
-                let (robust, credit) = speed_robust(&case, &result);
-                rendered = render(&robust);
-                if let Some(credit) = credit {
-                    rendered = rendered.replacen('\n', &format!("\n{credit}\n"), 1);
-                }
-            }
-            if check.info().kind == Kind::Probe {
-                // Live probes measure times, ports and counts that vary from run to run.
-                rendered = redact_measured(&rendered);
-            }
-            insta::assert_snapshot!(format!("{id}-{case}"), rendered);
+            let dir = dir.clone();
+            trials.push(Trial::test(format!("{id}::{case}"), move || {
+                check_case(check, &dir, &case)
+            }));
         }
+    }
+    trials
+}
+
+/// Grades the case, compares the snapshot, then asserts the outcome its name promises (`pass*`
+/// passes, `fail*` fails and says why): a failing case shows what changed first, and reports
+/// both a changed snapshot and a wrong outcome.
+fn check_case(check: &dyn Check, dir: &Path, case: &str) -> Result<(), Failed> {
+    let id = check.info().id;
+    let result = common::run_check(check, &case_folder(dir, id, case));
+    let mut rendered = render(&result);
+    if id == "PRB004" {
+        let (robust, credit) = speed_robust(case, &result);
+        rendered = render(&robust);
+        if let Some(credit) = credit {
+            rendered = rendered.replacen('\n', &format!("\n{credit}\n"), 1);
+        }
+    }
+    if check.info().kind == Kind::Probe {
+        // Live probes measure times, ports and counts that vary from run to run.
+        rendered = redact_measured(&rendered);
+    }
+    let mut problems = Vec::new();
+    // On a change insta prints the diff, writes `.snap.new` for review (outside CI), and panics.
+    let snapshot = {
+        let _output = SNAPSHOT_OUTPUT.lock().unwrap_or_else(PoisonError::into_inner);
+        COMPARING.set(true);
+        let snapshot = catch_unwind(AssertUnwindSafe(|| {
+            insta::assert_snapshot!(format!("{id}-{case}"), rendered);
+        }));
+        COMPARING.set(false);
+        snapshot
+    };
+    if let Err(panic) = snapshot {
+        let msg = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("snapshot assertion failed");
+        problems.push(format!("{msg} (the diff is printed above)"));
+    }
+    if case.starts_with("pass") && result.outcome != Outcome::Passed {
+        problems.push(format!("{id}/{case} should pass:\n{}", render(&result)));
+    }
+    if case.starts_with("fail") {
+        if result.outcome != Outcome::Failed {
+            problems.push(format!("{id}/{case} should fail:\n{}", render(&result)));
+        }
+        if result.findings.is_empty() && result.reason.is_none() {
+            problems.push(format!("{id}/{case}: a failure must say why"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
     }
 }
