@@ -114,6 +114,9 @@ pub struct CheckInfo {
 pub trait TypedCheck: Sync + 'static {
     type Params: DeserializeOwned + Serialize + Default;
     const INFO: CheckInfo;
+    /// An OAS check's rule over one OpenAPI description, which its `run` applies to every
+    /// document ([`oas::walk::check_apis`]); [`Check::evaluate_api`] exposes it.
+    const OAS_RULE: Option<oas::OasRule<Self::Params>> = None;
     fn run(ctx: &Ctx<'_>, params: &Self::Params) -> CheckResult;
 }
 
@@ -127,6 +130,9 @@ pub trait Check: Sync {
     /// Validates parameters written in TOML source (an inline table), for errors with spans.
     fn validate_params_source(&self, source: &str) -> Result<(), toml::de::Error>;
     fn run(&self, ctx: &Ctx<'_>, params: &toml::Table) -> CheckResult;
+    /// An OAS check's rule over one description with the default parameters (the corpus test
+    /// runs every registered one); `None` for a check without such a rule.
+    fn evaluate_api(&self, api: &oas::walk::Api<'_>) -> Option<oas::walk::Tally>;
 }
 
 /// Adapter from [`TypedCheck`] to [`Check`].
@@ -176,6 +182,13 @@ impl<C: TypedCheck> Check for Typed<C> {
             Ok(p) => C::run(ctx, &p),
             Err(e) => CheckResult::errored(format!("parameters did not validate: {e}")),
         }
+    }
+
+    fn evaluate_api(&self, api: &oas::walk::Api<'_>) -> Option<oas::walk::Tally> {
+        let rule = C::OAS_RULE?;
+        let mut tally = oas::walk::Tally::default();
+        rule(api, &C::Params::default(), &mut tally);
+        Some(tally)
     }
 }
 

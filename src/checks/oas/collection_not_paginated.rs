@@ -128,6 +128,7 @@ impl TypedCheck for CollectionNotPaginated {
             },
         ],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

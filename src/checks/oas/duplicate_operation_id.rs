@@ -46,6 +46,7 @@ impl TypedCheck for DuplicateOperationId {
         docs: DOCS,
         params: &[],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &NoParams) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

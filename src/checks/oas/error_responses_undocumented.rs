@@ -47,6 +47,7 @@ impl TypedCheck for ErrorResponsesUndocumented {
             description: "path segments of operational endpoints (health, metrics, ...) that need no 4xx response",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

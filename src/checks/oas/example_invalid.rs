@@ -48,6 +48,7 @@ impl TypedCheck for ExampleInvalid {
         docs: DOCS,
         params: &[],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &NoParams) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

@@ -67,6 +67,7 @@ impl TypedCheck for IdempotencyKeyMissing {
             description: "the idempotency header's name (case-insensitive)",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

@@ -86,6 +86,7 @@ impl TypedCheck for InconsistentErrorModel {
             description: "credit factor (0-1) for one consistent error model that is not application/problem+json",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let mut t = match check_apis(ctx, |api, t| evaluate(api, p, t)) {

@@ -1,8 +1,9 @@
 //! OAS: API design, over the services' OpenAPI documents (Weeks 2, 4).
 //!
 //! Every check but OAS001 works on the JSON value of each service's current OpenAPI document
-//! through [`walk::Api`] (references resolved, 3.0 and 3.1 alike) and exposes
-//! `evaluate(api, params, tally)`, which the corpus test below runs on real documents.
+//! through [`walk::Api`] (references resolved, 3.0 and 3.1 alike): its rule over one description,
+//! `evaluate(api, params, tally)`, is its [`OasRule`] (`const OAS_RULE = Some(evaluate)`), which
+//! the registry exposes as [`Check::evaluate_api`] and the corpus test below runs on real documents.
 pub mod body_on_bodiless_status;
 pub mod body_without_schema;
 pub mod collection_not_paginated;
@@ -73,51 +74,9 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<string_unbounded::StringUnbounded>::new(),
 ];
 
-/// Runs every OAS rule's `evaluate` over one description; for the corpus test.
-#[cfg(test)]
-pub(crate) fn evaluate_all(api: &walk::Api<'_>) -> Vec<(&'static str, walk::Tally)> {
-    fn one<P: Default>(
-        id: &'static str,
-        api: &walk::Api<'_>,
-        f: fn(&walk::Api<'_>, &P, &mut walk::Tally),
-    ) -> (&'static str, walk::Tally) {
-        let mut t = walk::Tally::default();
-        f(api, &P::default(), &mut t);
-        (id, t)
-    }
-    vec![
-        one("OAS002", api, unresolved_ref::evaluate),
-        one("OAS003", api, duplicate_operation_id::evaluate),
-        one("OAS004", api, path_parameter_undeclared::evaluate),
-        one("OAS005", api, invalid_status_code::evaluate),
-        one("OAS006", api, unversioned_api::evaluate),
-        one("OAS007", api, error_responses_undocumented::evaluate),
-        one("OAS008", api, inconsistent_error_model::evaluate),
-        one("OAS009", api, body_without_schema::evaluate),
-        one("OAS010", api, untyped_object::evaluate),
-        one("OAS011", api, example_missing::evaluate),
-        one("OAS012", api, collection_not_paginated::evaluate),
-        one("OAS013", api, resource_naming::evaluate),
-        one("OAS014", api, security_not_applied::evaluate),
-        one("OAS015", api, idempotency_key_missing::evaluate),
-        one("OAS016", api, deprecation_undocumented::evaluate),
-        one("OAS017", api, servers_missing::evaluate),
-        one("OAS018", api, unused_component::evaluate),
-        one("OAS019", api, example_invalid::evaluate),
-        one("OAS020", api, success_response_missing::evaluate),
-        one("OAS021", api, body_on_bodiless_status::evaluate),
-        one("OAS022", api, required_property_undefined::evaluate),
-        one("OAS023", api, enum_type_mismatch::evaluate),
-        one("OAS024", api, duplicate_parameter::evaluate),
-        one("OAS025", api, reserved_header_parameter::evaluate),
-        one("OAS026", api, operation_undescribed::evaluate),
-        one("OAS027", api, info_contact_missing::evaluate),
-        one("OAS028", api, response_header_undocumented::evaluate),
-        one("OAS029", api, webhook_unsecured::evaluate),
-        one("OAS030", api, operation_id_style::evaluate),
-        one("OAS031", api, string_unbounded::evaluate),
-    ]
-}
+/// An OAS check's rule over one OpenAPI description: counts its units and records its problems
+/// in the tally; the check's `run` applies it to every document with [`walk::check_apis`].
+pub type OasRule<P> = fn(&walk::Api<'_>, &P, &mut walk::Tally);
 
 #[cfg(test)]
 mod corpus {
@@ -127,6 +86,28 @@ mod corpus {
     use crate::artifact::document::{Document, Limits};
     use crate::artifact::openapi::classify;
     use crate::artifact::Loaded;
+    use crate::checks::{registry, Area};
+
+    /// Every OAS check but OAS001 (which judges how the documents load) has a rule over one
+    /// description, so that the sweep below runs every one the registry lists.
+    #[test]
+    fn every_oas_check_but_openapi_invalid_has_a_rule() {
+        let spec = Document::from_bytes(
+            "openapi.yaml",
+            b"openapi: 3.1.0\ninfo: {title: T, version: 1.0.0}\npaths: {}\n",
+            &Limits::default(),
+        )
+        .unwrap();
+        let Loaded::Ok(spec) = classify(spec) else {
+            panic!("not OpenAPI")
+        };
+        let ext = super::walk::external_docs(Path::new("."), "openapi.yaml", &spec);
+        let api = super::walk::Api::with_external(Path::new("."), "openapi.yaml", &spec, &ext);
+        for c in registry().iter().filter(|c| c.info().area == Area::Oas) {
+            let id = c.info().id;
+            assert_eq!(c.evaluate_api(&api).is_some(), id != "OAS001", "{id}: `const OAS_RULE`");
+        }
+    }
 
     fn files(root: &Path) -> Vec<PathBuf> {
         crate::testing::files(root, crate::testing::DOCUMENTS, u64::MAX)
@@ -144,7 +125,7 @@ mod corpus {
             return;
         };
         let start = Instant::now();
-        let (mut checked, mut skipped) = (0, 0);
+        let (mut checked, mut skipped, mut rules) = (0, 0, 0);
         let mut slowest = (Duration::ZERO, String::new());
         for path in files(&root) {
             let Ok(bytes) = std::fs::read(&path) else { continue };
@@ -164,11 +145,16 @@ mod corpus {
             let ext = super::walk::external_docs(&root, &rel, &spec);
             let api = super::walk::Api::with_external(&root, &rel, &spec, &ext);
             let mut summary = Vec::new();
-            for (id, mut tally) in super::evaluate_all(&api) {
+            for c in registry() {
+                let Some(mut tally) = c.evaluate_api(&api) else {
+                    continue;
+                };
+                let id = c.info().id;
                 let findings = tally.findings();
                 assert!(tally.good <= tally.total, "{rel} {id}");
                 summary.push(format!("{id} {}/{} {}f", tally.good, tally.total, findings.len()));
             }
+            rules = summary.len();
             let took = t0.elapsed();
             println!("{rel}: {} ({took:?})", summary.join(", "));
             if took > slowest.0 {
@@ -177,7 +163,7 @@ mod corpus {
             checked += 1;
         }
         println!(
-            "corpus sweep: {checked} OpenAPI documents checked by 30 rules, {skipped} files not OpenAPI, in {:?} \
+            "corpus sweep: {checked} OpenAPI documents checked by {rules} rules, {skipped} files not OpenAPI, in {:?} \
              (slowest: {} in {:?})",
             start.elapsed(),
             slowest.1,

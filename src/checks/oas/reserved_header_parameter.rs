@@ -41,6 +41,7 @@ impl TypedCheck for ReservedHeaderParameter {
         docs: DOCS,
         params: &[],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &NoParams) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

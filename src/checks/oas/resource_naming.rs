@@ -135,6 +135,7 @@ impl TypedCheck for ResourceNaming {
             },
         ],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         if !["consistent", "kebab", "snake", "camel"].contains(&p.case.as_str()) {

@@ -53,6 +53,7 @@ impl TypedCheck for SecurityNotApplied {
             description: "path segments of operational endpoints (health, metrics, ...) that need no security",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

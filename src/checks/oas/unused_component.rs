@@ -74,6 +74,7 @@ impl TypedCheck for UnusedComponent {
             description: "the `components` sections checked (schemas, parameters, responses, requestBodies, headers, examples, ...)",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

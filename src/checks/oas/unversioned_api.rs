@@ -62,6 +62,7 @@ impl TypedCheck for UnversionedApi {
             description: "path segments of operational endpoints (health, metrics, ...) that need no version",
         }],
     };
+    const OAS_RULE: Option<super::OasRule<Self::Params>> = Some(evaluate);
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         match check_apis(ctx, |api, t| evaluate(api, p, t)) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Proves that a check scaffolded by scripts/new-check.py compiles, is formatted, and passes the
+# registry test (unique ids and names, docs headings, parameters, fixtures, never passing an
+# empty submission): copies the crate into $CARGO_TARGET_DIR/scaffold-test/crate, scaffolds one check with
+# parameters (OAS) and one without (DATA) there, then runs rustfmt, clippy and
+# `cargo test --test registry` in the copy. tests/scaffold.rs checks the files it writes
+# without compiling; this is the compile step, run by .ci/run after the main tests.
+#
+# It builds in the same target folder as the crate (${CARGO_TARGET_DIR:-target}), so only the
+# copied crate compiles (the dependencies are reused); run it when no other cargo command
+# uses that folder (it would wait for the lock). Like any second copy of the crate built
+# there, it re-links target/debug/grade: the next cargo command in the crate re-links it back.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+case "$CARGO_TARGET_DIR" in /*) ;; *) CARGO_TARGET_DIR="$root/$CARGO_TARGET_DIR" ;; esac
+# A fixed folder: its build replaces the previous one's instead of piling up in the target.
+copy="$CARGO_TARGET_DIR/scaffold-test/crate"
+rm -rf "$copy"
+mkdir -p "$copy"
+cd "$root"
+cp -R Cargo.toml Cargo.lock build.rs rustfmt.toml src rubrics fixtures scripts "$copy/"
+mkdir -p "$copy/tests"
+cp -R tests/registry.rs tests/common "$copy/tests/"
+cd "$copy"
+python3 scripts/new-check.py OAS scaffold-proof-rule --params
+python3 scripts/new-check.py DATA scaffold-proof-check
+cargo fmt --all -- --check
+cargo clippy --locked --quiet --lib -- -D warnings
+cargo test --locked --quiet --test registry
+echo "scaffolded checks compile, are formatted and pass the registry test"
