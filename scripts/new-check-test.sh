@@ -21,7 +21,8 @@ mkdir -p "$copy"
 cd "$root"
 cp -R Cargo.toml Cargo.lock build.rs rustfmt.toml src rubrics fixtures scripts "$copy/"
 mkdir -p "$copy/tests"
-cp -R tests/registry.rs tests/common "$copy/tests/"
+# tests/checks.rs is declared in Cargo.toml (harness = false): the manifest needs it.
+cp -R tests/registry.rs tests/checks.rs tests/common "$copy/tests/"
 cd "$copy"
 python3 scripts/new-check.py OAS scaffold-proof-rule --params
 python3 scripts/new-check.py DATA scaffold-proof-check
