@@ -291,6 +291,34 @@ impl Document {
         })
     }
 
+    /// Parses `relaxed` (YAML), a rewrite of `source` of the same length that only turns some
+    /// line breaks into spaces (see [`relax_flow_indentation`]), as if it were `source`: the
+    /// document keeps `source`, and its lines and columns are those of `source`.
+    pub fn parse_relaxed(name: &str, source: &str, relaxed: &str, limits: &Limits) -> Result<Document, LoadError> {
+        if relaxed.len() != source.len() {
+            return Document::parse_as(Format::Yaml, name, source, limits);
+        }
+        check_size(source.len(), limits)?;
+        if source.as_bytes().contains(&0) {
+            return Err(LoadError::Binary);
+        }
+        let limits = &Limits {
+            max_depth: limits.max_depth.min(MAX_DEPTH_CAP),
+            ..*limits
+        };
+        // Characters and bytes are where they are in `source`; only the line starts differ,
+        // and those come from `source`.
+        let text = TextMap::new(source);
+        let (value, index) = load_yaml(name, relaxed, &text, limits)?;
+        Ok(Document {
+            format: Format::Yaml,
+            source: Arc::from(source),
+            value,
+            text,
+            index,
+        })
+    }
+
     /// Checks size, NUL bytes ("binary") and UTF-8, then [`Document::parse`]s.
     pub fn from_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Result<Document, LoadError> {
         check_size(bytes.len(), limits)?;
@@ -365,6 +393,76 @@ fn check_size(bytes: usize, limits: &Limits) -> Result<(), LoadError> {
         return Err(LoadError::TooLarge { bytes, limit });
     }
     Ok(())
+}
+
+/// The YAML `src` with the lines of multi-line flow collections (`[ ... ]`, `{ ... }`) that are
+/// not indented past the line that opened the collection joined to the line before (its line
+/// break becomes a space): YAML 1.2 rejects them, Go's YAML reader (Docker Compose, Kubernetes)
+/// accepts them. Same length as `src`; `None` when no line needs it (or one cannot be joined:
+/// the line before ends in a comment, or is blank).
+pub fn relax_flow_indentation(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let mut out = b.to_vec();
+    let mut changed = false;
+    let (mut depth, mut opened_indent) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut line_start = 0usize;
+    // The previous line: where its break is, and whether it can take the next one.
+    let mut prev_break: Option<usize> = None;
+    let mut prev_joinable = false;
+    while line_start < b.len() {
+        let end = memchr::memchr(b'\n', &b[line_start..]).map_or(b.len(), |i| line_start + i);
+        let line = &b[line_start..end];
+        let indent = line.iter().take_while(|&&c| c == b' ').count();
+        let blank = line.iter().all(|c| c.is_ascii_whitespace());
+        if depth > 0 && quote.is_none() && !blank && indent <= opened_indent {
+            match prev_break {
+                Some(nl) if prev_joinable => {
+                    out[nl] = b' ';
+                    if nl > 0 && out[nl - 1] == b'\r' {
+                        out[nl - 1] = b' ';
+                    }
+                    changed = true;
+                }
+                _ => return None,
+            }
+        }
+        let mut comment = false;
+        let mut prev = b' ';
+        for &c in line {
+            match quote {
+                Some(q) => {
+                    if c == q && !(q == b'"' && prev == b'\\') {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    b'#' if prev == b' ' || prev == b'\t' => {
+                        comment = true;
+                        break;
+                    }
+                    b'\'' | b'"' if matches!(prev, b' ' | b'\t' | b'[' | b'{' | b',' | b':') => quote = Some(c),
+                    b'[' | b'{' => {
+                        if depth == 0 {
+                            opened_indent = indent;
+                        }
+                        depth += 1;
+                    }
+                    b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+        if !blank {
+            prev_joinable = !comment;
+            prev_break = (end < b.len()).then_some(end);
+        } else {
+            prev_joinable = false;
+        }
+        line_start = end + 1;
+    }
+    changed.then(|| String::from_utf8(out).unwrap_or_else(|_| src.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------

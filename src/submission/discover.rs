@@ -123,7 +123,6 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
             )),
         ));
     }
-    assumptions.push("no bounded contexts, datastores or calls are known without a manifest".into());
 
     Ok(Submission {
         scenarios: Vec::new(),
@@ -146,6 +145,8 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         assumptions,
         imports,
         import_problems: Vec::new(),
+        compose_roles: Default::default(),
+        infrastructure: Vec::new(),
         limits: Default::default(),
     })
 }

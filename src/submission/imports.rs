@@ -3,11 +3,14 @@
 //! each one is recorded in `Submission::assumptions` with the file and line it came from.
 //!
 //! Rules (also in docs/manifest.md):
-//! - compose: a service whose image is a database (postgres, mysql, mongo, redis, ...) is a
-//!   datastore; brokers and observability images are ignored; other services are services. A
-//!   service's `depends_on` and the URLs in its `environment` (`http://payments:8080`,
-//!   `postgres://...@orders-db:5432`) that name another service become synchronous calls, or
-//!   ownership when they name a datastore.
+//! - compose: what each container is comes from `crate::artifact::compose` (an image list that
+//!   is data; `[imports] compose_roles` overrides it): services are services, databases are
+//!   datastores, brokers, observability backends and tools are recorded as infrastructure. The
+//!   addresses in a service's `environment` (`http://payments:8080`, `MONGO_HOST=mongo`,
+//!   `jdbc:postgresql://orders-db:5432/orders`) that name another service are synchronous
+//!   calls, and those that name a datastore are that service's connection to it; two or more
+//!   databases named on one server are a datastore each (`mysql/orders`, `mysql/kitchen`).
+//!   `depends_on` is start order, never a call.
 //! - Backstage: a `Component` is a service (its `spec.owner` fills a missing owner), a
 //!   `Resource` of type database/cache/datastore is a datastore; `dependsOn: component:x` is a
 //!   call and `dependsOn: resource:y` ownership of y.
@@ -17,7 +20,7 @@ use crate::artifact::compose::{self, ComposeKind};
 use crate::artifact::document::Limits;
 use crate::artifact::ArtifactProblem;
 use crate::files::ArtifactRef;
-use crate::submission::{Datastore, Named, Role, Service, StoreRole, Submission};
+use crate::submission::{Datastore, Infrastructure, Named, Role, Service, StoreRole, Submission};
 
 /// A compose or catalog file that could not be used, reported by SUB003 import-invalid.
 #[derive(Debug, Clone)]
@@ -137,29 +140,75 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
         });
         return;
     }
-    let services = compose::services(&doc);
+    let mut services = compose::services(&doc);
+    for s in &mut services {
+        if let Some(kind) = sub.compose_roles.get(&s.name) {
+            s.kind = kind.clone();
+            s.matched = Some("[imports] compose_roles".into());
+        }
+    }
     for s in &services {
         let at = format!("{}:{}", r.rel, s.line);
         match &s.kind {
-            ComposeKind::Datastore(kind) => ensure_datastore(sub, &s.name, kind, &at),
+            ComposeKind::Datastore(kind) => {
+                let dbs = compose::databases_on(&services, &s.name);
+                if dbs.len() >= 2 {
+                    // One server, a database per service: each is a datastore of its own.
+                    for db in &dbs {
+                        ensure_datastore(sub, &format!("{}/{db}", s.name), kind, &at);
+                    }
+                    sub.assumptions.push(format!(
+                        "`{}` is one server holding {} databases ({}), each a datastore, from {at}",
+                        s.name,
+                        dbs.len(),
+                        dbs.join(", ")
+                    ));
+                    if services
+                        .iter()
+                        .flat_map(|x| x.links.iter())
+                        .any(|l| l.target == s.name && l.database.is_none())
+                    {
+                        ensure_datastore(sub, &s.name, kind, &at);
+                    }
+                } else {
+                    ensure_datastore(sub, &s.name, kind, &at);
+                }
+            }
             ComposeKind::Service => {
                 ensure_service(sub, &s.name, &at);
             }
-            ComposeKind::Infrastructure => {}
+            other => {
+                let why = match (&s.matched, &s.image) {
+                    (Some(m), _) if m.starts_with('[') => format!("as {m} says"),
+                    (Some(m), Some(image)) => format!("image `{image}` is {m}"),
+                    (Some(m), None) => format!("its build or name says {m}"),
+                    (None, _) => "by its image".into(),
+                };
+                sub.assumptions.push(format!(
+                    "`{}` is {}, not a service ({why}), from {at}",
+                    s.name,
+                    other.describe()
+                ));
+                sub.infrastructure.push(Infrastructure {
+                    name: s.name.clone(),
+                    kind: other.clone(),
+                    at,
+                });
+            }
         }
     }
+    // Calls and datastore connections come from addresses in `environment`; `depends_on` is
+    // start order only.
     for s in services.iter().filter(|s| s.kind == ComposeKind::Service) {
         let from = ensure_service(sub, &s.name, &r.rel);
-        let targets = s
-            .depends_on
-            .iter()
-            .map(|t| (t.clone(), "depends_on".to_string()))
-            .chain(s.env_urls.iter().map(|(var, t)| (t.clone(), var.clone())));
-        for (target, why) in targets {
-            let at = format!("{}:{} ({why})", r.rel, s.line);
-            match services.iter().find(|x| x.name == target).map(|x| &x.kind) {
-                Some(ComposeKind::Service) => add_call(sub, from, &target, at),
-                Some(ComposeKind::Datastore(_)) => add_owns(sub, from, &target, at),
+        for link in &s.links {
+            let at = format!("{}:{} ({})", r.rel, s.line, link.var);
+            match services.iter().find(|x| x.name == link.target).map(|x| &x.kind) {
+                Some(ComposeKind::Service) => add_call(sub, from, &link.target, at),
+                Some(ComposeKind::Datastore(_)) => {
+                    let store = compose::datastore_name(&services, &link.target, link.database.as_deref());
+                    add_owns(sub, from, &store, at)
+                }
                 _ => {}
             }
         }

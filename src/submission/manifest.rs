@@ -74,6 +74,10 @@ pub struct RawImports {
     pub compose: Option<S>,
     #[serde(default)]
     pub backstage: Vec<S>,
+    /// What a compose container is, overriding the image list: container -> `service`,
+    /// `datastore` (or `datastore:KIND`), `broker`, `observability`, `tool`.
+    #[serde(default)]
+    pub compose_roles: std::collections::BTreeMap<String, S>,
 }
 
 #[derive(Debug, Deserialize, Default)]

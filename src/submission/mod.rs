@@ -191,10 +191,24 @@ pub struct Submission {
     pub imports: Vec<ArtifactRef>,
     /// Imported files that could not be used (reported by SUB003).
     pub import_problems: Vec<imports::ImportProblem>,
+    /// `[imports] compose_roles`: what a compose container is, by container name.
+    pub compose_roles: BTreeMap<String, crate::artifact::compose::ComposeKind>,
+    /// Compose containers that are not services or datastores of the design (brokers,
+    /// observability backends, tools), as imported.
+    pub infrastructure: Vec<Infrastructure>,
     /// Scenarios for the live probes (`[[scenario]]`).
     pub scenarios: Vec<Scenario>,
     /// The limits its files are read under (`--max-file-size` and the like; defaults otherwise).
     pub limits: Limits,
+}
+
+/// A container of the system that is neither a service nor a datastore of the design.
+#[derive(Debug, Clone)]
+pub struct Infrastructure {
+    pub name: String,
+    pub kind: crate::artifact::compose::ComposeKind,
+    /// `file:line` it was imported from.
+    pub at: String,
 }
 
 /// HTTP steps run against the live system in order (see PRB009).
@@ -287,6 +301,22 @@ impl Submission {
             } else {
                 imports::apply_compose(&mut sub, &r);
             }
+        }
+        if sub.origin == Origin::Convention {
+            // Said after the imports, so that it never denies what they just brought in.
+            let mut unknown = vec!["bounded contexts"];
+            if sub.datastores.is_empty() {
+                unknown.push("datastores");
+            }
+            if sub.services.iter().all(|s| s.calls.is_empty()) {
+                unknown.push("calls");
+            }
+            let list = match unknown.as_slice() {
+                [one] => one.to_string(),
+                [init @ .., last] => format!("{} or {last}", init.join(", ")),
+                [] => String::new(),
+            };
+            sub.assumptions.push(format!("no {list} are known without a manifest"));
         }
         Ok(sub)
     }
@@ -638,6 +668,26 @@ impl Validator<'_> {
                 imports.extend(self.artifact(b, "imports backstage".to_string()));
             }
         }
+        let mut compose_roles = BTreeMap::new();
+        for (container, role) in raw.imports.iter().flat_map(|i| i.compose_roles.iter()) {
+            match crate::artifact::compose::ComposeKind::from_role(role.get_ref()) {
+                Some(kind) => {
+                    compose_roles.insert(container.clone(), kind);
+                }
+                None => self.err(
+                    role.span(),
+                    format!(
+                        "`compose_roles.{container}` is `{}`, which is not a role",
+                        role.get_ref()
+                    ),
+                    "unknown role",
+                    format!(
+                        "use one of {} (a datastore may name its kind: `datastore:postgres`)",
+                        crate::diag::quote_list(&crate::artifact::compose::ROLES)
+                    ),
+                ),
+            }
+        }
         let mut pacts = Vec::new();
         if let Some(c) = &raw.contracts {
             for pattern in &c.pacts {
@@ -668,6 +718,8 @@ impl Validator<'_> {
             assumptions: Vec::new(),
             imports,
             import_problems: Vec::new(),
+            compose_roles,
+            infrastructure: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -995,6 +1047,48 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `[imports] compose_roles` decides what a container is; an unknown role is an error at
+    /// its line that lists the roles.
+    #[test]
+    fn compose_roles_override_the_image_list() {
+        let root = std::env::temp_dir().join(format!("grade-compose-roles-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("docker-compose.yml"),
+            "services:\n  orders:\n    build: ./orders\n    environment:\n      LEDGER_URL: http://ledger:80\n  ledger:\n    image: nginx:1\n  pgadmin:\n    image: dpage/pgadmin4\n",
+        )
+        .unwrap();
+        let manifest = |roles: &str| {
+            std::fs::write(
+                root.join(MANIFEST),
+                format!("[imports]\ncompose = \"docker-compose.yml\"\ncompose_roles = {{ {roles} }}\n"),
+            )
+            .unwrap();
+            Submission::load(&root)
+        };
+        let sub = manifest("ledger = \"service\"").unwrap();
+        let names: Vec<&str> = sub.services.iter().map(|s| s.name.name.as_str()).collect();
+        assert_eq!(names, ["orders", "ledger"]);
+        assert_eq!(sub.services[0].calls.len(), 1);
+        assert_eq!(sub.infrastructure.len(), 1);
+        assert_eq!(sub.infrastructure[0].name, "pgadmin");
+        let without = manifest("").unwrap();
+        assert!(
+            without.service("ledger").is_none(),
+            "nginx is a proxy by the image list"
+        );
+        let e = manifest("ledger = \"gateway\"")
+            .unwrap_err()
+            .to_diagnostic()
+            .render_plain();
+        assert!(
+            e.contains("`compose_roles.ledger` is `gateway`, which is not a role"),
+            "{e}"
+        );
+        assert!(e.contains("`service`, `datastore`, `broker`"), "{e}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
 
     #[test]
     fn wildcards() {
