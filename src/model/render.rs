@@ -10,7 +10,7 @@ use crate::submission::{Role, Submission};
 
 /// (service index, call index) of every call on a synchronous cycle.
 fn cycle_edges(model: &SystemModel) -> BTreeSet<(usize, usize)> {
-    model.sync_cycles().iter().flatten().map(|e| (e.from, e.call)).collect()
+    model.cycle_calls().iter().map(|e| (e.from, e.call)).collect()
 }
 
 fn id(prefix: &str, name: &str) -> String {

@@ -12,7 +12,14 @@ That no internal service is a single point of failure of the synchronous call gr
 services — must stay at or below `max_share` of the internal services (40% by default, and
 never below two). Gateways and BFFs are left out on both sides: every request passes them by
 design, so they depend on everything, and they are scaled and replicated as the edge. The
-evidence lists the largest blast radius. Partial credit: services within bounds / services.
+evidence lists the largest blast radius.
+
+Partial credit: services within bounds / internal services, except for a system-wide single
+point of failure: a service over the limit whose blast radius is more than
+`max_dependents_share` (0.5, "most") of the internal services fails the item with no credit.
+The availability of the whole system is then bounded by that one service, whatever the other
+services do, and a per-service share would dilute it (one such service among eleven would keep
+91% of the credit).
 
 ## Why it matters
 Week 4 (resilient service-to-service communication, circuit breakers) and Phase 4's chaos
@@ -40,11 +47,16 @@ consumes = ["CustomerUpdated"]
 pub struct Params {
     /// Largest share of services that may depend synchronously on one service.
     pub max_share: f64,
+    /// A service over the limit with more than this share of dependents fails the item outright.
+    pub max_dependents_share: f64,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { max_share: 0.4 }
+        Params {
+            max_share: 0.4,
+            max_dependents_share: 0.5,
+        }
     }
 }
 
@@ -57,11 +69,18 @@ impl TypedCheck for SinglePointOfFailure {
         kind: Kind::Static,
         summary: "Too much of the system depends synchronously on one service",
         docs: DOCS,
-        params: &[ParamDoc {
-            name: "max_share",
-            ty: "float",
-            description: "largest share (0-1) of services that may depend synchronously on one service",
-        }],
+        params: &[
+            ParamDoc {
+                name: "max_share",
+                ty: "float",
+                description: "largest share (0-1) of services that may depend synchronously on one service",
+            },
+            ParamDoc {
+                name: "max_dependents_share",
+                ty: "float",
+                description: "a service over the limit with more than this share (0-1) of the internal services depending on it fails the item outright",
+            },
+        ],
     };
 
     fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
@@ -76,6 +95,8 @@ impl TypedCheck for SinglePointOfFailure {
             return CheckResult::not_applicable("fewer than three internal services or no synchronous calls");
         }
         let limit = ((p.max_share.clamp(0.0, 1.0) * n as f64).floor() as usize).max(2);
+        let share = p.max_dependents_share.clamp(0.0, 1.0);
+        let mut system_wide: Vec<String> = Vec::new();
         let mut findings = Vec::new();
         let mut largest = (0, String::new());
         for node in graph.node_indices() {
@@ -96,6 +117,9 @@ impl TypedCheck for SinglePointOfFailure {
                 largest = (dependents.len(), svc.name.name.clone());
             }
             if dependents.len() > limit {
+                if dependents.len() as f64 > share * n as f64 {
+                    system_wide.push(format!("`{}` ({} of {n})", svc.name.name, dependents.len()));
+                }
                 findings.push(
                     ctx.manifest_finding(
                         svc.name.span.as_ref(),
@@ -119,6 +143,15 @@ impl TypedCheck for SinglePointOfFailure {
                 largest.1, largest.0
             )
         };
+        if !system_wide.is_empty() {
+            return CheckResult::failed(findings)
+                .with_evidence(format!(
+                    "system-wide single point of failure (more than {:.0}% of the {n} internal services depend on it): {}; no credit",
+                    share * 100.0,
+                    system_wide.join(", ")
+                ))
+                .with_evidence(evidence);
+        }
         CheckResult::ratio(good, n, findings).with_evidence(evidence)
     }
 }

@@ -8,7 +8,14 @@ pub struct SyncHub;
 const DOCS: &str = r#"## What it checks
 That no service is a synchronous hub: at most `max_fan_out` services called by one service
 (gateways and BFFs exempt, their job is to fan out) and at most `max_fan_in` services calling
-one service. Partial credit: services within bounds / services.
+one service. Fan-in counts internal callers only: a gateway or BFF calling a service is the
+edge routing requests to it, not a dependency between services.
+
+Partial credit: services within bounds / services, except for a system-wide hub: a service
+over `max_fan_in` that more than `max_dependents_share` (0.5, "most") of the internal
+services (all but gateways and BFFs) call fails the item with no credit. One service that
+most of the system cannot work without is a defect of the whole system, and a per-service
+share would dilute it (one such hub among eleven services would keep 91% of the credit).
 
 ## Why it matters
 Week 1 asks for boundaries "with minimal coupling"; Week 4 for resilient synchronous
@@ -36,6 +43,7 @@ consumes = ["PriceChanged", "CustomerUpdated"]   # the rest arrives as events
 pub struct Params {
     pub max_fan_out: usize,
     pub max_fan_in: usize,
+    pub max_dependents_share: f64,
 }
 
 impl Default for Params {
@@ -43,6 +51,7 @@ impl Default for Params {
         Params {
             max_fan_out: 4,
             max_fan_in: 4,
+            max_dependents_share: 0.5,
         }
     }
 }
@@ -65,7 +74,12 @@ impl TypedCheck for SyncHub {
             ParamDoc {
                 name: "max_fan_in",
                 ty: "integer",
-                description: "most services that may call one service",
+                description: "most services that may call one service (gateways and BFFs not counted)",
+            },
+            ParamDoc {
+                name: "max_dependents_share",
+                ty: "float",
+                description: "a service over max_fan_in called by more than this share (0-1) of the internal services fails the item outright",
             },
         ],
     };
@@ -75,6 +89,10 @@ impl TypedCheck for SyncHub {
         if services.is_empty() {
             return CheckResult::absent("no services are declared");
         }
+        let edge = |s: &crate::submission::Service| matches!(s.role, Role::Gateway | Role::Bff);
+        let internal = services.iter().filter(|s| !edge(s)).count();
+        let share = p.max_dependents_share.clamp(0.0, 1.0);
+        let mut system_wide: Vec<String> = Vec::new();
         let mut findings = Vec::new();
         let mut bad = 0;
         let mut max_out = (0, "");
@@ -85,7 +103,7 @@ impl TypedCheck for SyncHub {
             callees.dedup();
             let mut callers: Vec<&str> = services
                 .iter()
-                .filter(|o| o.calls.iter().any(|c| c.name == s.name.name))
+                .filter(|o| !edge(o) && o.calls.iter().any(|c| c.name == s.name.name))
                 .map(|o| o.name.name.as_str())
                 .collect();
             callers.sort();
@@ -96,9 +114,8 @@ impl TypedCheck for SyncHub {
             if callers.len() > max_in.0 {
                 max_in = (callers.len(), s.name.name.as_str());
             }
-            let edge = matches!(s.role, Role::Gateway | Role::Bff);
             let mut hub = false;
-            if !edge && callees.len() > p.max_fan_out {
+            if !edge(s) && callees.len() > p.max_fan_out {
                 hub = true;
                 findings.push(
                     ctx.manifest_finding(
@@ -118,6 +135,9 @@ impl TypedCheck for SyncHub {
             }
             if callers.len() > p.max_fan_in {
                 hub = true;
+                if callers.len() as f64 > share * internal as f64 {
+                    system_wide.push(format!("`{}` ({} of {internal})", s.name.name, callers.len()));
+                }
                 findings.push(
                     ctx.manifest_finding(s.name.span.as_ref(), format!("`{}` is called synchronously by {} services ({}); at most {} expected", s.name.name, callers.len(), callers.join(", "), p.max_fan_in))
                         .help("publish its changes as events so callers can keep local read models, or split it by capability"),
@@ -127,7 +147,16 @@ impl TypedCheck for SyncHub {
                 bad += 1;
             }
         }
-        CheckResult::ratio(services.len() - bad, services.len(), findings).with_evidence(format!(
+        let result = if system_wide.is_empty() {
+            CheckResult::ratio(services.len() - bad, services.len(), findings)
+        } else {
+            CheckResult::failed(findings).with_evidence(format!(
+                "system-wide hub (called synchronously by more than {:.0}% of the {internal} internal services): {}; no credit",
+                share * 100.0,
+                system_wide.join(", ")
+            ))
+        };
+        result.with_evidence(format!(
             "largest fan-out {} ({}), largest fan-in {} ({})",
             max_out.0,
             if max_out.1.is_empty() { "-" } else { max_out.1 },
