@@ -156,11 +156,14 @@ impl TypedCheck for SagaCompensationMissing {
              retriable after it",
             total - bad
         ));
+        let inferred = match count.inferred_pivots {
+            0 => String::new(),
+            n => format!(" ({n} inferred)"),
+        };
         r.evidence.push(format!(
-            "{}, {} ({} inferred), {}; {} exempt",
+            "{}, {}{inferred}, {}; {} exempt",
             plural(count.compensatable, "compensatable step", "compensatable steps"),
             plural(count.pivots, "pivot", "pivots"),
-            count.inferred_pivots,
             plural(count.retriable, "retriable step", "retriable steps"),
             plural(count.read_only, "read-only step", "read-only steps"),
         ));
