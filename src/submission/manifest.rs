@@ -250,6 +250,23 @@ pub struct RawSagaStep {
     pub service: S,
     pub action: S,
     pub compensation: Option<S>,
+    /// The step's place in the saga; inferred by EVT009 when absent.
+    pub kind: Option<Spanned<StepKind>>,
+}
+
+/// What a saga step is, as the curriculum teaches it: compensatable steps, then one pivot,
+/// then retriable steps; read-only steps may stand anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Undone by its `compensation` when a later step fails.
+    Compensatable,
+    /// The go/no-go step: once it commits, the saga runs to completion.
+    Pivot,
+    /// After the pivot: idempotent and retried until it succeeds, never compensated.
+    Retriable,
+    /// No side effect (a query, a verification): nothing to undo.
+    ReadOnly,
 }
 
 #[derive(Debug, Deserialize)]

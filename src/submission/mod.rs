@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use manifest::{Delivery, RelationKind, Role, SagaStyle, StoreRole};
+pub use manifest::{Delivery, RelationKind, Role, SagaStyle, StepKind, StoreRole};
 use manifest::{RawManifest, RawRun, S};
 
 use crate::artifact::document::Limits;
@@ -146,6 +146,8 @@ pub struct SagaStep {
     pub service: Named,
     pub action: Named,
     pub compensation: Option<Named>,
+    /// The declared `kind`, where it is written.
+    pub kind: Option<(StepKind, Range<usize>)>,
 }
 
 /// A pact glob as written, and the files it matched.
@@ -623,6 +625,7 @@ impl Validator<'_> {
                         service: Named::from(&st.service),
                         action: Named::from(&st.action),
                         compensation: st.compensation.as_ref().map(Named::from),
+                        kind: st.kind.as_ref().map(|k| (*k.get_ref(), k.span())),
                     })
                     .collect(),
             });
@@ -1097,6 +1100,44 @@ mod tests {
         assert!(!wildcard_match("*.json", "a.yaml"));
         assert!(wildcard_match("?.json", "a.json"));
         assert!(!wildcard_match("?.json", "ab.json"));
+    }
+
+    /// An unknown saga step `kind` is a manifest error that names the line and the allowed values.
+    #[test]
+    fn saga_step_kind() {
+        let load = |kind: &str| {
+            let text = format!(
+                "[[service]]\nname = \"a\"\n\n[[saga]]\nname = \"s\"\nstyle = \"orchestration\"\nsteps = [\n  \
+                 {{ service = \"a\", action = \"ChargeCard\", kind = \"{kind}\" }},\n]\n"
+            );
+            from_manifest(
+                std::env::temp_dir(),
+                "sub".into(),
+                SourceFile::new("submission.toml", text),
+            )
+        };
+        for kind in ["compensatable", "pivot", "retriable", "read-only"] {
+            assert!(load(kind).is_ok(), "{kind}");
+        }
+        let Ok(s) = load("read-only") else {
+            panic!("read-only is refused")
+        };
+        assert_eq!(s.sagas[0].steps[0].kind.as_ref().map(|k| k.0), Some(StepKind::ReadOnly));
+        for (kind, help) in [
+            ("pivto", "did you mean `pivot`?"),
+            (
+                "undoable",
+                "use one of `compensatable`, `pivot`, `retriable` or `read-only`",
+            ),
+        ] {
+            let Err(e) = load(kind) else {
+                panic!("{kind} is accepted")
+            };
+            let e = e.to_diagnostic().render_plain();
+            assert!(e.contains(&format!("unknown value `{kind}`")), "{e}");
+            assert!(e.contains("submission.toml:8:"), "{e}");
+            assert!(e.contains(help), "{e}");
+        }
     }
 
     /// Relative paths of a run command are resolved from `run.cwd` and must stay inside.

@@ -11,20 +11,26 @@ pub struct EventNaming;
 const DOCS: &str = r#"## What it checks
 That events are named as facts and commands as requests:
 
-- an **event** (a name in a service's `publishes`) ends in a past participle:
-  `OrderPlaced`, `PaymentAuthorized`, `PayoutSent`, `UserSignedUp`. The name is split into
-  words (camel case, `-`, `_`, `.`); a trailing version (`V2`, `v1`) and a trailing `Event`
-  are ignored, and so is a trailing particle (`SignedUp`, `CheckedOut`, `LoggedIn`). The last
-  word is past tense when it ends in `-ed` (not `Feed`, `Need`, `Seed`, `Speed`) or is an
-  irregular participle (`Sent`, `Paid`, `Built`, `Sold`, `Held`, `Made`, `Taken`, `Written`,
-  ..., plus the `participles` parameter).
+- an **event** (a name in a service's `publishes`) is a past participle, possibly
+  qualified: `OrderPlaced`, `PaymentAuthorized`, `PayoutSent`, `UserSignedUp`,
+  `OrderPlacedOnHold`, `PaymentFailedDueToTimeout`. The name is split into words (camel
+  case, `-`, `_`, `.`); a trailing version (`V2`, `v1`) and a trailing `Event` are ignored.
+  The whole name is judged: it passes when a word is a past participle and what follows it
+  is nothing, a phrasal particle (`SignedUp`, `CheckedOut`, `LoggedIn`), a qualifier that
+  starts with a preposition (`On`, `By`, `For`, `After`, `Due`, ...: `OrderPlacedOnHold`,
+  `OrderCancelledByCustomer`) or adverbs (`OrderShippedPartially`, `OrderDeliveredLate`). A
+  word is a past participle when it ends in `-ed` (not `Feed`, `Need`, `Seed`, `Speed`) or
+  is irregular (`Sent`, `Paid`, `Built`, `Sold`, `Held`, `Made`, `Taken`, `Written`, ...,
+  plus the `participles` parameter). `OrderCreate` (no participle) and `ShippedOrderList`
+  (a participle followed by nouns) fail.
 - a **command** (a saga step's `action` or `compensation`) is imperative, verb first:
   `ReserveStock`, `RefundPayment`. It fails when its first word is a past participle
-  (`ReservedStock`), a gerund (`ReservingStock`) or a noun in `-tion`, `-sion`, `-ment`,
-  `-ance`, `-ence`, `-ness`, `-ity` (`PaymentRefund`), or when it reads as an event (its last
-  word is past tense, `StockReserved`) without starting with a verb that takes a state
-  (`Mark`, `Set`, `Flag`, `Record`, `Notify`, `Publish`, `Emit`, `Send`, `Handle`, `Process`,
-  `Apply`, `Raise`: `MarkOrderShipped` is fine).
+  (`ReservedStock`; not one spelled like the imperative: `SetPrice`, `ResetPassword`), a
+  gerund (`ReservingStock`) or a noun in `-tion`, `-sion`, `-ment`, `-ance`, `-ence`,
+  `-ness`, `-ity` (`PaymentRefund`), or when it reads as an event (its last word is past
+  tense, `StockReserved`) without starting with a verb that takes a state (`Mark`, `Set`,
+  `Flag`, `Record`, `Notify`, `Publish`, `Emit`, `Send`, `Handle`, `Process`, `Apply`,
+  `Raise`: `MarkOrderShipped` is fine).
 
 This is a heuristic: names it misjudges can be listed in `ignore`. Partial credit: well
 named events and commands / events and commands.
@@ -191,6 +197,44 @@ const STATE_VERBS: &[&str] = &[
 /// Nominal suffixes: a command starting with such a word starts with a noun.
 const NOUN_SUFFIXES: &[&str] = &["tion", "sion", "ment", "ance", "ence", "ness", "ity"];
 
+/// Irregular participles spelled like the imperative (`SetPrice`, `ResetPassword`): a command
+/// may start with them.
+const BASE_FORM_PARTICIPLES: &[&str] = &[
+    "become", "come", "cut", "hit", "hurt", "let", "put", "quit", "read", "rerun", "reset", "run", "set", "shed",
+    "shut", "split", "spread", "upset", "outbid",
+];
+
+/// Prepositions that start a qualifier after the participle of an event (`OrderPlacedOnHold`).
+const PREPOSITIONS: &[&str] = &[
+    "on", "in", "at", "by", "for", "from", "to", "with", "without", "within", "after", "before", "during", "via",
+    "into", "onto", "under", "per", "as", "due", "because", "against", "until", "upon", "since", "while",
+];
+
+/// Words that qualify a participle on their own (`OrderDeliveredLate`).
+const QUALIFYING_WORDS: &[&str] = &["late", "early", "again", "twice", "manually", "automatically"];
+
+/// Whether the words after an event's participle qualify it: nothing, a phrasal particle
+/// (itself followed by a qualifier or nothing), a prepositional phrase, or adverbs.
+fn is_qualifier(rest: &[String]) -> bool {
+    let lower: Vec<String> = rest.iter().map(|x| x.to_ascii_lowercase()).collect();
+    let mut rest = lower.as_slice();
+    if let Some(first) = rest.first().filter(|x| PARTICLES.contains(&x.as_str())) {
+        if rest.len() == 1 {
+            return true;
+        }
+        if !PREPOSITIONS.contains(&first.as_str()) {
+            rest = &rest[1..];
+        }
+    }
+    match rest.first() {
+        None => true,
+        Some(first) if PREPOSITIONS.contains(&first.as_str()) => rest.len() > 1,
+        Some(_) => rest
+            .iter()
+            .all(|x| QUALIFYING_WORDS.contains(&x.as_str()) || (x.len() > 4 && x.ends_with("ly"))),
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Params {
@@ -225,7 +269,9 @@ impl Naming<'_> {
         w
     }
 
-    /// Why `name` is not an event name, or `None`.
+    /// Why `name` is not an event name, or `None`. The whole name is judged: a past
+    /// participle followed by nothing, by a phrasal particle (`SignedUp`), or by a qualifier
+    /// (`OrderPlacedOnHold`, `PaymentFailedDueToTimeout`, `OrderShippedPartially`).
     fn event_problem(&self, name: &str) -> Option<String> {
         let mut w = Self::core_words(name);
         while w.len() > 1
@@ -234,19 +280,26 @@ impl Naming<'_> {
         {
             w.pop();
         }
-        if w.len() > 1
-            && w.last()
-                .is_some_and(|x| PARTICLES.contains(&x.to_ascii_lowercase().as_str()))
-        {
-            w.pop();
-        }
         let Some(last) = w.last() else {
             return Some("it has no word besides a version".into());
         };
-        if self.is_past(last) {
-            return None;
+        let mut past_seen = None;
+        for (i, word) in w.iter().enumerate() {
+            if !self.is_past(word) {
+                continue;
+            }
+            if is_qualifier(&w[i + 1..]) {
+                return None;
+            }
+            past_seen = Some((word, &w[i + 1]));
         }
-        Some(format!("it ends in `{last}`, which is not a past participle"))
+        Some(match past_seen {
+            Some((past, next)) => format!(
+                "`{past}` is followed by `{next}`, which does not start a qualifier (a preposition such as `On`, \
+                 `By`, `For`, `After`, or an adverb)"
+            ),
+            None => format!("it ends in `{last}`, which is not a past participle"),
+        })
     }
 
     /// Why `name` is not an imperative command, or `None`.
@@ -256,7 +309,7 @@ impl Naming<'_> {
             return Some("it has no word besides a version".into());
         };
         let fl = first.to_ascii_lowercase();
-        if self.is_past(first) {
+        if self.is_past(first) && !BASE_FORM_PARTICIPLES.contains(&fl.as_str()) {
             return Some(format!("it starts with the past participle `{first}`"));
         }
         if fl.len() >= 6 && fl.ends_with("ing") {
@@ -391,6 +444,15 @@ mod tests {
             "OrderCreatedEvent",
             "KYCVerified",
             "LedgerEntriesPosted",
+            "OrderPlacedOnHold",
+            "OrderPutOnHold",
+            "PaymentFailedDueToTimeout",
+            "OrderCancelledByCustomer",
+            "UserLoggedInWithSso",
+            "UserLoggedIn",
+            "UserSignedUpWithGoogle",
+            "OrderShippedPartially",
+            "OrderDeliveredLateV2",
         ] {
             assert_eq!(n.event_problem(ok), None, "{ok}");
         }
@@ -401,6 +463,10 @@ mod tests {
             "Order",
             "OrderEvent",
             "order-placement",
+            "SetUpPayment",
+            "ReadModelRefresh",
+            "ShippedOrderList",
+            "OrderPlacedHold",
         ] {
             assert!(n.event_problem(bad).is_some(), "{bad}");
         }
@@ -412,6 +478,9 @@ mod tests {
             "MarkOrderShipped",
             "Ship",
             "Refund",
+            "SetDeliverySlot",
+            "ResetPassword",
+            "PutOrderOnHold",
         ] {
             assert_eq!(n.command_problem(ok), None, "{ok}");
         }

@@ -2,51 +2,65 @@ use serde::{Deserialize, Serialize};
 
 use super::{fold, plural, words};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
-use crate::submission::SagaStyle;
+use crate::finding::Finding;
+use crate::submission::{Saga, SagaStep, StepKind};
 
 pub struct SagaCompensationMissing;
 
 const DOCS: &str = r#"## What it checks
-That every step of every `[[saga]]` that changes state has a `compensation`, the action that
-semantically undoes it. The rule, precisely:
+That every `[[saga]]`, orchestrated or choreographed, has the shape the curriculum teaches:
+**compensatable** steps, then one **pivot** step, then **retriable** steps; **read-only** steps
+may stand anywhere.
 
-1. A step whose `action` starts with a read-only verb (the `read_only_verbs` parameter:
-   `Get`, `Fetch`, `Read`, `Check`, `Validate`, `Verify`, `Calculate`, `Compute`, `Query`,
-   `Find`, `List`, `Lookup`, `Load`, `Quote`, `Estimate` by default) has no side effect and
-   needs no compensation.
-2. In an `orchestration` saga, the **last** step may omit its compensation (parameter
-   `final_step_exempt`, default true): it is the pivot, after which no step of the saga can
-   fail, so nothing would ever trigger its compensation.
-3. Every other step needs a compensation that is not empty and not the action itself. In a
-   `choreography` saga this includes the last step: no coordinator decides that it is the
-   last one, and any participant reacting to its event may still fail and ask for it to be
-   undone.
+- A compensatable step has a `compensation`: the action that semantically undoes it, not
+  empty and not the action itself. It comes before the pivot: a failure after the pivot can
+  no longer be undone.
+- The pivot is the go/no-go step: once it commits, the saga runs to completion. It needs no
+  compensation. A saga has at most one (with none, the last compensatable step is the pivot).
+- A retriable step comes after the pivot: it cannot fail for good (it is idempotent and
+  retried until it succeeds), so it needs no compensation either.
+- A read-only step (verifying the consumer before creating a ticket) has no side effect and
+  needs nothing.
 
-Partial credit: steps with a compensation / steps that need one.
+Each step may say what it is: `kind = "compensatable" | "pivot" | "retriable" | "read-only"`.
+A step without `kind` is read-only when its `action` starts with a read-only verb (the
+`read_only_verbs` parameter: `Get`, `Fetch`, `Read`, `Check`, `Validate`, `Verify`,
+`Calculate`, `Compute`, `Query`, `Find`, `List`, `Lookup`, `Load`, `Quote`, `Estimate` by
+default) and compensatable when it has a `compensation`. Among the other steps (a side effect,
+no compensation, no `kind`) the pivot is inferred (parameter `final_step_exempt`, default
+true): the last of them, provided every later step is retriable or read-only. A step after a
+declared pivot is retriable. Any other step without a compensation is a missing compensation.
+
+Partial credit: steps with a side effect that fit that shape / steps with a side effect.
 
 ## Why it matters
 A saga replaces a distributed transaction by local transactions and compensating
 transactions (Week 6: "Implement saga patterns for distributed transactions", "Implement
-compensating transactions for booking flow"). A step without a compensation is a step that
-cannot be rolled back: when a later step fails, the system is left inconsistent (stock
-reserved for an order that was rejected, a payment captured for a cancelled shipment) and
-someone fixes it by hand.
+compensating transactions for booking flow"). A step that can be neither undone nor
+retried, before the point of no return, leaves the system inconsistent when a later step
+fails (stock reserved for an order that was rejected, a payment captured for a cancelled
+shipment) and someone fixes it by hand. After the pivot the saga must complete, so the steps
+there are retried, not compensated.
 
 ## How to fix
-Add `compensation` to each step with a side effect: the action, on the same service, that
-undoes it semantically (`ReserveStock` -> `ReleaseStock`, `AuthorizePayment` ->
-`VoidPayment`, `CapturePayment` -> `RefundPayment`). Order an orchestration so that the
-step that cannot be undone (the pivot) comes last.
+Add `compensation` to each step with a side effect before the pivot: the action, on the same
+service, that undoes it semantically (`ReserveStock` -> `ReleaseStock`, `AuthorizePayment` ->
+`VoidPayment`). Put the step that cannot be undone (the pivot) after them, and only
+retriable steps (idempotent, retried until they succeed) after the pivot; say so with
+`kind` where the order alone does not.
 
 ## Example
 ```toml
 [[saga]]
-name = "place-order"
+name = "create-order"
 style = "orchestration"
 steps = [
-  { service = "inventory", action = "ReserveStock", compensation = "ReleaseStock" },
-  { service = "payments", action = "AuthorizePayment", compensation = "VoidPayment" },
-  { service = "orders", action = "ConfirmOrder" },   # last step of an orchestration: the pivot
+  { service = "orders", action = "CreateOrder", compensation = "RejectOrder" },
+  { service = "consumers", action = "VerifyConsumer" },                       # read-only
+  { service = "kitchen", action = "CreateTicket", compensation = "RejectTicket" },
+  { service = "accounting", action = "AuthorizeCard", kind = "pivot" },
+  { service = "kitchen", action = "ApproveTicket", kind = "retriable" },
+  { service = "orders", action = "ApproveOrder", kind = "retriable" },
 ]
 ```
 "#;
@@ -94,13 +108,13 @@ impl TypedCheck for SagaCompensationMissing {
         name: "saga-compensation-missing",
         area: Area::Evt,
         kind: Kind::Static,
-        summary: "A saga step with a side effect has no compensation",
+        summary: "A saga step with a side effect has no compensation, or the saga is not compensatable steps, pivot, retriable steps",
         docs: DOCS,
         params: &[
             ParamDoc {
                 name: "final_step_exempt",
                 ty: "boolean",
-                description: "let the last step of an orchestrated saga (its pivot) omit the compensation",
+                description: "infer the pivot of a saga that declares none: its last step with a side effect and no compensation, if only retriable or read-only steps follow, needs no compensation",
             },
             ParamDoc {
                 name: "read_only_verbs",
@@ -115,77 +129,259 @@ impl TypedCheck for SagaCompensationMissing {
         if sagas.is_empty() {
             return CheckResult::absent("the manifest declares no saga (`[[saga]]`)");
         }
-        let (mut total, mut read_only, mut pivots) = (0, 0, 0);
+        let mut count = Counts::default();
         let mut findings = Vec::new();
         let mut notes = Vec::new();
         for saga in sagas {
-            let name = &saga.name.name;
             if saga.steps.is_empty() {
+                let name = &saga.name.name;
                 notes.push(
                     ctx.manifest_finding(saga.name.span.as_ref(), format!("saga `{name}` declares no steps"))
                         .help("list its steps: `steps = [{ service = \"...\", action = \"...\", compensation = \"...\" }]`"),
                 );
                 continue;
             }
-            let last = saga.steps.len() - 1;
-            for (i, step) in saga.steps.iter().enumerate() {
-                let action = &step.action.name;
-                let first = words(action).into_iter().next().unwrap_or_default();
-                if p.read_only_verbs.iter().any(|v| v.eq_ignore_ascii_case(&first)) {
-                    read_only += 1;
-                    continue;
-                }
-                if i == last && saga.style == SagaStyle::Orchestration && p.final_step_exempt {
-                    pivots += 1;
-                    continue;
-                }
-                total += 1;
-                let what = format!("saga `{name}` step {} (`{}` / `{action}`)", i + 1, step.service.name);
-                let problem = match &step.compensation {
-                    None => Some(format!("{what} has no compensation")),
-                    Some(c) if c.name.is_empty() => Some(format!("{what} has an empty compensation")),
-                    Some(c) if c.name == *action => Some(format!("{what} is compensated by itself")),
-                    Some(_) => None,
-                };
-                let Some(mut message) = problem else { continue };
-                if i == last && saga.style == SagaStyle::Choreography {
-                    message.push_str(
-                        " (in a choreography the last step needs one too: a participant reacting to it may still fail)",
-                    );
-                }
-                let span = step
-                    .compensation
-                    .as_ref()
-                    .and_then(|c| c.span.as_ref())
-                    .or(step.action.span.as_ref());
-                findings.push((
-                    what.clone(),
-                    ctx.manifest_finding(span, message).help(format!(
-                        "add `compensation = \"...\"`: the action of `{}` that undoes `{action}` (e.g. Reserve -> \
-                         Release, Authorize -> Void, Capture -> Refund)",
-                        step.service.name
-                    )),
-                ));
-            }
+            judge(ctx, p, saga, &mut count, &mut findings);
         }
         let bad = findings.len();
+        let total = count.total();
         let mut all = fold(
             findings,
-            "saga steps without compensation",
-            "compensate every step with a side effect",
+            "saga steps out of place or without compensation",
+            "compensate every step before the pivot; only retriable steps after it",
         );
         all.extend(notes);
         let mut r = CheckResult::ratio(total - bad, total, all).with_evidence(format!(
-            "{} of {total} saga steps that need one have a compensation",
+            "{} of {total} saga steps with a side effect are compensatable before the pivot, the pivot, or \
+             retriable after it",
             total - bad
         ));
-        if pivots + read_only > 0 {
-            r.evidence.push(format!(
-                "exempt: {} of an orchestration, {}",
-                plural(pivots, "final step", "final steps"),
-                plural(read_only, "read-only step", "read-only steps")
-            ));
-        }
+        let inferred = match count.inferred_pivots {
+            0 => String::new(),
+            n => format!(" ({n} inferred)"),
+        };
+        r.evidence.push(format!(
+            "{}, {}{inferred}, {}; {} exempt",
+            plural(count.compensatable, "compensatable step", "compensatable steps"),
+            plural(count.pivots, "pivot", "pivots"),
+            plural(count.retriable, "retriable step", "retriable steps"),
+            plural(count.read_only, "read-only step", "read-only steps"),
+        ));
         r
     }
+}
+
+/// What a step is, declared or inferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    ReadOnly,
+    Compensatable,
+    Pivot,
+    Retriable,
+    /// A side effect without compensation nor `kind`: the pivot, a step after a declared
+    /// pivot (retriable), or a missing compensation.
+    Bare,
+}
+
+#[derive(Default)]
+struct Counts {
+    compensatable: usize,
+    pivots: usize,
+    inferred_pivots: usize,
+    retriable: usize,
+    read_only: usize,
+    /// Steps without compensation that are neither the pivot nor after it.
+    missing: usize,
+}
+
+impl Counts {
+    fn total(&self) -> usize {
+        self.compensatable + self.pivots + self.retriable + self.missing
+    }
+}
+
+/// Judges the steps of one saga (which has steps): pushes a finding per step out of place.
+fn judge(ctx: &Ctx<'_>, p: &Params, saga: &Saga, count: &mut Counts, findings: &mut Vec<(String, Finding)>) {
+    let name = &saga.name.name;
+    let steps = &saga.steps;
+    let roles: Vec<Role> = steps
+        .iter()
+        .map(|st| match st.kind.as_ref().map(|k| k.0) {
+            Some(StepKind::ReadOnly) => Role::ReadOnly,
+            Some(StepKind::Compensatable) => Role::Compensatable,
+            Some(StepKind::Pivot) => Role::Pivot,
+            Some(StepKind::Retriable) => Role::Retriable,
+            None => {
+                let first = words(&st.action.name).into_iter().next().unwrap_or_default();
+                if p.read_only_verbs.iter().any(|v| v.eq_ignore_ascii_case(&first)) {
+                    Role::ReadOnly
+                } else if st.compensation.is_some() {
+                    Role::Compensatable
+                } else {
+                    Role::Bare
+                }
+            }
+        })
+        .collect();
+    // The pivot: the first declared one, else the last bare step if only retriable or
+    // read-only steps follow it.
+    let declared = roles.iter().position(|r| *r == Role::Pivot);
+    let inferred = match declared {
+        Some(_) => None,
+        None if !p.final_step_exempt => None,
+        None => roles.iter().rposition(|r| *r == Role::Bare).filter(|&i| {
+            roles[i + 1..]
+                .iter()
+                .all(|r| matches!(r, Role::Retriable | Role::ReadOnly))
+        }),
+    };
+    let pivot = declared.or(inferred);
+    count.inferred_pivots += usize::from(inferred.is_some());
+    // The first step after `i` that may still fail (compensatable, a pivot, a bare step): why a
+    // bare step is not the pivot, or why a retriable step is out of place.
+    let later_failing =
+        |i: usize| (i + 1..steps.len()).find(|&j| matches!(roles[j], Role::Compensatable | Role::Pivot | Role::Bare));
+    let label = |i: usize| {
+        let st = &steps[i];
+        format!("step {} (`{}` / `{}`)", i + 1, st.service.name, st.action.name)
+    };
+    for (i, (step, role)) in steps.iter().zip(&roles).enumerate() {
+        let action = &step.action.name;
+        let what = format!("saga `{name}` {}", label(i));
+        let kind_span = step.kind.as_ref().map(|k| &k.1);
+        let comp_span = step.compensation.as_ref().and_then(|c| c.span.as_ref());
+        let after_pivot = pivot.is_some_and(|pv| i > pv);
+        let problem: Option<(Option<&std::ops::Range<usize>>, String, String)> = match role {
+            Role::ReadOnly => {
+                count.read_only += 1;
+                None
+            }
+            Role::Pivot => {
+                count.pivots += 1;
+                match declared {
+                    Some(first) if first != i => Some((
+                        kind_span,
+                        format!(
+                            "{what} is a second pivot (the first is {}): a saga has one",
+                            label(first)
+                        ),
+                        "keep one pivot, the step that cannot be undone; the steps after it are \
+                         `kind = \"retriable\"`, the steps before it `kind = \"compensatable\"` with a \
+                         `compensation`"
+                            .to_string(),
+                    )),
+                    _ => None,
+                }
+            }
+            Role::Compensatable => {
+                count.compensatable += 1;
+                let declared_kind = step.kind.is_some();
+                let missing = match &step.compensation {
+                    None => Some("has no compensation".to_string()),
+                    Some(c) if c.name.is_empty() => Some("has an empty compensation".into()),
+                    Some(c) if c.name == *action => Some("is compensated by itself".into()),
+                    Some(_) => None,
+                };
+                if after_pivot {
+                    Some((
+                        kind_span.or(comp_span).or(step.action.span.as_ref()),
+                        format!(
+                            "{what} is compensatable but comes after the pivot, {}: once the pivot has \
+                             committed the saga cannot be undone, so a step after it must not fail",
+                            label(pivot.unwrap_or_default())
+                        ),
+                        "move it before the pivot, or make it retriable (idempotent, retried until it \
+                         succeeds) and declare `kind = \"retriable\"`"
+                            .to_string(),
+                    ))
+                } else {
+                    missing.map(|m| {
+                        let m = if declared_kind {
+                            format!("is declared compensatable but {m}")
+                        } else {
+                            m
+                        };
+                        (
+                            comp_span.or(kind_span).or(step.action.span.as_ref()),
+                            format!("{what} {m}"),
+                            compensate_help(step),
+                        )
+                    })
+                }
+            }
+            Role::Retriable => {
+                count.retriable += 1;
+                retriable_problem(&what, i, pivot, later_failing(i).map(label), kind_span)
+            }
+            Role::Bare if Some(i) == pivot => {
+                count.pivots += 1;
+                None
+            }
+            Role::Bare if after_pivot => {
+                // After a declared pivot: retriable by its place.
+                count.retriable += 1;
+                None
+            }
+            Role::Bare => {
+                count.missing += 1;
+                let why = match (pivot, later_failing(i)) {
+                    (Some(pv), _) => format!("and comes before the pivot, {}", label(pv)),
+                    (None, Some(j)) if roles[j] == Role::Bare => format!(
+                        "and is not the pivot: {} after it has no compensation either, and only retriable \
+                         steps may follow the pivot",
+                        label(j)
+                    ),
+                    (None, Some(j)) => {
+                        format!("and cannot be the pivot: {} after it is compensatable", label(j))
+                    }
+                    (None, None) => "(a pivot is not inferred: `final_step_exempt = false`)".to_string(),
+                };
+                Some((
+                    step.action.span.as_ref(),
+                    format!("{what} has no compensation {why}"),
+                    format!(
+                        "{}; or, if it cannot be undone, make it the pivot: declare `kind = \"pivot\"`, \
+                         with only retriable steps after it (`kind = \"retriable\"`: idempotent, retried until \
+                         they succeed); or, if it changes nothing, declare `kind = \"read-only\"`",
+                        compensate_help(step)
+                    ),
+                ))
+            }
+        };
+        if let Some((span, message, help)) = problem {
+            findings.push((what, ctx.manifest_finding(span, message).help(help)));
+        }
+    }
+}
+
+fn compensate_help(step: &SagaStep) -> String {
+    format!(
+        "add `compensation = \"...\"`: the action of `{}` that undoes `{}` (e.g. Reserve -> Release, \
+         Authorize -> Void, Create -> Reject)",
+        step.service.name, step.action.name
+    )
+}
+
+/// Why a retriable step is out of place: it must come after the pivot (or, without a pivot,
+/// after every step that may still fail).
+fn retriable_problem<'a>(
+    what: &str,
+    i: usize,
+    pivot: Option<usize>,
+    later: Option<String>,
+    kind_span: Option<&'a std::ops::Range<usize>>,
+) -> Option<(Option<&'a std::ops::Range<usize>>, String, String)> {
+    let before = match pivot {
+        Some(pv) if i < pv => later?,
+        Some(_) => return None,
+        None => later?,
+    };
+    Some((
+        kind_span,
+        format!(
+            "{what} is retriable but comes before {before}, which may still fail: a retriable step \
+             belongs after the pivot"
+        ),
+        "move it after the pivot: retriable steps come last".to_string(),
+    ))
 }

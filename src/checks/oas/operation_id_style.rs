@@ -12,7 +12,8 @@ style most ids use is the document's style (on a tie, camelCase if it is among t
 else the first of the order above); the ids written in another style are reported. A
 one-word lower-case id (`health`) fits camelCase, snake_case and kebab-case alike; an id
 that mixes styles (`get_Orders`, `Get Orders`) is always reported. Namespaced ids
-(`orders/list-all`, `orders.listAll`) are judged by their parts. Partial
+(`orders/list-all`, `orders.listAll`) are judged by their parts, and a version suffix
+(`ListItems-V2`, `listItems_v2`, `list-items-v2`) is left out of the style. Partial
 credit: operations whose id follows the document's style / operations with an id.
 
 ## Why it matters
@@ -105,7 +106,22 @@ fn shape(id: &str) -> Shape {
     found
 }
 
+/// `id` without a version suffix written with a separator (`ListItems-V2`, `listItems_v2`,
+/// `list-items-v3`), which any style may carry; `ListItemsV2` needs no stripping.
+fn without_version(id: &str) -> &str {
+    let Some(cut) = id.rfind(['-', '_']) else { return id };
+    let (head, tail) = (&id[..cut], &id[cut + 1..]);
+    let mut chars = tail.chars();
+    let version = matches!(chars.next(), Some('v' | 'V')) && tail.len() > 1 && chars.all(|c| c.is_ascii_digit());
+    if version && !head.is_empty() && !head.ends_with(['-', '_']) {
+        head
+    } else {
+        id
+    }
+}
+
 fn part_shape(id: &str) -> Shape {
+    let id = without_version(id);
     let Some(first) = id.chars().next() else {
         return Shape::Mixed;
     };
@@ -208,5 +224,15 @@ mod tests {
         assert_eq!(shape("orders/"), Shape::Mixed);
         assert_eq!(shape(""), Shape::Mixed);
         assert_eq!(shape("list__orders"), Shape::Mixed);
+        assert_eq!(shape("ListItems-V2"), Shape::Is(Style::Pascal));
+        assert_eq!(shape("listItems_v2"), Shape::Is(Style::Camel));
+        assert_eq!(shape("list_items_V10"), Shape::Is(Style::Snake));
+        assert_eq!(shape("list-items-v2"), Shape::Is(Style::Kebab));
+        assert_eq!(shape("health-v1"), Shape::Word);
+        assert_eq!(shape("orders/List-V2"), Shape::Is(Style::Pascal));
+        assert_eq!(shape("ListItems-Vx"), Shape::Mixed);
+        assert_eq!(shape("ListItems-v2-"), Shape::Mixed);
+        assert_eq!(shape("-v2"), Shape::Mixed);
+        assert_eq!(shape("list_Items-v2"), Shape::Mixed);
     }
 }

@@ -17,7 +17,8 @@ or `api`) is checked:
   `/orders/{id}/delete`) puts the action in the URL, where the HTTP method belongs;
 - plural collections: a segment followed by a `{parameter}` (`/orders/{orderId}`), or that a
   GET returns as a collection, is plural (last word: `order-lines`); words in `uncountable`
-  pass;
+  pass, and so does a segment that starts with a preposition (`by`, `for`, `of`, `from`,
+  ...: `/items/by/{ids}`, `/orders/by-customer/{customerId}`), which qualifies a lookup;
 - one case style: with `case = "consistent"` (the default) all multi-word segments of the
   document share one style (kebab-case is recommended), `"kebab"`, `"snake"` or `"camel"`
   require that style;
@@ -57,6 +58,11 @@ pub struct Params {
     /// Segments that are not checked.
     pub exempt_segments: Vec<String>,
 }
+
+/// Prepositions that make a segment a qualifier of a lookup, not a collection.
+const QUALIFIERS: &[&str] = &[
+    "by", "for", "of", "from", "to", "with", "via", "per", "since", "until", "before", "after", "at", "in", "on",
+];
 
 fn strings(s: &[&str]) -> Vec<String> {
     s.iter().map(|x| x.to_string()).collect()
@@ -254,8 +260,11 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
                     continue;
                 }
             }
-            let is_collection =
-                segs.get(i + 1).is_some_and(|n| is_param(n)) || (i + 1 == segs.len() && returns_collection);
+            // A segment that starts with a preposition (`/items/by/{ids}`, `/orders/by-customer/{id}`)
+            // qualifies a lookup; it names no collection.
+            let qualifier = ws.first().is_some_and(|w| QUALIFIERS.contains(&w.as_str()));
+            let is_collection = !qualifier
+                && (segs.get(i + 1).is_some_and(|n| is_param(n)) || (i + 1 == segs.len() && returns_collection));
             if is_collection {
                 if let Some(last) = ws.last() {
                     if !is_plural(last, &p.uncountable) {
