@@ -21,6 +21,8 @@ amplify around the loop, recursion that exhausts thread pools) does not shrink w
 of services outside it, and a share of "services not on a cycle" could be raised by adding
 services that do nothing. The built-in rubrics make this item `required`.
 
+Not applicable when the system has no synchronous call at all (nothing to judge: an empty
+graph earns no credit for its shape).
 ## Why it matters
 A cycle of synchronous calls is the signature of a distributed monolith (Week 1: designing
 service boundaries for minimal coupling; Week 4: resilient synchronous communication): the
@@ -90,6 +92,11 @@ impl TypedCheck for SyncCallCycle {
         if sub.services.is_empty() {
             // No calls because no services: nothing earns the credit of an acyclic graph.
             return CheckResult::absent("no services are declared");
+        }
+        if ctx.model.sync.edge_count() == 0 {
+            // No synchronous call is known (an event-driven design, or calls the grader cannot
+            // see): an empty graph earns no credit for being well-shaped.
+            return CheckResult::not_applicable("no synchronous calls are declared or imported");
         }
         let search = ctx.model.elementary_cycles(p.max_cycles.max(1), p.search_budget);
         let on_cycles = ctx.model.services_on_cycles();

@@ -19,6 +19,8 @@ the chain found is then the longest seen, and a longer one may exist. A chain fo
 than `max_depth` fails whatever the bounds; a search that hit its budget without finding one
 cannot decide, and the item errors (raise `search_budget`).
 
+Not applicable when the system has no synchronous call at all (nothing to judge: an empty
+graph earns no credit for its shape).
 ## Why it matters
 Every synchronous hop multiplies failure probability and adds its latency to the caller's
 (Week 4: synchronous communication patterns, timeouts and circuit breakers). With 99.9%
@@ -88,6 +90,11 @@ impl TypedCheck for SyncCallDepth {
         let sub = ctx.submission;
         if sub.services.is_empty() {
             return CheckResult::absent("no services are declared");
+        }
+        if ctx.model.sync.edge_count() == 0 {
+            // No synchronous call is known (an event-driven design, or calls the grader cannot
+            // see): an empty graph earns no credit for being well-shaped.
+            return CheckResult::not_applicable("no synchronous calls are declared or imported");
         }
         let search_depth = p.search_depth.max(p.max_depth + 1);
         let search = ctx.model.longest_simple_chain(search_depth, p.search_budget);

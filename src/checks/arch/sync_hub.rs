@@ -17,6 +17,8 @@ services (all but gateways and BFFs) call fails the item with no credit. One ser
 most of the system cannot work without is a defect of the whole system, and a per-service
 share would dilute it (one such hub among eleven services would keep 91% of the credit).
 
+Not applicable when the system has no synchronous call at all (nothing to judge: an empty
+graph earns no credit for its shape).
 ## Why it matters
 Week 1 asks for boundaries "with minimal coupling"; Week 4 for resilient synchronous
 communication. A service that calls many others synchronously is only as available as the
@@ -88,6 +90,11 @@ impl TypedCheck for SyncHub {
         let services = &ctx.submission.services;
         if services.is_empty() {
             return CheckResult::absent("no services are declared");
+        }
+        if ctx.model.sync.edge_count() == 0 {
+            // No synchronous call is known (an event-driven design, or calls the grader cannot
+            // see): an empty graph earns no credit for being well-shaped.
+            return CheckResult::not_applicable("no synchronous calls are declared or imported");
         }
         let edge = |s: &crate::submission::Service| matches!(s.role, Role::Gateway | Role::Bff);
         let internal = services.iter().filter(|s| !edge(s)).count();
