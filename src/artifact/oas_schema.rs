@@ -282,6 +282,15 @@ fn explain(e: &ValidationError<'_>, out: &mut Vec<StructureProblem>) {
             };
             push(at, message);
         }
+        ValidationErrorKind::Required { property }
+            if property.as_str() == Some("default") && object.as_deref() == Some("a Responses Object") =>
+        {
+            // 3.1's "either `default` or a status code": an empty `responses` also fails
+            // `minProperties`, said there.
+            if instance.as_object().is_some_and(|m| !m.is_empty()) {
+                push(at.clone(), format!("{} needs a status code or `default`", name_at(&at)));
+            }
+        }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().map_or_else(|| property.to_string(), str::to_string);
             let whose = object.unwrap_or_else(|| name_at(&at));
