@@ -353,10 +353,7 @@ fn in_openapi_words(p: StructureProblem, doc: &Value) -> StructureProblem {
         }
     } else if let Some(rest) = text.strip_prefix("unknown variant ") {
         match rest.split_once(", expected ") {
-            Some((v, e)) => format!(
-                "{name} must be {}, found {v}",
-                e.trim_start_matches("one of ").replace("`, `", "`, `")
-            ),
+            Some((v, e)) => format!("{name} must be {}, found {v}", e.trim_start_matches("one of ")),
             None => format!("{name} has a value OpenAPI does not allow here: {rest}"),
         }
     } else if let Some(rest) = text.strip_prefix("invalid value: ") {

@@ -178,7 +178,7 @@ fn structure_problems(doc: &Document, oas: OasVersion, known: &[ArtifactProblem]
             let schema = super::oas_schema::check_30(&doc.value);
             let mut found: Vec<_> = super::oas30::check(&doc.value)
                 .into_iter()
-                .filter(|t| !(t.pointer.is_empty() && !schema.is_empty()))
+                .filter(|t| !t.pointer.is_empty() || schema.is_empty())
                 .collect();
             let extra: Vec<_> = schema
                 .into_iter()
