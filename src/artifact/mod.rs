@@ -6,6 +6,7 @@ pub mod compose;
 pub mod deploy;
 pub mod document;
 pub mod oas30;
+pub mod oas_schema;
 pub mod openapi;
 pub mod openslo;
 pub mod pact;

@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 
 use super::document::escape_pointer_segment;
 
+/// The types of OpenAPI 3.0 (the official 3.0 schema's `type` enum; `openapiv3` takes any string).
+const TYPE_NAMES: [&str; 6] = ["string", "number", "integer", "boolean", "array", "object"];
+
 /// Most Schema Object problems reported per document.
 const MAX_SCHEMA_PROBLEMS: usize = 20;
 
@@ -29,8 +32,9 @@ pub struct StructureProblem {
 }
 
 /// Checks `doc` (an OpenAPI 3.0 document) against the `openapiv3` model: the Schema Object
-/// problems (at most [`MAX_SCHEMA_PROBLEMS`], then one that counts the rest), then the first
-/// problem of the rest of the document.
+/// problems (at most [`MAX_SCHEMA_PROBLEMS`], then one that counts the rest), then the
+/// problems of the rest of the document (each failing path item, operation, parameter,
+/// response or component entry, and the top level), in OpenAPI's words.
 pub fn check(doc: &Value) -> Vec<StructureProblem> {
     let mut s = Skeleton::default();
     let mut skeleton = s.value(doc, Kind::Root);
@@ -43,7 +47,7 @@ pub fn check(doc: &Value) -> Vec<StructureProblem> {
     }
     if !deserializes(&mut skeleton) {
         // Only on this rare path: find the innermost part that fails, to say where.
-        out.extend(narrow(&skeleton).or_else(|| typed::<openapiv3::OpenAPI>(&skeleton, "")));
+        out.extend(narrow(&skeleton).into_iter().map(|p| in_openapi_words(p, doc)));
     }
     out
 }
@@ -126,10 +130,11 @@ fn item<T: serde::de::DeserializeOwned>(v: &Value, pointer: &str) -> Option<Stru
     }
 }
 
-/// The first failing part of a skeleton that does not deserialise, looked for where the typed
+/// Every failing part of a skeleton that does not deserialise, looked for where the typed
 /// model's own error path stops (flattened maps, untagged `$ref`-or-object enums): path items,
-/// their operations, parameters, request bodies and responses, and component entries.
-fn narrow(skeleton: &Value) -> Option<StructureProblem> {
+/// their operations, parameters, request bodies and responses, and component entries; then
+/// the rest of the document (with those parts emptied), so that one run reports them all.
+fn narrow(skeleton: &Value) -> Vec<StructureProblem> {
     use openapiv3::{Callback, Example, Header, Link, Operation, Parameter, PathItem};
     use openapiv3::{RequestBody, Response, SecurityScheme};
     let key = |base: &str, k: &str| format!("{base}/{}", escape_pointer_segment(k));
@@ -138,48 +143,59 @@ fn narrow(skeleton: &Value) -> Option<StructureProblem> {
             .map(|m| m.iter().map(|(k, x)| (k.clone(), x.clone())).collect())
             .unwrap_or_default()
     };
-    let params = |list: Option<&Value>, base: &str| -> Option<StructureProblem> {
-        let items = list?.as_array()?;
+    let params = |list: Option<&Value>, base: &str| -> Vec<StructureProblem> {
+        let Some(items) = list.and_then(Value::as_array) else {
+            return Vec::new();
+        };
         items
             .iter()
             .enumerate()
-            .find_map(|(i, p)| item::<Parameter>(p, &format!("{base}/parameters/{i}")))
+            .filter_map(|(i, p)| item::<Parameter>(p, &format!("{base}/parameters/{i}")))
+            .collect()
     };
-    let operation = |op: &Value, at: &str| -> Option<StructureProblem> {
-        typed::<Operation>(op, at)?;
-        let inner = params(op.get("parameters"), at)
-            .or_else(|| {
-                let rb = op.get("requestBody")?;
-                item::<RequestBody>(rb, &format!("{at}/requestBody"))
-            })
-            .or_else(|| {
-                let base = format!("{at}/responses");
-                entries(op.get("responses"))
-                    .into_iter()
-                    .filter(|(k, _)| !k.starts_with("x-"))
-                    .find_map(|(k, r)| item::<Response>(&r, &key(&base, &k)))
-            });
-        inner.or_else(|| typed::<Operation>(op, at))
+    let operation = |op: &Value, at: &str| -> Vec<StructureProblem> {
+        let Some(whole) = typed::<Operation>(op, at) else {
+            return Vec::new();
+        };
+        let mut inner = params(op.get("parameters"), at);
+        if let Some(rb) = op.get("requestBody") {
+            inner.extend(item::<RequestBody>(rb, &format!("{at}/requestBody")));
+        }
+        let base = format!("{at}/responses");
+        inner.extend(
+            entries(op.get("responses"))
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("x-"))
+                .filter_map(|(k, r)| item::<Response>(&r, &key(&base, &k))),
+        );
+        if inner.is_empty() {
+            inner.push(whole);
+        }
+        inner
     };
+    let mut found = Vec::new();
     for (path, pi) in entries(skeleton.get("paths")) {
         if path.starts_with("x-") {
             continue;
         }
         let at = key("/paths", &path);
-        if item::<PathItem>(&pi, &at).is_none() {
+        let Some(whole) = item::<PathItem>(&pi, &at) else {
             continue;
-        }
-        let inner = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        };
+        let mut inner: Vec<StructureProblem> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
             .iter()
             .filter_map(|m| Some((*m, pi.get(*m)?)))
-            .find_map(|(m, op)| operation(op, &key(&at, m)))
-            .or_else(|| params(pi.get("parameters"), &at));
-        return inner.or_else(|| item::<PathItem>(&pi, &at));
+            .flat_map(|(m, op)| operation(op, &key(&at, m)))
+            .collect();
+        inner.extend(params(pi.get("parameters"), &at));
+        if inner.is_empty() {
+            inner.push(whole);
+        }
+        found.extend(inner);
     }
     let components = skeleton.get("components");
     let section = |name: &str| entries(components.and_then(|c| c.get(name)));
-    let mut found = None;
-    for name in [
+    const SECTIONS: [&str; 8] = [
         "parameters",
         "requestBodies",
         "responses",
@@ -188,11 +204,12 @@ fn narrow(skeleton: &Value) -> Option<StructureProblem> {
         "links",
         "callbacks",
         "examples",
-    ] {
+    ];
+    for name in SECTIONS {
         let base = format!("/components/{name}");
         for (k, v) in section(name) {
             let at = key(&base, &k);
-            let p = match name {
+            found.extend(match name {
                 "parameters" => item::<Parameter>(&v, &at),
                 "requestBodies" => item::<RequestBody>(&v, &at),
                 "responses" => item::<Response>(&v, &at),
@@ -201,15 +218,26 @@ fn narrow(skeleton: &Value) -> Option<StructureProblem> {
                 "links" => item::<Link>(&v, &at),
                 "callbacks" => item::<Callback>(&v, &at),
                 _ => item::<Example>(&v, &at),
-            };
-            if p.is_some() {
-                found = p;
-                break;
+            });
+        }
+    }
+    // The rest of the document, with the parts judged above emptied when they are mappings.
+    let mut rest = skeleton.clone();
+    if let Some(root) = rest.as_object_mut() {
+        if let Some(slot @ Value::Object(_)) = root.get_mut("paths") {
+            *slot = Value::Object(Map::new());
+        }
+        if let Some(Value::Object(c)) = root.get_mut("components") {
+            for name in SECTIONS {
+                if let Some(slot @ Value::Object(_)) = c.get_mut(name) {
+                    *slot = Value::Object(Map::new());
+                }
             }
         }
-        if found.is_some() {
-            break;
-        }
+    }
+    found.extend(typed::<openapiv3::OpenAPI>(&rest, ""));
+    if found.is_empty() {
+        found.extend(typed::<openapiv3::OpenAPI>(skeleton, ""));
     }
     found
 }
@@ -234,6 +262,118 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         }
     }
     p
+}
+
+/// The name of the value at `pointer` in a message: `` `responses` ``, `` `parameters` entry 0 ``.
+fn name_at(pointer: &str) -> String {
+    let segs: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    match segs.as_slice() {
+        [] => "the document".to_string(),
+        [.., parent, last] if last.parse::<usize>().is_ok() => format!("`{parent}` entry {last}"),
+        [.., last] => format!("`{last}`"),
+    }
+}
+
+/// A serde/`openapiv3` expectation (`a sequence`, `struct Parameter`, `usize`) in YAML's and
+/// OpenAPI's words.
+fn expected_words(e: &str) -> String {
+    let e = e.trim();
+    match e {
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping".into(),
+        "a boolean" => "true or false".into(),
+        "a string" | "a borrowed string" | "a character" => "a string".into(),
+        "usize" | "u64" | "u32" | "u16" | "u8" => "a non-negative integer".into(),
+        "i64" | "i32" => "an integer".into(),
+        "f64" | "f32" => "a number".into(),
+        _ if e.starts_with("struct ") || e.starts_with("a map") => "a mapping".into(),
+        _ if e.starts_with("enum ") || e.starts_with("variant identifier") => {
+            "one of the values OpenAPI allows here".into()
+        }
+        _ if e.starts_with("a sequence") => "a list".into(),
+        other => other.replace('`', ""),
+    }
+}
+
+/// What serde calls a value (`integer `5``, `map`, `sequence`) in YAML's words.
+fn found_words(f: &str) -> String {
+    let f = f.trim();
+    for (serde, ours) in [
+        ("map", "a mapping"),
+        ("sequence", "a list"),
+        ("null", "null"),
+        ("unit value", "null"),
+        ("unit", "null"),
+    ] {
+        if f == serde {
+            return ours.into();
+        }
+    }
+    if let Some(rest) = f.strip_prefix("integer ").or_else(|| f.strip_prefix("floating point ")) {
+        return format!("the number {}", rest.trim_matches('`'));
+    }
+    if let Some(rest) = f.strip_prefix("boolean ") {
+        return rest.to_string();
+    }
+    if let Some(rest) = f.strip_prefix("string ") {
+        return format!("the string {}", rest.replace('`', "\""));
+    }
+    f.to_string()
+}
+
+/// Rewrites a problem of the typed model (a serde message naming Rust types: "no variant of
+/// enum ParameterSchemaOrContent found in flattened data", "data did not match any variant of
+/// untagged enum ReferenceOr", "invalid type: integer `5`, expected struct Info") in
+/// OpenAPI's words.
+fn in_openapi_words(p: StructureProblem, doc: &Value) -> StructureProblem {
+    let StructureProblem { pointer, message } = p;
+    let here = doc.pointer(&pointer);
+    let name = name_at(&pointer);
+    let text = message.split(" at line ").next().unwrap_or(&message).to_string();
+    let message = if text.contains("ParameterSchemaOrContent") {
+        let under_headers = pointer.split('/').rev().nth(1) == Some("headers");
+        match (under_headers, here.and_then(|v| v.get("name")).and_then(Value::as_str)) {
+            (true, _) => format!("header {name} needs `schema` or `content`"),
+            (false, Some(n)) => format!("parameter `{n}` needs `schema` or `content`"),
+            (false, None) => "a parameter needs `schema` or `content`".to_string(),
+        }
+    } else if let Some(field) = text.strip_prefix("missing field ") {
+        format!("{name} needs {field}")
+    } else if let Some(field) = text.strip_prefix("unknown field ") {
+        let field = field.split(',').next().unwrap_or(field);
+        format!("{field} is not a field of {name} (extensions start with `x-`)")
+    } else if let Some(rest) = text.strip_prefix("invalid type: ") {
+        match rest.split_once(", expected ") {
+            Some((f, e)) => format!("{name} must be {}, found {}", expected_words(e), found_words(f)),
+            None => format!("{name} has the wrong type"),
+        }
+    } else if let Some(rest) = text.strip_prefix("unknown variant ") {
+        match rest.split_once(", expected ") {
+            Some((v, e)) => format!("{name} must be {}, found {v}", e.trim_start_matches("one of ")),
+            None => format!("{name} has a value OpenAPI does not allow here: {rest}"),
+        }
+    } else if let Some(rest) = text.strip_prefix("invalid value: ") {
+        match rest.split_once(", expected ") {
+            Some((f, e)) => format!("{name} must be {}, found {}", expected_words(e), found_words(f)),
+            None => format!("{name} has a value OpenAPI does not allow here"),
+        }
+    } else if text.contains("untagged enum ReferenceOr") {
+        let is_ref = here.and_then(|v| v.get("$ref")).is_some();
+        if is_ref {
+            format!("{name} has a `$ref` that is not a string")
+        } else {
+            format!("{name} is neither a valid OpenAPI object for this place nor a `$ref`")
+        }
+    } else if text.contains("variant") || text.contains("enum ") || text.contains("struct ") {
+        format!("{name} does not have any of the forms OpenAPI allows here")
+    } else {
+        text
+    };
+    StructureProblem { pointer, message }
 }
 
 /// What an object of the document is, for building its skeleton.
@@ -464,6 +604,13 @@ fn check_schema(v: &Value, pointer: &str, problems: &mut Vec<StructureProblem>, 
             match e {
                 Expect::Bool if !x.is_boolean() => report(here(), wrong("true or false")),
                 Expect::OptBool if !(null || x.is_boolean()) => report(here(), wrong("true or false")),
+                Expect::OptString if k == "type" && x.as_str().is_some_and(|s| !TYPE_NAMES.contains(&s)) => report(
+                    here(),
+                    format!(
+                        "`type` must be one of `string`, `number`, `integer`, `boolean`, `array`, `object`, found `{}`",
+                        x.as_str().unwrap_or_default()
+                    ),
+                ),
                 Expect::OptString if !(null || x.is_string()) => {
                     let what = if k == "type" {
                         "one type name (OpenAPI 3.0 has no type lists: use `nullable: true` for null)"
@@ -712,6 +859,11 @@ mod tests {
                     .map_or(Vec::new(), |m| m.keys().cloned().collect());
                 for k in keys.iter().take(2) {
                     for r in &replacements {
+                        // A Schema Object's `type: s`: `openapiv3` takes any type name, the
+                        // check refuses the unknown ones as the official 3.0 schema does.
+                        if k == "type" && r.is_string() {
+                            continue;
+                        }
                         let mut m = v.clone();
                         if let Some(Value::Object(o)) = m.pointer_mut(pointer) {
                             o.insert(k.clone(), r.clone());

@@ -150,22 +150,52 @@ pub fn classify(doc: Document) -> Loaded<OpenApiDoc> {
         }
         _ => {}
     }
-    if oas == OasVersion::V30 && problems.is_empty() {
-        // Structural validation against the typed `openapiv3` model (see `oas30`); the model is
-        // not kept: every check reads the JSON value.
-        for p in super::oas30::check(&doc.value) {
-            problems.push(problem(
-                &doc,
-                &p.pointer,
-                format!("the document does not match the OpenAPI 3.0 schema: {}", p.message),
-                "correct the value as the OpenAPI 3.0 specification defines it (https://spec.openapis.org/oas/v3.0.3)",
-            ));
-        }
-    }
+    problems.extend(structure_problems(&doc, oas, &problems));
     Loaded::Ok(OpenApiDoc {
         doc,
         version,
         oas,
         problems,
     })
+}
+
+/// The structure problems of a document, each at its own place, all of them in one run:
+/// OpenAPI 3.1 by the official `schema-base` (see `oas_schema`); OpenAPI 3.0 by the official
+/// 3.0 schema and by the typed `openapiv3` model (see `oas30`), the schema's problems kept
+/// where the model found none at, above or below the same place. A problem at a place that
+/// `known` (the version and required-field checks above) already reports is left out.
+fn structure_problems(doc: &Document, oas: OasVersion, known: &[ArtifactProblem]) -> Vec<ArtifactProblem> {
+    let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
+    let (found, spec) = match oas {
+        OasVersion::V31 => (
+            super::oas_schema::check_31(&doc.value),
+            "the OpenAPI 3.1 specification defines it (https://spec.openapis.org/oas/v3.1.1)",
+        ),
+        OasVersion::V30 => {
+            // The typed model's messages know OpenAPI 3.0 best (`nullable` rather than type
+            // lists): they win at their places; the schema adds the problems elsewhere, and
+            // replaces the model's whole-document fallback when it locates anything.
+            let schema = super::oas_schema::check_30(&doc.value);
+            let mut found: Vec<_> = super::oas30::check(&doc.value)
+                .into_iter()
+                .filter(|t| !t.pointer.is_empty() || schema.is_empty())
+                .collect();
+            let extra: Vec<_> = schema
+                .into_iter()
+                .filter(|s| !found.iter().any(|t| related(&s.pointer, &t.pointer)))
+                .collect();
+            found.extend(extra);
+            (
+                found,
+                "the OpenAPI 3.0 specification defines it (https://spec.openapis.org/oas/v3.0.3)",
+            )
+        }
+    };
+    let mut found = found;
+    found.sort_by_cached_key(|p| doc.locate(&p.pointer).offset);
+    found
+        .into_iter()
+        .filter(|p| !known.iter().any(|k| k.pointer.as_deref().unwrap_or("") == p.pointer))
+        .map(|p| problem(doc, &p.pointer, p.message, format!("correct it as {spec}")))
+        .collect()
 }

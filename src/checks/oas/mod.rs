@@ -18,6 +18,7 @@ pub mod idempotency_key_missing;
 pub mod inconsistent_error_model;
 pub mod info_contact_missing;
 pub mod invalid_status_code;
+pub mod nullable_in_openapi_31;
 pub mod openapi_invalid;
 pub mod operation_id_style;
 pub mod operation_undescribed;
@@ -72,6 +73,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<webhook_unsecured::WebhookUnsecured>::new(),
     &Typed::<operation_id_style::OperationIdStyle>::new(),
     &Typed::<string_unbounded::StringUnbounded>::new(),
+    &Typed::<nullable_in_openapi_31::NullableInOpenapi31>::new(),
 ];
 
 /// An OAS check's rule over one OpenAPI description: counts its units and records its problems

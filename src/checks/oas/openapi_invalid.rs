@@ -4,14 +4,15 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedChec
 pub struct OpenapiInvalid;
 
 const DOCS: &str = r#"## What it checks
-That every OpenAPI document the submission names parses (YAML or JSON) and is an OpenAPI
-3.0.x or 3.1.x document: an `openapi` version string, `info` with `title` and `version`, and
-`paths` (3.0) or one of `paths`/`components`/`webhooks` (3.1). OpenAPI 3.0 documents must
-also match the typed 3.0 model (the `openapiv3` crate): every field of the right type, every
-required field present. Each Schema Object problem is reported at its own keyword (up to 20 per
-document), any other structure problem at the innermost object that is wrong. Swagger 2.0, an
-AsyncAPI document in the OpenAPI slot and an unquoted `openapi: 3.0` (a YAML number) are
-reported. Partial credit: valid / documents.
+That every OpenAPI document the submission names parses (YAML or JSON) and is a valid OpenAPI
+3.0.x or 3.1.x document, by the OpenAPI Initiative's own JSON Schemas (compiled into `grade`):
+OpenAPI 3.1 documents against `schema-base` (the 3.1 schema with every Schema Object checked
+as JSON Schema 2020-12 with the OAS vocabulary: a boolean `exclusiveMinimum`, an unknown `type`
+or a `required: true` is an error), OpenAPI 3.0 documents against the official 3.0 schema and
+the typed 3.0 model (the `openapiv3` crate). Every problem of a document is reported in the
+same run, each at its own line, in OpenAPI's words ("parameter `q` needs `schema` or
+`content`"). Swagger 2.0, OpenAPI 3.2, an AsyncAPI document in the OpenAPI slot and an unquoted
+`openapi: 3.0` (a YAML number) are reported. Partial credit: valid / documents.
 
 ## Why it matters
 The API specification is the contract between services (Week 2: "RESTful API design and

@@ -32,6 +32,54 @@ asyncapi = "events/asyncapi.yaml"          # required from phase 2
 ```
 "#;
 
+/// Most files listed when looking for a similarly named one.
+const MAX_LISTED: usize = 5000;
+
+/// The files of the submission (relative, `/`-separated), for suggestions: hidden folders,
+/// `node_modules` and `target` left out, at most [`MAX_LISTED`], at most 8 folders deep.
+fn submission_files(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
+    while let Some((dir, rel, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let here = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                if depth < 8 && !name.starts_with('.') && name != "node_modules" && name != "target" {
+                    stack.push((e.path(), here, depth + 1));
+                }
+            } else if kind.is_file() {
+                out.push(here);
+                if out.len() >= MAX_LISTED {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A file of `files` whose name is close to that of `rel` (`openapi.yml` for `openapi.yaml`,
+/// `orders.yaml` for `order.yaml`), preferring the one whose whole path is closest.
+fn similar_path<'a>(rel: &str, files: &'a [String]) -> Option<&'a str> {
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let wanted = base(rel);
+    let close: Vec<&str> = files
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != rel && crate::diag::did_you_mean(&wanted, [base(f).as_str()]).is_some())
+        .collect();
+    crate::diag::did_you_mean(rel, close.iter().copied()).or_else(|| close.first().copied())
+}
+
 /// Which artifacts the checkpoint requires.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -109,9 +157,14 @@ impl TypedCheck for ArtifactMissing {
                 None => r.exists(),
             };
             if !exists {
+                let files = submission_files(&ctx.submission.root);
+                let help = match similar_path(&r.rel, &files) {
+                    Some(s) => format!("did you mean `{s}`? Correct the path (relative to the submission folder)"),
+                    None => "create the file or correct the path (relative to the submission folder)".to_string(),
+                };
                 findings.push(
                     ctx.manifest_finding(r.span.as_ref(), format!("{}: `{}` does not exist", r.role, r.rel))
-                        .help("create the file or correct the path (relative to the submission folder)"),
+                        .help(help),
                 );
             }
         };
