@@ -237,6 +237,7 @@ fn system_config(file: &SourceFile, raw: Option<&RawSystem>, errors: &mut Vec<Us
     let mut config = StartConfig::default();
     let Some(raw) = raw else { return config };
     let mut ms = |field: &Option<Spanned<u64>>, name: &str, target: &mut std::time::Duration| {
+        let example = target.as_millis();
         let Some(v) = field else { return };
         let n = *v.get_ref();
         if (1..=MAX_SYSTEM_MS).contains(&n) {
@@ -245,7 +246,9 @@ fn system_config(file: &SourceFile, raw: Option<&RawSystem>, errors: &mut Vec<Us
             errors.push(
                 UserError::new(format!("`[system] {name} = {n}` is out of range"))
                     .at(file, v.span(), format!("must be 1 to {MAX_SYSTEM_MS} (milliseconds)"))
-                    .with_help(format!("give a duration in milliseconds, e.g. `{name} = 20000`")),
+                    .with_help(format!(
+                        "give a duration in milliseconds, e.g. `{name} = {example}` (the default)"
+                    )),
             );
         }
     };

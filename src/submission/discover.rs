@@ -97,10 +97,11 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         &root,
         "",
         &[
-            "docker-compose.yml",
-            "docker-compose.yaml",
+            // Docker Compose's own order of preference.
             "compose.yaml",
             "compose.yml",
+            "docker-compose.yaml",
+            "docker-compose.yml",
         ],
     ) {
         assumptions.push(format!("services and calls imported from {}", c.rel));

@@ -51,7 +51,10 @@ fn read(r: &ArtifactRef, limits: &Limits) -> Result<String, ArtifactProblem> {
 }
 
 fn new_service(name: &str) -> Service {
-    let role = if matches!(name, "gateway" | "api-gateway") {
+    let words: Vec<&str> = name.split(['-', '_', '.']).collect();
+    let role = if words.contains(&"bff") {
+        Role::Bff
+    } else if words.contains(&"gateway") {
         Role::Gateway
     } else {
         Role::Service
@@ -109,19 +112,29 @@ fn add_owns(sub: &mut Submission, from: usize, store: &str, at: String) {
     sub.assumptions.push(line);
 }
 
+/// The report must not say a file was imported when it was not.
+fn not_imported(sub: &mut Submission, rel: &str) {
+    let claimed = format!(" imported from {rel}");
+    if let Some(a) = sub.assumptions.iter_mut().find(|a| a.ends_with(&claimed)) {
+        *a = format!("{rel} could not be imported (see SUB003 import-invalid): nothing was taken from it");
+    }
+}
+
 pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
     let text = match read(r, &sub.limits) {
         Ok(t) => t,
         Err(problem) => {
+            not_imported(sub, &r.rel);
             return sub.import_problems.push(ImportProblem {
                 file: r.rel.clone(),
                 problem,
-            })
+            });
         }
     };
     let doc = match compose::parse(&r.rel, &text, &sub.limits) {
         Ok(d) => d,
         Err(e) => {
+            not_imported(sub, &r.rel);
             return sub.import_problems.push(ImportProblem {
                 file: r.rel.clone(),
                 problem: ArtifactProblem::from(&e),
@@ -129,6 +142,7 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
         }
     };
     if doc.value.get("services").and_then(|s| s.as_object()).is_none() {
+        not_imported(sub, &r.rel);
         sub.import_problems.push(ImportProblem {
             file: r.rel.clone(),
             problem: ArtifactProblem {
@@ -141,6 +155,36 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
         return;
     }
     let mut services = compose::services(&doc);
+    for note in compose::unread(&doc) {
+        sub.assumptions.push(format!("{}: {note}", r.rel));
+    }
+    // A role for a container the file does not have is a typo, never silently ignored.
+    let names: Vec<&str> = doc
+        .value
+        .get("services")
+        .and_then(|s| s.as_object())
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for key in sub.compose_roles.keys() {
+        if !names.contains(&key.as_str()) {
+            let help = match crate::diag::did_you_mean(key, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? (container names are case-sensitive)"),
+                None => format!("name one of its containers: {}", crate::diag::quote_list(&names)),
+            };
+            sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem: ArtifactProblem {
+                    message: format!(
+                        "`[imports] compose_roles` names `{key}`, which is not a container of {}",
+                        r.rel
+                    ),
+                    location: None,
+                    pointer: None,
+                    help,
+                },
+            });
+        }
+    }
     for s in &mut services {
         if let Some(kind) = sub.compose_roles.get(&s.name) {
             s.kind = kind.clone();

@@ -8,6 +8,7 @@ const DOCS: &str = r#"## What it checks
 That no datastore is owned by more than one service (`owns` in `submission.toml`). Partial
 credit: datastores with a single owner / datastores.
 
+Absent when no service is known to use any datastore (nothing says whether they are shared).
 ## Why it matters
 Database per service is the base rule of distributed data (Week 7: polyglot persistence and
 database per service). A shared database couples services through its schema: one team's
@@ -64,6 +65,11 @@ impl TypedCheck for SharedDatastore {
                     .or_default()
                     .push((s.name.name.as_str(), d.span.as_ref()));
             }
+        }
+        if !sub.datastores.iter().any(|d| owners.contains_key(d.name.name.as_str())) {
+            // Datastores nobody is known to use say nothing about sharing: "0 shared" would be
+            // credit for not knowing.
+            return CheckResult::absent("no service is known to use any of the datastores (declare `owns`)");
         }
         let mut findings = Vec::new();
         let mut shared = 0;
