@@ -269,6 +269,21 @@ impl Document {
 
     /// Parses `source` as `format`. `name` is only used in messages.
     pub fn parse_as(format: Format, name: &str, source: &str, limits: &Limits) -> Result<Document, LoadError> {
+        Self::load(format, name, source, source, limits)
+    }
+
+    /// Parses `relaxed` (YAML), a rewrite of `source` of the same length that only turns some
+    /// line breaks into spaces (see [`relax_flow_indentation`]), as if it were `source`: the
+    /// document keeps `source`, and its lines and columns are those of `source`.
+    pub fn parse_relaxed(name: &str, source: &str, relaxed: &str, limits: &Limits) -> Result<Document, LoadError> {
+        let text = if relaxed.len() == source.len() { relaxed } else { source };
+        Self::load(Format::Yaml, name, source, text, limits)
+    }
+
+    /// Parses `parsed` (`source` itself, or a same-length rewrite of it) and keeps `source`:
+    /// characters and bytes are where they are in `source`, and the line starts (hence lines and
+    /// columns) come from `source`.
+    fn load(format: Format, name: &str, source: &str, parsed: &str, limits: &Limits) -> Result<Document, LoadError> {
         check_size(source.len(), limits)?;
         if source.as_bytes().contains(&0) {
             return Err(LoadError::Binary);
@@ -279,39 +294,11 @@ impl Document {
         };
         let text = TextMap::new(source);
         let (value, index) = match format {
-            Format::Json => load_json(source, &text, limits)?,
-            Format::Yaml => load_yaml(name, source, &text, limits)?,
+            Format::Json => load_json(parsed, &text, limits)?,
+            Format::Yaml => load_yaml(name, parsed, &text, limits)?,
         };
         Ok(Document {
             format,
-            source: Arc::from(source),
-            value,
-            text,
-            index,
-        })
-    }
-
-    /// Parses `relaxed` (YAML), a rewrite of `source` of the same length that only turns some
-    /// line breaks into spaces (see [`relax_flow_indentation`]), as if it were `source`: the
-    /// document keeps `source`, and its lines and columns are those of `source`.
-    pub fn parse_relaxed(name: &str, source: &str, relaxed: &str, limits: &Limits) -> Result<Document, LoadError> {
-        if relaxed.len() != source.len() {
-            return Document::parse_as(Format::Yaml, name, source, limits);
-        }
-        check_size(source.len(), limits)?;
-        if source.as_bytes().contains(&0) {
-            return Err(LoadError::Binary);
-        }
-        let limits = &Limits {
-            max_depth: limits.max_depth.min(MAX_DEPTH_CAP),
-            ..*limits
-        };
-        // Characters and bytes are where they are in `source`; only the line starts differ,
-        // and those come from `source`.
-        let text = TextMap::new(source);
-        let (value, index) = load_yaml(name, relaxed, &text, limits)?;
-        Ok(Document {
-            format: Format::Yaml,
             source: Arc::from(source),
             value,
             text,

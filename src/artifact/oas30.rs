@@ -265,7 +265,7 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 }
 
 /// The name of the value at `pointer` in a message: `` `responses` ``, `` `parameters` entry 0 ``.
-fn name_at(pointer: &str) -> String {
+pub(crate) fn name_at(pointer: &str) -> String {
     let segs: Vec<String> = pointer
         .split('/')
         .skip(1)

@@ -19,7 +19,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, Registry, ValidationError, Validator};
 use serde_json::Value;
 
-use super::oas30::StructureProblem;
+use super::oas30::{name_at, StructureProblem};
 
 const SCHEMA_31: &str = include_str!("../../schemas/openapi-3.1/schema.json");
 const SCHEMA_BASE_31: &str = include_str!("../../schemas/openapi-3.1/schema-base.json");
@@ -157,21 +157,6 @@ fn title(def: &str) -> String {
         format!("`{def}`")
     } else {
         known.to_string()
-    }
-}
-
-/// The name a message gives the value at `pointer`: its member name (`` `paths` ``), or its
-/// member name and index for a list entry (`` `servers` entry 0 ``); "the document" at the top.
-fn name_at(pointer: &str) -> String {
-    let segs: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    match segs.as_slice() {
-        [] => "the document".to_string(),
-        [.., parent, last] if last.parse::<usize>().is_ok() => format!("`{parent}` entry {last}"),
-        [.., last] => format!("`{last}`"),
     }
 }
 
