@@ -19,7 +19,7 @@ copy="$CARGO_TARGET_DIR/scaffold-test/crate"
 rm -rf "$copy"
 mkdir -p "$copy"
 cd "$root"
-cp -R Cargo.toml Cargo.lock build.rs rustfmt.toml src rubrics fixtures scripts "$copy/"
+cp -R Cargo.toml Cargo.lock build.rs rustfmt.toml src rubrics schemas fixtures scripts "$copy/"
 mkdir -p "$copy/tests"
 # tests/checks.rs is declared in Cargo.toml (harness = false): the manifest needs it.
 cp -R tests/registry.rs tests/checks.rs tests/common "$copy/tests/"
