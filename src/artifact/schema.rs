@@ -173,18 +173,7 @@ impl std::fmt::Debug for SchemaSet<'_> {
 
 /// Percent-encodes everything but unreserved characters and `/` (for URI paths and fragments).
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    out
+    crate::files::pct::encode(s, crate::files::pct::PATH)
 }
 
 /// The registry URI of the file `rel` (a path relative to the submission root).

@@ -4,6 +4,7 @@
 //! these.
 
 pub mod paths;
+pub mod pct;
 
 use std::ops::Range;
 use std::path::PathBuf;

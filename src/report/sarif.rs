@@ -185,15 +185,8 @@ struct RunProperties {
 
 /// Percent-encodes a relative path into a URI reference (`/` kept).
 fn uri(path: &str) -> String {
-    let mut out = String::new();
-    let absolute = path.starts_with('/');
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    if absolute {
+    let out = crate::files::pct::encode(path, crate::files::pct::PATH);
+    if path.starts_with('/') {
         format!("file://{out}")
     } else {
         out

@@ -277,15 +277,7 @@ pub fn as_text(v: &Value) -> String {
 
 /// Percent-encodes a path segment or query value (unreserved characters kept).
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::files::pct::encode(s, crate::files::pct::COMPONENT)
 }
 
 /// Whether the operation (or the document, when the operation says nothing) requires HTTP
