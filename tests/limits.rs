@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{grade, stdout, tmp};
+use common::{grade, item, stdout, tmp};
 
 const RUBRIC: &str = r#"[rubric]
 id = "limits"
@@ -83,15 +83,6 @@ fn json(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let o = grade(&args);
     assert!(out.exists(), "no report: {}", stdout(&o));
     serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
-}
-
-fn item<'r>(report: &'r serde_json::Value, check: &str) -> &'r serde_json::Value {
-    report["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["check"] == check)
-        .unwrap_or_else(|| panic!("no item {check}"))
 }
 
 fn messages(item: &serde_json::Value) -> String {

@@ -4,21 +4,12 @@
 
 mod common;
 
-use common::{copy_dir, grade, root, stderr, stdout, tmp};
+use common::{copy_dir, grade, item, root, stderr, stdout, tmp};
 
 const CHECKPOINTS: [&str; 5] = ["phase1", "phase2", "phase3", "phase4", "capstone"];
 
 fn json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
-}
-
-fn item<'j>(j: &'j serde_json::Value, check: &str) -> &'j serde_json::Value {
-    j["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["check"] == check)
-        .unwrap_or_else(|| panic!("no item {check}"))
 }
 
 #[test]

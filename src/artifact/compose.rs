@@ -502,17 +502,19 @@ fn sibling_database(var: &str, env: &[(String, String)]) -> Option<String> {
 
 /// Where each service's datastore links go. A datastore container is one datastore, unless
 /// the services that use it name two or more databases on it (`jdbc:mysql://mysql/orders`,
-/// `jdbc:mysql://mysql/kitchen`): then each database is a datastore of its own, named
-/// `server/database` (one server, a schema per service, is not a shared datastore).
+/// `jdbc:mysql://mysql/kitchen`, see [`split_databases`]): then each database is a datastore of
+/// its own, named `server/database` (one server, a schema per service, is not a shared
+/// datastore).
 pub fn datastore_name(services: &[ComposeService], server: &str, database: Option<&str>) -> String {
     match database {
-        Some(db) if databases_on(services, server).len() >= 2 => format!("{server}/{db}"),
+        Some(db) if !split_databases(services, server).is_empty() => format!("{server}/{db}"),
         _ => server.to_string(),
     }
 }
 
-/// The distinct databases the services' links name on the datastore container `server`.
-pub fn databases_on<'s>(services: &'s [ComposeService], server: &str) -> Vec<&'s str> {
+/// The databases the services' links name on the datastore container `server`, sorted, when
+/// there are two or more (each is then a datastore of its own); empty otherwise.
+pub fn split_databases<'s>(services: &'s [ComposeService], server: &str) -> Vec<&'s str> {
     let mut dbs: Vec<&str> = services
         .iter()
         .filter(|s| s.kind == ComposeKind::Service)
@@ -522,6 +524,9 @@ pub fn databases_on<'s>(services: &'s [ComposeService], server: &str) -> Vec<&'s
         .collect();
     dbs.sort();
     dbs.dedup();
+    if dbs.len() < 2 {
+        dbs.clear();
+    }
     dbs
 }
 
@@ -761,7 +766,7 @@ services:
     fn one_server_with_a_database_per_service_is_a_datastore_each() {
         let src = "services:\n  orders:\n    build: ./orders\n    environment:\n      DB: jdbc:mysql://mysql:3306/orders?useSSL=false\n  kitchen:\n    build: ./kitchen\n    environment:\n      - DB=jdbc:mysql://mysql/kitchen\n  mysql:\n    image: mysql:8\n";
         let s = services(&parse("c.yml", src, &Limits::default()).unwrap());
-        assert_eq!(databases_on(&s, "mysql"), ["kitchen", "orders"]);
+        assert_eq!(split_databases(&s, "mysql"), ["kitchen", "orders"]);
         assert_eq!(datastore_name(&s, "mysql", Some("orders")), "mysql/orders");
         let shared = src.replace("mysql/kitchen", "mysql:3306/orders");
         let s = services(&parse("c.yml", &shared, &Limits::default()).unwrap());

@@ -195,8 +195,8 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
         let at = format!("{}:{}", r.rel, s.line);
         match &s.kind {
             ComposeKind::Datastore(kind) => {
-                let dbs = compose::databases_on(&services, &s.name);
-                if dbs.len() >= 2 {
+                let dbs = compose::split_databases(&services, &s.name);
+                if !dbs.is_empty() {
                     // One server, a database per service: each is a datastore of its own.
                     for db in &dbs {
                         ensure_datastore(sub, &format!("{}/{db}", s.name), kind, &at);

@@ -63,3 +63,13 @@ pub fn run_check(check: &dyn grade::checks::Check, dir: &Path) -> grade::checks:
         Default::default(),
     )
 }
+
+/// The item of the JSON report `report` that grades `check`.
+pub fn item<'r>(report: &'r serde_json::Value, check: &str) -> &'r serde_json::Value {
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check"] == check)
+        .unwrap_or_else(|| panic!("no item {check}"))
+}

@@ -27,3 +27,10 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<single_point_of_failure::SinglePointOfFailure>::new(),
     &Typed::<copied_contract::CopiedContract>::new(),
 ];
+
+/// Not applicable when the system has no synchronous call at all: an empty call graph earns
+/// no credit for its shape (no cycle, no deep chain, no hub). `None` when there are calls.
+pub(crate) fn without_sync_calls(ctx: &super::Ctx<'_>) -> Option<super::CheckResult> {
+    (ctx.model.sync.edge_count() == 0)
+        .then(|| super::CheckResult::not_applicable("no synchronous calls are declared or imported"))
+}

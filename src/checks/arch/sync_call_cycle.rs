@@ -93,10 +93,8 @@ impl TypedCheck for SyncCallCycle {
             // No calls because no services: nothing earns the credit of an acyclic graph.
             return CheckResult::absent("no services are declared");
         }
-        if ctx.model.sync.edge_count() == 0 {
-            // No synchronous call is known (an event-driven design, or calls the grader cannot
-            // see): an empty graph earns no credit for being well-shaped.
-            return CheckResult::not_applicable("no synchronous calls are declared or imported");
+        if let Some(none) = super::without_sync_calls(ctx) {
+            return none;
         }
         let search = ctx.model.elementary_cycles(p.max_cycles.max(1), p.search_budget);
         let on_cycles = ctx.model.services_on_cycles();

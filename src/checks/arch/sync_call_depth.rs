@@ -91,10 +91,8 @@ impl TypedCheck for SyncCallDepth {
         if sub.services.is_empty() {
             return CheckResult::absent("no services are declared");
         }
-        if ctx.model.sync.edge_count() == 0 {
-            // No synchronous call is known (an event-driven design, or calls the grader cannot
-            // see): an empty graph earns no credit for being well-shaped.
-            return CheckResult::not_applicable("no synchronous calls are declared or imported");
+        if let Some(none) = super::without_sync_calls(ctx) {
+            return none;
         }
         let search_depth = p.search_depth.max(p.max_depth + 1);
         let search = ctx.model.longest_simple_chain(search_depth, p.search_budget);
