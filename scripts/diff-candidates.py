@@ -185,6 +185,12 @@ class Differ:
 
     def composition(self, a, pa, ka, va, b, pb, kb, vb, d, name):
         reading = d == "response"
+        if bool(a.get("nullable")) != bool(b.get("nullable")):  # null on one side only
+            wider = bool(b.get("nullable"))
+            self.emit("type-" + ("widened" if wider else "narrowed"),
+                      ("breaking" if reading else "compatible") if wider else
+                      ("compatible" if reading else "breaking"), d, pa, pb,
+                      f"{name}: " + ("now nullable" if wider else "no longer nullable"))
         if va is not None and vb is not None:
             # a variant that accepts every object (or string...) makes the other variants of
             # that type irrelevant to what the union accepts
