@@ -37,10 +37,17 @@ class Differ:
         self.docs = {"old": old, "new": new}
         self.out = []
         self.seen = set()
+        # Attribution: the walk is a graph of comparisons (a pair of schemas and a direction)
+        # whose roots are operations; a change belongs to every operation from which the walk
+        # reaches the comparison it was found in, along aligned places on both sides.
+        self.stack = []  # comparisons (or the operation) being walked
+        self.edges = {}  # comparison -> the comparisons and operations that reach it
+        self.op = None
 
     def emit(self, what, cls, d, old, new, reason):
         self.out.append({"what": what, "class": cls, "dir": d, "old": old, "new": new,
-                         "reason": reason})
+                         "reason": reason,
+                         "_at": self.stack[-1] if self.stack else ("op", self.op)})
 
     def deref(self, side, node, ptr):
         hops = 0
@@ -132,11 +139,19 @@ class Differ:
         if pb.startswith("/components/schemas/") and pb.count("/") == 3:
             name = pb.rsplit("/", 1)[-1]  # changes inside a component are named from it
         key = (pa, pb, d)
+        self.edges.setdefault(key, set()).add(self.stack[-1] if self.stack else ("op", self.op))
         if key in self.seen:
             return
         self.seen.add(key)
         if not isinstance(a, dict) or not isinstance(b, dict):
             return
+        self.stack.append(key)
+        try:
+            self.schema_inner(a, pa, b, pb, d, name)
+        finally:
+            self.stack.pop()
+
+    def schema_inner(self, a, pa, b, pb, d, name):
         a, b = self.fold(a), self.fold(b)
         ka, va = self.variants(a)
         kb, vb = self.variants(b)
@@ -414,12 +429,14 @@ class Differ:
                 self.emit("path-parameter-renamed", "compatible", "doc", pa, pb,
                           f"{po[k]} -> {pn[k]}: same URL")
             for m in METHODS:
+                self.op = f"{m.upper()} {po[k]}" if m in a else f"{m.upper()} {pn[k]}"
                 if m in a and m not in b:
                     self.emit("operation-removed", "breaking", "doc", f"{pa}/{m}", pb, m)
                 elif m in b and m not in a:
                     self.emit("operation-added", "compatible", "doc", pa, f"{pb}/{m}", m)
                 elif m in a:
                     self.operation(a, a[m], f"{pa}/{m}", b, b[m], f"{pb}/{m}")
+        self.op = None
         for name in sorted(old.get("components", {}).get("schemas", {})):
             if name not in new.get("components", {}).get("schemas", {}):
                 self.emit("component-schema-removed", "compatible", "doc",
@@ -522,77 +539,53 @@ class Differ:
                             f"{pb}/{esc(m)}/schema", d, "")
 
 
-def refs(node, out):
-    if isinstance(node, dict):
-        r = node.get("$ref")
-        if isinstance(r, str):
-            out.add(r[1:])
-        for v in node.values():
-            refs(v, out)
-    elif isinstance(node, list):
-        for v in node:
-            refs(v, out)
+def attribute(differ):
+    """Each change's operations: those from which the walk reached it (see Differ.edges). A
+    path added lists its new operations; document-wide changes list none."""
+    reach = {}
 
+    def ops_of(node, seen):
+        if node[0] == "op":
+            return {node[1]} if node[1] else set()
+        if node in reach:
+            return reach[node]
+        if node in seen:
+            return set()
+        seen.add(node)
+        out = set()
+        for parent in differ.edges.get(node, ()):
+            out |= ops_of(parent, seen)
+        return out
 
-def closure(doc):
-    """Operation ("GET /v1/x") -> (its JSON pointer, every component it reaches by $ref)."""
-    direct = {}
-    for name, s in doc.get("components", {}).get("schemas", {}).items():
-        direct["/components/schemas/" + esc(name)] = set()
-        refs(s, direct["/components/schemas/" + esc(name)])
-    ops = {}
-    for path, item in doc.get("paths", {}).items():
-        for m in METHODS:
-            if m not in item:
-                continue
-            seen, todo = set(), set()
-            refs(item[m], todo)
-            refs(item.get("parameters"), todo)
-            while todo:
-                r = todo.pop()
-                if r not in seen:
-                    seen.add(r)
-                    todo |= direct.get(r, set())
-            ops[f"{m.upper()} {path}"] = ("/paths/" + esc(path) + "/" + m, seen)
-    return ops
-
-
-def attribute(out, old, new):
-    """Each change's operations: those that exist in both documents and reach its place on
-    both sides (their description contains it, or reaches the component it is in by `$ref`;
-    a document-wide place such as the top-level `security` is reached by every operation). A
-    path or operation added or removed lists its own operations."""
-    sides = {"old": closure(old), "new": closure(new)}
-    both = set(sides["old"]) & set(sides["new"])
-
-    def reach(side, op, ptr):
-        if ptr is None or not (ptr.startswith("/paths/") or ptr.startswith("/components/")):
-            return True
-        opptr, comps = sides[side][op]
-        if ptr == opptr or ptr.startswith(opptr + "/"):
-            return True
-        comp = "/".join(ptr.split("/")[:4]) if ptr.startswith("/components/") else None
-        return comp in comps
-
-    for c in out:
+    # cycles: iterate to a fixpoint
+    changed = True
+    while changed:
+        changed = False
+        for node in list(differ.edges):
+            ops = ops_of(node, set())
+            if reach.get(node) != ops:
+                reach[node] = ops
+                changed = True
+    for c in differ.out:
+        at = c.pop("_at")
         if c["what"] in ("info-version-changed", "component-schema-removed"):
             c["operations"] = []
-        elif c["what"] in ("path-added", "operation-added"):
-            c["operations"] = sorted(op for op, (p, _) in sides["new"].items()
-                                     if p == c["new"] or p.startswith(c["new"] + "/"))
-        elif c["what"] in ("path-removed", "operation-removed"):
-            c["operations"] = sorted(op for op, (p, _) in sides["old"].items()
-                                     if p == c["old"] or p.startswith(c["old"] + "/"))
+        elif c["what"] == "path-added":
+            c["operations"] = sorted(f"{m.upper()} {c['reason']}" for m in METHODS
+                                     if m in differ.docs["new"]["paths"][c["reason"]])
+        elif c["what"] == "path-removed":
+            c["operations"] = sorted(f"{m.upper()} {c['reason']}" for m in METHODS
+                                     if m in differ.docs["old"]["paths"][c["reason"]])
         else:
-            c["operations"] = sorted(op for op in both if reach("old", op, c["old"])
-                                     and reach("new", op, c["new"]))
+            c["operations"] = sorted(ops_of(at, set()))
 
 
 def main():
     old = json.load(open(sys.argv[1]))
     new = json.load(open(sys.argv[2]))
-    out = Differ(old, new).run()
-    attribute(out, old, new)
+    differ = Differ(old, new)
+    out = differ.run()
+    attribute(differ)
     json.dump(out, sys.stdout, indent=1)
     print()
 
