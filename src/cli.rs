@@ -70,7 +70,7 @@ pub enum Command {
     /// Show or validate rubrics.
     #[command(subcommand)]
     Rubric(RubricCommand),
-    /// Compare two versions of an OpenAPI description: breaking and compatible changes (docs/diff.md).
+    /// Compare two versions of an OpenAPI description: breaking, possibly breaking and compatible changes (docs/diff.md).
     Diff {
         /// The previous version (OpenAPI 3.0/3.1, YAML or JSON).
         old: PathBuf,
@@ -78,6 +78,9 @@ pub enum Command {
         new: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: crate::evo::render::DiffFormat,
+        /// Exit 1 on breaking changes only (default), or on possibly breaking ones too.
+        #[arg(long, value_enum, default_value = "breaking")]
+        fail_on: crate::evo::render::FailOn,
     },
     /// Draw the submission's services, calls, event flows and datastores.
     Graph {

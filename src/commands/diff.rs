@@ -2,22 +2,27 @@
 //! description and classify every change as breaking or compatible (docs/diff.md).
 //!
 //! The files may be anywhere on disk; each one's relative `$ref`s are resolved against its
-//! own folder and may not leave it. Exit codes: 0 no breaking change, 1 breaking changes,
-//! 2 (an error, rendered by `main`) a file cannot be loaded.
+//! own folder and may not leave it. Exit codes: 0 no breaking change, 1 breaking changes
+//! (with `--fail-on possibly-breaking`: or possibly breaking ones), 2 (an error, rendered by
+//! `main`) a file cannot be loaded.
 
 use std::path::Path;
 
-use crate::evo::render::DiffFormat;
+use crate::evo::render::{DiffFormat, FailOn};
 
 use crate::commands::Io;
 use crate::error::Result;
 use crate::evo::render::diff_files;
 use crate::exit;
 
-pub fn run(old: &Path, new: &Path, format: DiffFormat, io: &mut Io<'_>) -> Result<i32> {
+pub fn run(old: &Path, new: &Path, format: DiffFormat, fail_on: FailOn, io: &mut Io<'_>) -> Result<i32> {
     let out = diff_files(old, new, format, io.color)?;
     io.write(&out.text)?;
-    Ok(if out.breaking > 0 { exit::FAILED } else { exit::PASSED })
+    let failing = match fail_on {
+        FailOn::Breaking => out.breaking,
+        FailOn::PossiblyBreaking => out.breaking + out.possibly_breaking,
+    };
+    Ok(if failing > 0 { exit::FAILED } else { exit::PASSED })
 }
 
 #[cfg(test)]
@@ -35,7 +40,7 @@ mod tests {
         let mut buf: Vec<u8> = Vec::new();
         let code = {
             let mut io = Io::new(&mut buf, false);
-            run(old, new, format, &mut io)
+            run(old, new, format, FailOn::Breaking, &mut io)
         };
         (code, String::from_utf8_lossy(&buf).into_owned())
     }

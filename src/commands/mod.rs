@@ -64,7 +64,12 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<i32> {
         Command::Explain { check } => explain::run(&check, io),
         Command::Rubrics { format } => rubrics::list(format, io),
         Command::Rubric(cmd) => rubrics::rubric(cmd, io),
-        Command::Diff { old, new, format } => diff::run(&old, &new, format, io),
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on,
+        } => diff::run(&old, &new, format, fail_on, io),
         Command::Graph { dir, format } => graph::run(&dir, format, io),
         Command::Init { checkpoint, dir } => init::run(&checkpoint, &dir, io),
         Command::Batch(args) => batch::run(args, io),

@@ -219,6 +219,36 @@ fn unconstrained<'s>(parent: &Node<'s>, name: &str) -> Node<'s> {
     }
 }
 
+/// The keywords of a schema that say what it accepts (not descriptions, titles, examples or
+/// extensions), sorted.
+fn bare_keys<'s>(node: &Node<'s>) -> Vec<&'s str> {
+    let mut keys: Vec<&str> = node
+        .object()
+        .map(|m| {
+            m.keys()
+                .map(String::as_str)
+                .filter(|k| {
+                    !matches!(
+                        *k,
+                        "description" | "title" | "example" | "examples" | "deprecated" | "externalDocs"
+                    ) && !k.starts_with("x-")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
+/// How a variant is named in messages: the schema it refers to, else its position.
+fn variant_label<'s>(api: &Api<'_>, v: &Node<'s>, idx: usize) -> String {
+    if v.ref_str().is_some() {
+        format!("`{}`", target_name(&api.deref(v.clone())))
+    } else {
+        format!("#{} (inline)", idx + 1)
+    }
+}
+
 fn or_self<'s>(node: &Node<'s>, key: &str) -> Node<'s> {
     node.get(key).unwrap_or_else(|| node.clone())
 }
@@ -389,6 +419,27 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             }
         }
         self.servers(&o, &n);
+        self.component_schemas(&o, &n);
+    }
+
+    /// Schemas removed from `components`: not an API change by themselves (what referred to
+    /// them is compared where it is used), but reported so that a reader sees where they went.
+    fn component_schemas(&mut self, o: &Node<'s>, n: &Node<'s>) {
+        let schemas = |root: &Node<'s>| root.get("components").and_then(|c| c.get("schemas"));
+        let (Some(os), ns) = (schemas(o), schemas(n)) else {
+            return;
+        };
+        let keep: std::collections::HashSet<&str> = ns
+            .as_ref()
+            .map(|m| m.entries().into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default();
+        let place = ns.clone().or_else(|| n.get("components")).unwrap_or_else(|| n.clone());
+        for (name, schema) in os.entries() {
+            if !keep.contains(name) {
+                let msg = format!("schema `{name}` removed from components");
+                self.record(Kind::ComponentSchemaRemoved, msg, Some(schema), Some(place.clone()));
+            }
+        }
     }
 
     fn servers(&mut self, o: &Node<'s>, n: &Node<'s>) {
@@ -1077,7 +1128,12 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 e
             }
         };
-        let name = target_name(&rn);
+        // Named after the schema referred to (the new side's when both are references).
+        let name = if n.ref_str().is_some() || o.ref_str().is_none() {
+            target_name(&rn)
+        } else {
+            target_name(&ro)
+        };
         let cx = Cx {
             flow: cx.flow,
             root: name,
@@ -1104,6 +1160,38 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
     }
 
     fn schema_body(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        if o.object().is_none() || n.object().is_none() {
+            return;
+        }
+        // Compositions are compared by what they accept: a union of length-bounded strings is
+        // its widest member; two unions variant by variant; a schema and a union through the
+        // variant it became.
+        let ou = Self::pure_union(self.old, o);
+        let nu = Self::pure_union(self.new, n);
+        let fold = |u: &Option<(Node<'s>, Vec<Node<'s>>)>| u.as_ref().and_then(|(_, v)| Self::widest_string(v));
+        let (of, nf) = (fold(&ou), fold(&nu));
+        if of.is_some() || nf.is_some() {
+            let (a, b) = (of.unwrap_or_else(|| o.clone()), nf.unwrap_or_else(|| n.clone()));
+            self.nullability(o, n, cx);
+            return self.schema_body(&a, &b, cx, depth + 1);
+        }
+        match (&ou, &nu) {
+            (Some((ol, ov)), Some((nl, nv))) => {
+                self.nullability(o, n, cx);
+                return self.variant_lists(n, ol, ov, nl, nv, cx, depth);
+            }
+            (None, Some((nl, nv))) => {
+                if self.plain_vs_union(o, n, nl, nv, true, cx, depth) {
+                    return self.nullability(o, n, cx);
+                }
+            }
+            (Some((ol, ov)), None) => {
+                if self.plain_vs_union(n, o, ol, ov, false, cx, depth) {
+                    return self.nullability(o, n, cx);
+                }
+            }
+            (None, None) => {}
+        }
         let (Some(om), Some(nm)) = (o.object(), n.object()) else {
             return;
         };
@@ -1155,7 +1243,36 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 self.schema_change(cx, SchemaChange::EnumValueAdded, msg, os, ns);
             }
         }
-        let c = constraints(&ok, &nk);
+        let mut c = constraints(&ok, &nk);
+        // A format validators do not check (`unix-time`) says nothing certain about the values:
+        // adding it to what clients send, or dropping it from what they read, may or may not
+        // matter. The other direction documents a subset or a superset like any constraint.
+        if let Some((a, b)) = c.unknown_format.take() {
+            let uncertain = match (&a, &b) {
+                (None, Some(_)) => cx.flow.client_writes(),
+                _ => !cx.flow.client_writes(),
+            };
+            let text = match (&a, &b) {
+                (None, Some(b)) => format!("format `{b}` added"),
+                (Some(a), _) => format!("format `{a}` removed"),
+                (None, None) => String::new(),
+            };
+            if uncertain {
+                let msg = format!("{}: {text} (a format validators do not check)", cx.subject());
+                self.schema_change(
+                    cx,
+                    SchemaChange::FormatChanged,
+                    msg,
+                    or_self(o, "format"),
+                    or_self(n, "format"),
+                );
+            } else if b.is_some() {
+                c.tightened.push(text);
+            } else {
+                c.relaxed.push(text);
+            }
+        }
+        schema::judge_together(&ok, &nk, &mut c);
         if !c.tightened.is_empty() {
             let msg = format!("{}: {}", cx.subject(), c.tightened.join(", "));
             self.schema_change(cx, SchemaChange::ConstraintTightened, msg, o.clone(), n.clone());
@@ -1233,6 +1350,21 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         if (ok.one_of || ok.any_of) && (nk.one_of || nk.any_of) {
             self.variants(o, n, cx, depth);
         }
+    }
+
+    /// `null` accepted on one side only, when the rest is compared variant by variant.
+    fn nullability(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx) {
+        let (a, b) = (o.flag("nullable"), n.flag("nullable"));
+        if a == b {
+            return;
+        }
+        let (what, text) = if b {
+            (SchemaChange::TypeWidened, "now nullable")
+        } else {
+            (SchemaChange::TypeNarrowed, "no longer nullable")
+        };
+        let msg = format!("{}: {text}", cx.subject());
+        self.schema_change(cx, what, msg, or_self(o, "nullable"), or_self(n, "nullable"));
     }
 
     /// The `$ref` parts of an `allOf`: (resolved pointer, the part as written).
@@ -1340,9 +1472,19 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             let child = cx.child(&name);
             match (o_has, n_has) {
                 (true, false) => {
-                    let msg = format!("property {} removed", child.subject());
+                    let (what, msg) = if oreq {
+                        (
+                            SchemaChange::PropertyRemoved,
+                            format!("property {} removed", child.subject()),
+                        )
+                    } else {
+                        (
+                            SchemaChange::OptionalPropertyRemoved,
+                            format!("optional property {} removed", child.subject()),
+                        )
+                    };
                     let old = os.clone().unwrap_or_else(|| or_self(o, "required"));
-                    self.schema_change(cx, SchemaChange::PropertyRemoved, msg, old, n_props.clone());
+                    self.schema_change(cx, what, msg, old, n_props.clone());
                 }
                 (false, true) => {
                     let (what, msg) = if nreq {
@@ -1402,46 +1544,286 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         }
     }
 
-    fn variants(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
-        let pick = |node: &Node<'s>| {
-            ["oneOf", "anyOf"]
-                .iter()
-                .find_map(|k| node.get(k).filter(|v| v.value.is_array()))
+    /// The variants of a `oneOf`/`anyOf` (`anyOf`s nested directly in an `anyOf` spliced in:
+    /// they are the same union), with the node holding the list.
+    fn union(api: &'s Api<'a>, node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
+        let (key, list) = ["oneOf", "anyOf"]
+            .iter()
+            .find_map(|k| node.get(k).filter(|v| v.value.is_array()).map(|v| (*k, v)))?;
+        let mut out = Vec::new();
+        let mut todo: Vec<Node<'s>> = list.items();
+        todo.reverse();
+        let mut budget = 256;
+        while let Some(v) = todo.pop() {
+            budget -= 1;
+            if key == "anyOf" && budget > 0 && v.ref_str().is_none() && bare_keys(&v) == ["anyOf"] {
+                if let Some(inner) = v.get("anyOf") {
+                    let mut items = inner.items();
+                    items.reverse();
+                    todo.extend(items);
+                    continue;
+                }
+            }
+            let _ = api;
+            out.push(v);
+        }
+        Some((list, out))
+    }
+
+    /// A union whose only keywords are the union (and `nullable`): compared variant by variant.
+    fn pure_union(api: &'s Api<'a>, node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
+        let keys = bare_keys(node);
+        let union_only = keys
+            .iter()
+            .all(|k| matches!(*k, "oneOf" | "anyOf" | "nullable" | "discriminator"));
+        if !union_only {
+            return None;
+        }
+        Self::union(api, node)
+    }
+
+    /// A union of plain strings that differ only in length bounds accepts what its widest
+    /// member accepts (`anyOf: [{maxLength: 500}, {maxLength: 5000}]`): that member.
+    fn widest_string(variants: &[Node<'s>]) -> Option<Node<'s>> {
+        let plain = |v: &Node<'s>| {
+            v.ref_str().is_none()
+                && v.str("type") == Some("string")
+                && bare_keys(v)
+                    .iter()
+                    .all(|k| matches!(*k, "type" | "maxLength" | "minLength"))
         };
-        let (Some(ol), Some(nl)) = (pick(o), pick(n)) else {
+        if variants.len() < 2 || !variants.iter().all(plain) {
+            return None;
+        }
+        let num = |v: &Node<'s>, k: &str| v.get(k).and_then(|x| x.value.as_f64());
+        let covers = |a: &Node<'s>, b: &Node<'s>| {
+            let max_ok = match (num(a, "maxLength"), num(b, "maxLength")) {
+                (None, _) => true,
+                (Some(x), Some(y)) => x >= y,
+                (Some(_), None) => false,
+            };
+            max_ok && num(a, "minLength").unwrap_or(0.0) <= num(b, "minLength").unwrap_or(0.0)
+        };
+        variants.iter().find(|a| variants.iter().all(|b| covers(a, b))).cloned()
+    }
+
+    /// Type bits of the variants that accept every value of their type (`{type: object}`):
+    /// the other variants of those types add nothing to what the union accepts.
+    fn open_types(variants: &[Node<'s>]) -> u8 {
+        variants
+            .iter()
+            .filter(|v| v.ref_str().is_none() && bare_keys(v) == ["type"])
+            .filter_map(|v| v.str("type"))
+            .map(schema::type_bit_of)
+            .fold(0, |a, b| a | b)
+    }
+
+    fn prop_names(api: &'s Api<'a>, v: &Node<'s>) -> BTreeSet<&'s str> {
+        let r = api.deref(v.clone());
+        r.get("properties")
+            .map(|p| p.entries().into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    }
+
+    /// A schema compared with a union on the other side (`old_is_plain`: the union is new):
+    /// the plain schema is compared with the variant it became (or came from), and the other
+    /// variants are added (or removed). False when no variant matches.
+    #[allow(clippy::too_many_arguments)]
+    fn plain_vs_union(
+        &mut self,
+        plain: &Node<'s>,
+        union: &Node<'s>,
+        list: &Node<'s>,
+        variants: &[Node<'s>],
+        old_is_plain: bool,
+        cx: &Cx,
+        depth: usize,
+    ) -> bool {
+        let (papi, uapi) = if old_is_plain {
+            (self.old, self.new)
+        } else {
+            (self.new, self.old)
+        };
+        let pk = plain.object().map(Kw::of).unwrap_or_default();
+        let pt = schema::types_of(papi, plain, &pk);
+        let named = plain.pointer.starts_with("/components/").then(|| target_name(plain));
+        let vt: Vec<Option<u8>> = variants
+            .iter()
+            .map(|v| {
+                let r = uapi.deref(v.clone());
+                let k = r.object().map(Kw::of).unwrap_or_default();
+                schema::types_of(uapi, &r, &k)
+            })
+            .collect();
+        let by_name = named.as_ref().and_then(|name| {
+            variants
+                .iter()
+                .position(|v| v.ref_str().is_some() && &target_name(&uapi.deref(v.clone())) == name)
+        });
+        let props = Self::prop_names(papi, plain);
+        let overlap = |i: usize| {
+            let q = Self::prop_names(uapi, &variants[i]);
+            let common = props.intersection(&q).count();
+            common * 2 >= props.len().min(q.len()).max(1) && common > 0
+        };
+        let same_type = |i: usize| pt.is_some() && vt[i] == pt;
+        let covering = |i: usize| matches!((pt, vt[i]), (Some(a), Some(b)) if schema::covers(b, a));
+        let j = by_name
+            .or_else(|| (0..variants.len()).find(|&i| same_type(i) && (props.is_empty() || overlap(i))))
+            .or_else(|| (0..variants.len()).find(|&i| same_type(i)))
+            .or_else(|| (0..variants.len()).find(|&i| covering(i)));
+        let Some(j) = j else {
+            return false;
+        };
+        let open = Self::open_types(variants);
+        if old_is_plain {
+            self.schema(plain, &variants[j], cx, depth + 1);
+        } else {
+            self.schema(&variants[j], plain, cx, depth + 1);
+        }
+        for (i, v) in variants.iter().enumerate() {
+            if i == j || vt[i].is_some_and(|t| t & open != 0 && bare_keys(v) != ["type"]) {
+                continue;
+            }
+            let label = variant_label(uapi, v, i);
+            if old_is_plain {
+                let msg = if cx.flow.client_writes() {
+                    format!("{}: now also accepts variant {label}", cx.subject())
+                } else {
+                    format!("{}: may now also be variant {label}", cx.subject())
+                };
+                // The old values all match the variant they became; a new overlapping one may
+                // make them match two.
+                let what = self.added_variant(union, list, variants, i);
+                self.schema_change(cx, what, msg, plain.clone(), v.clone());
+            } else {
+                let msg = format!("{}: variant {label} removed", cx.subject());
+                self.schema_change(cx, SchemaChange::VariantRemoved, msg, v.clone(), plain.clone());
+            }
+        }
+        true
+    }
+
+    /// A variant added to a `oneOf` without a `discriminator` that accepts values of a type
+    /// another variant accepts may make a value match two variants, which "exactly one"
+    /// rejects; elsewhere (an `anyOf`, distinct types) it only widens.
+    fn added_variant(&self, union: &Node<'s>, list: &Node<'s>, variants: &[Node<'s>], j: usize) -> SchemaChange {
+        let one_of = list.pointer.ends_with("/oneOf");
+        if !one_of || union.get("discriminator").is_some() {
+            return SchemaChange::VariantAdded;
+        }
+        let types = |v: &Node<'s>| {
+            let r = self.new.deref(v.clone());
+            let k = r.object().map(Kw::of).unwrap_or_default();
+            schema::types_of(self.new, &r, &k).map(|t| t & !schema::NULL)
+        };
+        let tj = types(&variants[j]);
+        let overlaps = variants.iter().enumerate().any(|(i, v)| {
+            i != j
+                && match (tj, types(v)) {
+                    (Some(a), Some(b)) => a & b != 0,
+                    _ => true,
+                }
+        });
+        if overlaps {
+            SchemaChange::VariantAddedOverlapping
+        } else {
+            SchemaChange::VariantAdded
+        }
+    }
+
+    fn variants(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
+        let (Some((ol, ov)), Some((nl, nv))) = (Self::union(self.old, o), Self::union(self.new, n)) else {
             return;
         };
+        self.variant_lists(n, &ol, &ov, &nl, &nv, cx, depth);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn variant_lists(
+        &mut self,
+        n: &Node<'s>,
+        ol: &Node<'s>,
+        ov: &[Node<'s>],
+        nl: &Node<'s>,
+        nv: &[Node<'s>],
+        cx: &Cx,
+        depth: usize,
+    ) {
         // Referenced variants pair by name; inline ones by position when their number is
-        // unchanged.
+        // unchanged; what is left by shared properties (a variant whose schema was replaced by
+        // a renamed, similar one: `deleted_object` -> `deleted_customer`).
         let ident = |api: &'s Api<'a>, b: &Node<'s>| -> Option<String> {
             b.ref_str()?;
             Some(target_name(&api.deref(b.clone())))
         };
-        let ob: Vec<(Option<String>, Node<'s>)> = ol.items().into_iter().map(|b| (ident(self.old, &b), b)).collect();
-        let nb: Vec<(Option<String>, Node<'s>)> = nl.items().into_iter().map(|b| (ident(self.new, &b), b)).collect();
+        let ob: Vec<(Option<String>, Node<'s>)> = ov.iter().map(|b| (ident(self.old, b), b.clone())).collect();
+        let nb: Vec<(Option<String>, Node<'s>)> = nv.iter().map(|b| (ident(self.new, b), b.clone())).collect();
         let inline_rank =
             |list: &[(Option<String>, Node<'s>)], i: usize| list[..i].iter().filter(|(x, _)| x.is_none()).count();
         let pair_inline =
             ob.iter().filter(|(x, _)| x.is_none()).count() == nb.iter().filter(|(x, _)| x.is_none()).count();
-        let m = pairing(ob.len(), nb.len(), 1, |_, i, j| match (&ob[i].0, &nb[j].0) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => pair_inline && inline_rank(&ob, i) == inline_rank(&nb, j),
-            _ => false,
+        let op: Vec<BTreeSet<&str>> = ov.iter().map(|v| Self::prop_names(self.old, v)).collect();
+        let np: Vec<BTreeSet<&str>> = nv.iter().map(|v| Self::prop_names(self.new, v)).collect();
+        let types = |api: &'s Api<'a>, v: &Node<'s>| {
+            let r = api.deref(v.clone());
+            let k = r.object().map(Kw::of).unwrap_or_default();
+            schema::types_of(api, &r, &k)
+        };
+        let ot: Vec<Option<u8>> = ov.iter().map(|v| types(self.old, v)).collect();
+        let nt: Vec<Option<u8>> = nv.iter().map(|v| types(self.new, v)).collect();
+        let m = pairing(ob.len(), nb.len(), 3, |pass, i, j| match pass {
+            0 => match (&ob[i].0, &nb[j].0) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => pair_inline && inline_rank(&ob, i) == inline_rank(&nb, j),
+                _ => false,
+            },
+            // inline variants of the same type(s), when their number changed
+            1 => ob[i].0.is_none() && nb[j].0.is_none() && ot[i].is_some() && ot[i] == nt[j],
+            _ => {
+                let (a, b) = (&op[i], &np[j]);
+                let common = a.intersection(b).count();
+                common > 0 && common * 2 >= a.len().min(b.len()) && ob[i].0.is_some() == nb[j].0.is_some()
+            }
         });
-        let name = |i: &Option<String>, idx: usize| match i {
-            Some(name) => format!("`{name}`"),
-            None => format!("inline variant #{}", idx + 1),
+        let open_old = Self::open_types(ov);
+        let open_new = Self::open_types(nv);
+        // A variant of a type that an open variant (`{type: object}`) accepts on its side adds
+        // nothing to what the union accepts.
+        let moot = |api: &'s Api<'a>, v: &Node<'s>, open: u8| {
+            open != 0 && bare_keys(v) != ["type"] && types(api, v).is_some_and(|t| t & open == t)
         };
         for &(i, j) in &m.pairs {
+            if moot(self.old, &ob[i].1, open_old) && moot(self.new, &nb[j].1, open_new) {
+                continue;
+            }
             self.schema(&ob[i].1, &nb[j].1, cx, depth + 1);
         }
         for &i in &m.removed {
-            let msg = format!("{}: variant {} removed", cx.subject(), name(&ob[i].0, i));
+            if moot(self.old, &ob[i].1, open_old | open_new) {
+                continue;
+            }
+            let msg = format!(
+                "{}: variant {} removed",
+                cx.subject(),
+                variant_label(self.old, &ob[i].1, i)
+            );
             self.schema_change(cx, SchemaChange::VariantRemoved, msg, ob[i].1.clone(), nl.clone());
         }
         for &j in &m.added {
-            let msg = format!("{}: variant {} added", cx.subject(), name(&nb[j].0, j));
-            self.schema_change(cx, SchemaChange::VariantAdded, msg, ol.clone(), nb[j].1.clone());
+            if moot(self.new, &nb[j].1, open_new | open_old) {
+                continue;
+            }
+            let label = variant_label(self.new, &nb[j].1, j);
+            let what = self.added_variant(n, nl, nv, j);
+            let msg = match what {
+                SchemaChange::VariantAddedOverlapping => format!(
+                    "{}: variant {label} added to a `oneOf` whose other variants accept values of the same type: a request that matched one variant may now match two and be rejected",
+                    cx.subject()
+                ),
+                _ => format!("{}: variant {label} added", cx.subject()),
+            };
+            self.schema_change(cx, what, msg, ol.clone(), nb[j].1.clone());
         }
     }
 }

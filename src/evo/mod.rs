@@ -1,6 +1,6 @@
 //! API evolution: the diff engine that compares two versions of an OpenAPI description
-//! (3.0 or 3.1, JSON or YAML, multi-file) and classifies every change as breaking or
-//! compatible for existing clients. Used by the EVO checks and by `grade diff`.
+//! (3.0 or 3.1, JSON or YAML, multi-file) and classifies every change as breaking, possibly
+//! breaking or compatible for existing clients. Used by the EVO checks and by `grade diff`.
 //!
 //! - [`kind`]: the catalog of change kinds (stable ids, classification, how to avoid them);
 //! - [`diff`] / [`diff_apis`]: the comparison (see `engine.rs` for how shared schemas are
@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use kind::{Flow, Kind};
+pub use kind::{Class, Flow, Kind};
 pub use schema::norm_path;
 
 use crate::api::{external_docs_under, Api};
@@ -63,11 +63,16 @@ impl Change {
         self.kind.breaking()
     }
 
-    /// Breaking first, then by position in the new file, the old file, kind and message.
+    pub fn class(&self) -> Class {
+        self.kind.class()
+    }
+
+    /// Breaking first, then possibly breaking, then by position in the new file, the old
+    /// file, kind and message.
     pub fn sort_key(&self) -> impl Ord + '_ {
         let pos = |s: &Option<Site>| s.as_ref().map(|s| (s.file.clone(), s.line, s.column));
         (
-            !self.breaking(),
+            self.class(),
             pos(&self.new),
             pos(&self.old),
             self.kind.id(),
@@ -120,6 +125,11 @@ impl Diff {
 
     pub fn breaking_count(&self) -> usize {
         self.breaking().count()
+    }
+
+    /// The changes of one class.
+    pub fn of_class(&self, class: Class) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(move |c| c.class() == class)
     }
 
     /// Changes to the API itself: everything but the document's own version fields.

@@ -10,15 +10,26 @@ use serde::Serialize;
 
 use super::load::load_file;
 use super::policy::{self, Verdict};
-use super::{Change, Diff, DocInfo, Site};
+use super::{Change, Class, Diff, DocInfo, Site};
 use crate::diag::{plural, UserError};
 use crate::error::{Error, Result};
 
-/// Version of the JSON output's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON output's shape (2: `class` and `summary.possibly_breaking` added;
+/// `summary.compatible` no longer counts possibly breaking changes).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Operations named in a change before "and N more".
 const MAX_OPS: usize = 4;
+
+/// What makes `grade diff` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    /// Breaking changes only (possibly breaking ones are shown apart).
+    #[default]
+    Breaking,
+    /// Breaking and possibly breaking changes.
+    PossiblyBreaking,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
@@ -40,6 +51,7 @@ pub struct Bases {
 pub struct Output {
     pub text: String,
     pub breaking: usize,
+    pub possibly_breaking: usize,
     pub diff: Diff,
 }
 
@@ -67,6 +79,7 @@ pub fn diff_files(old: &Path, new: &Path, format: DiffFormat, color: bool) -> Re
     Ok(Output {
         text,
         breaking: diff.breaking_count(),
+        possibly_breaking: diff.of_class(Class::PossiblyBreaking).count(),
         diff,
     })
 }
@@ -111,9 +124,12 @@ pub fn text(diff: &Diff, bases: &Bases, color: bool) -> String {
     let _ = writeln!(s, "old: {}", doc_label(&diff.old));
     let _ = writeln!(s, "new: {}", doc_label(&diff.new));
     let breaking: Vec<&Change> = diff.breaking().collect();
-    let compatible: Vec<&Change> = diff.changes.iter().filter(|c| !c.breaking()).collect();
+    let possibly: Vec<&Change> = diff.of_class(Class::PossiblyBreaking).collect();
+    let compatible: Vec<&Change> = diff.of_class(Class::Compatible).collect();
+    let warn = if color { Style::new().yellow() } else { Style::new() };
     for (title, list, style) in [
         ("Breaking changes", &breaking, bad),
+        ("Possibly breaking changes", &possibly, warn),
         ("Compatible changes", &compatible, ok),
     ] {
         if list.is_empty() {
@@ -132,7 +148,7 @@ pub fn text(diff: &Diff, bases: &Bases, color: bool) -> String {
             if let Some(n) = &c.new {
                 let _ = writeln!(s, "      new: {}", at(&bases.new, n).style(dim));
             }
-            if c.breaking() {
+            if c.class() != Class::Compatible {
                 let _ = writeln!(s, "      fix: {}", c.kind.help());
             }
         }
@@ -151,8 +167,9 @@ pub fn text(diff: &Diff, bases: &Bases, color: bool) -> String {
     }
     let n_breaking = breaking.len();
     let summary = format!(
-        "{}, {}",
+        "{}, {}, {}",
         plural(n_breaking, "breaking change", "breaking changes"),
+        plural(possibly.len(), "possibly breaking change", "possibly breaking changes"),
         plural(compatible.len(), "compatible change", "compatible changes")
     );
     let _ = writeln!(
@@ -160,6 +177,8 @@ pub fn text(diff: &Diff, bases: &Bases, color: bool) -> String {
         "Result: {summary}: {}",
         if n_breaking > 0 {
             "BREAKING".style(bad).to_string()
+        } else if !possibly.is_empty() {
+            "possibly breaking".style(warn).to_string()
         } else {
             "compatible".style(ok).to_string()
         }
@@ -182,6 +201,7 @@ struct JsonSite {
 #[derive(Serialize)]
 struct JsonChange<'a> {
     kind: &'a str,
+    class: Class,
     breaking: bool,
     message: &'a str,
     operations: &'a [String],
@@ -194,6 +214,7 @@ struct JsonChange<'a> {
 #[derive(Serialize)]
 struct JsonSummary {
     breaking: usize,
+    possibly_breaking: usize,
     compatible: usize,
 }
 
@@ -216,14 +237,14 @@ pub fn json(diff: &Diff, bases: &Bases) -> String {
             pointer: s.pointer.clone(),
         })
     };
-    let breaking = diff.breaking_count();
     let out = JsonDiff {
         schema_version: SCHEMA_VERSION,
         old: &diff.old,
         new: &diff.new,
         summary: JsonSummary {
-            breaking,
-            compatible: diff.changes.len() - breaking,
+            breaking: diff.breaking_count(),
+            possibly_breaking: diff.of_class(Class::PossiblyBreaking).count(),
+            compatible: diff.of_class(Class::Compatible).count(),
         },
         versioning: policy::versioning(diff),
         changes: diff
@@ -231,12 +252,13 @@ pub fn json(diff: &Diff, bases: &Bases) -> String {
             .iter()
             .map(|c| JsonChange {
                 kind: c.kind.id(),
+                class: c.class(),
                 breaking: c.breaking(),
                 message: &c.message,
                 operations: &c.operations,
                 old: site(&bases.old, &c.old),
                 new: site(&bases.new, &c.new),
-                fix: c.breaking().then(|| c.kind.help()),
+                fix: (c.class() != Class::Compatible).then(|| c.kind.help()),
             })
             .collect(),
     };
@@ -260,7 +282,8 @@ fn cell(s: &str) -> String {
 pub fn markdown(diff: &Diff, bases: &Bases) -> String {
     let mut s = String::new();
     let breaking: Vec<&Change> = diff.breaking().collect();
-    let compatible: Vec<&Change> = diff.changes.iter().filter(|c| !c.breaking()).collect();
+    let possibly: Vec<&Change> = diff.of_class(Class::PossiblyBreaking).collect();
+    let compatible: Vec<&Change> = diff.of_class(Class::Compatible).collect();
     let _ = writeln!(
         s,
         "## API changes: `{}` → `{}`\n",
@@ -270,9 +293,16 @@ pub fn markdown(diff: &Diff, bases: &Bases) -> String {
     let v = policy::versioning(diff);
     let _ = writeln!(
         s,
-        "{} **{}**, {}.\n",
-        if breaking.is_empty() { "✅" } else { "❌" },
+        "{} **{}**, {}, {}.\n",
+        if !breaking.is_empty() {
+            "❌"
+        } else if !possibly.is_empty() {
+            "⚠️"
+        } else {
+            "✅"
+        },
         plural(breaking.len(), "breaking change", "breaking changes"),
+        plural(possibly.len(), "possibly breaking change", "possibly breaking changes"),
         plural(compatible.len(), "compatible change", "compatible changes")
     );
     let _ = writeln!(
@@ -284,7 +314,11 @@ pub fn markdown(diff: &Diff, bases: &Bases) -> String {
     if let Some(h) = &v.help {
         let _ = writeln!(s, "> {}\n", cell(h));
     }
-    for (title, list) in [("Breaking changes", &breaking), ("Compatible changes", &compatible)] {
+    for (title, list) in [
+        ("Breaking changes", &breaking),
+        ("Possibly breaking changes", &possibly),
+        ("Compatible changes", &compatible),
+    ] {
         if list.is_empty() {
             continue;
         }

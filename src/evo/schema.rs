@@ -130,6 +130,11 @@ impl<'v> Kw<'v> {
     }
 }
 
+/// The type bit of a type name (0 for an unknown name).
+pub fn type_bit_of(name: &str) -> u8 {
+    type_bit(name)
+}
+
 fn type_bit(name: &str) -> u8 {
     NAMES.iter().find(|(_, n)| *n == name).map_or(0, |(b, _)| *b)
 }
@@ -349,6 +354,79 @@ pub struct Constraints {
     pub format: Option<(String, String)>,
     /// `(old, new)` patterns.
     pub pattern: Option<(String, String)>,
+    /// A format validators do not check, added `(None, Some)` or removed `(Some, None)`.
+    pub unknown_format: Option<(Option<String>, Option<String>)>,
+}
+
+/// Formats that JSON Schema validators (and OpenAPI tools) check, so that adding one rejects
+/// values; any other (`unix-time`, `password`, `binary`) documents intent only.
+const CHECKED_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uri-template",
+    "uuid",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "byte",
+];
+
+/// Does a value meet the bounds of `k` (lengths for strings, limits for numbers)? Patterns
+/// and formats are not evaluated.
+fn admits(k: &Kw<'_>, v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            let len = s.chars().count() as f64;
+            k.max_length.is_none_or(|m| len <= m) && k.min_length.is_none_or(|m| len >= m)
+        }
+        Value::Number(x) => {
+            let x = x.as_f64().unwrap_or(0.0);
+            let within = |b: Option<Bound>, upper: bool| {
+                b.is_none_or(|b| match (upper, b.exclusive) {
+                    (true, false) => x <= b.value,
+                    (true, true) => x < b.value,
+                    (false, false) => x >= b.value,
+                    (false, true) => x > b.value,
+                })
+            };
+            within(number_bound(k, true), true) && within(number_bound(k, false), false)
+        }
+        _ => true,
+    }
+}
+
+/// Constraints judged together: an `enum` added whose values all met the old bounds makes the
+/// set of accepted values exactly those values, a subset, whatever bounds were dropped with it
+/// (`maxLength: 5000` replaced by `enum: [day, week]` narrows); an `enum` removed in favour of
+/// bounds its values meet widens it, whatever bounds were added.
+pub fn judge_together(o: &Kw<'_>, n: &Kw<'_>, c: &mut Constraints) {
+    match (o.enum_values(), n.enum_values()) {
+        (None, Some(values)) if !c.relaxed.is_empty() && values.iter().all(|v| admits(o, v)) => {
+            let dropped = std::mem::take(&mut c.relaxed);
+            c.tightened.extend(dropped);
+        }
+        (Some(values), None) if !c.tightened.is_empty() && values.iter().all(|v| admits(n, v)) => {
+            let added = std::mem::take(&mut c.tightened);
+            c.relaxed.extend(added);
+        }
+        _ => {}
+    }
 }
 
 /// Pairs of formats where the second accepts every value of the first.
@@ -413,8 +491,10 @@ pub fn constraints(o: &Kw<'_>, n: &Kw<'_>) -> Constraints {
         _ => {}
     }
     match (o.format, n.format) {
-        (None, Some(b)) => c.tightened.push(format!("format `{b}` added")),
-        (Some(a), None) => c.relaxed.push(format!("format `{a}` removed")),
+        (None, Some(b)) if CHECKED_FORMATS.contains(&b) => c.tightened.push(format!("format `{b}` added")),
+        (Some(a), None) if CHECKED_FORMATS.contains(&a) => c.relaxed.push(format!("format `{a}` removed")),
+        (None, Some(b)) => c.unknown_format = Some((None, Some(b.to_string()))),
+        (Some(a), None) => c.unknown_format = Some((Some(a.to_string()), None)),
         (Some(a), Some(b)) if a != b => {
             if FORMAT_WIDENINGS.contains(&(a, b)) {
                 c.relaxed.push(format!("format `{a}` -> `{b}`"));
