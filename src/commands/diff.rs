@@ -37,12 +37,46 @@ mod tests {
     }
 
     fn run_to_string(old: &Path, new: &Path, format: DiffFormat) -> (Result<i32>, String) {
+        run_failing_on(old, new, format, FailOn::Breaking)
+    }
+
+    fn run_failing_on(old: &Path, new: &Path, format: DiffFormat, fail_on: FailOn) -> (Result<i32>, String) {
         let mut buf: Vec<u8> = Vec::new();
         let code = {
             let mut io = Io::new(&mut buf, false);
-            run(old, new, format, FailOn::Breaking, &mut io)
+            run(old, new, format, fail_on, &mut io)
         };
         (code, String::from_utf8_lossy(&buf).into_owned())
+    }
+
+    #[test]
+    fn possibly_breaking_changes_fail_only_when_asked() {
+        // A `oneOf` gaining an overlapping variant: possibly breaking, nothing breaking.
+        let (old, new) = (
+            fixture("composition-oneof-overlap", "old.yaml"),
+            fixture("composition-oneof-overlap", "new.yaml"),
+        );
+        let (code, out) = run_to_string(&old, &new, DiffFormat::Text);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(out.contains("Possibly breaking changes (1)"), "{out}");
+        assert!(out.contains(": possibly breaking\n"), "{out}");
+        let (code, _) = run_failing_on(&old, &new, DiffFormat::Text, FailOn::PossiblyBreaking);
+        assert_eq!(code.unwrap(), 1);
+        let (_, json) = run_to_string(&old, &new, DiffFormat::Json);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["summary"]["breaking"], 0);
+        assert_eq!(v["summary"]["possibly_breaking"], 1);
+        let classes: Vec<&str> = v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["class"].as_str().unwrap())
+            .collect();
+        assert_eq!(classes[0], "possibly-breaking", "{classes:?}");
+        assert_eq!(v["changes"][0]["breaking"], false);
+        // Nothing at all: 0 either way.
+        let (code, _) = run_failing_on(&old, &old, DiffFormat::Text, FailOn::PossiblyBreaking);
+        assert_eq!(code.unwrap(), 0);
     }
 
     #[test]
@@ -56,12 +90,16 @@ mod tests {
         }
         let (_, json) = run_to_string(&old, &new, DiffFormat::Json);
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["schema_version"], 1);
-        assert_eq!(v["summary"]["breaking"], 13);
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["summary"]["breaking"], 11);
+        assert_eq!(v["summary"]["possibly_breaking"], 2);
         // A document against itself: nothing breaks, 0.
         let (code, out) = run_to_string(&old, &old, DiffFormat::Text);
         assert_eq!(code.unwrap(), 0);
-        assert!(out.contains("0 breaking changes, 0 compatible changes"), "{out}");
+        assert!(
+            out.contains("0 breaking changes, 0 possibly breaking changes, 0 compatible changes"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -78,7 +78,9 @@ impl TypedCheck for UnversionedApi {
 /// Why `v` is not a meaningful `info.version`, or `None` when it is.
 pub fn version_problem(v: &str) -> Option<&'static str> {
     let s = v.trim();
-    if walk::is_date(s) {
+    // A date version, as Stripe and GitHub use (`2024-06-20`, `2024-06-20.basil`): the
+    // versioning policy of EVO002 and `grade diff` orders them by date.
+    if crate::evo::policy::DateVersion::parse(s).is_some() {
         return None;
     }
     let core = s.strip_prefix(['v', 'V']).unwrap_or(s);
@@ -258,10 +260,18 @@ mod tests {
 
     #[test]
     fn versions() {
-        for ok in ["1.0.0", "1.2", "v2.0.1", "1.0.0-beta.1", "2024-01-15", "0.1.0"] {
+        for ok in [
+            "1.0.0",
+            "1.2",
+            "v2.0.1",
+            "1.0.0-beta.1",
+            "2024-01-15",
+            "2024-06-20.basil",
+            "0.1.0",
+        ] {
             assert_eq!(version_problem(ok), None, "{ok}");
         }
-        for bad in ["1", "latest", "0.0.0", "v1", "1.0.0.0", "", "1.x"] {
+        for bad in ["1", "latest", "0.0.0", "v1", "1.0.0.0", "", "1.x", "2024-13-45"] {
             assert!(version_problem(bad).is_some(), "{bad}");
         }
         assert!(is_versioned_media("application/vnd.shop.v1+json"));
