@@ -925,13 +925,17 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     }
                 }
                 None => {
-                    let msg = format!("{what}: header `{name}` removed");
-                    self.record(
-                        Kind::ResponseHeaderRemoved,
-                        msg,
-                        Some(node.clone()),
-                        Some(or_self(n, "headers")),
-                    );
+                    // A header the old version did not promise (not `required`): correct
+                    // clients survive its absence, real ones often read it anyway.
+                    let (kind, msg) = if node.flag("required") {
+                        (Kind::ResponseHeaderRemoved, format!("{what}: header `{name}` removed"))
+                    } else {
+                        (
+                            Kind::ResponseOptionalHeaderRemoved,
+                            format!("{what}: optional header `{name}` removed"),
+                        )
+                    };
+                    self.record(kind, msg, Some(node.clone()), Some(or_self(n, "headers")));
                 }
             }
         }

@@ -220,7 +220,10 @@ kinds! {
     ResponseMediaTypeAdded = "response-media-type-added", C,
         "a response media type was added", "";
     ResponseHeaderRemoved = "response-header-removed", B,
-        "a response header was removed: clients that read it break",
+        "a required response header was removed: clients that read it break",
+        "keep sending the header (deprecated) until a new major version";
+    ResponseOptionalHeaderRemoved = "response-optional-header-removed", P,
+        "an optional response header was removed: correct clients survive its absence, but real ones often read it",
         "keep sending the header (deprecated) until a new major version";
     ResponseHeaderAdded = "response-header-added", C,
         "a response header was added", "";
