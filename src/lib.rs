@@ -13,6 +13,7 @@ pub mod commands;
 pub mod diag;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod evo;
 pub mod exit;
 pub mod files;

@@ -210,3 +210,56 @@ fn a_rubric_item_may_skip_what_its_checkpoint_does_not_ask_for() {
     assert_eq!(skipped["items"][1]["outcome"], "skipped");
     assert_eq!(skipped["score"], 100.0);
 }
+
+/// A claim the code contradicts costs more than not making it (#17): phase3-flawed's orders
+/// declares an outbox while its repository commits and then publishes (a dual write). The
+/// finding points at the code, and the same files with an honest manifest
+/// (`event_delivery = "direct"`) score at least as high.
+#[test]
+fn a_contradicted_outbox_claim_fails_and_honesty_never_scores_lower() {
+    let dishonest = grade(&[
+        "phase3",
+        "fixtures/submissions/phase3-flawed",
+        "--static-only",
+        "--format",
+        "json",
+    ]);
+    let d = json(&dishonest);
+    let data004 = item(&d, "DATA004");
+    assert_eq!(data004["outcome"], "failed");
+    let findings = data004["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["file"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("postgres_order_repository.py"))
+            && f["message"].as_str().unwrap().contains("submission.toml:")),
+        "the contradiction points at the code and names the claim: {findings:#?}"
+    );
+    let honest_dir = tmp("validity", "phase3-honest");
+    copy_dir(&root().join("fixtures/submissions/phase3-flawed"), &honest_dir);
+    let manifest = honest_dir.join("submission.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let marker = "source = \"services/orders/src\"";
+    let at = text.find(marker).expect("orders has a source folder");
+    let rest = &text[at..];
+    let claim = rest
+        .find("event_delivery = \"outbox\"")
+        .expect("orders claims an outbox")
+        + at;
+    let honest = format!(
+        "{}event_delivery = \"direct\"{}",
+        &text[..claim],
+        &text[claim + "event_delivery = \"outbox\"".len()..]
+    );
+    std::fs::write(&manifest, honest).unwrap();
+    let h = json(&grade(&[
+        "phase3",
+        honest_dir.to_str().unwrap(),
+        "--static-only",
+        "--format",
+        "json",
+    ]));
+    let (hs, ds) = (h["score"].as_f64().unwrap(), d["score"].as_f64().unwrap());
+    assert!(hs > ds, "honest {hs} must score above dishonest {ds}");
+    let _ = std::fs::remove_dir_all(&honest_dir);
+}

@@ -64,31 +64,7 @@ pub struct SourceFile {
 /// Every source file under `dir` (sorted by path), with its imports; `rel_dir` is `dir`
 /// relative to the submission root. The flag is true when the file limit was reached.
 pub fn scan(dir: &Path, rel_dir: &str) -> (Vec<SourceFile>, bool) {
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), rel_dir.trim_end_matches('/').to_string())];
-    let mut truncated = false;
-    while let Some((d, rel)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let Ok(ft) = e.file_type() else { continue };
-            let name = e.file_name().to_string_lossy().into_owned();
-            let child_rel = format!("{rel}/{name}");
-            if ft.is_dir() {
-                if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
-                    stack.push((e.path(), child_rel));
-                }
-            } else if ft.is_file() && Lang::from_path(&e.path()).is_some() {
-                if files.len() >= MAX_FILES {
-                    truncated = true;
-                    break;
-                }
-                files.push((e.path(), child_rel));
-            }
-        }
-    }
-    files.sort_by(|a, b| a.1.cmp(&b.1));
+    let (files, truncated) = walk(dir, rel_dir, |p| Lang::from_path(p).is_some());
     let out = files
         .into_iter()
         .filter_map(|(path, rel)| {
@@ -107,6 +83,38 @@ pub fn scan(dir: &Path, rel_dir: &str) -> (Vec<SourceFile>, bool) {
         })
         .collect();
     (out, truncated)
+}
+
+/// The files under `dir` that `wanted` accepts, as (path, path relative to the submission
+/// root), sorted by relative path: at most [`MAX_FILES`] (the flag says the limit was hit),
+/// never following symlinks, skipping build, dependency and hidden folders.
+pub fn walk(dir: &Path, rel_dir: &str, wanted: impl Fn(&Path) -> bool) -> (Vec<(PathBuf, String)>, bool) {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), rel_dir.trim_end_matches('/').to_string())];
+    let mut truncated = false;
+    while let Some((d, rel)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let Ok(ft) = e.file_type() else { continue };
+            let name = e.file_name().to_string_lossy().into_owned();
+            let child_rel = format!("{rel}/{name}");
+            if ft.is_dir() {
+                if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                    stack.push((e.path(), child_rel));
+                }
+            } else if ft.is_file() && wanted(&e.path()) {
+                if files.len() >= MAX_FILES {
+                    truncated = true;
+                    break;
+                }
+                files.push((e.path(), child_rel));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    (files, truncated)
 }
 
 /// The imports of a source text (a line-based scan: good enough for layering rules).

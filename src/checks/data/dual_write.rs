@@ -1,7 +1,27 @@
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedCheck};
-use crate::submission::Delivery;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
+use crate::evidence::{self, Evidence, Proof, Status};
+use crate::submission::{Delivery, Service};
 
 pub struct DualWrite;
+
+/// How much evidence an `outbox` or `cdc` claim needs for credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Needs {
+    /// The manifest's word, unless the code contradicts it.
+    #[default]
+    Declared,
+    /// A service with code must show it there (a service without code: its word).
+    Found,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    pub evidence: Needs,
+}
 
 const DOCS: &str = r#"## What it checks
 That every service which owns state (a datastore) and publishes events gets its events out
@@ -21,6 +41,20 @@ Write the event to an outbox table in the same transaction as the state change a
 to the broker (polling or log tailing), or capture changes from the database log with CDC
 (e.g. Debezium). Declare it with `event_delivery`.
 
+## Evidence
+The claim answers to the service's code (its `source` folder, else `services/<name>/`) and to
+the submission's configuration, read with tree-sitter and the rules in `src/evidence/rules/`
+(Python, Java, Go, TypeScript/JavaScript; SQL migrations; Debezium connector configs):
+
+- **contradicted**: a function writes to the database and then publishes to the broker with
+  no outbox involved (a dual write), shown at the publish with the write's line and the
+  manifest's claim. A contradicted claim fails the whole item, whatever the rubric asks: a
+  claim the code contradicts costs more than an honest `"direct"`;
+- **confirmed**: an outbox table used in code or created by a migration, a Debezium outbox
+  event router or CDC connector; the evidence lists what backs it;
+- **unconfirmed**: nothing either way. With `evidence = "found"` a service that has code fails
+  (the finding lists where it looked); a service without code keeps its declared claim.
+
 ## Example
 ```toml
 [[service]]
@@ -32,7 +66,7 @@ event_delivery = "outbox"
 "#;
 
 impl TypedCheck for DualWrite {
-    type Params = NoParams;
+    type Params = Params;
     const INFO: CheckInfo = CheckInfo {
         id: "DATA004",
         name: "dual-write",
@@ -40,10 +74,15 @@ impl TypedCheck for DualWrite {
         kind: Kind::Static,
         summary: "A service that owns state publishes events without an outbox or CDC",
         docs: DOCS,
-        params: &[],
+        params: &[ParamDoc {
+            name: "evidence",
+            ty: "\"declared\" or \"found\"",
+            description: "what an outbox/CDC claim needs: the manifest's word unless the code contradicts it \
+                          (declared, default), or confirmation in the code of services that have code (found)",
+        }],
     };
 
-    fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
+    fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
         let publishers: Vec<_> = ctx
             .submission
             .services
@@ -56,10 +95,34 @@ impl TypedCheck for DualWrite {
         if publishers.is_empty() {
             return CheckResult::not_applicable("no service both owns a datastore and publishes events");
         }
+        let rules = evidence::rules::built_in();
+        // Configuration anywhere in the submission (CDC connectors, migrations) counts for
+        // every service; code only for its own service.
+        let config_rules: Vec<evidence::Rule> = evidence::rules::built_in()
+            .into_iter()
+            .filter(|r| matches!(r.language, evidence::RuleLang::Config | evidence::RuleLang::Sql))
+            .collect();
+        let system = evidence::scan(&ctx.submission.root, "", &config_rules);
         let mut findings = Vec::new();
+        let mut lines = Vec::new();
+        let mut good = 0;
+        let mut contradicted = 0;
         for s in &publishers {
             match &s.event_delivery {
-                Some((Delivery::Outbox | Delivery::Cdc | Delivery::EventSourcing, _)) => {}
+                Some((delivery @ (Delivery::Outbox | Delivery::Cdc), span)) => {
+                    let code = service_code(ctx, s, &rules);
+                    let (status, line, finding) = judge(ctx, s, *delivery, span, code.as_ref(), &system, p.evidence);
+                    lines.push(line);
+                    if status == Status::Contradicted {
+                        contradicted += 1;
+                    }
+                    match (status, finding) {
+                        (_, Some(f)) => findings.push(f),
+                        (Status::Contradicted, None) => {}
+                        _ => good += 1,
+                    }
+                }
+                Some((Delivery::EventSourcing, _)) => good += 1,
                 Some((Delivery::Direct, span)) => findings.push(
                     ctx.manifest_finding(Some(span), format!("`{}` publishes directly after writing: a dual write", s.name.name))
                         .help("use a transactional outbox or CDC: `event_delivery = \"outbox\"`"),
@@ -73,10 +136,182 @@ impl TypedCheck for DualWrite {
                 ),
             }
         }
-        let good = publishers.len() - findings.len();
-        CheckResult::ratio(good, publishers.len(), findings).with_evidence(format!(
-            "{good} of {} stateful publishers use an outbox, CDC or event sourcing",
-            publishers.len()
+        // A claim the code contradicts costs more than not making it: the item fails.
+        let result = if contradicted > 0 {
+            CheckResult::failed(findings).with_evidence(format!(
+                "{contradicted} outbox/CDC claim{} contradicted by the code: the item fails",
+                if contradicted == 1 { " is" } else { "s are" }
+            ))
+        } else {
+            CheckResult::ratio(good, publishers.len(), findings)
+        };
+        result
+            .with_evidence(format!(
+                "{good} of {} stateful publishers use an outbox, CDC or event sourcing",
+                publishers.len()
+            ))
+            .with_evidence_lines(lines)
+    }
+}
+
+/// The evidence in a service's code: its `source` folder, else `services/<name>/`; `None`
+/// when it has no such folder.
+fn service_code(ctx: &Ctx<'_>, s: &Service, rules: &[evidence::Rule]) -> Option<(String, Evidence)> {
+    let (dir, rel) = match &s.source {
+        Some(src) if src.path.is_dir() => (src.path.clone(), src.rel.clone()),
+        _ => {
+            let rel = format!("services/{}", s.name.name);
+            let dir = ctx.submission.root.join(&rel);
+            if !dir.is_dir() {
+                return None;
+            }
+            (dir, rel)
+        }
+    };
+    let ev = evidence::scan(&dir, &rel, rules);
+    (ev.code_files > 0).then_some((rel, ev))
+}
+
+/// An outbox or CDC claim against the evidence: its status, the evidence line, and the
+/// finding when it loses credit.
+fn judge(
+    ctx: &Ctx<'_>,
+    s: &Service,
+    delivery: Delivery,
+    span: &std::ops::Range<usize>,
+    code: Option<&(String, Evidence)>,
+    system: &Evidence,
+    needs: Needs,
+) -> (Status, String, Option<Finding>) {
+    let name = &s.name.name;
+    let claim = match delivery {
+        Delivery::Cdc => "cdc",
+        _ => "outbox",
+    };
+    let claimed_at = ctx
+        .submission
+        .manifest
+        .as_ref()
+        .map(|m| format!("{}:{}", crate::submission::MANIFEST, m.line_col(span.start).0))
+        .unwrap_or_else(|| crate::submission::MANIFEST.to_string());
+    if let Some(w) = code.and_then(|(_, ev)| ev.dual_writes.first()) {
+        let mut f = Finding::new(format!(
+            "`{name}` declares `event_delivery = \"{claim}\"` ({claimed_at}), but `{}` writes to the database ({}) \
+             and then publishes to the broker here without an outbox: a dual write",
+            w.function,
+            w.write.at()
         ))
+        .in_file(w.publish.file.clone())
+        .help("save the event to an outbox table in the same transaction as the state change and let a relay or CDC publish it");
+        f.line = Some(w.publish.line);
+        f.column = Some(w.publish.column);
+        let publish = if w.publish.file == w.write.file {
+            format!("line {}", w.publish.line)
+        } else {
+            w.publish.at()
+        };
+        let line = format!(
+            "{name}: {claim} claimed ({claimed_at}) and contradicted: dual write in `{}` (write at {}, publish at {publish})",
+            w.function,
+            w.write.at(),
+        );
+        return (Status::Contradicted, line, Some(f));
+    }
+    let backs: &[Proof] = match delivery {
+        Delivery::Cdc => &[Proof::CdcConnector, Proof::OutboxRelay],
+        _ => &[Proof::OutboxWrite, Proof::OutboxTable, Proof::OutboxRelay],
+    };
+    let backing: Vec<&evidence::Fact> = code
+        .into_iter()
+        .flat_map(|(_, ev)| ev.facts.iter())
+        .chain(system.facts.iter())
+        .filter(|f| backs.contains(&f.proof))
+        .collect();
+    if let Some(first) = backing.first() {
+        let more = match backing.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        let line = format!(
+            "{name}: {claim} confirmed, backed by {} ({}: {}){more}",
+            first.proof.id(),
+            first.at(),
+            first.text
+        );
+        return (Status::Confirmed, line, None);
+    }
+    match (code, needs) {
+        (Some((rel, ev)), Needs::Found) => {
+            let f = ctx
+                .manifest_finding(
+                    Some(span),
+                    format!(
+                        "`{name}` declares `event_delivery = \"{claim}\"` but its code shows no {}: looked in {rel} ({} files) and the submission's configuration",
+                        if claim == "cdc" { "CDC connector" } else { "outbox table or relay" },
+                        ev.files_read
+                    ),
+                )
+                .help("write events to an outbox table in the same transaction as the state change (or configure CDC), in the service's code");
+            let line = format!("{name}: {claim} claimed, unconfirmed: nothing in {rel} shows it");
+            (Status::Unconfirmed, line, Some(f))
+        }
+        (Some((rel, _)), Needs::Declared) => (
+            Status::Unconfirmed,
+            format!(
+                "{name}: {claim} declared, unconfirmed (nothing in {rel} shows it; the rubric accepts the declaration)"
+            ),
+            None,
+        ),
+        (None, _) => (
+            Status::Unconfirmed,
+            format!("{name}: {claim} declared; the service has no code to confirm it"),
+            None,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::checks::{run_alone, Check, Outcome, Typed};
+    use crate::submission::Submission;
+
+    fn run(case: &str, params: &str) -> CheckResult {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/checks/DATA004")
+            .join(case);
+        let Ok(sub) = Submission::load(&dir) else {
+            panic!("{} does not load", dir.display())
+        };
+        let check = Typed::<DualWrite>::new();
+        let params = check
+            .resolve_params(toml::from_str(params).expect("TOML"))
+            .expect("parameters");
+        run_alone(&check, &sub, &params, Default::default(), Default::default())
+    }
+
+    /// `evidence = "found"`: a service with code must show its outbox there; one without code
+    /// keeps its declared claim; a contradiction fails at every level.
+    #[test]
+    fn found_level_needs_the_code_to_show_the_claim() {
+        let found = "evidence = 'found'";
+        assert_eq!(run("pass-unconfirmed-python", "").outcome, Outcome::Passed);
+        let r = run("pass-unconfirmed-python", found);
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert!(
+            r.findings[0].message.contains("looked in src (1 files)"),
+            "{:?}",
+            r.findings
+        );
+        assert_eq!(run("pass-confirmed-go", found).outcome, Outcome::Passed);
+        assert_eq!(run("pass-confirmed-cdc", found).outcome, Outcome::Passed);
+        for case in ["fail-contradicted-python", "fail-contradicted-go"] {
+            for p in ["", found] {
+                let r = run(case, p);
+                assert_eq!((r.outcome, r.credit), (Outcome::Failed, Some(0.0)), "{case} {p}");
+            }
+        }
     }
 }

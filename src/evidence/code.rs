@@ -1,0 +1,168 @@
+//! Reading code with tree-sitter: calls, string literals and names, each placed in the
+//! function that contains it, matched against the rules of the file's language.
+
+use tree_sitter::{Language, Node, Parser};
+
+use super::rules::{Proof, Rule, RuleLang};
+use super::Fact;
+
+/// The grammar for a file, by extension (`None`: not code a rule can read).
+pub fn language_of(path: &str) -> Option<(RuleLang, Language)> {
+    let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "py" => (RuleLang::Python, tree_sitter_python::LANGUAGE.into()),
+        "java" => (RuleLang::Java, tree_sitter_java::LANGUAGE.into()),
+        "go" => (RuleLang::Go, tree_sitter_go::LANGUAGE.into()),
+        "ts" | "mts" | "cts" => (RuleLang::Typescript, tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into()),
+        "tsx" | "js" | "jsx" | "mjs" | "cjs" => (RuleLang::Typescript, tree_sitter_typescript::LANGUAGE_TSX.into()),
+        _ => return None,
+    })
+}
+
+const FUNCTIONS: &[&str] = &[
+    "function_definition",
+    "method_declaration",
+    "constructor_declaration",
+    "function_declaration",
+    "func_literal",
+    "method_definition",
+    "arrow_function",
+    "function_expression",
+    "generator_function_declaration",
+];
+const CALLS: &[&str] = &["call", "method_invocation", "call_expression"];
+const STRINGS: &[&str] = &[
+    "string",
+    "string_literal",
+    "text_block",
+    "interpreted_string_literal",
+    "raw_string_literal",
+    "template_string",
+];
+const NAMES: &[&str] = &[
+    "identifier",
+    "type_identifier",
+    "property_identifier",
+    "field_identifier",
+];
+
+/// The callee of a call as written, without whitespace (`self.producer.send`), and its
+/// argument list's text.
+fn callee_and_args<'t>(call: Node<'_>, src: &'t str) -> (String, &'t str) {
+    let text = |n: Option<Node<'_>>| n.and_then(|n| src.get(n.byte_range())).unwrap_or("");
+    let callee = match call.kind() {
+        "method_invocation" => {
+            let object = text(call.child_by_field_name("object"));
+            let name = text(call.child_by_field_name("name"));
+            if object.is_empty() {
+                name.to_string()
+            } else {
+                format!("{object}.{name}")
+            }
+        }
+        _ => text(call.child_by_field_name("function")).to_string(),
+    };
+    let callee: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
+    (callee, text(call.child_by_field_name("arguments")))
+}
+
+/// The name of a function node, for messages (`save`, `<anonymous>`).
+fn function_name(f: Node<'_>, src: &str) -> String {
+    f.child_by_field_name("name")
+        .and_then(|n| src.get(n.byte_range()))
+        .unwrap_or("<anonymous>")
+        .to_string()
+}
+
+/// The facts of one code file under the rules of its language. `None` when the file does not
+/// parse at all (tree-sitter recovers from local errors, so this is rare).
+pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[&Rule]) -> Option<Vec<Fact>> {
+    let mut parser = Parser::new();
+    parser.set_language(grammar).ok()?;
+    let tree = parser.parse(src, None)?;
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    // Enclosing functions: (end byte, start byte, name).
+    let mut functions: Vec<(usize, usize, String)> = Vec::new();
+    let _ = lang;
+    loop {
+        let node = cursor.node();
+        while functions.last().is_some_and(|f| f.0 <= node.start_byte()) {
+            functions.pop();
+        }
+        let kind = node.kind();
+        if FUNCTIONS.contains(&kind) {
+            functions.push((node.end_byte(), node.start_byte(), function_name(node, src)));
+        }
+        let mut hit = |rule: &Rule, n: Node<'_>| {
+            let p = n.start_position();
+            let snippet: String = src
+                .get(n.byte_range())
+                .unwrap_or("")
+                .chars()
+                .take(120)
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push(Fact {
+                proof: rule.proves,
+                rule: rule.id.clone(),
+                file: rel.to_string(),
+                line: p.row + 1,
+                column: p.column + 1,
+                offset: n.start_byte(),
+                text: snippet,
+                function: functions.last().map(|f| (f.1, f.2.clone())),
+            });
+        };
+        if CALLS.contains(&kind) {
+            let (callee, args) = callee_and_args(node, src);
+            for r in rules.iter().filter(|r| r.call_matches(&callee, args)) {
+                hit(r, node);
+            }
+        } else if STRINGS.contains(&kind) {
+            let s = src.get(node.byte_range()).unwrap_or("");
+            for r in rules.iter().filter(|r| r.strings.iter().any(|re| re.is_match(s))) {
+                hit(r, node);
+            }
+        } else if NAMES.contains(&kind) {
+            let s = src.get(node.byte_range()).unwrap_or("");
+            for r in rules.iter().filter(|r| r.names.iter().any(|re| re.is_match(s))) {
+                hit(r, node);
+            }
+        }
+        // Depth first, without recursion (deeply nested code cannot overflow the stack).
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return Some(dedup(out));
+            }
+        }
+    }
+}
+
+/// One fact per rule and place (a call inside a string inside a call is still one place).
+fn dedup(mut facts: Vec<Fact>) -> Vec<Fact> {
+    facts.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));
+    facts.dedup_by(|a, b| a.rule == b.rule && a.line == b.line);
+    facts
+}
+
+/// Whether a list of facts of one function shows a write to the database followed by a
+/// publish to the broker with no outbox involved: the first such (write, publish).
+pub fn dual_write(facts: &[&Fact]) -> Option<(usize, usize)> {
+    if facts.iter().any(|f| f.proof == Proof::OutboxWrite) {
+        return None;
+    }
+    let w = facts.iter().position(|f| f.proof == Proof::DbWrite)?;
+    let p = facts
+        .iter()
+        .position(|f| f.proof == Proof::BrokerPublish && f.offset > facts[w].offset)?;
+    Some((w, p))
+}

@@ -1,0 +1,236 @@
+//! Evidence: what the submission's code and configuration show, as opposed to what its
+//! manifest claims (DESIGN section 13: evidence beats declarations, a contradicted claim
+//! fails).
+//!
+//! Code is parsed with tree-sitter (Python, Java, Go, TypeScript/JavaScript; a grammar is used
+//! only for files of its language) and matched against data rules (`rules/*.toml`, see
+//! [`rules`]); configuration and SQL files are matched as text. Every match is a [`Fact`] with
+//! its file, line and enclosing function. Facts of one function are then read together: a
+//! database write followed by a broker publish with no outbox involved is a dual write, which
+//! contradicts an outbox or CDC claim.
+//!
+//! Reading is bounded like the other loaders: at most [`MAX_FILES`] files of at most
+//! [`MAX_FILE_BYTES`] each, never following symlinks or leaving the folder, never executing
+//! anything; files that cannot be read are listed, not fatal.
+
+mod code;
+pub mod rules;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use rules::{Proof, Rule, RuleLang};
+
+use crate::artifact::source::walk;
+pub use crate::artifact::source::{MAX_FILES, MAX_FILE_BYTES};
+
+/// Where a fact about the system comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The manifest says so.
+    Declared,
+    /// A file of the submission shows it (code, configuration, specification).
+    Found,
+    /// A live probe saw it.
+    Observed,
+}
+
+/// What the evidence says about a claim of the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Found in the files (or observed).
+    Confirmed,
+    /// Declared, and nothing was found either way.
+    Unconfirmed,
+    /// The files show the opposite.
+    Contradicted,
+}
+
+/// One match of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub proof: Proof,
+    /// The rule that matched.
+    pub rule: String,
+    /// Relative to the submission root, `/`-separated.
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip)]
+    pub offset: usize,
+    /// The matched code or line, shortened.
+    pub text: String,
+    /// The enclosing function: (its start byte, its name); `None` at the top level.
+    #[serde(skip)]
+    pub function: Option<(usize, String)>,
+}
+
+impl Fact {
+    /// `services/orders/src/repo.py:41`
+    pub fn at(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+}
+
+/// A function that writes to the database and then publishes to the broker, with no outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DualWrite {
+    pub function: String,
+    pub write: Fact,
+    pub publish: Fact,
+}
+
+/// What was found in one folder.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Evidence {
+    pub facts: Vec<Fact>,
+    pub dual_writes: Vec<DualWrite>,
+    pub files_read: usize,
+    /// Of which code (parsed), not configuration.
+    pub code_files: usize,
+    /// The file limit was reached.
+    pub truncated: bool,
+    /// Files that could not be read: (file, why).
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl Evidence {
+    /// The facts that prove `proof`.
+    pub fn proving(&self, proof: Proof) -> impl Iterator<Item = &Fact> {
+        self.facts.iter().filter(move |f| f.proof == proof)
+    }
+}
+
+fn text_kind(rel: &str) -> Option<RuleLang> {
+    let ext = rel.rsplit_once('.').map(|(_, e)| e)?;
+    match ext {
+        "json" | "yaml" | "yml" | "properties" | "env" | "conf" => Some(RuleLang::Config),
+        "sql" => Some(RuleLang::Sql),
+        _ => None,
+    }
+}
+
+/// Reads the code and configuration under `dir` (`rel_dir` relative to the submission root)
+/// with `rules`.
+pub fn scan(dir: &Path, rel_dir: &str, rules: &[Rule]) -> Evidence {
+    // Only files some rule can apply to are read (a grammar is loaded only for them).
+    let langs: std::collections::BTreeSet<RuleLang> = rules.iter().map(|r| r.language).collect();
+    let wanted = |p: &Path| {
+        let s = p.to_string_lossy();
+        code::language_of(&s)
+            .map(|(l, _)| l)
+            .or_else(|| text_kind(&s))
+            .is_some_and(|l| langs.contains(&l))
+    };
+    let (files, truncated) = walk(dir, rel_dir, wanted);
+    // Files are read and parsed in parallel, in contiguous chunks merged in order (the result
+    // does not depend on the number of threads).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Evidence> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || scan_files(part, rules)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut ev = Evidence {
+        truncated,
+        ..Evidence::default()
+    };
+    for p in parts {
+        ev.facts.extend(p.facts);
+        ev.dual_writes.extend(p.dual_writes);
+        ev.files_read += p.files_read;
+        ev.code_files += p.code_files;
+        ev.unreadable.extend(p.unreadable);
+    }
+    ev
+}
+
+fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[Rule]) -> Evidence {
+    let mut ev = Evidence::default();
+    for (path, rel) in files {
+        let rel = rel.trim_start_matches('/').to_string();
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                ev.unreadable
+                    .push((rel, format!("larger than {} KiB: not read", MAX_FILE_BYTES / 1024)));
+                continue;
+            }
+            Err(e) => {
+                ev.unreadable.push((rel, e.to_string()));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        let text = match std::fs::read(path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => {
+                ev.unreadable.push((rel, e.to_string()));
+                continue;
+            }
+        };
+        ev.files_read += 1;
+        if let Some((lang, grammar)) = code::language_of(&rel) {
+            let applicable: Vec<&Rule> = rules.iter().filter(|r| r.language == lang).collect();
+            if applicable.is_empty() {
+                continue;
+            }
+            ev.code_files += 1;
+            match code::facts(&rel, &text, lang, &grammar, &applicable) {
+                Some(facts) => {
+                    dual_writes(&facts, &mut ev.dual_writes);
+                    ev.facts.extend(facts);
+                }
+                None => ev.unreadable.push((rel, "the parser gave up on it".into())),
+            }
+        } else if let Some(kind) = text_kind(&rel) {
+            for r in rules.iter().filter(|r| r.language == kind) {
+                for (i, line) in text.lines().enumerate() {
+                    if let Some(m) = r.text.iter().find_map(|re| re.find(line)) {
+                        ev.facts.push(Fact {
+                            proof: r.proves,
+                            rule: r.id.clone(),
+                            file: rel.clone(),
+                            line: i + 1,
+                            column: m.start() + 1,
+                            offset: 0,
+                            text: line.trim().chars().take(120).collect(),
+                            function: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    ev
+}
+
+/// The dual writes among the facts of one file, function by function.
+fn dual_writes(facts: &[Fact], out: &mut Vec<DualWrite>) {
+    let mut by_fn: std::collections::BTreeMap<usize, Vec<&Fact>> = std::collections::BTreeMap::new();
+    for f in facts {
+        if let Some((start, _)) = &f.function {
+            by_fn.entry(*start).or_default().push(f);
+        }
+    }
+    for list in by_fn.values() {
+        if let Some((w, p)) = code::dual_write(list) {
+            out.push(DualWrite {
+                function: list[w].function.as_ref().map(|f| f.1.clone()).unwrap_or_default(),
+                write: list[w].clone(),
+                publish: list[p].clone(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

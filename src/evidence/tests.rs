@@ -1,0 +1,160 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn example_matches(rule: &Rule, code: &str) -> bool {
+    match rule.language {
+        RuleLang::Config | RuleLang::Sql => code.lines().any(|l| rule.text.iter().any(|re| re.is_match(l))),
+        lang => {
+            let file = match lang {
+                RuleLang::Python => "example.py",
+                RuleLang::Java => "Example.java",
+                RuleLang::Go => "example.go",
+                _ => "example.ts",
+            };
+            let (_, grammar) = code::language_of(file).unwrap();
+            let facts = code::facts(file, code, lang, &grammar, &[rule]).expect("parses");
+            !facts.is_empty()
+        }
+    }
+}
+
+/// Every built-in rule compiles, has examples, and each example matches (or not) as it says.
+#[test]
+fn rules_match_their_examples() {
+    let rules = rules::built_in();
+    assert!(rules.len() >= 15, "{} rules", rules.len());
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), rules.len(), "duplicate rule ids");
+    for r in &rules {
+        assert!(!r.examples.is_empty(), "{} has no example", r.id);
+        assert!(r.examples.iter().any(|e| e.matches), "{} has no matching example", r.id);
+        for e in &r.examples {
+            assert_eq!(example_matches(r, &e.code), e.matches, "{}: {}", r.id, e.code);
+        }
+    }
+}
+
+#[test]
+fn bad_rules_are_refused_with_their_file() {
+    let e = rules::parse(
+        "x.toml",
+        "id = 'x'\nlanguage = 'python'\nproves = 'db-write'\nsummary = 's'\n",
+    )
+    .unwrap_err();
+    assert!(e.starts_with("x.toml: "), "{e}");
+    let e = rules::parse(
+        "y.toml",
+        "id = 'y'\nlanguage = 'python'\nproves = 'db-write'\nsummary = 's'\ncalls = ['(']\n",
+    )
+    .unwrap_err();
+    assert!(e.contains("pattern `(`"), "{e}");
+    let e = rules::parse("z.toml", "id = 'z'\nlanguage = 'cobol'\n").unwrap_err();
+    assert!(e.starts_with("z.toml: "), "{e}");
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("grade-evidence-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A write then a publish in one function, no outbox: a dual write; the same with an outbox
+/// insert, or the write and the publish in different functions: none.
+#[test]
+fn dual_writes_are_found_function_by_function() {
+    let d = tmp("dual");
+    std::fs::write(
+        d.join("svc.py"),
+        r#"
+def place(conn, producer, order):
+    conn.execute("INSERT INTO orders (id) VALUES (%s)", (order.id,))
+    conn.commit()
+    producer.send("orders", order.to_json())
+
+def place_with_outbox(conn, producer, order):
+    conn.execute("INSERT INTO orders (id) VALUES (%s)", (order.id,))
+    conn.execute("INSERT INTO outbox (payload) VALUES (%s)", (order.to_json(),))
+    conn.commit()
+
+def publish_first(conn, producer, order):
+    producer.send("orders", order.to_json())
+    conn.commit()
+
+def relay(conn, producer):
+    for row in conn.execute("SELECT * FROM outbox"):
+        producer.send("orders", row.payload)
+        conn.execute("DELETE FROM outbox WHERE id = %s", (row.id,))
+"#,
+    )
+    .unwrap();
+    let ev = scan(&d, "", &rules::built_in());
+    assert_eq!(ev.files_read, 1);
+    let names: Vec<&str> = ev.dual_writes.iter().map(|w| w.function.as_str()).collect();
+    assert_eq!(names, ["place"], "{:#?}", ev.dual_writes);
+    let w = &ev.dual_writes[0];
+    assert_eq!((w.write.line, w.publish.line), (3, 5));
+    assert_eq!(w.publish.file, "svc.py");
+    assert!(ev.proving(Proof::OutboxWrite).count() >= 2);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Files that cannot be read are listed, the others still read.
+#[test]
+fn oversized_files_are_listed_not_read() {
+    let d = tmp("big");
+    std::fs::write(d.join("big.py"), "x = 1\n".repeat((MAX_FILE_BYTES as usize / 6) + 10)).unwrap();
+    std::fs::write(d.join("ok.sql"), "CREATE TABLE outbox (id int);\n").unwrap();
+    let ev = scan(&d, "", &rules::built_in());
+    assert_eq!(ev.files_read, 1);
+    assert_eq!(ev.unreadable.len(), 1);
+    assert!(ev.unreadable[0].1.contains("larger than"), "{:?}", ev.unreadable);
+    assert_eq!(ev.proving(Proof::OutboxTable).count(), 1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn corpus() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/systems");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!("skipped: ../shared/corpus/systems is absent");
+        None
+    }
+}
+
+/// Systems nobody here wrote: Debezium's outbox example is an outbox with CDC, and no honest
+/// system shows a dual write.
+#[test]
+fn real_systems_find_what_is_there_and_invent_nothing() {
+    let Some(corpus) = corpus() else { return };
+    let rules = rules::built_in();
+    let outbox = scan(&corpus.join("debezium-examples/outbox"), "outbox", &rules);
+    assert!(outbox.proving(Proof::OutboxRelay).count() >= 1, "{:#?}", outbox.facts);
+    assert!(outbox.proving(Proof::CdcConnector).count() >= 1);
+    assert!(
+        outbox.proving(Proof::OutboxWrite).count() >= 1,
+        "ExportedEvent in the order service"
+    );
+    for system in [
+        "debezium-examples",
+        "spring-petclinic-microservices",
+        "microservices-demo",
+    ] {
+        let ev = scan(&corpus.join(system), system, &rules);
+        let mut by_rule: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for f in &ev.facts {
+            *by_rule.entry(f.rule.as_str()).or_default() += 1;
+        }
+        eprintln!("{system}: {} files read, facts by rule: {by_rule:?}", ev.files_read);
+        assert!(ev.files_read > 10, "{system}: {} files", ev.files_read);
+        assert!(
+            ev.dual_writes.is_empty(),
+            "{system}: dual writes invented: {:#?}",
+            ev.dual_writes
+        );
+    }
+}
