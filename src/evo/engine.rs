@@ -1170,8 +1170,8 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         // Compositions are compared by what they accept: a union of length-bounded strings is
         // its widest member; two unions variant by variant; a schema and a union through the
         // variant it became.
-        let ou = Self::pure_union(self.old, o);
-        let nu = Self::pure_union(self.new, n);
+        let ou = Self::pure_union(o);
+        let nu = Self::pure_union(n);
         let fold = |u: &Option<(Node<'s>, Vec<Node<'s>>)>| u.as_ref().and_then(|(_, v)| Self::widest_string(v));
         let (of, nf) = (fold(&ou), fold(&nu));
         if of.is_some() || nf.is_some() {
@@ -1550,7 +1550,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
 
     /// The variants of a `oneOf`/`anyOf` (`anyOf`s nested directly in an `anyOf` spliced in:
     /// they are the same union), with the node holding the list.
-    fn union(api: &'s Api<'a>, node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
+    fn union(node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
         let (key, list) = ["oneOf", "anyOf"]
             .iter()
             .find_map(|k| node.get(k).filter(|v| v.value.is_array()).map(|v| (*k, v)))?;
@@ -1568,14 +1568,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     continue;
                 }
             }
-            let _ = api;
             out.push(v);
         }
         Some((list, out))
     }
 
     /// A union whose only keywords are the union (and `nullable`): compared variant by variant.
-    fn pure_union(api: &'s Api<'a>, node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
+    fn pure_union(node: &Node<'s>) -> Option<(Node<'s>, Vec<Node<'s>>)> {
         let keys = bare_keys(node);
         let union_only = keys
             .iter()
@@ -1583,7 +1582,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         if !union_only {
             return None;
         }
-        Self::union(api, node)
+        Self::union(node)
     }
 
     /// A union of plain strings that differ only in length bounds accepts what its widest
@@ -1737,7 +1736,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
     }
 
     fn variants(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) {
-        let (Some((ol, ov)), Some((nl, nv))) = (Self::union(self.old, o), Self::union(self.new, n)) else {
+        let (Some((ol, ov)), Some((nl, nv))) = (Self::union(o), Self::union(n)) else {
             return;
         };
         self.variant_lists(n, &ol, &ov, &nl, &nv, cx, depth);
