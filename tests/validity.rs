@@ -263,3 +263,47 @@ fn a_contradicted_outbox_claim_fails_and_honesty_never_scores_lower() {
     assert!(hs > ds, "honest {hs} must score above dishonest {ds}");
     let _ = std::fs::remove_dir_all(&honest_dir);
 }
+
+/// A saga compensation deleted from the code (#17): phase2-reference's orchestrator without
+/// its `self.stock.release(...)` call still declares `ReleaseStock`; phase2 needs declared
+/// compensations to be found in the code, so EVT009 loses that step and says where it looked.
+#[test]
+fn a_compensation_deleted_from_the_code_loses_its_credit() {
+    let dir = tmp("validity", "phase2-no-release");
+    copy_dir(&root().join("fixtures/submissions/phase2-reference"), &dir);
+    let saga = dir.join("services/orders/src/application/place_order.py");
+    let text = std::fs::read_to_string(&saga).unwrap();
+    assert!(text.contains("self.stock.release(reservation_id)"));
+    let without: String = text
+        .lines()
+        .filter(|l| !l.contains("self.stock.release(reservation_id)"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&saga, without).unwrap();
+    let reference = json(&grade(&[
+        "phase2",
+        "fixtures/submissions/phase2-reference",
+        "--static-only",
+        "--format",
+        "json",
+    ]));
+    let changed = json(&grade(&[
+        "phase2",
+        dir.to_str().unwrap(),
+        "--static-only",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(item(&reference, "EVT009")["outcome"], "passed");
+    let evt009 = item(&changed, "EVT009");
+    assert_eq!(evt009["outcome"], "failed", "{evt009:#}");
+    let findings = evt009["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("`ReleaseStock`")),
+        "{findings:#?}"
+    );
+    assert!(changed["score"].as_f64().unwrap() < reference["score"].as_f64().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -67,6 +67,20 @@ impl<'a> Ctx<'a> {
         f
     }
 
+    /// The folder holding a service's code: its `source`, else `services/<name>/` when that
+    /// folder exists; (absolute path, path relative to the submission root).
+    pub fn service_code_dir(&self, service: &str) -> Option<(std::path::PathBuf, String)> {
+        let s = self.submission.services.iter().find(|s| s.name.name == service)?;
+        match &s.source {
+            Some(src) if src.path.is_dir() => Some((src.path.clone(), src.rel.clone())),
+            _ => {
+                let rel = format!("services/{service}");
+                let dir = self.submission.root.join(&rel);
+                dir.is_dir().then_some((dir, rel))
+            }
+        }
+    }
+
     /// A finding at the node `pointer` of a document in file `rel`.
     pub fn document_finding(&self, rel: &str, doc: &Document, pointer: &str, message: impl Into<String>) -> Finding {
         let loc = doc.locate_for_finding(pointer);

@@ -166,3 +166,114 @@ pub fn dual_write(facts: &[&Fact]) -> Option<(usize, usize)> {
         .position(|f| f.proof == Proof::BrokerPublish && f.offset > facts[w].offset)?;
     Some((w, p))
 }
+
+const CLASSES: &[&str] = &["class_definition", "class_declaration", "interface_declaration"];
+
+/// The words of an identifier or a dotted call, lower case, a plural `s` dropped
+/// (`self.stock.release` -> `self stock release`; `PaymentsClient` -> `payment client`).
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            prev_lower = false;
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    for w in &mut out {
+        if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+            w.pop();
+        }
+    }
+    out
+}
+
+/// A function declared without an implementation: no body (an interface method), or a body
+/// that is only `...`, `pass` or `raise NotImplementedError` after its docstring (a port).
+fn is_abstract(f: Node<'_>, src: &str) -> bool {
+    let Some(body) = f.child_by_field_name("body") else {
+        return true;
+    };
+    let mut stmts = Vec::new();
+    let mut c = body.walk();
+    for child in body.named_children(&mut c) {
+        if child.kind() != "comment" {
+            stmts.push(child);
+        }
+    }
+    // A Python docstring first.
+    if stmts.len() > 1
+        && stmts[0].kind() == "expression_statement"
+        && stmts[0].named_child(0).is_some_and(|n| n.kind() == "string")
+    {
+        stmts.remove(0);
+    }
+    match stmts.as_slice() {
+        [] => body.kind() == "block" && src.get(body.byte_range()).is_some_and(|t| t.trim().is_empty()),
+        [only] => {
+            let t = src.get(only.byte_range()).unwrap_or("").trim();
+            t == "..." || t == "pass" || t.starts_with("raise NotImplementedError")
+        }
+        _ => false,
+    }
+}
+
+/// The names a file defines and calls: every implemented function or method (with the class
+/// or receiver it belongs to; declarations without an implementation are left out) and every
+/// call's callee, as words, with their line and whether it is a call.
+pub fn names(src: &str, grammar: &Language) -> Option<Vec<(Vec<String>, usize, bool)>> {
+    let mut parser = Parser::new();
+    parser.set_language(grammar).ok()?;
+    let tree = parser.parse(src, None)?;
+    let text = |n: Option<Node<'_>>| n.and_then(|n| src.get(n.byte_range())).unwrap_or("");
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    // Enclosing classes: (end byte, name).
+    let mut classes: Vec<(usize, String)> = Vec::new();
+    loop {
+        let node = cursor.node();
+        while classes.last().is_some_and(|c| c.0 <= node.start_byte()) {
+            classes.pop();
+        }
+        let kind = node.kind();
+        let line = node.start_position().row + 1;
+        if CLASSES.contains(&kind) {
+            classes.push((node.end_byte(), text(node.child_by_field_name("name")).to_string()));
+        } else if FUNCTIONS.contains(&kind) {
+            let name = text(node.child_by_field_name("name"));
+            if !name.is_empty() && !is_abstract(node, src) {
+                let owner = match node.child_by_field_name("receiver") {
+                    Some(r) => text(Some(r)).to_string(),
+                    None => classes.last().map(|c| c.1.clone()).unwrap_or_default(),
+                };
+                out.push((words(&format!("{owner} {name}")), line, false));
+            }
+        } else if CALLS.contains(&kind) {
+            let (callee, _) = callee_and_args(node, src);
+            out.push((words(&callee), line, true));
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return Some(out);
+            }
+        }
+    }
+}

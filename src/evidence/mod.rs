@@ -49,6 +49,17 @@ pub enum Status {
     Contradicted,
 }
 
+/// How much evidence a claim needs for credit (a rubric item's `evidence` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Needs {
+    /// The manifest's word, unless the files contradict it.
+    #[default]
+    Declared,
+    /// Where the service has code, the code must show it (a service without code: its word).
+    Found,
+}
+
 /// One match of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fact {
@@ -211,6 +222,52 @@ fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[Rule]) -> Evidenc
         }
     }
     ev
+}
+
+/// The functions a folder's code defines and the calls it makes, as words (see
+/// [`Names::find`]).
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    /// (words, file, line, a call rather than a definition).
+    pub names: Vec<(Vec<String>, String, usize, bool)>,
+    pub code_files: usize,
+}
+
+impl Names {
+    /// The first name that contains every word of `action` (`ReleaseStock` is found in
+    /// `self.stock.release(...)`, `release_stock()` or `StockService.release`): `file:line`.
+    pub fn find(&self, action: &str) -> Option<String> {
+        let want = code::words(action);
+        if want.is_empty() {
+            return None;
+        }
+        self.names
+            .iter()
+            .find(|(w, _, _, _)| want.iter().all(|x| w.contains(x)))
+            .map(|(_, f, l, _)| format!("{f}:{l}"))
+    }
+}
+
+/// The names defined and called in the code under `dir`.
+pub fn names(dir: &Path, rel_dir: &str) -> Names {
+    let (files, _) = walk(dir, rel_dir, |p| code::language_of(&p.to_string_lossy()).is_some());
+    let mut out = Names::default();
+    for (path, rel) in files {
+        let rel = rel.trim_start_matches('/').to_string();
+        let Some((_, grammar)) = code::language_of(&rel) else {
+            continue;
+        };
+        if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let src = String::from_utf8_lossy(&bytes);
+        out.code_files += 1;
+        for (w, line, call) in code::names(&src, &grammar).unwrap_or_default() {
+            out.names.push((w, rel.clone(), line, call));
+        }
+    }
+    out
 }
 
 /// The dual writes among the facts of one file, function by function.

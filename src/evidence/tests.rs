@@ -158,3 +158,12 @@ fn real_systems_find_what_is_there_and_invent_nothing() {
         );
     }
 }
+
+#[test]
+fn names_split_into_words_like_actions() {
+    assert_eq!(code::words("PaymentsClient void"), ["payment", "client", "void"]);
+    assert_eq!(code::words("self.stock.release"), ["self", "stock", "release"]);
+    assert_eq!(code::words("release_stock"), ["release", "stock"]);
+    assert_eq!(code::words("ReleaseStock"), ["release", "stock"]);
+    assert_eq!(code::words("address"), ["address"]);
+}

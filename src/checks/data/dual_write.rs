@@ -1,21 +1,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::evidence::{self, Evidence, Proof, Status};
+use crate::evidence::{self, Evidence, Needs, Proof, Status};
 use crate::submission::{Delivery, Service};
 
 pub struct DualWrite;
-
-/// How much evidence an `outbox` or `cdc` claim needs for credit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Needs {
-    /// The manifest's word, unless the code contradicts it.
-    #[default]
-    Declared,
-    /// A service with code must show it there (a service without code: its word).
-    Found,
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -154,20 +143,9 @@ impl TypedCheck for DualWrite {
     }
 }
 
-/// The evidence in a service's code: its `source` folder, else `services/<name>/`; `None`
-/// when it has no such folder.
+/// The evidence in a service's code; `None` when it has no code.
 fn service_code(ctx: &Ctx<'_>, s: &Service, rules: &[evidence::Rule]) -> Option<(String, Evidence)> {
-    let (dir, rel) = match &s.source {
-        Some(src) if src.path.is_dir() => (src.path.clone(), src.rel.clone()),
-        _ => {
-            let rel = format!("services/{}", s.name.name);
-            let dir = ctx.submission.root.join(&rel);
-            if !dir.is_dir() {
-                return None;
-            }
-            (dir, rel)
-        }
-    };
+    let (dir, rel) = ctx.service_code_dir(&s.name.name)?;
     let ev = evidence::scan(&dir, &rel, rules);
     (ev.code_files > 0).then_some((rel, ev))
 }

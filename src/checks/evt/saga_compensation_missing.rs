@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{fold, plural, words};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
+use crate::evidence::{self, Needs};
 use crate::finding::Finding;
 use crate::submission::{Saga, SagaStep, StepKind};
 
@@ -32,6 +33,14 @@ true): the last of them, provided every later step is retriable or read-only. A 
 declared pivot is retriable. Any other step without a compensation is a missing compensation.
 
 Partial credit: steps with a side effect that fit that shape / steps with a side effect.
+
+Declared compensations answer to the code: each is looked for in the code of the step's
+service and of the saga's first service (the orchestrator), as a function that implements it
+or a call that invokes it (`ReleaseStock` in `self.stock.release(...)`, `release_stock()`,
+`inventory.releaseStock(...)`); a port declared without an implementation does not count.
+The evidence lists what was found where. With `evidence = "found"` (phase2) a compensation
+that is not in the code, where one of those services has code, costs its step; a service
+without code keeps its declared compensation. Not finding a name is never a contradiction.
 
 ## Why it matters
 A saga replaces a distributed transaction by local transactions and compensating
@@ -72,12 +81,16 @@ pub struct Params {
     pub final_step_exempt: bool,
     /// Verbs that start an action without side effects.
     pub read_only_verbs: Vec<String>,
+    /// What a declared compensation needs: the manifest's word, or (`found`) a function or
+    /// call in the code of the step's service or the saga's first service, where they have code.
+    pub evidence: Needs,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             final_step_exempt: true,
+            evidence: Needs::Declared,
             read_only_verbs: [
                 "Get",
                 "Fetch",
@@ -121,6 +134,12 @@ impl TypedCheck for SagaCompensationMissing {
                 ty: "array of strings",
                 description: "verbs that start an action without side effects (such steps need no compensation)",
             },
+            ParamDoc {
+                name: "evidence",
+                ty: "\"declared\" or \"found\"",
+                description: "what a declared compensation needs: the manifest's word (declared, default), or a function or call \
+                              matching it in the code of the step's service or the saga's first service where they have code (found)",
+            },
         ],
     };
 
@@ -132,6 +151,7 @@ impl TypedCheck for SagaCompensationMissing {
         let mut count = Counts::default();
         let mut findings = Vec::new();
         let mut notes = Vec::new();
+        let mut code_lines = Vec::new();
         for saga in sagas {
             if saga.steps.is_empty() {
                 let name = &saga.name.name;
@@ -142,6 +162,7 @@ impl TypedCheck for SagaCompensationMissing {
                 continue;
             }
             judge(ctx, p, saga, &mut count, &mut findings);
+            compensations_in_code(ctx, p, saga, &mut findings, &mut code_lines);
         }
         let bad = findings.len();
         let total = count.total();
@@ -167,8 +188,106 @@ impl TypedCheck for SagaCompensationMissing {
             plural(count.retriable, "retriable step", "retriable steps"),
             plural(count.read_only, "read-only step", "read-only steps"),
         ));
+        r.evidence.extend(code_lines);
         r
     }
+}
+
+/// Declared compensations against the code: each is looked for (a function or a call whose
+/// words contain the compensation's, `ReleaseStock` in `self.stock.release(...)`) in the code
+/// of the step's service and of the saga's first service (the orchestrator of an orchestrated
+/// saga): a function that implements it or a call that invokes it; a port declared without an
+/// implementation is not enough. With `evidence = "found"`, one that is not there while one of them has code loses
+/// its step's credit. Not finding a name is never a contradiction.
+fn compensations_in_code(
+    ctx: &Ctx<'_>,
+    p: &Params,
+    saga: &Saga,
+    findings: &mut Vec<(String, Finding)>,
+    lines: &mut Vec<String>,
+) {
+    let first = saga.steps.first().map(|s| s.service.name.as_str()).unwrap_or_default();
+    let mut cache: std::collections::BTreeMap<String, Option<(String, evidence::Names)>> = Default::default();
+    let mut code_of = |service: &str| -> Option<(String, evidence::Names)> {
+        cache
+            .entry(service.to_string())
+            .or_insert_with(|| {
+                let (dir, rel) = ctx.service_code_dir(service)?;
+                let names = evidence::names(&dir, &rel);
+                (names.code_files > 0).then_some((rel, names))
+            })
+            .clone()
+    };
+    let (mut found, mut missing, mut no_code) = (Vec::new(), Vec::new(), 0);
+    for step in &saga.steps {
+        let Some(comp) = &step.compensation else { continue };
+        // A step already out of place counts once.
+        let at = step
+            .action
+            .span
+            .as_ref()
+            .map(|r| (r.start, r.end.saturating_sub(r.start)));
+        if at.is_some() && findings.iter().any(|(_, f)| f.span == at) {
+            continue;
+        }
+        // Implemented (a function with a body) or invoked, in the step's own service or the
+        // first one (the orchestrator); a port declared without an implementation is not enough.
+        let mut places: Vec<(String, evidence::Names)> = Vec::new();
+        for service in [step.service.name.as_str(), first] {
+            if let Some((rel, names)) = code_of(service) {
+                if !places.iter().any(|(r, _)| *r == rel) {
+                    places.push((rel, names));
+                }
+            }
+        }
+        if places.is_empty() {
+            no_code += 1;
+            continue;
+        }
+        match places.iter().find_map(|(_, n)| n.find(&comp.name)) {
+            Some(at) => found.push(format!("{} ({at})", comp.name)),
+            None => {
+                let looked: Vec<String> = places
+                    .iter()
+                    .map(|(rel, n)| format!("{rel} ({} files)", n.code_files))
+                    .collect();
+                missing.push(comp.name.clone());
+                if p.evidence == Needs::Found {
+                    let f = ctx
+                        .manifest_finding(
+                            comp.span.as_ref(),
+                            format!(
+                                "saga `{}`: the compensation `{}` of `{}` is declared, but no function or call in the code matches it (looked in {})",
+                                saga.name.name,
+                                comp.name,
+                                step.action.name,
+                                looked.join(", ")
+                            ),
+                        )
+                        .help("implement the compensation in the service's code (a handler or method named after it), or fix its name in the manifest");
+                    findings.push((step.action.name.clone(), f));
+                }
+            }
+        }
+    }
+    if found.is_empty() && missing.is_empty() {
+        return;
+    }
+    let mut line = format!("saga `{}`: compensations", saga.name.name);
+    if !found.is_empty() {
+        line.push_str(&format!(" found in code: {}", found.join(", ")));
+    }
+    if !missing.is_empty() {
+        line.push_str(&format!(
+            "{} not found in code: {}",
+            if found.is_empty() { "" } else { ";" },
+            missing.join(", ")
+        ));
+    }
+    if no_code > 0 {
+        line.push_str(&format!("; {no_code} in services without code (declared)"));
+    }
+    lines.push(line);
 }
 
 /// What a step is, declared or inferred.
@@ -384,4 +503,46 @@ fn retriable_problem<'a>(
         ),
         "move it after the pivot: retriable steps come last".to_string(),
     ))
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::checks::{run_alone, Check, Outcome, Typed};
+    use crate::submission::Submission;
+
+    fn run(case: &str, params: &str) -> CheckResult {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/checks/EVT009")
+            .join(case);
+        let Ok(sub) = Submission::load(&dir) else {
+            panic!("{} does not load", dir.display())
+        };
+        let check = Typed::<SagaCompensationMissing>::new();
+        let params = check
+            .resolve_params(toml::from_str(params).expect("TOML"))
+            .expect("parameters");
+        run_alone(&check, &sub, &params, Default::default(), Default::default())
+    }
+
+    /// `evidence = "found"`: a compensation missing from the code costs its step; found ones
+    /// and services without code keep their credit.
+    #[test]
+    fn found_level_needs_each_compensation_in_the_code() {
+        let found = "evidence = 'found'";
+        let r = run("pass-compensation-not-in-typescript", found);
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.credit, Some(2.0 / 3.0));
+        assert!(
+            r.findings[0].message.contains("`ReleaseStock`")
+                && r.findings[0].message.contains("services/orders (1 files)"),
+            "{:?}",
+            r.findings
+        );
+        for case in ["pass-compensations-in-java", "pass-compensations-in-go", "pass"] {
+            assert_eq!(run(case, found).outcome, Outcome::Passed, "{case}");
+        }
+    }
 }
