@@ -245,8 +245,10 @@ pub enum StepBody {
     Text(String),
 }
 
-/// Parses `"2s"`, `"500ms"`, `"1.5s"`, `"1m"`.
-pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+/// Parses a scenario step's `within`: a decimal number and `ms`, `s` or `m` (`"2s"`, `"500ms"`,
+/// `"1.5s"`, `"1m"`). Not OpenSLO's shorthand (whole numbers, `h` to `Y`, no `ms`:
+/// `crate::artifact::openslo::parse_openslo_duration`).
+pub fn parse_decimal_duration(s: &str) -> Option<std::time::Duration> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len()));
     let n: f64 = num.parse().ok()?;
@@ -950,18 +952,21 @@ impl Validator<'_> {
                     );
                 }
             }
-            let within = st.within.as_ref().and_then(|w| match parse_duration(w.get_ref()) {
-                Some(d) if d <= std::time::Duration::from_secs(60) => Some(d),
-                _ => {
-                    self.err(
-                        w.span(),
-                        format!("`within = \"{}\"` is not a duration up to 60 s", w.get_ref()),
-                        "not a duration",
-                        "write e.g. `\"2s\"` or `\"500ms\"`".into(),
-                    );
-                    None
-                }
-            });
+            let within = st
+                .within
+                .as_ref()
+                .and_then(|w| match parse_decimal_duration(w.get_ref()) {
+                    Some(d) if d <= std::time::Duration::from_secs(60) => Some(d),
+                    _ => {
+                        self.err(
+                            w.span(),
+                            format!("`within = \"{}\"` is not a duration up to 60 s", w.get_ref()),
+                            "not a duration",
+                            "write e.g. `\"2s\"` or `\"500ms\"`".into(),
+                        );
+                        None
+                    }
+                });
             let body = st.body.as_ref().map(|b| match b.get_ref() {
                 toml::Value::String(s) => StepBody::Text(s.clone()),
                 other => StepBody::Json(toml_to_json(other)),
