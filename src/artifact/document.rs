@@ -460,9 +460,12 @@ pub fn relax_flow_indentation(src: &str) -> Option<String> {
 const CP_SHIFT: usize = 6;
 
 /// Line starts, plus (for non-ASCII sources) the number of characters before every 64-byte
-/// block, so that columns and saphyr's character indices convert in bounded time.
+/// block, so that columns and saphyr's character indices convert in bounded time. The one line
+/// index of the artifact layer: [`Document`] and [`super::stream::YamlStream`] use it. (The
+/// manifest and rubric diagnostics have their own in `crate::diag::SourceFile`: the layer
+/// below cannot use this one, and it works on `usize` offsets of small TOML files.)
 #[derive(Debug, Clone)]
-struct TextMap {
+pub(in crate::artifact) struct TextMap {
     line_starts: Vec<u32>,
     /// `checkpoints[k]` = characters in `source[..k << CP_SHIFT]`; `None` for ASCII sources.
     checkpoints: Option<Vec<u32>>,
@@ -489,7 +492,7 @@ fn to_u32(x: usize) -> u32 {
 }
 
 impl TextMap {
-    fn new(src: &str) -> TextMap {
+    pub(in crate::artifact) fn new(src: &str) -> TextMap {
         let mut line_starts = Vec::with_capacity(src.len() / 40 + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| to_u32(i + 1)));
@@ -538,7 +541,10 @@ impl TextMap {
         walk_to_char(b, pos, count, ci)
     }
 
-    fn location(&self, b: &[u8], offset: usize, len: usize) -> Location {
+    /// Location of `len` bytes at byte `offset` of `b` (the source this map was built from),
+    /// both clamped. The column counts the characters before `offset` on its line, a partial
+    /// character included (callers with offsets off a character boundary floor them first).
+    pub(in crate::artifact) fn location(&self, b: &[u8], offset: usize, len: usize) -> Location {
         let offset = offset.min(b.len());
         let len = len.min(b.len() - offset);
         let line_idx = self
