@@ -814,7 +814,10 @@ impl Index {
             && self.nodes.iter().zip(&other.nodes).all(|(x, y)| fields(x) == fields(y))
     }
 
-    /// The node at `pointer`, or its nearest existing ancestor; `true` when exact.
+    /// The node at `pointer`, or its nearest existing ancestor; `true` when exact. This walks
+    /// the position index, not values, and is more lenient than [`super::refs::value_at`] (the
+    /// value resolver): a leading `#` is allowed and an array index may have leading zeros, so
+    /// that a finding's pointer always finds the closest place to show.
     fn resolve(&self, pointer: &str) -> (u32, bool) {
         let p = pointer.strip_prefix('#').unwrap_or(pointer);
         if p.is_empty() {
@@ -825,7 +828,7 @@ impl Index {
         };
         let mut cur = 0;
         for seg in rest.split('/') {
-            match self.child(cur, &unescape_segment(seg)) {
+            match self.child(cur, &unescape_pointer_segment(seg)) {
                 Some(c) => cur = c,
                 None => return (cur, false),
             }
@@ -834,8 +837,9 @@ impl Index {
     }
 }
 
-/// Decodes `~1` to `/` and `~0` to `~` (RFC 6901).
-fn unescape_segment(seg: &str) -> Cow<'_, str> {
+/// Decodes a JSON-pointer segment: `~1` to `/` and `~0` to `~` (RFC 6901), in one pass (the
+/// same as replacing `~1` first, then `~0`); a `~` followed by anything else is kept.
+pub fn unescape_pointer_segment(seg: &str) -> Cow<'_, str> {
     if !seg.contains('~') {
         return Cow::Borrowed(seg);
     }
@@ -3902,8 +3906,18 @@ mod tests {
         assert_eq!(escape_pointer_segment("a~/b"), "a~0~1b");
         assert_eq!(escape_pointer_segment("plain"), "plain");
         for key in ["~", "/", "~~//", "é/ü~😀", "/a/", "~1", "x~0y/z"] {
-            assert_eq!(unescape_segment(&escape_pointer_segment(key)), key);
+            assert_eq!(unescape_pointer_segment(&escape_pointer_segment(key)), key);
             assert_eq!(escape_pointer_segment(key), key.replace('~', "~0").replace('/', "~1"));
+        }
+        // One pass decodes as the RFC 6901 replacements in order (`~1`, then `~0`) do.
+        for seg in [
+            "", "a", "~", "~0", "~1", "~01", "~10", "~~1", "~~01", "~0~1", "~2", "a~", "é~1ü~0", "~~~",
+        ] {
+            assert_eq!(
+                unescape_pointer_segment(seg),
+                seg.replace("~1", "/").replace("~0", "~"),
+                "{seg:?}"
+            );
         }
     }
 

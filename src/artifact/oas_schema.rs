@@ -163,7 +163,7 @@ fn title(def: &str) -> String {
 /// The member name of the value at `pointer`, if any.
 fn key_at(pointer: &str) -> Option<String> {
     let last = pointer.rsplit('/').next().filter(|_| !pointer.is_empty())?;
-    Some(last.replace("~1", "/").replace("~0", "~"))
+    Some(super::document::unescape_pointer_segment(last).into_owned())
 }
 
 /// `a`, `` `a` or `b` ``, `` `a`, `b` or `c` ``.
