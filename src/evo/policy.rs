@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{Change, Diff, Kind};
+use super::{Change, ChangeKind, Diff};
 use crate::api::{is_date, is_version_segment, segments, Api};
 
 /// A semantic version, read tolerantly: `1`, `1.2`, `v1.2.3`, `1.2.3-beta.1+build`.
@@ -255,7 +255,7 @@ fn changed_under_older_prefix(diff: &Diff, newest: u64) -> ChangedUnderOlderPref
         operations: Vec::new(),
         prefixes: BTreeSet::new(),
     };
-    let removal = |c: &Change| matches!(c.kind, Kind::PathRemoved | Kind::OperationRemoved);
+    let removal = |c: &Change| matches!(c.kind, ChangeKind::PathRemoved | ChangeKind::OperationRemoved);
     for c in diff.breaking().filter(|c| !removal(c)) {
         let mut hit = false;
         for op in &c.operations {
@@ -587,7 +587,7 @@ mod tests {
         }
     }
 
-    fn change(kind: Kind, ops: &[&str]) -> Change {
+    fn change(kind: ChangeKind, ops: &[&str]) -> Change {
         Change {
             kind,
             message: kind.summary().into(),
@@ -598,11 +598,11 @@ mod tests {
     }
 
     fn removal() -> Change {
-        change(Kind::PathRemoved, &["GET /orders"])
+        change(ChangeKind::PathRemoved, &["GET /orders"])
     }
 
     fn addition() -> Change {
-        change(Kind::PathAdded, &["GET /orders/{id}"])
+        change(ChangeKind::PathAdded, &["GET /orders/{id}"])
     }
 
     /// The verdict on `old -> new` with `changes` (no version prefixes).
@@ -686,7 +686,7 @@ mod tests {
         let v = judge(
             Some("1.0.0"),
             Some("1.0.0"),
-            vec![change(Kind::OpenapiVersionChanged, &[])],
+            vec![change(ChangeKind::OpenapiVersionChanged, &[])],
         );
         assert_eq!((v.ok, v.required), (true, Bump::None));
     }
@@ -705,8 +705,8 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::PathRemoved, &["GET /v1/orders"]),
-                change(Kind::PathAdded, &["GET /v2/orders"]),
+                change(ChangeKind::PathRemoved, &["GET /v1/orders"]),
+                change(ChangeKind::PathAdded, &["GET /v2/orders"]),
             ],
         );
         assert!(v.ok && v.required == Bump::Major, "{v:?}");
@@ -719,8 +719,8 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::ServerUrlChanged, &[]),
-                change(Kind::ResponsePropertyRemoved, &["GET /orders"]),
+                change(ChangeKind::ServerUrlChanged, &[]),
+                change(ChangeKind::ResponsePropertyRemoved, &["GET /orders"]),
             ],
         );
         assert!(v.ok, "{v:?}");
@@ -730,9 +730,12 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::ResponsePropertyRemoved, &["GET /v1/orders", "GET /v2/orders"]),
-                change(Kind::PathRemoved, &["GET /v1/customers"]),
-                change(Kind::PathAdded, &["GET /v2/orders"]),
+                change(
+                    ChangeKind::ResponsePropertyRemoved,
+                    &["GET /v1/orders", "GET /v2/orders"],
+                ),
+                change(ChangeKind::PathRemoved, &["GET /v1/customers"]),
+                change(ChangeKind::PathAdded, &["GET /v2/orders"]),
             ],
         );
         assert!(!v.ok && v.required == Bump::Major, "{v:?}");
@@ -745,11 +748,15 @@ mod tests {
         let v = versioning(&Diff {
             old: doc(Some("1.4.0"), Some(1)),
             new: doc(Some("2.0.0"), Some(2)),
-            changes: vec![change(Kind::ResponsePropertyRemoved, &["GET /v1/orders"])],
+            changes: vec![change(ChangeKind::ResponsePropertyRemoved, &["GET /v1/orders"])],
         });
         assert!(v.ok && v.message.contains("new major version"), "{v:?}");
         // No new prefix: the version decides, and the help offers /v2.
-        let v = judge(Some(1), Some(1), vec![change(Kind::PathRemoved, &["GET /v1/orders"])]);
+        let v = judge(
+            Some(1),
+            Some(1),
+            vec![change(ChangeKind::PathRemoved, &["GET /v1/orders"])],
+        );
         assert!(!v.ok, "{v:?}");
         assert!(v
             .help
