@@ -46,49 +46,17 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let mut results = Vec::new();
     let mut timings = Vec::new();
     for (_, item) in rubric.items() {
-        let info = item.check.info();
         let t = Instant::now();
-        let mut result = if info.kind == Kind::Probe && opts.static_only {
-            CheckResult::not_applicable("not run: static-only run (--static-only), live probes not started")
-        } else {
-            match catch_unwind(AssertUnwindSafe(|| item.check.run(&ctx, &item.params))) {
-                Ok(r) => r,
-                Err(panic) => {
-                    let msg = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    CheckResult::errored(format!("internal error in {} (please report it): {msg}", info.id))
-                }
-            }
-        };
-        if result.absent && item.when_absent == WhenAbsent::Skip {
-            // The rubric says this checkpoint does not ask for it: left out of the score.
-            result.outcome = Outcome::Skipped;
-            result.credit = None;
-        }
-        result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        results.push(run_item(&ctx, item, opts.static_only));
         timings.push(ItemTiming {
-            check: info.id,
+            check: item.check.info().id,
             ms: ms(t),
         });
-        results.push(result);
     }
     for (service, pids) in probes.finish().leftover {
         eprintln!("grade: warning: processes of service `{service}` survived teardown: {pids:?}");
     }
 
-    let inputs: Vec<ItemInput> = rubric
-        .items()
-        .zip(&results)
-        .map(|((_, item), r)| ItemInput {
-            weight: item.weight,
-            required: item.required,
-            outcome: r.outcome,
-            credit: r.credit,
-        })
-        .collect();
     let probe_items_not_run = if opts.static_only {
         rubric
             .items()
@@ -97,70 +65,9 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     } else {
         0
     };
-    let mut score = score::score(&inputs, rubric.threshold);
-    if probe_items_not_run > 0 {
-        // A static-only run of a rubric with probe items is never a pass (DESIGN section 13):
-        // the static score is provisional. It is a fail only when full credit for every probe
-        // item not run could not save it.
-        let probe_weight: f64 = rubric
-            .items()
-            .filter(|(_, i)| i.check.info().kind == Kind::Probe)
-            .map(|(_, i)| i.weight)
-            .sum();
-        let best = score::best_case(&score, probe_weight);
-        score.complete = false;
-        if score.verdict != Verdict::Failed || best >= rubric.threshold {
-            score.verdict = Verdict::Incomplete;
-        }
-        if score.failed_gates.iter().any(|&n| inputs[n].outcome == Outcome::Failed) {
-            score.verdict = Verdict::Failed;
-        }
-    }
-
-    let mut items = Vec::new();
-    for (((section, item), r), s) in rubric.items().zip(results).zip(&score.items) {
-        let info = item.check.info();
-        items.push(ItemReport {
-            check: info.id,
-            name: info.name,
-            section: section.id.clone(),
-            summary: info.summary,
-            weight: item.weight,
-            required: item.required,
-            outcome: r.outcome,
-            credit: if r.outcome == Outcome::Skipped {
-                None
-            } else {
-                Some(score::round2(s.credit))
-            },
-            points: score::round2(s.points),
-            max_points: score::round2(s.max_points),
-            reason: r.reason,
-            absent: r.absent,
-            evidence: r.evidence,
-            findings: r.findings,
-        });
-    }
-    let sections = rubric
-        .sections
-        .iter()
-        .map(|sec| {
-            let scores: Vec<_> = rubric
-                .items()
-                .zip(&score.items)
-                .filter(|((s, _), _)| s.id == sec.id)
-                .map(|(_, sc)| sc)
-                .collect();
-            let (points, max_points, pct) = score::section_percent(&scores);
-            SectionReport {
-                id: sec.id.clone(),
-                title: sec.title.clone(),
-                points,
-                max_points,
-                score: pct,
-            }
-        })
-        .collect();
+    let score = score_items(rubric, &results, probe_items_not_run);
+    let items = item_reports(rubric, results, &score);
+    let sections = section_reports(rubric, &score);
 
     let missing = missing(&items);
     let warnings = warnings(sub, rubric);
@@ -208,6 +115,121 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
         sources,
         graph: graph(sub, &model),
     }
+}
+
+/// Runs one rubric item: a panic becomes an errored result, an absent artifact the rubric
+/// does not ask for a skipped one; findings sorted.
+fn run_item(ctx: &Ctx<'_>, item: &crate::rubric::Item, static_only: bool) -> CheckResult {
+    let info = item.check.info();
+    let mut result = if info.kind == Kind::Probe && static_only {
+        CheckResult::not_applicable("not run: static-only run (--static-only), live probes not started")
+    } else {
+        match catch_unwind(AssertUnwindSafe(|| item.check.run(ctx, &item.params))) {
+            Ok(r) => r,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                CheckResult::errored(format!("internal error in {} (please report it): {msg}", info.id))
+            }
+        }
+    };
+    if result.absent && item.when_absent == WhenAbsent::Skip {
+        // The rubric says this checkpoint does not ask for it: left out of the score.
+        result.outcome = Outcome::Skipped;
+        result.credit = None;
+    }
+    result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    result
+}
+
+/// Scores the results; with probe items not run (static only) the verdict is provisional.
+fn score_items(rubric: &Rubric, results: &[CheckResult], probe_items_not_run: usize) -> score::Score {
+    let inputs: Vec<ItemInput> = rubric
+        .items()
+        .zip(results)
+        .map(|((_, item), r)| ItemInput {
+            weight: item.weight,
+            required: item.required,
+            outcome: r.outcome,
+            credit: r.credit,
+        })
+        .collect();
+    let mut score = score::score(&inputs, rubric.threshold);
+    if probe_items_not_run > 0 {
+        // A static-only run of a rubric with probe items is never a pass (DESIGN section 13):
+        // the static score is provisional. It is a fail only when full credit for every probe
+        // item not run could not save it.
+        let probe_weight: f64 = rubric
+            .items()
+            .filter(|(_, i)| i.check.info().kind == Kind::Probe)
+            .map(|(_, i)| i.weight)
+            .sum();
+        let best = score::best_case(&score, probe_weight);
+        score.complete = false;
+        if score.verdict != Verdict::Failed || best >= rubric.threshold {
+            score.verdict = Verdict::Incomplete;
+        }
+        if score.failed_gates.iter().any(|&n| inputs[n].outcome == Outcome::Failed) {
+            score.verdict = Verdict::Failed;
+        }
+    }
+    score
+}
+
+/// The report of every item, in rubric order.
+fn item_reports(rubric: &Rubric, results: Vec<CheckResult>, score: &score::Score) -> Vec<ItemReport> {
+    let mut items = Vec::new();
+    for (((section, item), r), s) in rubric.items().zip(results).zip(&score.items) {
+        let info = item.check.info();
+        items.push(ItemReport {
+            check: info.id,
+            name: info.name,
+            section: section.id.clone(),
+            summary: info.summary,
+            weight: item.weight,
+            required: item.required,
+            outcome: r.outcome,
+            credit: if r.outcome == Outcome::Skipped {
+                None
+            } else {
+                Some(score::round2(s.credit))
+            },
+            points: score::round2(s.points),
+            max_points: score::round2(s.max_points),
+            reason: r.reason,
+            absent: r.absent,
+            evidence: r.evidence,
+            findings: r.findings,
+        });
+    }
+    items
+}
+
+/// The points and score of every section.
+fn section_reports(rubric: &Rubric, score: &score::Score) -> Vec<SectionReport> {
+    rubric
+        .sections
+        .iter()
+        .map(|sec| {
+            let scores: Vec<_> = rubric
+                .items()
+                .zip(&score.items)
+                .filter(|((s, _), _)| s.id == sec.id)
+                .map(|(_, sc)| sc)
+                .collect();
+            let (points, max_points, pct) = score::section_percent(&scores);
+            SectionReport {
+                id: sec.id.clone(),
+                title: sec.title.clone(),
+                points,
+                max_points,
+                score: pct,
+            }
+        })
+        .collect()
 }
 
 /// What the submission lacks, for the head of the report: the findings of the

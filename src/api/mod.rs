@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
-use crate::artifact::document::{escape_pointer_segment, Document, Limits};
+use crate::artifact::document::{escape_pointer_segment, unescape_pointer_segment, Document, Limits};
 use crate::artifact::openapi::{OasVersion, OpenApiDoc};
 use crate::artifact::refs::{self, ExternalDocs, RefTarget};
 use crate::artifact::Loaded;
@@ -778,9 +778,9 @@ fn suggest_pointer(root: &Value, pointer: &str) -> Option<String> {
     let mut cur = root;
     let mut prefix = String::new();
     for seg in pointer.split('/').skip(1) {
-        let key = seg.replace("~1", "/").replace("~0", "~");
+        let key = unescape_pointer_segment(seg);
         match cur {
-            Value::Object(m) => match m.get(&key) {
+            Value::Object(m) => match m.get(key.as_ref()) {
                 Some(next) => {
                     prefix.push('/');
                     prefix.push_str(seg);
@@ -939,7 +939,7 @@ impl Body<'_> {
             .then(|| {
                 let mut segs = self.node.pointer.split('/').skip(1);
                 match (segs.next(), segs.next(), segs.next()) {
-                    (Some("components"), Some(_), Some(name)) => Some(name.replace("~1", "/").replace("~0", "~")),
+                    (Some("components"), Some(_), Some(name)) => Some(unescape_pointer_segment(name).into_owned()),
                     _ => None,
                 }
             })

@@ -996,7 +996,7 @@ fn nearest_existing(root: &Value, pointer: &str) -> Option<String> {
     let i = pointer.rfind('/')?;
     let (parent_p, last) = (&pointer[..i], &pointer[i + 1..]);
     let siblings = root.pointer(parent_p)?.as_object()?;
-    let last = last.replace("~1", "/").replace("~0", "~");
+    let last = super::document::unescape_pointer_segment(last);
     let best = crate::diag::did_you_mean(&last, siblings.keys().map(String::as_str))?;
     Some(child(parent_p, best))
 }

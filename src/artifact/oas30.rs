@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::document::escape_pointer_segment;
+use super::document::{escape_pointer_segment, unescape_pointer_segment};
 
 /// The types of OpenAPI 3.0 (the official 3.0 schema's `type` enum; `openapiv3` takes any string).
 const TYPE_NAMES: [&str; 6] = ["string", "number", "integer", "boolean", "array", "object"];
@@ -269,7 +269,7 @@ pub(crate) fn name_at(pointer: &str) -> String {
     let segs: Vec<String> = pointer
         .split('/')
         .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(|s| unescape_pointer_segment(s).into_owned())
         .collect();
     match segs.as_slice() {
         [] => "the document".to_string(),

@@ -163,7 +163,7 @@ fn title(def: &str) -> String {
 /// The member name of the value at `pointer`, if any.
 fn key_at(pointer: &str) -> Option<String> {
     let last = pointer.rsplit('/').next().filter(|_| !pointer.is_empty())?;
-    Some(last.replace("~1", "/").replace("~0", "~"))
+    Some(super::document::unescape_pointer_segment(last).into_owned())
 }
 
 /// `a`, `` `a` or `b` ``, `` `a`, `b` or `c` ``.
@@ -234,37 +234,7 @@ fn explain(e: &ValidationError<'_>, out: &mut Vec<StructureProblem>) {
     let mut push = |pointer: String, message: String| out.push(StructureProblem { pointer, message });
     match e.kind() {
         ValidationErrorKind::Type { kind } => {
-            let names: Vec<&str> = match kind {
-                TypeKind::Single(t) => vec![type_name(&t.to_string())],
-                TypeKind::Multiple(set) => set.iter().map(|t| type_name(&t.to_string())).collect(),
-            };
-            let mut names: Vec<String> = names.into_iter().map(str::to_string).collect();
-            names.dedup();
-            let is_schema = names.len() == 2
-                && names.iter().any(|n| n == "true or false")
-                && names.iter().any(|n| n == "a mapping");
-            let message = if is_schema {
-                format!(
-                    "{} must be a Schema Object (a mapping, or true or false), found {}",
-                    name_at(&at),
-                    found(instance)
-                )
-            } else {
-                let mut m = format!(
-                    "{} must be {}, found {}",
-                    name_at(&at),
-                    or_list(&names),
-                    found(instance)
-                );
-                let key = key_at(&at);
-                if matches!(key.as_deref(), Some("exclusiveMinimum" | "exclusiveMaximum")) && instance.is_boolean() {
-                    m.push_str(" (since OpenAPI 3.1 the keyword is the bound itself: `exclusiveMinimum: 0` instead of `minimum: 0` with `exclusiveMinimum: true`)");
-                }
-                if key.as_deref() == Some("nullable") {
-                    m.push_str(" (`nullable` is OpenAPI 3.0's; in 3.1 write `type: [T, \"null\"]`)");
-                }
-                m
-            };
+            let message = type_message(kind, &at, instance);
             push(at, message);
         }
         ValidationErrorKind::Required { property }
@@ -351,40 +321,7 @@ fn explain(e: &ValidationError<'_>, out: &mut Vec<StructureProblem>) {
             push(at, message);
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            // Each alternative needs a member the value lacks: say which ones.
-            let needs: Option<Vec<String>> = context
-                .iter()
-                .map(|b| match b.as_slice() {
-                    [one] if one.instance_path().as_str() == at => match one.kind() {
-                        ValidationErrorKind::Required { property } => property.as_str().map(|p| format!("`{p}`")),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .collect();
-            if let Some(needs) = needs.filter(|n| !n.is_empty()) {
-                let whose = match (object_name(eval), instance.get("name").and_then(Value::as_str)) {
-                    (Some("parameter" | "Parameter" | "SchemaXORContent"), Some(n)) => format!("parameter `{n}`"),
-                    (Some("parameter" | "Parameter" | "SchemaXORContent"), None) => "a parameter".to_string(),
-                    _ if at.is_empty() => "an OpenAPI document".to_string(),
-                    (Some(d), _) => title(d),
-                    _ => name_at(&at),
-                };
-                push(at, format!("{whose} needs {}", or_list(&needs)));
-                return;
-            }
-            // Else explain the alternative the value was most likely meant for.
-            let best = context
-                .iter()
-                .filter(|b| !b.is_empty())
-                .min_by_key(|b| (branch_misfit(b, &at), b.len()));
-            match best {
-                Some(branch) => branch.iter().for_each(|x| explain(x, out)),
-                None => push(
-                    at.clone(),
-                    format!("{} does not have any of the forms it may take", name_at(&at)),
-                ),
-            }
+            explain_alternatives(context, &at, eval, instance, out);
         }
         ValidationErrorKind::MinProperties { .. } if key_at(&at).as_deref() == Some("responses") => {
             push(at.clone(), format!("{} needs at least one response", name_at(&at)));
@@ -401,6 +338,83 @@ fn explain(e: &ValidationError<'_>, out: &mut Vec<StructureProblem>) {
         _ => {
             push(at.clone(), format!("{}: {e}", name_at(&at)));
         }
+    }
+}
+
+/// The message of a `type` error: what the value must be, with hints for 3.0 habits.
+fn type_message(kind: &TypeKind, at: &str, instance: &Value) -> String {
+    let names: Vec<&str> = match kind {
+        TypeKind::Single(t) => vec![type_name(&t.to_string())],
+        TypeKind::Multiple(set) => set.iter().map(|t| type_name(&t.to_string())).collect(),
+    };
+    let mut names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    names.dedup();
+    let is_schema =
+        names.len() == 2 && names.iter().any(|n| n == "true or false") && names.iter().any(|n| n == "a mapping");
+    if is_schema {
+        format!(
+            "{} must be a Schema Object (a mapping, or true or false), found {}",
+            name_at(at),
+            found(instance)
+        )
+    } else {
+        let mut m = format!("{} must be {}, found {}", name_at(at), or_list(&names), found(instance));
+        let key = key_at(at);
+        if matches!(key.as_deref(), Some("exclusiveMinimum" | "exclusiveMaximum")) && instance.is_boolean() {
+            m.push_str(" (since OpenAPI 3.1 the keyword is the bound itself: `exclusiveMinimum: 0` instead of `minimum: 0` with `exclusiveMinimum: true`)");
+        }
+        if key.as_deref() == Some("nullable") {
+            m.push_str(" (`nullable` is OpenAPI 3.0's; in 3.1 write `type: [T, \"null\"]`)");
+        }
+        m
+    }
+}
+
+/// An `anyOf` / `oneOf` none of whose alternatives fit: the members every alternative needs,
+/// else the problems of the alternative the value was most likely meant for.
+fn explain_alternatives(
+    context: &[Vec<ValidationError<'_>>],
+    at: &str,
+    eval: &str,
+    instance: &Value,
+    out: &mut Vec<StructureProblem>,
+) {
+    // Each alternative needs a member the value lacks: say which ones.
+    let needs: Option<Vec<String>> = context
+        .iter()
+        .map(|b| match b.as_slice() {
+            [one] if one.instance_path().as_str() == at => match one.kind() {
+                ValidationErrorKind::Required { property } => property.as_str().map(|p| format!("`{p}`")),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if let Some(needs) = needs.filter(|n| !n.is_empty()) {
+        let whose = match (object_name(eval), instance.get("name").and_then(Value::as_str)) {
+            (Some("parameter" | "Parameter" | "SchemaXORContent"), Some(n)) => format!("parameter `{n}`"),
+            (Some("parameter" | "Parameter" | "SchemaXORContent"), None) => "a parameter".to_string(),
+            _ if at.is_empty() => "an OpenAPI document".to_string(),
+            (Some(d), _) => title(d),
+            _ => name_at(at),
+        };
+        out.push(StructureProblem {
+            pointer: at.to_string(),
+            message: format!("{whose} needs {}", or_list(&needs)),
+        });
+        return;
+    }
+    // Else explain the alternative the value was most likely meant for.
+    let best = context
+        .iter()
+        .filter(|b| !b.is_empty())
+        .min_by_key(|b| (branch_misfit(b, at), b.len()));
+    match best {
+        Some(branch) => branch.iter().for_each(|x| explain(x, out)),
+        None => out.push(StructureProblem {
+            pointer: at.to_string(),
+            message: format!("{} does not have any of the forms it may take", name_at(at)),
+        }),
     }
 }
 

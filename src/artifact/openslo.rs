@@ -47,9 +47,11 @@ pub struct Duration {
     pub approximate: bool,
 }
 
-/// Parses a duration shorthand: `s`, `m`, `h`, `d`, `w`, and the calendar units `M` (30 days),
-/// `Q` (90 days), `Y` (365 days). The error says what is wrong.
-pub fn parse_duration(v: &Value) -> Result<Duration, String> {
+/// Parses an OpenSLO duration shorthand: a whole positive number and one unit, `s`, `m`, `h`,
+/// `d`, `w`, and the calendar units `M` (30 days), `Q` (90 days), `Y` (365 days). The error
+/// says what is wrong. (Scenario steps' `within` uses another grammar, decimals with `ms`:
+/// `crate::submission::parse_decimal_duration`.)
+pub fn parse_openslo_duration(v: &Value) -> Result<Duration, String> {
     let text = match v {
         Value::String(s) => s.trim(),
         Value::Number(n) => return Err(format!("`{n}` has no unit; write e.g. `{n}d`")),
@@ -288,7 +290,7 @@ impl SloSet {
             .map(|at| {
                 let v = self.value(&at);
                 let duration = match v.and_then(|v| v.get("duration")) {
-                    Some(d) => parse_duration(d),
+                    Some(d) => parse_openslo_duration(d),
                     None => Err("the time window has no `duration`".into()),
                 };
                 let calendar = v.and_then(|v| v.get("calendar")).is_some();
@@ -378,8 +380,8 @@ impl SloSet {
             kind: s("kind"),
             op: s("op"),
             threshold: v.and_then(|v| v.get("threshold")).and_then(Value::as_f64),
-            lookback: v.and_then(|v| v.get("lookbackWindow")).map(parse_duration),
-            alert_after: v.and_then(|v| v.get("alertAfter")).map(parse_duration),
+            lookback: v.and_then(|v| v.get("lookbackWindow")).map(parse_openslo_duration),
+            alert_after: v.and_then(|v| v.get("alertAfter")).map(parse_openslo_duration),
             at,
         }
     }
@@ -518,7 +520,7 @@ mod tests {
 
     #[test]
     fn durations() {
-        let d = |s: &str| parse_duration(&Value::String(s.into()));
+        let d = |s: &str| parse_openslo_duration(&Value::String(s.into()));
         assert_eq!(d("30d").unwrap().seconds, 30 * 86_400);
         assert_eq!(d("4w").unwrap().seconds, 28 * 86_400);
         assert!(d("1M").unwrap().approximate);
@@ -528,6 +530,6 @@ mod tests {
         assert!(d("99999999999999999999d").is_err());
         assert!(d("").is_err());
         assert!(d("5é").is_err());
-        assert!(parse_duration(&serde_json::json!(30)).is_err());
+        assert!(parse_openslo_duration(&serde_json::json!(30)).is_err());
     }
 }

@@ -322,7 +322,7 @@ pub fn pointer_segments(pointer: &str) -> Vec<Seg> {
         .split('/')
         .skip(1)
         .map(|s| {
-            let s = s.replace("~1", "/").replace("~0", "~");
+            let s = super::document::unescape_pointer_segment(s).into_owned();
             match s.parse::<usize>() {
                 Ok(i) if !s.starts_with('+') => Seg::Index(i),
                 _ => Seg::Field(s),

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::document::{escape_pointer_segment, Document, Limits};
+use super::document::{escape_pointer_segment, unescape_pointer_segment, Document, Limits};
 use super::{read_bytes, ArtifactProblem, Loaded};
 use crate::files::paths::confine;
 use crate::files::ArtifactRef;
@@ -350,18 +350,16 @@ fn targets(root: &Path, from: &str, value: &Value) -> Vec<String> {
 
 /// The value at the RFC 6901 JSON pointer `pointer` in `root` (`""` is `root`): what
 /// `Value::pointer` gives, without allocating for segments that need no unescaping (the OAS
-/// checks follow tens of thousands of pointers on a large description).
+/// checks follow tens of thousands of pointers on a large description). Positions are found by
+/// another walk, over the document's position index (`Document::locate`), which also gives the
+/// nearest ancestor of a pointer that names nothing.
 pub fn value_at<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
     if pointer.is_empty() {
         return Some(root);
     }
     let mut cur = root;
     for seg in pointer.strip_prefix('/')?.split('/') {
-        let seg: Cow<'_, str> = if seg.contains('~') {
-            Cow::Owned(seg.replace("~1", "/").replace("~0", "~"))
-        } else {
-            Cow::Borrowed(seg)
-        };
+        let seg = unescape_pointer_segment(seg);
         cur = match cur {
             Value::Object(m) => m.get(seg.as_ref())?,
             Value::Array(a) => {

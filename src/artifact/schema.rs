@@ -980,7 +980,7 @@ fn prune_to(root: &Value, oas: OasVersion, pointers: &[String]) -> Option<Value>
         let segs: Vec<String> = p
             .split('/')
             .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .map(|s| super::document::unescape_pointer_segment(s).into_owned())
             .collect();
         // Skip what an included ancestor already holds.
         let mut prefix = String::new();

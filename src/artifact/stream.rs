@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::document::{Document, Format, Limits, LoadError, Location};
+use super::document::{Document, Format, Limits, LoadError, Location, TextMap};
 use super::ArtifactProblem;
 
 // ---------------------------------------------------------------------------------------------
@@ -26,8 +26,8 @@ pub struct StreamPart {
 pub struct YamlStream {
     /// The whole source text.
     pub source: Arc<str>,
-    /// Byte offsets of line starts (lines end at `\n`, as in [`Document`]).
-    line_starts: Vec<usize>,
+    /// Line starts of the whole source: the same index as [`Document`]'s.
+    text: TextMap,
     /// The documents that parsed, in order.
     pub parts: Vec<StreamPart>,
     /// The documents that did not parse (positions in the whole source).
@@ -39,11 +39,9 @@ pub struct YamlStream {
 impl YamlStream {
     /// Splits `source` at document markers and parses every part. `name` is used in messages.
     pub fn parse(name: &str, source: &str, limits: &Limits) -> YamlStream {
-        let mut line_starts = vec![0];
-        line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         let mut s = YamlStream {
             source: Arc::from(source),
-            line_starts,
+            text: TextMap::new(source),
             parts: Vec::new(),
             problems: Vec::new(),
             documents: 0,
@@ -95,16 +93,7 @@ impl YamlStream {
         while !self.source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let len = len.min(b.len() - offset);
-        let idx = self.line_starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        let line_start = self.line_starts.get(idx).copied().unwrap_or(0);
-        let column = self.source.get(line_start..offset).map_or(0, |t| t.chars().count()) + 1;
-        Location {
-            line: idx + 1,
-            column,
-            offset,
-            len,
-        }
+        self.text.location(b, offset, len)
     }
 
     /// Location, in the whole source, of the node at `pointer` of part `part` (the nearest

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::kind::{Flow, Kind, SchemaChange};
+use super::kind::{ChangeKind, Flow, SchemaChange};
 use super::schema::{self, constraints, last_segment, norm_media, norm_path, path_params, Kw, TypeDelta};
 use super::{Change, Site};
 use crate::api::{status_class, Api, Node, Operation, Param};
@@ -24,7 +24,7 @@ const MAX_ALLOF_DEPTH: usize = 16;
 const MAX_VALUES: usize = 6;
 
 struct Raw<'s> {
-    kind: Kind,
+    kind: ChangeKind,
     message: String,
     old: Option<Node<'s>>,
     new: Option<Node<'s>>,
@@ -282,7 +282,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
     // Recording
     // -----------------------------------------------------------------------------------------
 
-    fn record(&mut self, kind: Kind, message: String, old: Option<Node<'s>>, new: Option<Node<'s>>) {
+    fn record(&mut self, kind: ChangeKind, message: String, old: Option<Node<'s>>, new: Option<Node<'s>>) {
         let entry = self.stack.last().copied();
         let ops = match entry {
             None => self.cur_op.into_iter().collect(),
@@ -298,7 +298,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         });
     }
 
-    fn record_ops(&mut self, kind: Kind, message: String, old: Node<'s>, new: Node<'s>, ops: BTreeSet<usize>) {
+    fn record_ops(&mut self, kind: ChangeKind, message: String, old: Node<'s>, new: Node<'s>, ops: BTreeSet<usize>) {
         self.raws.push(Raw {
             kind,
             message,
@@ -310,7 +310,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
     }
 
     fn schema_change(&mut self, cx: &Cx, what: SchemaChange, message: String, old: Node<'s>, new: Node<'s>) {
-        if let Some(kind) = Kind::of_schema(cx.flow, what) {
+        if let Some(kind) = ChangeKind::of_schema(cx.flow, what) {
             self.record(kind, message, Some(old), Some(new));
         }
     }
@@ -350,7 +350,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 break;
             }
         }
-        type Key = (Kind, Option<(String, String)>, Option<(String, String)>, String);
+        type Key = (ChangeKind, Option<(String, String)>, Option<(String, String)>, String);
         let mut merged: BTreeMap<Key, (usize, BTreeSet<usize>)> = BTreeMap::new();
         for (i, raw) in self.raws.iter().enumerate() {
             let mut ops = raw.ops.clone();
@@ -409,13 +409,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             let msg = format!("info.version {} -> {}", show(&ov), show(&nv));
             let os = ov.clone().unwrap_or_else(|| or_self(&o, "info"));
             let ns = nv.clone().unwrap_or_else(|| or_self(&n, "info"));
-            self.record(Kind::InfoVersionChanged, msg, Some(os), Some(ns));
+            self.record(ChangeKind::InfoVersionChanged, msg, Some(os), Some(ns));
         }
         let (oo, no) = (o.get("openapi"), n.get("openapi"));
         if let (Some(a), Some(b)) = (&oo, &no) {
             if a.value != b.value {
                 let msg = format!("OpenAPI {} -> {}", schema::show(a.value), schema::show(b.value));
-                self.record(Kind::OpenapiVersionChanged, msg, oo, no);
+                self.record(ChangeKind::OpenapiVersionChanged, msg, oo, no);
             }
         }
         self.servers(&o, &n);
@@ -437,7 +437,12 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         for (name, schema) in os.entries() {
             if !keep.contains(name) {
                 let msg = format!("schema `{name}` removed from components");
-                self.record(Kind::ComponentSchemaRemoved, msg, Some(schema), Some(place.clone()));
+                self.record(
+                    ChangeKind::ComponentSchemaRemoved,
+                    msg,
+                    Some(schema),
+                    Some(place.clone()),
+                );
             }
         }
     }
@@ -463,17 +468,32 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             match new_left.get(i) {
                 Some((nurl, nnode)) => {
                     let msg = format!("server URL `{url}` -> `{nurl}`");
-                    self.record(Kind::ServerUrlChanged, msg, Some(node.clone()), Some(nnode.clone()));
+                    self.record(
+                        ChangeKind::ServerUrlChanged,
+                        msg,
+                        Some(node.clone()),
+                        Some(nnode.clone()),
+                    );
                 }
                 None => {
                     let msg = format!("server `{url}` removed");
-                    self.record(Kind::ServerRemoved, msg, Some(node.clone()), Some(n_container.clone()));
+                    self.record(
+                        ChangeKind::ServerRemoved,
+                        msg,
+                        Some(node.clone()),
+                        Some(n_container.clone()),
+                    );
                 }
             }
         }
         for (url, node) in new_left.iter().skip(old_left.len()) {
             let msg = format!("server `{url}` added");
-            self.record(Kind::ServerAdded, msg, Some(o_container.clone()), Some(node.clone()));
+            self.record(
+                ChangeKind::ServerAdded,
+                msg,
+                Some(o_container.clone()),
+                Some(node.clone()),
+            );
         }
     }
 
@@ -507,7 +527,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 let idx: BTreeSet<usize> = ops.iter().map(|op| self.op_index(op.label())).collect();
                 let methods: Vec<String> = ops.iter().map(|op| op.method.to_ascii_uppercase()).collect();
                 let msg = format!("path `{path}` removed ({})", methods.join(", "));
-                self.record_ops(Kind::PathRemoved, msg, o_site, n_paths.clone(), idx);
+                self.record_ops(ChangeKind::PathRemoved, msg, o_site, n_paths.clone(), idx);
                 continue;
             };
             matched_new.insert(ni);
@@ -521,7 +541,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     b.iter().map(|x| format!("`{{{x}}}`")).collect::<Vec<_>>().join(", ")
                 );
                 let idx: BTreeSet<usize> = nops.iter().map(|op| self.op_index(op.label())).collect();
-                self.record_ops(Kind::PathParameterRenamed, msg, o_site.clone(), n_site.clone(), idx);
+                self.record_ops(
+                    ChangeKind::PathParameterRenamed,
+                    msg,
+                    o_site.clone(),
+                    n_site.clone(),
+                    idx,
+                );
             }
             for op in ops {
                 match nops.iter().find(|n| n.method == op.method) {
@@ -529,7 +555,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     None => {
                         let idx = self.op_index(op.label());
                         let msg = format!("operation `{}` removed", op.label());
-                        self.record_ops(Kind::OperationRemoved, msg, op.op.clone(), n_site.clone(), [idx].into());
+                        self.record_ops(
+                            ChangeKind::OperationRemoved,
+                            msg,
+                            op.op.clone(),
+                            n_site.clone(),
+                            [idx].into(),
+                        );
                     }
                 }
             }
@@ -537,7 +569,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 if !ops.iter().any(|o| o.method == nop.method) {
                     let idx = self.op_index(nop.label());
                     let msg = format!("operation `{}` added", nop.label());
-                    self.record_ops(Kind::OperationAdded, msg, o_site.clone(), nop.op.clone(), [idx].into());
+                    self.record_ops(
+                        ChangeKind::OperationAdded,
+                        msg,
+                        o_site.clone(),
+                        nop.op.clone(),
+                        [idx].into(),
+                    );
                 }
             }
         }
@@ -549,7 +587,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             let methods: Vec<String> = nops.iter().map(|op| op.method.to_ascii_uppercase()).collect();
             let msg = format!("path `{path}` added ({})", methods.join(", "));
             let n_site = or_self(&n_paths, path);
-            self.record_ops(Kind::PathAdded, msg, o_paths.clone(), n_site, idx);
+            self.record_ops(ChangeKind::PathAdded, msg, o_paths.clone(), n_site, idx);
         }
     }
 
@@ -568,7 +606,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             if !nw.iter().any(|(k, _)| k == name) {
                 let msg = format!("webhook `{name}` removed");
                 self.record(
-                    Kind::WebhookRemoved,
+                    ChangeKind::WebhookRemoved,
                     msg,
                     Some(node.clone()),
                     Some(or_self(&n, "webhooks")),
@@ -579,7 +617,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             if !ow.iter().any(|(k, _)| k == name) {
                 let msg = format!("webhook `{name}` added");
                 self.record(
-                    Kind::WebhookAdded,
+                    ChangeKind::WebhookAdded,
                     msg,
                     Some(or_self(&o, "webhooks")),
                     Some(node.clone()),
@@ -595,7 +633,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (Some(a), Some(b)) if a != b => {
                 let msg = format!("operationId `{a}` -> `{b}`");
                 self.record(
-                    Kind::OperationIdChanged,
+                    ChangeKind::OperationIdChanged,
                     msg,
                     Some(or_self(&o.op, "operationId")),
                     Some(or_self(&n.op, "operationId")),
@@ -604,7 +642,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (Some(a), None) => {
                 let msg = format!("operationId `{a}` removed");
                 self.record(
-                    Kind::OperationIdChanged,
+                    ChangeKind::OperationIdChanged,
                     msg,
                     Some(or_self(&o.op, "operationId")),
                     Some(n.op.clone()),
@@ -613,7 +651,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (None, Some(b)) => {
                 let msg = format!("operationId `{b}` added");
                 self.record(
-                    Kind::OperationIdAdded,
+                    ChangeKind::OperationIdAdded,
                     msg,
                     Some(o.op.clone()),
                     Some(or_self(&n.op, "operationId")),
@@ -624,7 +662,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         if !o.op.flag("deprecated") && n.op.flag("deprecated") {
             let msg = format!("operation `{}` deprecated", n.label());
             self.record(
-                Kind::OperationDeprecated,
+                ChangeKind::OperationDeprecated,
                 msg,
                 Some(o.op.clone()),
                 Some(or_self(&n.op, "deprecated")),
@@ -686,7 +724,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     let q = added.remove(i);
                     let msg = format!("parameter `{}` moved from {} to {}", p.name, p.location, q.location);
                     self.record(
-                        Kind::ParameterLocationChanged,
+                        ChangeKind::ParameterLocationChanged,
                         msg,
                         Some(p.node.clone()),
                         Some(q.node.clone()),
@@ -695,7 +733,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 None => {
                     let msg = format!("{} parameter `{}` removed", p.location, p.name);
                     self.record(
-                        Kind::ParameterRemoved,
+                        ChangeKind::ParameterRemoved,
                         msg,
                         Some(p.node.clone()),
                         Some(n_container.clone()),
@@ -706,9 +744,9 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         for q in added {
             let required = q.location.eq_ignore_ascii_case("path") || q.node.flag("required");
             let (kind, what) = if required {
-                (Kind::RequiredParameterAdded, "new required")
+                (ChangeKind::RequiredParameterAdded, "new required")
             } else {
-                (Kind::OptionalParameterAdded, "new optional")
+                (ChangeKind::OptionalParameterAdded, "new optional")
             };
             let msg = format!("{what} {} parameter `{}`", q.location, q.name);
             self.record(kind, msg, Some(o_container.clone()), Some(q.node.clone()));
@@ -731,7 +769,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         if !oreq && nreq {
             let msg = format!("{label} became required");
             self.record(
-                Kind::ParameterBecameRequired,
+                ChangeKind::ParameterBecameRequired,
                 msg,
                 Some(p.node.clone()),
                 Some(or_self(&q.node, "required")),
@@ -739,7 +777,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         } else if oreq && !nreq {
             let msg = format!("{label} became optional");
             self.record(
-                Kind::ParameterBecameOptional,
+                ChangeKind::ParameterBecameOptional,
                 msg,
                 Some(or_self(&p.node, "required")),
                 Some(q.node.clone()),
@@ -759,7 +797,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             let show = |(s, e): &(String, bool)| format!("style {s}, explode {e}");
             let msg = format!("{label}: {} -> {}", show(&os), show(&ns));
             self.record(
-                Kind::ParameterStyleChanged,
+                ChangeKind::ParameterStyleChanged,
                 msg,
                 Some(p.node.clone()),
                 Some(q.node.clone()),
@@ -783,15 +821,15 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (None, None) => {}
             (None, Some(nb)) => {
                 let (kind, msg) = if nb.flag("required") {
-                    (Kind::RequiredRequestBodyAdded, "required request body added")
+                    (ChangeKind::RequiredRequestBodyAdded, "required request body added")
                 } else {
-                    (Kind::RequestBodyAdded, "optional request body added")
+                    (ChangeKind::RequestBodyAdded, "optional request body added")
                 };
                 self.record(kind, msg.into(), Some(o.op.clone()), Some(nb));
             }
             (Some(ob), None) => {
                 self.record(
-                    Kind::RequestBodyRemoved,
+                    ChangeKind::RequestBodyRemoved,
                     "request body removed".into(),
                     Some(ob),
                     Some(n.op.clone()),
@@ -800,13 +838,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (Some(ob), Some(nb)) => {
                 match (ob.flag("required"), nb.flag("required")) {
                     (false, true) => self.record(
-                        Kind::RequestBodyBecameRequired,
+                        ChangeKind::RequestBodyBecameRequired,
                         "request body became required".into(),
                         Some(ob.clone()),
                         Some(or_self(&nb, "required")),
                     ),
                     (true, false) => self.record(
-                        Kind::RequestBodyBecameOptional,
+                        ChangeKind::RequestBodyBecameOptional,
                         "request body became optional".into(),
                         Some(or_self(&ob, "required")),
                         Some(nb.clone()),
@@ -822,8 +860,8 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         let om = self.old.content(o);
         let nm = self.new.content(n);
         let (removed, added) = match flow {
-            Flow::Response => (Kind::ResponseMediaTypeRemoved, Kind::ResponseMediaTypeAdded),
-            _ => (Kind::RequestMediaTypeRemoved, Kind::RequestMediaTypeAdded),
+            Flow::Response => (ChangeKind::ResponseMediaTypeRemoved, ChangeKind::ResponseMediaTypeAdded),
+            _ => (ChangeKind::RequestMediaTypeRemoved, ChangeKind::RequestMediaTypeAdded),
         };
         // Exact media types first, then the same type with other parameters (`; charset=...`).
         let m = pairing(om.len(), nm.len(), 2, |pass, i, j| match pass {
@@ -869,9 +907,9 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 {
                     let success = matches!(status_class(r.code), Some('2' | '3'));
                     let (kind, what) = if success {
-                        (Kind::ResponseSuccessStatusRemoved, "success")
+                        (ChangeKind::ResponseSuccessStatusRemoved, "success")
                     } else {
-                        (Kind::ResponseErrorStatusRemoved, "error")
+                        (ChangeKind::ResponseErrorStatusRemoved, "error")
                     };
                     let msg = format!("{what} response {} removed", r.code);
                     self.record(kind, msg, Some(r.site.clone()), Some(n_container.clone()));
@@ -883,7 +921,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             {
                 let msg = format!("response {} added", q.code);
                 self.record(
-                    Kind::ResponseStatusAdded,
+                    ChangeKind::ResponseStatusAdded,
                     msg,
                     Some(o_container.clone()),
                     Some(q.site.clone()),
@@ -911,7 +949,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     if node.flag("required") && !nnode.flag("required") {
                         let msg = format!("{what}: header `{nname}` became optional");
                         self.record(
-                            Kind::ResponseHeaderBecameOptional,
+                            ChangeKind::ResponseHeaderBecameOptional,
                             msg,
                             Some(or_self(node, "required")),
                             Some(nnode.clone()),
@@ -928,10 +966,13 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                     // A header the old version did not promise (not `required`): correct
                     // clients survive its absence, real ones often read it anyway.
                     let (kind, msg) = if node.flag("required") {
-                        (Kind::ResponseHeaderRemoved, format!("{what}: header `{name}` removed"))
+                        (
+                            ChangeKind::ResponseHeaderRemoved,
+                            format!("{what}: header `{name}` removed"),
+                        )
                     } else {
                         (
-                            Kind::ResponseOptionalHeaderRemoved,
+                            ChangeKind::ResponseOptionalHeaderRemoved,
                             format!("{what}: optional header `{name}` removed"),
                         )
                     };
@@ -944,7 +985,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             {
                 let msg = format!("{what}: header `{name}` added");
                 self.record(
-                    Kind::ResponseHeaderAdded,
+                    ChangeKind::ResponseHeaderAdded,
                     msg,
                     Some(or_self(o, "headers")),
                     Some(node.clone()),
@@ -991,11 +1032,11 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             (true, false) => {
                 let all: Vec<String> = nalts.iter().map(names).collect();
                 let msg = format!("authentication now required ({})", all.join(" or "));
-                self.record(Kind::SecurityAdded, msg, Some(osite), Some(nsite));
+                self.record(ChangeKind::SecurityAdded, msg, Some(osite), Some(nsite));
             }
             (false, true) => {
                 self.record(
-                    Kind::SecurityRemoved,
+                    ChangeKind::SecurityRemoved,
                     "authentication no longer required".into(),
                     Some(osite),
                     Some(nsite),
@@ -1016,12 +1057,17 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                         let removed: Vec<&String> = scopes.difference(nscopes).collect();
                         if !added.is_empty() {
                             let msg = format!("`{scheme}` now also requires scope(s) {}", show(&added));
-                            self.record(Kind::SecurityScopeAdded, msg, Some(osite.clone()), Some(nsite.clone()));
+                            self.record(
+                                ChangeKind::SecurityScopeAdded,
+                                msg,
+                                Some(osite.clone()),
+                                Some(nsite.clone()),
+                            );
                         }
                         if !removed.is_empty() {
                             let msg = format!("`{scheme}` no longer requires scope(s) {}", show(&removed));
                             self.record(
-                                Kind::SecurityScopeRemoved,
+                                ChangeKind::SecurityScopeRemoved,
                                 msg,
                                 Some(osite.clone()),
                                 Some(nsite.clone()),
@@ -1032,7 +1078,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 for &i in &m.removed {
                     let msg = format!("security requirement {} removed", names(&oalts[i]));
                     self.record(
-                        Kind::SecurityAlternativeRemoved,
+                        ChangeKind::SecurityAlternativeRemoved,
                         msg,
                         Some(osite.clone()),
                         Some(nsite.clone()),
@@ -1041,7 +1087,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 for &j in &m.added {
                     let msg = format!("security requirement {} added as an alternative", names(&nalts[j]));
                     self.record(
-                        Kind::SecurityAlternativeAdded,
+                        ChangeKind::SecurityAlternativeAdded,
                         msg,
                         Some(osite.clone()),
                         Some(nsite.clone()),
@@ -1091,7 +1137,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
             }
             if !diffs.is_empty() {
                 let msg = format!("security scheme `{name}` changed: {}", diffs.join(", "));
-                self.record(Kind::SecuritySchemeChanged, msg, Some(o.clone()), Some(n.clone()));
+                self.record(ChangeKind::SecuritySchemeChanged, msg, Some(o.clone()), Some(n.clone()));
             }
         }
     }

@@ -24,7 +24,7 @@ impl Flow {
     }
 }
 
-/// What changed in a schema, before the [`Flow`] turns it into a [`Kind`].
+/// What changed in a schema, before the [`Flow`] turns it into a [`ChangeKind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaChange {
     TypeNarrowed,
@@ -89,34 +89,35 @@ macro_rules! class {
 
 macro_rules! kinds {
     ($( $(#[$doc:meta])* $variant:ident = $id:literal, $class:ident, $summary:literal, $help:literal; )*) => {
-        /// A kind of change between two versions of an OpenAPI description.
+        /// A kind of change between two versions of an OpenAPI description (`ChangeKind`, not
+        /// `Kind`: the EVO checks also name `crate::checks::Kind`, static or probe).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Kind {
+        pub enum ChangeKind {
             $( $(#[$doc])* $variant, )*
         }
 
-        impl Kind {
+        impl ChangeKind {
             /// Every kind, in catalog order.
-            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+            pub const ALL: &'static [ChangeKind] = &[$(ChangeKind::$variant),*];
 
             /// The stable kebab-case id, e.g. `response-property-removed`.
             pub fn id(self) -> &'static str {
-                match self { $(Kind::$variant => $id,)* }
+                match self { $(ChangeKind::$variant => $id,)* }
             }
 
             /// How the change affects clients written against the old version.
             pub fn class(self) -> Class {
-                match self { $(Kind::$variant => class!($class),)* }
+                match self { $(ChangeKind::$variant => class!($class),)* }
             }
 
             /// One line: what the change is.
             pub fn summary(self) -> &'static str {
-                match self { $(Kind::$variant => $summary,)* }
+                match self { $(ChangeKind::$variant => $summary,)* }
             }
 
             /// How to make the change without breaking clients (breaking kinds), or a note.
             pub fn help(self) -> &'static str {
-                match self { $(Kind::$variant => $help,)* }
+                match self { $(ChangeKind::$variant => $help,)* }
             }
         }
     };
@@ -379,22 +380,22 @@ kinds! {
         "a response is no longer one of its oneOf/anyOf variants", "";
 }
 
-impl Kind {
+impl ChangeKind {
     /// True when clients written against the old version can break.
     pub fn breaking(self) -> bool {
         self.class() == Class::Breaking
     }
 
     /// The kind with this id.
-    pub fn from_id(id: &str) -> Option<Kind> {
-        Kind::ALL.iter().copied().find(|k| k.id() == id)
+    pub fn from_id(id: &str) -> Option<ChangeKind> {
+        ChangeKind::ALL.iter().copied().find(|k| k.id() == id)
     }
 
     /// The kind of a schema change in a flow; `None` when it does not matter there (a
     /// response's default).
-    pub fn of_schema(flow: Flow, what: SchemaChange) -> Option<Kind> {
+    pub fn of_schema(flow: Flow, what: SchemaChange) -> Option<ChangeKind> {
+        use ChangeKind::*;
         use Flow::*;
-        use Kind::*;
         use SchemaChange as S;
         let k = match (what, flow) {
             (S::TypeNarrowed, Parameter) => ParameterTypeNarrowed,
@@ -454,19 +455,19 @@ mod tests {
 
     #[test]
     fn catalog_is_consistent() {
-        let mut ids: Vec<&str> = Kind::ALL.iter().map(|k| k.id()).collect();
+        let mut ids: Vec<&str> = ChangeKind::ALL.iter().map(|k| k.id()).collect();
         let n = ids.len();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate kind ids");
         assert!(n >= 40, "{n} kinds");
-        for k in Kind::ALL {
+        for k in ChangeKind::ALL {
             let id = k.id();
             assert!(
                 id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
                 "{id} is not kebab-case"
             );
-            assert_eq!(Kind::from_id(id), Some(*k));
+            assert_eq!(ChangeKind::from_id(id), Some(*k));
             assert!(!k.summary().is_empty(), "{id}");
             assert_eq!(
                 k.class() != Class::Compatible,
@@ -490,7 +491,7 @@ mod tests {
                         || l.contains(" | compatible |"))
             })
             .collect();
-        for k in Kind::ALL {
+        for k in ChangeKind::ALL {
             let class = match k.class() {
                 Class::Breaking => "**breaking**",
                 Class::PossiblyBreaking => "*possibly breaking*",
@@ -501,7 +502,7 @@ mod tests {
         }
         assert_eq!(
             rows.len(),
-            Kind::ALL.len(),
+            ChangeKind::ALL.len(),
             "docs/diff.md lists kinds that do not exist"
         );
     }

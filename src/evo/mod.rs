@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use kind::{Class, Flow, Kind};
+pub use kind::{ChangeKind, Class, Flow};
 pub use schema::norm_path;
 
 use crate::api::{external_docs_under, Api};
@@ -46,7 +46,7 @@ pub struct Site {
 /// One change between the old and the new description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
-    pub kind: Kind,
+    pub kind: ChangeKind,
     /// What changed, without the operations (see [`Change::operations`]).
     pub message: String,
     /// Where it is in the old description (for additions: the place it was added to).
@@ -134,9 +134,12 @@ impl Diff {
 
     /// Changes to the API itself: everything but the document's own version fields.
     pub fn api_changes(&self) -> impl Iterator<Item = &Change> {
-        self.changes
-            .iter()
-            .filter(|c| !matches!(c.kind, Kind::InfoVersionChanged | Kind::OpenapiVersionChanged))
+        self.changes.iter().filter(|c| {
+            !matches!(
+                c.kind,
+                ChangeKind::InfoVersionChanged | ChangeKind::OpenapiVersionChanged
+            )
+        })
     }
 }
 

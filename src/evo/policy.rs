@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{Change, Diff, Kind};
+use super::{Change, ChangeKind, Diff};
 use crate::api::{is_date, is_version_segment, segments, Api};
 
 /// A semantic version, read tolerantly: `1`, `1.2`, `v1.2.3`, `1.2.3-beta.1+build`.
@@ -255,7 +255,7 @@ fn changed_under_older_prefix(diff: &Diff, newest: u64) -> ChangedUnderOlderPref
         operations: Vec::new(),
         prefixes: BTreeSet::new(),
     };
-    let removal = |c: &Change| matches!(c.kind, Kind::PathRemoved | Kind::OperationRemoved);
+    let removal = |c: &Change| matches!(c.kind, ChangeKind::PathRemoved | ChangeKind::OperationRemoved);
     for c in diff.breaking().filter(|c| !removal(c)) {
         let mut hit = false;
         for op in &c.operations {
@@ -289,144 +289,167 @@ fn prefixes_text(prefixes: &BTreeSet<u64>) -> String {
 const MAX_OPS: usize = 3;
 
 pub fn versioning(diff: &Diff) -> Verdict {
-    let changes = diff.api_changes().count();
+    let v = Versions {
+        ov_s: diff.old.version.clone().unwrap_or_else(|| "(none)".into()),
+        nv_s: diff.new.version.clone().unwrap_or_else(|| "(none)".into()),
+        ov: Scheme::of(diff.old.version.as_deref()),
+        nv: Scheme::of(diff.new.version.as_deref()),
+    };
     let breaking = diff.breaking_count();
-    let (ov_s, nv_s) = (
-        diff.old.version.clone().unwrap_or_else(|| "(none)".into()),
-        diff.new.version.clone().unwrap_or_else(|| "(none)".into()),
-    );
-    let ov = Scheme::of(diff.old.version.as_deref());
-    let nv = Scheme::of(diff.new.version.as_deref());
-    let ok = |required, message: String| Verdict {
+    if breaking > 0 {
+        breaking_verdict(diff, breaking, &v)
+    } else {
+        compatible_verdict(diff, &v)
+    }
+}
+
+/// The two releases' `info.version`: as written (`(none)` when absent) and its scheme.
+struct Versions {
+    ov_s: String,
+    nv_s: String,
+    ov: Scheme,
+    nv: Scheme,
+}
+
+fn ok(required: Bump, message: String) -> Verdict {
+    Verdict {
         ok: true,
         required,
         message,
         help: None,
-    };
-    let bad = |required, message: String, help: String| Verdict {
+    }
+}
+
+fn bad(required: Bump, message: String, help: String) -> Verdict {
+    Verdict {
         ok: false,
         required,
         message,
         help: Some(help),
-    };
-    if breaking > 0 {
-        let s = plural(breaking);
-        let (op, np) = (diff.old.path_major, diff.new.path_major);
-        // A new /vN prefix whose older prefixes, where still published here, are unchanged.
-        let mut in_place = None;
-        if let Some(n) = np.filter(|&n| n > op.unwrap_or(0)) {
-            let older = changed_under_older_prefix(diff, n);
-            if older.changes == 0 {
-                let keep = op.map_or(String::new(), |p| {
-                    format!("; keep /v{p} available to its clients until they move")
-                });
-                return ok(
-                    Bump::Major,
-                    format!("{breaking} breaking change{s}, published under a new version prefix (/v{n}){keep}"),
-                );
-            }
-            in_place = Some((n, older));
-        }
-        let kept = |old: &str| format!("clients still on {old} must keep getting it (the document cannot show that)");
-        match (ov, nv) {
-            (Scheme::Semantic(a), Scheme::Semantic(b)) if a.is_major_bump(b) => {
-                return ok(
-                    Bump::Major,
-                    format!("{breaking} breaking change{s}, released as a new major version ({ov_s} -> {nv_s})"),
-                )
-            }
-            (Scheme::Date(a), Scheme::Date(b)) if b > a => {
-                return ok(
-                    Bump::Major,
-                    format!(
-                        "{breaking} breaking change{s}, released as a new date version ({ov_s} -> {nv_s}); {}",
-                        kept(&ov_s)
-                    ),
-                )
-            }
-            (Scheme::Semantic(_), Scheme::Date(_)) | (Scheme::Date(_), Scheme::Semantic(_)) => {
-                return ok(
-                    Bump::Major,
-                    format!(
-                        "{breaking} breaking change{s}, released under a new version scheme ({ov_s} -> {nv_s}: {} \
-                         after {}); {}",
-                        nv.name(),
-                        ov.name(),
-                        kept(&ov_s)
-                    ),
-                )
-            }
-            _ => {}
-        }
-        if let Some((n, older)) = in_place {
-            let prefixes = prefixes_text(&older.prefixes);
-            let release = match ov {
-                Scheme::Semantic(a) => format!("; or release the whole document as {}", a.next_major()),
-                Scheme::Date(_) => "; or release the whole document under a later date version".into(),
-                Scheme::Other => String::new(),
-            };
-            let which = if older.changes == breaking {
-                String::new()
-            } else {
-                format!(", {} of them", older.changes)
-            };
-            return bad(
+    }
+}
+
+/// The verdict on `breaking` breaking changes: a new /vN prefix, a new major or date
+/// version, or a new version scheme, are a correct release.
+fn breaking_verdict(diff: &Diff, breaking: usize, v: &Versions) -> Verdict {
+    let Versions { ov_s, nv_s, ov, nv } = v;
+    let (ov_s, nv_s, ov, nv) = (ov_s.as_str(), nv_s.as_str(), *ov, *nv);
+    let s = plural(breaking);
+    let (op, np) = (diff.old.path_major, diff.new.path_major);
+    // A new /vN prefix whose older prefixes, where still published here, are unchanged.
+    let mut in_place = None;
+    if let Some(n) = np.filter(|&n| n > op.unwrap_or(0)) {
+        let older = changed_under_older_prefix(diff, n);
+        if older.changes == 0 {
+            let keep = op.map_or(String::new(), |p| {
+                format!("; keep /v{p} available to its clients until they move")
+            });
+            return ok(
                 Bump::Major,
-                format!(
-                    "{breaking} breaking change{s}{which} to operations still published under {prefixes} next to the \
-                     new /v{n} ({}): their clients break",
-                    crate::api::list(&older.operations, MAX_OPS)
-                ),
-                format!(
-                    "leave the operations under {prefixes} as they were and give /v{n} its own copy of what changed \
-                     (e.g. its own schemas){release}; better, make the changes compatible (see each change's fix)"
-                ),
+                format!("{breaking} breaking change{s}, published under a new version prefix (/v{n}){keep}"),
             );
         }
-        let prefix = op.map_or(String::new(), |p| {
-            format!(
-                ", or keep /v{p} working and publish the breaking contract under /v{}",
-                p + 1
+        in_place = Some((n, older));
+    }
+    let kept = |old: &str| format!("clients still on {old} must keep getting it (the document cannot show that)");
+    match (ov, nv) {
+        (Scheme::Semantic(a), Scheme::Semantic(b)) if a.is_major_bump(b) => {
+            return ok(
+                Bump::Major,
+                format!("{breaking} breaking change{s}, released as a new major version ({ov_s} -> {nv_s})"),
             )
-        });
-        return match (ov, nv) {
-            (Scheme::Semantic(a), Scheme::Semantic(_)) => {
-                bad(
-                    Bump::Major,
-                    format!(
-                        "{breaking} breaking change{s} but info.version {ov_s} -> {nv_s} is not a new major version"
-                    ),
-                    format!(
-                        "release the new contract as {}{prefix}; better, make the changes compatible (see each change's fix)",
-                        a.next_major()
-                    ),
-                )
-            }
-            (Scheme::Date(_), Scheme::Date(_)) => {
-                bad(
-                    Bump::Major,
-                    format!(
-                        "{breaking} breaking change{s} but info.version {ov_s} -> {nv_s} is not a later date version"
-                    ),
-                    format!(
-                        "release the new contract under a later date version (e.g. the release date) and keep serving \
-                         {ov_s} to the clients that use it{prefix}; better, make the changes compatible (see each \
-                         change's fix)"
-                    ),
-                )
-            }
-            _ => bad(
+        }
+        (Scheme::Date(a), Scheme::Date(b)) if b > a => {
+            return ok(
                 Bump::Major,
                 format!(
-                    "{breaking} breaking change{s} but info.version ({ov_s} -> {nv_s}) cannot mark a breaking release: \
-                     both releases need a semantic version (MAJOR.MINOR.PATCH) or a date version (YYYY-MM-DD)"
+                    "{breaking} breaking change{s}, released as a new date version ({ov_s} -> {nv_s}); {}",
+                    kept(ov_s)
                 ),
-                "use MAJOR.MINOR.PATCH in info.version and raise MAJOR for a breaking change (or date versions, \
-                 YYYY-MM-DD, with a later date for a breaking change)"
-                    .into(),
-            ),
-        };
+            )
+        }
+        (Scheme::Semantic(_), Scheme::Date(_)) | (Scheme::Date(_), Scheme::Semantic(_)) => {
+            return ok(
+                Bump::Major,
+                format!(
+                    "{breaking} breaking change{s}, released under a new version scheme ({ov_s} -> {nv_s}: {} \
+                     after {}); {}",
+                    nv.name(),
+                    ov.name(),
+                    kept(ov_s)
+                ),
+            )
+        }
+        _ => {}
     }
+    if let Some((n, older)) = in_place {
+        let prefixes = prefixes_text(&older.prefixes);
+        let release = match ov {
+            Scheme::Semantic(a) => format!("; or release the whole document as {}", a.next_major()),
+            Scheme::Date(_) => "; or release the whole document under a later date version".into(),
+            Scheme::Other => String::new(),
+        };
+        let which = if older.changes == breaking {
+            String::new()
+        } else {
+            format!(", {} of them", older.changes)
+        };
+        return bad(
+            Bump::Major,
+            format!(
+                "{breaking} breaking change{s}{which} to operations still published under {prefixes} next to the \
+                 new /v{n} ({}): their clients break",
+                crate::api::list(&older.operations, MAX_OPS)
+            ),
+            format!(
+                "leave the operations under {prefixes} as they were and give /v{n} its own copy of what changed \
+                 (e.g. its own schemas){release}; better, make the changes compatible (see each change's fix)"
+            ),
+        );
+    }
+    let prefix = op.map_or(String::new(), |p| {
+        format!(
+            ", or keep /v{p} working and publish the breaking contract under /v{}",
+            p + 1
+        )
+    });
+    match (ov, nv) {
+        (Scheme::Semantic(a), Scheme::Semantic(_)) => bad(
+            Bump::Major,
+            format!("{breaking} breaking change{s} but info.version {ov_s} -> {nv_s} is not a new major version"),
+            format!(
+                "release the new contract as {}{prefix}; better, make the changes compatible (see each change's fix)",
+                a.next_major()
+            ),
+        ),
+        (Scheme::Date(_), Scheme::Date(_)) => bad(
+            Bump::Major,
+            format!("{breaking} breaking change{s} but info.version {ov_s} -> {nv_s} is not a later date version"),
+            format!(
+                "release the new contract under a later date version (e.g. the release date) and keep serving \
+                     {ov_s} to the clients that use it{prefix}; better, make the changes compatible (see each \
+                     change's fix)"
+            ),
+        ),
+        _ => bad(
+            Bump::Major,
+            format!(
+                "{breaking} breaking change{s} but info.version ({ov_s} -> {nv_s}) cannot mark a breaking release: \
+                 both releases need a semantic version (MAJOR.MINOR.PATCH) or a date version (YYYY-MM-DD)"
+            ),
+            "use MAJOR.MINOR.PATCH in info.version and raise MAJOR for a breaking change (or date versions, \
+             YYYY-MM-DD, with a later date for a breaking change)"
+                .into(),
+        ),
+    }
+}
+
+/// The verdict without breaking changes: the version must not go backwards, and must move
+/// with any change (a date version may stay the same).
+fn compatible_verdict(diff: &Diff, v: &Versions) -> Verdict {
+    let Versions { ov_s, nv_s, ov, nv } = v;
+    let (ov_s, nv_s, ov, nv) = (ov_s.as_str(), nv_s.as_str(), *ov, *nv);
+    let changes = diff.api_changes().count();
     let backwards = match (ov, nv) {
         (Scheme::Semantic(a), Scheme::Semantic(b)) => b < a,
         (Scheme::Date(a), Scheme::Date(b)) => b < a,
@@ -587,7 +610,7 @@ mod tests {
         }
     }
 
-    fn change(kind: Kind, ops: &[&str]) -> Change {
+    fn change(kind: ChangeKind, ops: &[&str]) -> Change {
         Change {
             kind,
             message: kind.summary().into(),
@@ -598,11 +621,11 @@ mod tests {
     }
 
     fn removal() -> Change {
-        change(Kind::PathRemoved, &["GET /orders"])
+        change(ChangeKind::PathRemoved, &["GET /orders"])
     }
 
     fn addition() -> Change {
-        change(Kind::PathAdded, &["GET /orders/{id}"])
+        change(ChangeKind::PathAdded, &["GET /orders/{id}"])
     }
 
     /// The verdict on `old -> new` with `changes` (no version prefixes).
@@ -686,7 +709,7 @@ mod tests {
         let v = judge(
             Some("1.0.0"),
             Some("1.0.0"),
-            vec![change(Kind::OpenapiVersionChanged, &[])],
+            vec![change(ChangeKind::OpenapiVersionChanged, &[])],
         );
         assert_eq!((v.ok, v.required), (true, Bump::None));
     }
@@ -705,8 +728,8 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::PathRemoved, &["GET /v1/orders"]),
-                change(Kind::PathAdded, &["GET /v2/orders"]),
+                change(ChangeKind::PathRemoved, &["GET /v1/orders"]),
+                change(ChangeKind::PathAdded, &["GET /v2/orders"]),
             ],
         );
         assert!(v.ok && v.required == Bump::Major, "{v:?}");
@@ -719,8 +742,8 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::ServerUrlChanged, &[]),
-                change(Kind::ResponsePropertyRemoved, &["GET /orders"]),
+                change(ChangeKind::ServerUrlChanged, &[]),
+                change(ChangeKind::ResponsePropertyRemoved, &["GET /orders"]),
             ],
         );
         assert!(v.ok, "{v:?}");
@@ -730,9 +753,12 @@ mod tests {
             Some(1),
             Some(2),
             vec![
-                change(Kind::ResponsePropertyRemoved, &["GET /v1/orders", "GET /v2/orders"]),
-                change(Kind::PathRemoved, &["GET /v1/customers"]),
-                change(Kind::PathAdded, &["GET /v2/orders"]),
+                change(
+                    ChangeKind::ResponsePropertyRemoved,
+                    &["GET /v1/orders", "GET /v2/orders"],
+                ),
+                change(ChangeKind::PathRemoved, &["GET /v1/customers"]),
+                change(ChangeKind::PathAdded, &["GET /v2/orders"]),
             ],
         );
         assert!(!v.ok && v.required == Bump::Major, "{v:?}");
@@ -745,11 +771,15 @@ mod tests {
         let v = versioning(&Diff {
             old: doc(Some("1.4.0"), Some(1)),
             new: doc(Some("2.0.0"), Some(2)),
-            changes: vec![change(Kind::ResponsePropertyRemoved, &["GET /v1/orders"])],
+            changes: vec![change(ChangeKind::ResponsePropertyRemoved, &["GET /v1/orders"])],
         });
         assert!(v.ok && v.message.contains("new major version"), "{v:?}");
         // No new prefix: the version decides, and the help offers /v2.
-        let v = judge(Some(1), Some(1), vec![change(Kind::PathRemoved, &["GET /v1/orders"])]);
+        let v = judge(
+            Some(1),
+            Some(1),
+            vec![change(ChangeKind::PathRemoved, &["GET /v1/orders"])],
+        );
         assert!(!v.ok, "{v:?}");
         assert!(v
             .help

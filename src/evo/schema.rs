@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::api::{Api, Node};
+use crate::artifact::document::unescape_pointer_segment;
 
 pub const NULL: u8 = 1;
 pub const BOOLEAN: u8 = 2;
@@ -592,12 +593,7 @@ pub fn path_params(p: &str) -> Vec<&str> {
 
 /// The unescaped last segment of a JSON pointer (a component's name).
 pub fn last_segment(pointer: &str) -> String {
-    pointer
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .replace("~1", "/")
-        .replace("~0", "~")
+    unescape_pointer_segment(pointer.rsplit('/').next().unwrap_or("")).into_owned()
 }
 
 #[cfg(test)]

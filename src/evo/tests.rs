@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::load::{load_file, LoadedFile};
-use super::{diff, Diff, Kind};
+use super::{diff, ChangeKind, Diff};
 use crate::api::Api;
 use crate::artifact::document::{Document, Limits};
 use crate::artifact::openapi::{classify, OpenApiDoc};
@@ -88,7 +88,7 @@ fn fixture_pairs_give_the_expected_changes() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    let mut seen: BTreeSet<Kind> = BTreeSet::new();
+    let mut seen: BTreeSet<ChangeKind> = BTreeSet::new();
     let mut failures = Vec::new();
     for dir in &dirs {
         let Some((old, new)) = pair(dir) else { continue };
@@ -114,7 +114,11 @@ fn fixture_pairs_give_the_expected_changes() {
         seen.extend(d.changes.iter().map(|c| c.kind));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let missing: Vec<&str> = Kind::ALL.iter().filter(|k| !seen.contains(k)).map(|k| k.id()).collect();
+    let missing: Vec<&str> = ChangeKind::ALL
+        .iter()
+        .filter(|k| !seen.contains(k))
+        .map(|k| k.id())
+        .collect();
     assert!(
         missing.is_empty(),
         "kinds without a fixture in fixtures/diff: {missing:?}"
@@ -177,7 +181,7 @@ fn mutated(doc: &OpenApiDoc, f: impl FnOnce(&mut Value)) -> OpenApiDoc {
 
 /// Removes the first path, the first property of the first schema that has properties, and
 /// adds a required query parameter to the first operation; bumps nothing.
-fn mutate(v: &mut Value) -> Vec<Kind> {
+fn mutate(v: &mut Value) -> Vec<ChangeKind> {
     let mut expect = Vec::new();
     if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
         // An operation written in place (not a `$ref`, whose siblings are ignored).
@@ -199,7 +203,7 @@ fn mutate(v: &mut Value) -> Vec<Kind> {
                         if let Some(list) = params.as_array_mut() {
                             list.push(json!({"name": "zz_mutation", "in": "query", "required": true,
                                 "schema": {"type": "string"}}));
-                            expect.push(Kind::RequiredParameterAdded);
+                            expect.push(ChangeKind::RequiredParameterAdded);
                         }
                         break;
                     }
@@ -214,7 +218,7 @@ fn mutate(v: &mut Value) -> Vec<Kind> {
             });
             if paths.len() > 1 && had_ops && !k.starts_with("x-") {
                 paths.shift_remove(&k);
-                expect.push(Kind::PathRemoved);
+                expect.push(ChangeKind::PathRemoved);
             }
         }
     }
@@ -355,7 +359,7 @@ fn recursive_and_deep_schemas_terminate() {
     let (a, b) = (doc(spec(600, "string")), doc(spec(600, "integer")));
     let d = diff(input(&a), input(&b));
     assert_eq!(d.changes.len(), 1, "{:?}", d.changes);
-    assert_eq!(d.changes[0].kind, Kind::ResponseTypeChanged);
+    assert_eq!(d.changes[0].kind, ChangeKind::ResponseTypeChanged);
     assert_eq!(d.changes[0].operations, vec!["GET /a".to_string()]);
     // 5000 levels: beyond the limit, the comparison stops there instead of overflowing.
     let (a, b) = (doc(spec(5000, "string")), doc(spec(5000, "integer")));

@@ -9,16 +9,17 @@ use std::time::{Duration, Instant};
 
 use super::target::{Policy, Url};
 
-/// A response, with header names as received.
+/// A response read from a live service, with header names as received. (`HttpResponse`, not
+/// `Response`: the PRB checks compare it with `crate::api::Response`, a documented response.)
 #[derive(Debug, Clone)]
-pub struct Response {
+pub struct HttpResponse {
     pub status: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
-impl Response {
+impl HttpResponse {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -79,7 +80,7 @@ impl Client {
         }
     }
 
-    pub fn get(&self, url: &str, timeout: Duration) -> Result<Response, HttpError> {
+    pub fn get(&self, url: &str, timeout: Duration) -> Result<HttpResponse, HttpError> {
         self.send("GET", url, &[], None, timeout)
     }
 
@@ -89,7 +90,7 @@ impl Client {
         headers: &[(&str, &str)],
         body: &[u8],
         timeout: Duration,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<HttpResponse, HttpError> {
         self.send("POST", url, headers, Some(body), timeout)
     }
 
@@ -102,7 +103,7 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
         timeout: Duration,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<HttpResponse, HttpError> {
         let url = Url::parse(url).map_err(HttpError::Refused)?;
         let addrs = self.policy.addresses(&url).map_err(HttpError::Refused)?;
         let deadline = Instant::now() + timeout;
@@ -302,7 +303,7 @@ fn preview(bytes: &[u8]) -> String {
     format!("`{s}`")
 }
 
-fn read_response(conn: &mut Deadlined, head_only: bool, cap: usize) -> Result<Response, HttpError> {
+fn read_response(conn: &mut Deadlined, head_only: bool, cap: usize) -> Result<HttpResponse, HttpError> {
     let mut r = Reader {
         conn,
         buf: Vec::new(),
@@ -404,7 +405,7 @@ fn read_response(conn: &mut Deadlined, head_only: bool, cap: usize) -> Result<Re
             r.read_to_end(&mut body)?;
         }
     }
-    Ok(Response {
+    Ok(HttpResponse {
         status,
         reason,
         headers,

@@ -217,7 +217,54 @@ fn level(item: &ItemReport) -> &'static str {
 }
 
 pub fn render(report: &Report) -> String {
-    // Rules: the rubric's checks, in rubric order, each once.
+    let (rule_ids, rules) = rules(report);
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for item in &report.items {
+        let rule_index = rule_ids.iter().position(|r| *r == item.check).unwrap_or(0);
+        item_results(report, item, rule_index, &mut results, &mut notifications);
+    }
+
+    let category = report.checkpoint.as_deref().unwrap_or(&report.rubric.id);
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: report.grader.name,
+                    version: report.grader.version,
+                    semantic_version: report.grader.version,
+                    rules,
+                },
+            },
+            automation_details: AutomationDetails {
+                id: format!("grade/{category}/"),
+            },
+            invocations: vec![Invocation {
+                execution_successful: report.complete,
+                tool_execution_notifications: notifications,
+            }],
+            column_kind: "unicodeCodePoints",
+            results,
+            properties: RunProperties {
+                rubric: report.rubric.id.clone(),
+                rubric_version: report.rubric.version.clone(),
+                rubric_sha256: report.rubric.sha256.clone(),
+                score: report.score,
+                threshold: report.threshold,
+                verdict: report.verdict,
+                passed: report.passed,
+            },
+        }],
+    };
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// The rules: the rubric's checks, in rubric order, each once; with their ids in that order.
+fn rules(report: &Report) -> (Vec<&'static str>, Vec<Rule>) {
     let mut rule_ids: Vec<&'static str> = Vec::new();
     let mut rules = Vec::new();
     for item in &report.items {
@@ -259,128 +306,99 @@ pub fn render(report: &Report) -> String {
             },
         });
     }
+    (rule_ids, rules)
+}
 
-    let mut results = Vec::new();
-    let mut notifications = Vec::new();
-    for item in &report.items {
-        let rule_index = rule_ids.iter().position(|r| *r == item.check).unwrap_or(0);
-        let props = |f: Option<&Finding>| ResultProperties {
-            pointer: f.and_then(|f| f.pointer.clone()),
-            help: f.and_then(|f| f.help.clone()),
-            points: item.points,
-            max_points: item.max_points,
-        };
-        match item.outcome {
-            Outcome::Skipped => {}
-            Outcome::Errored => {
-                let text = format!(
-                    "{} {} could not be evaluated: {}",
-                    item.check,
-                    item.name,
-                    item.reason.as_deref().unwrap_or("no reason given")
-                );
-                if item.fails_gate() {
-                    results.push(SarifResult {
-                        rule_id: item.check,
-                        rule_index,
-                        level: level(item),
-                        message: Message::new(format!("{text} (a required item: the checkpoint cannot pass)")),
-                        locations: Vec::new(),
-                        partial_fingerprints: [(FINGERPRINT, fingerprint(item, None))].into_iter().collect(),
-                        properties: props(None),
-                    });
-                }
-                notifications.push(Notification {
-                    level: "error",
-                    message: Message::new(text),
-                    descriptor: Descriptor { id: item.check },
+/// The results (and, for an errored item, the notification) of one item.
+fn item_results(
+    report: &Report,
+    item: &ItemReport,
+    rule_index: usize,
+    results: &mut Vec<SarifResult>,
+    notifications: &mut Vec<Notification>,
+) {
+    let props = |f: Option<&Finding>| ResultProperties {
+        pointer: f.and_then(|f| f.pointer.clone()),
+        help: f.and_then(|f| f.help.clone()),
+        points: item.points,
+        max_points: item.max_points,
+    };
+    match item.outcome {
+        Outcome::Skipped => {}
+        Outcome::Errored => {
+            let text = format!(
+                "{} {} could not be evaluated: {}",
+                item.check,
+                item.name,
+                item.reason.as_deref().unwrap_or("no reason given")
+            );
+            if item.fails_gate() {
+                results.push(SarifResult {
+                    rule_id: item.check,
+                    rule_index,
+                    level: level(item),
+                    message: Message::new(format!("{text} (a required item: the checkpoint cannot pass)")),
+                    locations: Vec::new(),
+                    partial_fingerprints: [(FINGERPRINT, fingerprint(item, None))].into_iter().collect(),
+                    properties: props(None),
                 });
             }
-            Outcome::Failed if item.findings.is_empty() => {
-                let mut text = item.summary.to_string();
-                if !item.evidence.is_empty() {
-                    text = format!("{text} ({})", item.evidence.join("; "));
+            notifications.push(Notification {
+                level: "error",
+                message: Message::new(text),
+                descriptor: Descriptor { id: item.check },
+            });
+        }
+        Outcome::Failed if item.findings.is_empty() => {
+            let mut text = item.summary.to_string();
+            if !item.evidence.is_empty() {
+                text = format!("{text} ({})", item.evidence.join("; "));
+            }
+            results.push(SarifResult {
+                rule_id: item.check,
+                rule_index,
+                level: level(item),
+                message: Message::new(text),
+                locations: Vec::new(),
+                partial_fingerprints: [(FINGERPRINT, fingerprint(item, None))].into_iter().collect(),
+                properties: props(None),
+            });
+        }
+        Outcome::Failed | Outcome::Passed => {
+            for f in &item.findings {
+                let mut text = f.message.clone();
+                if let Some(h) = &f.help {
+                    text = format!("{text} Fix: {h}");
                 }
                 results.push(SarifResult {
                     rule_id: item.check,
                     rule_index,
                     level: level(item),
                     message: Message::new(text),
-                    locations: Vec::new(),
-                    partial_fingerprints: [(FINGERPRINT, fingerprint(item, None))].into_iter().collect(),
-                    properties: props(None),
+                    locations: locations(report, f),
+                    partial_fingerprints: [(FINGERPRINT, fingerprint(item, Some(f)))].into_iter().collect(),
+                    properties: props(Some(f)),
                 });
-            }
-            Outcome::Failed | Outcome::Passed => {
-                for f in &item.findings {
-                    let mut text = f.message.clone();
-                    if let Some(h) = &f.help {
-                        text = format!("{text} Fix: {h}");
-                    }
-                    let locations = f
-                        .file
-                        .as_ref()
-                        .map(|file| Location {
-                            physical_location: PhysicalLocation {
-                                artifact_location: ArtifactLocation {
-                                    uri: uri(&report.path_of(file)),
-                                },
-                                region: f.line.filter(|l| *l > 0).map(|l| Region {
-                                    start_line: l,
-                                    start_column: f.column.filter(|c| *c > 0),
-                                }),
-                            },
-                        })
-                        .into_iter()
-                        .collect();
-                    results.push(SarifResult {
-                        rule_id: item.check,
-                        rule_index,
-                        level: level(item),
-                        message: Message::new(text),
-                        locations,
-                        partial_fingerprints: [(FINGERPRINT, fingerprint(item, Some(f)))].into_iter().collect(),
-                        properties: props(Some(f)),
-                    });
-                }
             }
         }
     }
+}
 
-    let category = report.checkpoint.as_deref().unwrap_or(&report.rubric.id);
-    let log = Log {
-        schema: SCHEMA,
-        version: "2.1.0",
-        runs: vec![Run {
-            tool: Tool {
-                driver: Driver {
-                    name: report.grader.name,
-                    version: report.grader.version,
-                    semantic_version: report.grader.version,
-                    rules,
+/// Where a finding is: its file and, when known, line and column.
+fn locations(report: &Report, f: &Finding) -> Vec<Location> {
+    f.file
+        .as_ref()
+        .map(|file| Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: uri(&report.path_of(file)),
                 },
+                region: f.line.filter(|l| *l > 0).map(|l| Region {
+                    start_line: l,
+                    start_column: f.column.filter(|c| *c > 0),
+                }),
             },
-            automation_details: AutomationDetails {
-                id: format!("grade/{category}/"),
-            },
-            invocations: vec![Invocation {
-                execution_successful: report.complete,
-                tool_execution_notifications: notifications,
-            }],
-            column_kind: "unicodeCodePoints",
-            results,
-            properties: RunProperties {
-                rubric: report.rubric.id.clone(),
-                rubric_version: report.rubric.version.clone(),
-                rubric_sha256: report.rubric.sha256.clone(),
-                score: report.score,
-                threshold: report.threshold,
-                verdict: report.verdict,
-                passed: report.passed,
-            },
-        }],
-    };
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+        })
+        .into_iter()
+        .collect()
 }

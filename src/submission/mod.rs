@@ -245,8 +245,10 @@ pub enum StepBody {
     Text(String),
 }
 
-/// Parses `"2s"`, `"500ms"`, `"1.5s"`, `"1m"`.
-pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+/// Parses a scenario step's `within`: a decimal number and `ms`, `s` or `m` (`"2s"`, `"500ms"`,
+/// `"1.5s"`, `"1m"`). Not OpenSLO's shorthand (whole numbers, `h` to `Y`, no `ms`:
+/// `crate::artifact::openslo::parse_openslo_duration`).
+pub fn parse_decimal_duration(s: &str) -> Option<std::time::Duration> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len()));
     let n: f64 = num.parse().ok()?;
@@ -413,6 +415,29 @@ fn from_manifest(root: PathBuf, shown_root: String, file: SourceFile) -> Result<
     }
 }
 
+/// The names the manifest declares, to check references against.
+struct Declared {
+    contexts: BTreeSet<String>,
+    datastores: BTreeSet<String>,
+    services: BTreeSet<String>,
+}
+
+/// The datastores as declared (they reference nothing).
+fn datastores(raw: &RawManifest) -> Vec<Datastore> {
+    raw.datastore
+        .iter()
+        .map(|d| Datastore {
+            name: Named::from(&d.name),
+            kind: d.kind.as_ref().map(Named::from),
+            role: d.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
+            ttl: d.ttl.as_ref().map(Named::from),
+            invalidation: d.invalidation.as_ref().map(Named::from),
+            replicated: d.replicated,
+            conflict_resolution: d.conflict_resolution.as_ref().map(Named::from),
+        })
+        .collect()
+}
+
 struct Validator<'a> {
     file: &'a SourceFile,
     root: &'a Path,
@@ -503,147 +528,18 @@ impl Validator<'_> {
     }
 
     fn build(&mut self, raw: RawManifest, root: &Path, shown_root: &str) -> Submission {
-        let contexts = self.unique("context", raw.context.iter().map(|c| &c.name));
-        let datastores = self.unique("datastore", raw.datastore.iter().map(|d| &d.name));
-        let services = self.unique("service", raw.service.iter().map(|s| &s.name));
+        let declared = Declared {
+            contexts: self.unique("context", raw.context.iter().map(|c| &c.name)),
+            datastores: self.unique("datastore", raw.datastore.iter().map(|d| &d.name)),
+            services: self.unique("service", raw.service.iter().map(|s| &s.name)),
+        };
 
-        let checkpoint = raw.submission.checkpoint.as_ref().map(|c| {
-            if !CHECKPOINTS.contains(&c.get_ref().as_str()) {
-                let suffix = suggestion_suffix(c.get_ref(), CHECKPOINTS);
-                self.err(
-                    c.span(),
-                    format!("unknown checkpoint `{}`{suffix}", c.get_ref()),
-                    "unknown checkpoint",
-                    format!("use one of {}", crate::diag::quote_list(&CHECKPOINTS)),
-                );
-            }
-            Named::from(c)
-        });
-
-        let mut ctxs = Vec::new();
-        for c in &raw.context {
-            let mut relations = Vec::new();
-            for r in &c.relations {
-                self.reference(&r.with, "context", &contexts, "relations.with");
-                relations.push(Relation {
-                    with: Named::from(&r.with),
-                    kind: *r.kind.get_ref(),
-                });
-            }
-            ctxs.push(Context {
-                name: Named::from(&c.name),
-                description: c.description.clone(),
-                relations,
-            });
-        }
-
-        let stores = raw
-            .datastore
-            .iter()
-            .map(|d| Datastore {
-                name: Named::from(&d.name),
-                kind: d.kind.as_ref().map(Named::from),
-                role: d.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
-                ttl: d.ttl.as_ref().map(Named::from),
-                invalidation: d.invalidation.as_ref().map(Named::from),
-                replicated: d.replicated,
-                conflict_resolution: d.conflict_resolution.as_ref().map(Named::from),
-            })
-            .collect();
-
-        let mut svcs = Vec::new();
-        for s in &raw.service {
-            let name = s.name.get_ref().trim().to_string();
-            if let Some(c) = &s.context {
-                self.reference(c, "context", &contexts, "context");
-            }
-            for d in &s.owns {
-                self.reference(d, "datastore", &datastores, "owns");
-            }
-            for c in &s.calls {
-                self.reference(c, "service", &services, "calls");
-            }
-            let called: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().trim()).collect();
-            for (callee, ops) in &s.uses {
-                if !called.contains(callee.as_str()) {
-                    let at = ops.first().map(|o| o.span()).unwrap_or_else(|| s.name.span());
-                    self.err(
-                        at,
-                        format!("`uses` names `{callee}`, which service `{name}` does not call"),
-                        "not in `calls`",
-                        format!("add `{callee}` to `calls`, or remove it from `uses`"),
-                    );
-                }
-            }
-            let openapi = s
-                .openapi
-                .as_ref()
-                .and_then(|p| self.artifact(p, format!("service `{name}` openapi")));
-            let previous_openapi = s
-                .previous_openapi
-                .as_ref()
-                .and_then(|p| self.artifact(p, format!("service `{name}` previous_openapi")));
-            let source = s
-                .source
-                .as_ref()
-                .and_then(|p| self.artifact(p, format!("service `{name}` source")));
-            let run = s.run.as_ref().map(|r| self.run_spec(r, s));
-            svcs.push(Service {
-                name: Named::from(&s.name),
-                context: s.context.as_ref().map(Named::from),
-                role: s.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
-                owner: s.owner.as_ref().map(Named::from),
-                openapi,
-                previous_openapi,
-                source,
-                owns: s.owns.iter().map(Named::from).collect(),
-                calls: s.calls.iter().map(Named::from).collect(),
-                publishes: s.publishes.iter().map(Named::from).collect(),
-                consumes: s.consumes.iter().map(Named::from).collect(),
-                uses: s
-                    .uses
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.iter().map(Named::from).collect()))
-                    .collect(),
-                event_delivery: s.event_delivery.as_ref().map(|d| (*d.get_ref(), d.span())),
-                run,
-            });
-        }
-
-        let mut sagas = Vec::new();
-        for g in &raw.saga {
-            for st in &g.steps {
-                self.reference(&st.service, "service", &services, "steps.service");
-            }
-            sagas.push(Saga {
-                name: Named::from(&g.name),
-                style: *g.style.get_ref(),
-                steps: g
-                    .steps
-                    .iter()
-                    .map(|st| SagaStep {
-                        service: Named::from(&st.service),
-                        action: Named::from(&st.action),
-                        compensation: st.compensation.as_ref().map(Named::from),
-                        kind: st.kind.as_ref().map(|k| (*k.get_ref(), k.span())),
-                    })
-                    .collect(),
-            });
-        }
-
-        let mut read_models = Vec::new();
-        for m in &raw.read_model {
-            self.reference(&m.service, "service", &services, "read_model.service");
-            if let Some(d) = &m.datastore {
-                self.reference(d, "datastore", &datastores, "read_model.datastore");
-            }
-            read_models.push(ReadModel {
-                name: Named::from(&m.name),
-                service: Named::from(&m.service),
-                datastore: m.datastore.as_ref().map(Named::from),
-                sources: m.sources.iter().map(Named::from).collect(),
-            });
-        }
+        let checkpoint = self.checkpoint(&raw);
+        let ctxs = self.contexts(&raw, &declared);
+        let stores = datastores(&raw);
+        let svcs = raw.service.iter().map(|s| self.service(s, &declared)).collect();
+        let sagas = self.sagas(&raw, &declared);
+        let read_models = self.read_models(&raw, &declared);
 
         let asyncapi = raw
             .events
@@ -660,37 +556,8 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|o| o.deployment.as_ref())
             .and_then(|p| self.artifact(p, "operations deployment".to_string()));
-        let mut imports = Vec::new();
-        if let Some(i) = &raw.imports {
-            imports.extend(
-                i.compose
-                    .as_ref()
-                    .and_then(|p| self.artifact(p, "imports compose".to_string())),
-            );
-            for b in &i.backstage {
-                imports.extend(self.artifact(b, "imports backstage".to_string()));
-            }
-        }
-        let mut compose_roles = BTreeMap::new();
-        for (container, role) in raw.imports.iter().flat_map(|i| i.compose_roles.iter()) {
-            match crate::artifact::compose::ComposeKind::from_role(role.get_ref()) {
-                Some(kind) => {
-                    compose_roles.insert(container.clone(), kind);
-                }
-                None => self.err(
-                    role.span(),
-                    format!(
-                        "`compose_roles.{container}` is `{}`, which is not a role",
-                        role.get_ref()
-                    ),
-                    "unknown role",
-                    format!(
-                        "use one of {} (a datastore may name its kind: `datastore:postgres`)",
-                        crate::diag::quote_list(&crate::artifact::compose::ROLES)
-                    ),
-                ),
-            }
-        }
+        let imports = self.imports(&raw);
+        let compose_roles = self.compose_roles(&raw);
         let mut pacts = Vec::new();
         if let Some(c) = &raw.contracts {
             for pattern in &c.pacts {
@@ -698,7 +565,11 @@ impl Validator<'_> {
             }
         }
 
-        let scenarios = raw.scenario.iter().map(|sc| self.scenario(sc, &services)).collect();
+        let scenarios = raw
+            .scenario
+            .iter()
+            .map(|sc| self.scenario(sc, &declared.services))
+            .collect();
 
         Submission {
             scenarios,
@@ -725,6 +596,187 @@ impl Validator<'_> {
             infrastructure: Vec::new(),
             limits: Limits::default(),
         }
+    }
+
+    /// The declared checkpoint, reported when it is not one of the course's.
+    fn checkpoint(&mut self, raw: &RawManifest) -> Option<Named> {
+        raw.submission.checkpoint.as_ref().map(|c| {
+            if !CHECKPOINTS.contains(&c.get_ref().as_str()) {
+                let suffix = suggestion_suffix(c.get_ref(), CHECKPOINTS);
+                self.err(
+                    c.span(),
+                    format!("unknown checkpoint `{}`{suffix}", c.get_ref()),
+                    "unknown checkpoint",
+                    format!("use one of {}", crate::diag::quote_list(&CHECKPOINTS)),
+                );
+            }
+            Named::from(c)
+        })
+    }
+
+    /// The bounded contexts, their relations checked against the declared contexts.
+    fn contexts(&mut self, raw: &RawManifest, declared: &Declared) -> Vec<Context> {
+        let mut ctxs = Vec::new();
+        for c in &raw.context {
+            let mut relations = Vec::new();
+            for r in &c.relations {
+                self.reference(&r.with, "context", &declared.contexts, "relations.with");
+                relations.push(Relation {
+                    with: Named::from(&r.with),
+                    kind: *r.kind.get_ref(),
+                });
+            }
+            ctxs.push(Context {
+                name: Named::from(&c.name),
+                description: c.description.clone(),
+                relations,
+            });
+        }
+        ctxs
+    }
+
+    /// One service: its references checked (context, owned datastores, calls, `uses` within
+    /// `calls`) and its artifact paths confined.
+    fn service(&mut self, s: &manifest::RawService, declared: &Declared) -> Service {
+        let name = s.name.get_ref().trim().to_string();
+        if let Some(c) = &s.context {
+            self.reference(c, "context", &declared.contexts, "context");
+        }
+        for d in &s.owns {
+            self.reference(d, "datastore", &declared.datastores, "owns");
+        }
+        for c in &s.calls {
+            self.reference(c, "service", &declared.services, "calls");
+        }
+        let called: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().trim()).collect();
+        for (callee, ops) in &s.uses {
+            if !called.contains(callee.as_str()) {
+                let at = ops.first().map(|o| o.span()).unwrap_or_else(|| s.name.span());
+                self.err(
+                    at,
+                    format!("`uses` names `{callee}`, which service `{name}` does not call"),
+                    "not in `calls`",
+                    format!("add `{callee}` to `calls`, or remove it from `uses`"),
+                );
+            }
+        }
+        let openapi = s
+            .openapi
+            .as_ref()
+            .and_then(|p| self.artifact(p, format!("service `{name}` openapi")));
+        let previous_openapi = s
+            .previous_openapi
+            .as_ref()
+            .and_then(|p| self.artifact(p, format!("service `{name}` previous_openapi")));
+        let source = s
+            .source
+            .as_ref()
+            .and_then(|p| self.artifact(p, format!("service `{name}` source")));
+        let run = s.run.as_ref().map(|r| self.run_spec(r, s));
+        Service {
+            name: Named::from(&s.name),
+            context: s.context.as_ref().map(Named::from),
+            role: s.role.as_ref().map(|r| *r.get_ref()).unwrap_or_default(),
+            owner: s.owner.as_ref().map(Named::from),
+            openapi,
+            previous_openapi,
+            source,
+            owns: s.owns.iter().map(Named::from).collect(),
+            calls: s.calls.iter().map(Named::from).collect(),
+            publishes: s.publishes.iter().map(Named::from).collect(),
+            consumes: s.consumes.iter().map(Named::from).collect(),
+            uses: s
+                .uses
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().map(Named::from).collect()))
+                .collect(),
+            event_delivery: s.event_delivery.as_ref().map(|d| (*d.get_ref(), d.span())),
+            run,
+        }
+    }
+
+    /// The sagas, their steps' services checked.
+    fn sagas(&mut self, raw: &RawManifest, declared: &Declared) -> Vec<Saga> {
+        let mut sagas = Vec::new();
+        for g in &raw.saga {
+            for st in &g.steps {
+                self.reference(&st.service, "service", &declared.services, "steps.service");
+            }
+            sagas.push(Saga {
+                name: Named::from(&g.name),
+                style: *g.style.get_ref(),
+                steps: g
+                    .steps
+                    .iter()
+                    .map(|st| SagaStep {
+                        service: Named::from(&st.service),
+                        action: Named::from(&st.action),
+                        compensation: st.compensation.as_ref().map(Named::from),
+                        kind: st.kind.as_ref().map(|k| (*k.get_ref(), k.span())),
+                    })
+                    .collect(),
+            });
+        }
+        sagas
+    }
+
+    /// The read models, their service and datastore checked.
+    fn read_models(&mut self, raw: &RawManifest, declared: &Declared) -> Vec<ReadModel> {
+        let mut read_models = Vec::new();
+        for m in &raw.read_model {
+            self.reference(&m.service, "service", &declared.services, "read_model.service");
+            if let Some(d) = &m.datastore {
+                self.reference(d, "datastore", &declared.datastores, "read_model.datastore");
+            }
+            read_models.push(ReadModel {
+                name: Named::from(&m.name),
+                service: Named::from(&m.service),
+                datastore: m.datastore.as_ref().map(Named::from),
+                sources: m.sources.iter().map(Named::from).collect(),
+            });
+        }
+        read_models
+    }
+
+    /// The imported files (a compose file, Backstage catalogues), paths confined.
+    fn imports(&mut self, raw: &RawManifest) -> Vec<ArtifactRef> {
+        let mut imports = Vec::new();
+        if let Some(i) = &raw.imports {
+            imports.extend(
+                i.compose
+                    .as_ref()
+                    .and_then(|p| self.artifact(p, "imports compose".to_string())),
+            );
+            for b in &i.backstage {
+                imports.extend(self.artifact(b, "imports backstage".to_string()));
+            }
+        }
+        imports
+    }
+
+    /// `imports.compose_roles`: container -> role, each role checked.
+    fn compose_roles(&mut self, raw: &RawManifest) -> BTreeMap<String, crate::artifact::compose::ComposeKind> {
+        let mut compose_roles = BTreeMap::new();
+        for (container, role) in raw.imports.iter().flat_map(|i| i.compose_roles.iter()) {
+            match crate::artifact::compose::ComposeKind::from_role(role.get_ref()) {
+                Some(kind) => {
+                    compose_roles.insert(container.clone(), kind);
+                }
+                None => self.err(
+                    role.span(),
+                    format!(
+                        "`compose_roles.{container}` is `{}`, which is not a role",
+                        role.get_ref()
+                    ),
+                    "unknown role",
+                    format!(
+                        "use one of {} (a datastore may name its kind: `datastore:postgres`)",
+                        crate::diag::quote_list(&crate::artifact::compose::ROLES)
+                    ),
+                ),
+            }
+        }
+        compose_roles
     }
 
     /// The program and arguments of a run command that are relative paths (they contain `/`
@@ -900,18 +952,21 @@ impl Validator<'_> {
                     );
                 }
             }
-            let within = st.within.as_ref().and_then(|w| match parse_duration(w.get_ref()) {
-                Some(d) if d <= std::time::Duration::from_secs(60) => Some(d),
-                _ => {
-                    self.err(
-                        w.span(),
-                        format!("`within = \"{}\"` is not a duration up to 60 s", w.get_ref()),
-                        "not a duration",
-                        "write e.g. `\"2s\"` or `\"500ms\"`".into(),
-                    );
-                    None
-                }
-            });
+            let within = st
+                .within
+                .as_ref()
+                .and_then(|w| match parse_decimal_duration(w.get_ref()) {
+                    Some(d) if d <= std::time::Duration::from_secs(60) => Some(d),
+                    _ => {
+                        self.err(
+                            w.span(),
+                            format!("`within = \"{}\"` is not a duration up to 60 s", w.get_ref()),
+                            "not a duration",
+                            "write e.g. `\"2s\"` or `\"500ms\"`".into(),
+                        );
+                        None
+                    }
+                });
             let body = st.body.as_ref().map(|b| match b.get_ref() {
                 toml::Value::String(s) => StepBody::Text(s.clone()),
                 other => StepBody::Json(toml_to_json(other)),

@@ -285,6 +285,16 @@ struct Verifier<'a, 's, 'p> {
     tally: &'a mut Tally,
 }
 
+/// A JSON body being checked against its documented schema.
+struct BodyCheck<'b> {
+    side: Side,
+    body: &'b Body,
+    value: &'b Value,
+    rules: &'b Rules,
+    /// The request body or response, in words.
+    what: &'b str,
+}
+
 /// Which side of the interaction a body belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -622,45 +632,12 @@ impl<'a, 's, 'p: 's> Verifier<'a, 's, 'p> {
         owner: &Node<'s>,
     ) {
         if content.is_empty() {
-            if side == Side::Response {
-                self.fail(
-                    &body.pointer,
-                    format!(
-                        "the consumer expects a response body, but {what} documents no content ({})",
-                        self.at(owner)
-                    ),
-                    "expect no body in the consumer's test, or document the response's `content` in the provider's \
-                     OpenAPI document",
-                );
-            } else {
-                self.note(
-                    &body.pointer,
-                    format!("{what} documents no content, so the request body cannot be checked"),
-                    "document the media type and schema of the request body",
-                );
-            }
+            self.no_content(side, body, what, owner);
             return;
         }
         let is_json = matches!(body.content, BodyContent::Json(_));
         let Some((media, media_node)) = select_media(content, body.content_type.as_deref(), is_json) else {
-            let documented: Vec<&str> = content.iter().map(|(m, _)| *m).collect();
-            let wanted = body.content_type.as_deref().unwrap_or("(none)");
-            let (who, fix) = match side {
-                Side::Request => ("the request sends", "send a documented media type (`Content-Type`)"),
-                Side::Response => (
-                    "the consumer expects",
-                    "expect a documented media type (`Content-Type`)",
-                ),
-            };
-            self.fail(
-                &body.pointer,
-                format!(
-                    "{who} a `{wanted}` body, but {what} documents {} ({})",
-                    documented.join(", "),
-                    self.at(owner)
-                ),
-                format!("{fix} in the consumer's test, or document the media type in the provider's OpenAPI document"),
-            );
+            self.undocumented_media(side, body, content, what, owner);
             return;
         };
         let BodyContent::Json(value) = &body.content else {
@@ -688,6 +665,71 @@ impl<'a, 's, 'p: 's> Verifier<'a, 's, 'p> {
                 return;
             }
         };
+        let check = BodyCheck {
+            side,
+            body,
+            value,
+            rules,
+            what,
+        };
+        let reported = self.report_violations(&check, violations);
+        self.report_undeclared(&check, file, &schema_ptr, &reported);
+    }
+
+    /// The consumer's body meets a request body or response that documents no content.
+    fn no_content(&mut self, side: Side, body: &Body, what: &str, owner: &Node<'s>) {
+        if side == Side::Response {
+            self.fail(
+                &body.pointer,
+                format!(
+                    "the consumer expects a response body, but {what} documents no content ({})",
+                    self.at(owner)
+                ),
+                "expect no body in the consumer's test, or document the response's `content` in the provider's \
+                 OpenAPI document",
+            );
+        } else {
+            self.note(
+                &body.pointer,
+                format!("{what} documents no content, so the request body cannot be checked"),
+                "document the media type and schema of the request body",
+            );
+        }
+    }
+
+    /// The body's media type is not among the documented ones.
+    fn undocumented_media(
+        &mut self,
+        side: Side,
+        body: &Body,
+        content: &[(&'s str, Node<'s>)],
+        what: &str,
+        owner: &Node<'s>,
+    ) {
+        let documented: Vec<&str> = content.iter().map(|(m, _)| *m).collect();
+        let wanted = body.content_type.as_deref().unwrap_or("(none)");
+        let (who, fix) = match side {
+            Side::Request => ("the request sends", "send a documented media type (`Content-Type`)"),
+            Side::Response => (
+                "the consumer expects",
+                "expect a documented media type (`Content-Type`)",
+            ),
+        };
+        self.fail(
+            &body.pointer,
+            format!(
+                "{who} a `{wanted}` body, but {what} documents {} ({})",
+                documented.join(", "),
+                self.at(owner)
+            ),
+            format!("{fix} in the consumer's test, or document the media type in the provider's OpenAPI document"),
+        );
+    }
+
+    /// Reports the schema violations that count under Pact's semantics; returns the instance
+    /// pointers reported.
+    fn report_violations(&mut self, c: &BodyCheck, violations: Vec<Violation>) -> Vec<String> {
+        let (side, body, rules) = (c.side, c.body, c.rules);
         let mut kept = Vec::new();
         for v in violations {
             kept.extend(self.relevant(side, rules, "", v));
@@ -723,13 +765,19 @@ impl<'a, 's, 'p: 's> Verifier<'a, 's, 'p> {
             };
             self.fail(&at, format!("{} body{place}: {}{loc}", side.name(), v.message), help);
         }
-        // Properties the schema does not describe.
+        reported
+    }
+
+    /// Reports the properties the schema does not describe, except under a pointer already
+    /// `reported`.
+    fn report_undeclared(&mut self, c: &BodyCheck, file: &str, schema_ptr: &str, reported: &[String]) {
+        let (side, body, value, rules, what) = (c.side, c.body, c.value, c.rules, c.what);
         let skip = |p: &str| rules.dynamic_keys_at(&pact::pointer_segments(p));
         let fits = |b: &SchemaLoc, at: &str, v: &Value| match self.schemas.validate(&b.file, &b.pointer, v) {
             Ok(vs) => vs.into_iter().all(|x| self.relevant(side, rules, at, x).is_empty()),
             Err(_) => true,
         };
-        for u in self.schemas.undeclared(file, &schema_ptr, value, &skip, &fits) {
+        for u in self.schemas.undeclared(file, schema_ptr, value, &skip, &fits) {
             if reported
                 .iter()
                 .any(|r| u.instance_pointer.starts_with(r.as_str()) && !r.is_empty())

@@ -3,8 +3,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::support::{capped, change_finding, compare, versions};
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, ParamDoc, TypedCheck};
-use crate::evo::{policy, Class, Kind};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
+use crate::evo::{policy, ChangeKind, Class};
 
 pub struct BreakingChange;
 
@@ -77,7 +77,7 @@ info: {title: Orders API, version: 2.0.0}
 
 /// A change kind named in a rubric, checked against the catalog when the rubric loads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KindId(pub Kind);
+pub struct KindId(pub ChangeKind);
 
 impl Serialize for KindId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -88,7 +88,7 @@ impl Serialize for KindId {
 impl<'de> Deserialize<'de> for KindId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let id = String::deserialize(d)?;
-        match Kind::from_id(id.trim()) {
+        match ChangeKind::from_id(id.trim()) {
             Some(k) => Ok(KindId(k)),
             None => Err(serde::de::Error::custom(UnknownKind(id))),
         }
@@ -100,7 +100,7 @@ struct UnknownKind(String);
 impl fmt::Display for UnknownKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "unknown change kind `{}`", self.0)?;
-        let ids = Kind::ALL.iter().filter(|k| k.breaking()).map(|k| k.id());
+        let ids = ChangeKind::ALL.iter().filter(|k| k.breaking()).map(|k| k.id());
         if let Some(s) = crate::diag::did_you_mean(&self.0, ids) {
             write!(f, " (did you mean `{s}`?)")?;
         }
@@ -136,7 +136,7 @@ impl TypedCheck for BreakingChange {
         id: "EVO001",
         name: "breaking-change",
         area: Area::Evo,
-        kind: crate::checks::Kind::Static,
+        kind: Kind::Static,
         summary: "An API changed incompatibly since its previous release (previous_openapi)",
         docs: DOCS,
         params: &[
@@ -160,7 +160,7 @@ impl TypedCheck for BreakingChange {
             Ok(c) => c,
             Err(skipped) => return skipped,
         };
-        let ignored = |k: Kind| p.ignore_kinds.iter().any(|i| i.0 == k);
+        let ignored = |k: ChangeKind| p.ignore_kinds.iter().any(|i| i.0 == k);
         let mut good = 0;
         let mut findings = Vec::new();
         // The breaking changes of versioned releases: notes, shown when no service fails.

@@ -1,4 +1,5 @@
 use super::walk::{check_apis, Api, Node, Tally};
+use crate::artifact::document::unescape_pointer_segment;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedCheck};
 
 pub struct BodyOnBodilessStatus;
@@ -67,7 +68,7 @@ fn has_content<'s>(n: &Node<'s>) -> Option<Node<'s>> {
 fn component(site: &Node<'_>) -> Option<String> {
     site.ref_str()
         .and_then(|r| r.rsplit('/').next())
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(|s| unescape_pointer_segment(s).into_owned())
 }
 
 pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {

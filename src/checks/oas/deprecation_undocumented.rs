@@ -1,6 +1,7 @@
 use serde_json::Value;
 
 use super::walk::{check_apis, Api, Node, Tally, METHODS};
+use crate::artifact::document::unescape_pointer_segment;
 use crate::artifact::refs;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedCheck};
 
@@ -108,7 +109,7 @@ fn what(api: &Api<'_>, node: &Node<'_>, parent_key: Option<&str>) -> String {
     let segs: Vec<String> = node
         .pointer
         .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(|s| unescape_pointer_segment(s).into_owned())
         .collect();
     let n = segs.len();
     if parent_key.is_some_and(|k| METHODS.contains(&k)) && n >= 3 && (segs[1] == "paths" || segs[1] == "webhooks") {

@@ -1,4 +1,4 @@
-use super::walk::{check_apis, Api, Node, Tally};
+use super::walk::{check_apis, Api, Node, Operation, Tally};
 use serde_json::Value;
 
 use crate::artifact::schema::{SchemaError, SchemaSet, Violation};
@@ -224,69 +224,7 @@ pub fn evaluate(api: &Api<'_>, _: &NoParams, t: &mut Tally) {
 fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
     // Every (subject, label, example, schema), in order; then one schema set that registers
     // only what these schemas need.
-    let mut tasks: Vec<(Option<String>, String, Node<'_>, Node<'_>)> = Vec::new();
-    let mut ops = api.operations();
-    ops.extend(api.webhook_operations());
-    for op in &ops {
-        let label = op.label();
-        for b in api.bodies(op) {
-            let Some(schema) = b.node.get("schema") else { continue };
-            if !is_json_media(b.media) {
-                continue;
-            }
-            for (what, ex) in own_examples(api, &b.node) {
-                let what = format!("{} {what}", b.label(op));
-                tasks.push((Some(label.clone()), what, ex, schema.clone()));
-            }
-        }
-        let mut headers: Vec<(String, Node<'_>)> = Vec::new();
-        for p in api.parameters(op) {
-            headers.push((format!("{} parameter `{}`", p.location, p.name), p.node.clone()));
-        }
-        for r in api.responses(op) {
-            if let Some(hs) = r.node.get("headers") {
-                for (name, h) in hs.entries() {
-                    headers.push((format!("response {} header `{name}`", r.code), api.deref(h)));
-                }
-            }
-        }
-        for (owner_label, owner) in headers {
-            if let Some(schema) = owner.get("schema") {
-                for (what, ex) in own_examples(api, &owner) {
-                    tasks.push((Some(label.clone()), format!("{owner_label} {what}"), ex, schema.clone()));
-                }
-            }
-            for (media, m) in api.content(&owner) {
-                let Some(schema) = m.get("schema") else { continue };
-                if !is_json_media(media) {
-                    continue;
-                }
-                for (what, ex) in own_examples(api, &m) {
-                    tasks.push((
-                        Some(label.clone()),
-                        format!("{owner_label} `{media}` {what}"),
-                        ex,
-                        schema.clone(),
-                    ));
-                }
-            }
-        }
-    }
-    // Examples inside Schema Objects.
-    let mut schema_ids = false;
-    for s in api.schemas().iter() {
-        schema_ids |= s.str("$id").is_some() || s.str("id").is_some();
-        if let Some(ex) = s.get("example") {
-            tasks.push((None, "schema `example`".to_string(), ex, s.clone()));
-        }
-        if api.is_31() {
-            if let Some(list) = s.get("examples").filter(|e| e.value.is_array()) {
-                for (i, ex) in list.items().into_iter().enumerate() {
-                    tasks.push((None, format!("schema `examples[{i}]`"), ex, s.clone()));
-                }
-            }
-        }
-    }
+    let (tasks, schema_ids) = collect_tasks(api);
     if tasks.is_empty() {
         return;
     }
@@ -383,6 +321,84 @@ fn judge_examples(api: &Api<'_>, t: &mut Tally, combined: bool) {
         t.unit(verdict.is_none());
         if let Some(text) = verdict {
             t.issue(&ex, subject, message(&what, &schema, text), HELP);
+        }
+    }
+}
+
+/// An example to judge: (subject, what it is, the example, its schema).
+type Task<'s> = (Option<String>, String, Node<'s>, Node<'s>);
+
+/// Every example of the description with its schema, in order (operations and webhooks, then
+/// Schema Objects); `true` when a schema has an `$id` (or draft 4 `id`).
+fn collect_tasks<'s>(api: &'s Api<'_>) -> (Vec<Task<'s>>, bool) {
+    let mut tasks: Vec<Task<'s>> = Vec::new();
+    let mut ops = api.operations();
+    ops.extend(api.webhook_operations());
+    for op in &ops {
+        operation_tasks(api, op, &mut tasks);
+    }
+    // Examples inside Schema Objects.
+    let mut schema_ids = false;
+    for s in api.schemas().iter() {
+        schema_ids |= s.str("$id").is_some() || s.str("id").is_some();
+        if let Some(ex) = s.get("example") {
+            tasks.push((None, "schema `example`".to_string(), ex, s.clone()));
+        }
+        if api.is_31() {
+            if let Some(list) = s.get("examples").filter(|e| e.value.is_array()) {
+                for (i, ex) in list.items().into_iter().enumerate() {
+                    tasks.push((None, format!("schema `examples[{i}]`"), ex, s.clone()));
+                }
+            }
+        }
+    }
+    (tasks, schema_ids)
+}
+
+/// The examples of one operation: of its request and response bodies, parameters and
+/// response headers.
+fn operation_tasks<'s>(api: &'s Api<'_>, op: &Operation<'s>, tasks: &mut Vec<Task<'s>>) {
+    let label = op.label();
+    for b in api.bodies(op) {
+        let Some(schema) = b.node.get("schema") else { continue };
+        if !is_json_media(b.media) {
+            continue;
+        }
+        for (what, ex) in own_examples(api, &b.node) {
+            let what = format!("{} {what}", b.label(op));
+            tasks.push((Some(label.clone()), what, ex, schema.clone()));
+        }
+    }
+    let mut headers: Vec<(String, Node<'_>)> = Vec::new();
+    for p in api.parameters(op) {
+        headers.push((format!("{} parameter `{}`", p.location, p.name), p.node.clone()));
+    }
+    for r in api.responses(op) {
+        if let Some(hs) = r.node.get("headers") {
+            for (name, h) in hs.entries() {
+                headers.push((format!("response {} header `{name}`", r.code), api.deref(h)));
+            }
+        }
+    }
+    for (owner_label, owner) in headers {
+        if let Some(schema) = owner.get("schema") {
+            for (what, ex) in own_examples(api, &owner) {
+                tasks.push((Some(label.clone()), format!("{owner_label} {what}"), ex, schema.clone()));
+            }
+        }
+        for (media, m) in api.content(&owner) {
+            let Some(schema) = m.get("schema") else { continue };
+            if !is_json_media(media) {
+                continue;
+            }
+            for (what, ex) in own_examples(api, &m) {
+                tasks.push((
+                    Some(label.clone()),
+                    format!("{owner_label} `{media}` {what}"),
+                    ex,
+                    schema.clone(),
+                ));
+            }
         }
     }
 }

@@ -116,58 +116,11 @@ impl TypedCheck for RollbackMissing {
             return CheckResult::absent("no services are declared");
         }
         let expected = support::required_services(sub, p.scope);
-        let (required, noun) = (&expected.services, expected.noun);
-        let total = required.len();
-        let none = |f: Finding| {
-            CheckResult::failed(vec![f])
-                .with_evidence(format!(
-                    "0 of {total} {noun} roll out progressively with automatic rollback"
-                ))
-                .with_evidence(expected.rule.clone())
+        let (r, set) = match load(ctx, &expected) {
+            Ok(loaded) => loaded,
+            Err(result) => return result,
         };
-        let Some(r) = &sub.deployment else {
-            return none(
-                ctx.manifest_finding(None, "no deployment manifests: `[operations] deployment` is not set")
-                    .help(
-                        "commit the Kubernetes manifests (Argo Rollouts or Flagger Canaries with their analysis) \
-                         and add `[operations] deployment = \"deploy\"` to submission.toml",
-                    ),
-            );
-        };
-        let set = match deploy::load(&sub.root, r, &sub.limits) {
-            Loaded::Ok(set) => set,
-            Loaded::Missing => {
-                return none(
-                    ctx.manifest_finding(r.span.as_ref(), format!("`{}` does not exist", r.rel))
-                        .help("commit the deployment manifests at this path, or correct the path"),
-                )
-            }
-            Loaded::Invalid(problem) => {
-                return none(
-                    ctx.manifest_finding(r.span.as_ref(), problem.message.clone())
-                        .help(problem.help.clone()),
-                )
-            }
-        };
-        let mut findings: Vec<Finding> = set
-            .problems
-            .iter()
-            .map(|(rel, p)| ctx.problem_finding(rel, p))
-            .collect();
-        if set.truncated {
-            findings.push(
-                ctx.manifest_finding(
-                    r.span.as_ref(),
-                    format!(
-                        "`{}` holds more than {} YAML files; only the first {} (by path) were read",
-                        r.rel,
-                        deploy::MAX_FILES,
-                        deploy::MAX_FILES
-                    ),
-                )
-                .help("point `[operations] deployment` at the folder of this system's manifests only"),
-            );
-        }
+        let mut findings = set_findings(ctx, r, &set);
         if set.resources.is_empty() {
             findings.push(
                 ctx.manifest_finding(
@@ -181,11 +134,7 @@ impl TypedCheck for RollbackMissing {
                 )
                 .help("add Argo Rollouts (with AnalysisTemplates) or Flagger Canaries as YAML files there"),
             );
-            return CheckResult::failed(findings)
-                .with_evidence(format!(
-                    "0 of {total} {noun} roll out progressively with automatic rollback"
-                ))
-                .with_evidence(expected.rule.clone());
+            return none_progressive(&expected, findings);
         }
 
         let analyses: Vec<Analysis> = set.resources.iter().filter_map(|res| analyse(&set, res)).collect();
@@ -196,88 +145,10 @@ impl TypedCheck for RollbackMissing {
                 findings.push(f.clone());
             }
         }
-        let mut good = 0;
-        let mut mechanisms: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let (good, mechanisms) = judge_required(ctx, r, &set, &expected, &analyses, &mut findings);
         let declared: BTreeSet<&str> = sub.services.iter().map(|s| s.name.name.as_str()).collect();
-        let plain: Vec<(&Resource, BTreeSet<String>)> = set
-            .resources
-            .iter()
-            .filter(|res| is_plain_workload(res))
-            .map(|res| (res, idents(&set, res)))
-            .collect();
-        for req in required {
-            let mine: Vec<&Analysis> = analyses.iter().filter(|a| a.serves.contains(&req.name)).collect();
-            if let Some(a) = mine.iter().find(|a| a.ok) {
-                good += 1;
-                mechanisms
-                    .entry(a.mechanism.clone())
-                    .or_default()
-                    .push(req.name.clone());
-                continue;
-            }
-            if !mine.is_empty() {
-                // Their own problems say what is wrong.
-                continue;
-            }
-            let plain = plain
-                .iter()
-                .find(|(_, ids)| ids.contains(&req.name))
-                .map(|(res, _)| *res);
-            let f = match plain {
-                Some(res) => located(
-                    set.rel(res),
-                    set.locate(res, "/kind"),
-                    &format!("{}/kind", res.pointer),
-                    format!(
-                        "service {} is deployed by a plain {}: a rolling update without automated analysis \
-                         cannot roll back on its own",
-                        req.describe(),
-                        res.kind
-                    ),
-                )
-                .help(
-                    "turn it into an Argo `Rollout` (canary or blueGreen with an AnalysisTemplate), or add a \
-                     Flagger `Canary` whose `targetRef` names it",
-                ),
-                None => ctx
-                    .manifest_finding(
-                        sub.services[req.service].name.span.as_ref(),
-                        format!(
-                            "service {} has no progressive deployment with automatic rollback in `{}`",
-                            req.describe(),
-                            r.rel
-                        ),
-                    )
-                    .help(format!(
-                        "add an Argo Rollout or a Flagger Canary for it under `{}`, named `{}` (or labelled \
-                         `app: {}`), with automated analysis",
-                        r.rel, req.name, req.name
-                    )),
-            };
-            findings.push(f);
-        }
-        // Progressive resources that deploy no declared service.
-        for a in analyses
-            .iter()
-            .filter(|a| a.serves.iter().all(|s| !declared.contains(s.as_str())))
-        {
-            findings.push(
-                located(
-                    set.rel(a.res),
-                    set.locate(a.res, "/metadata/name"),
-                    &format!("{}/metadata/name", a.res.pointer),
-                    format!(
-                        "{} `{}` deploys no declared service",
-                        a.res.kind,
-                        a.res.name.as_deref().unwrap_or("(unnamed)")
-                    ),
-                )
-                .help(
-                    "name it after the service it deploys (`metadata.name`, or the label `app` / \
-                     `app.kubernetes.io/name`), as declared in submission.toml",
-                ),
-            );
-        }
+        orphans(&set, &analyses, &declared, &mut findings);
+        let (total, noun) = (expected.services.len(), expected.noun);
         let mut result = CheckResult::ratio(good, total, findings)
             .with_evidence(format!(
                 "{good} of {total} {noun} roll out progressively with automatic rollback"
@@ -287,6 +158,178 @@ impl TypedCheck for RollbackMissing {
             result = result.with_evidence(format!("{mechanism}: {}", services.join(", ")));
         }
         result.with_evidence(inventory(&set, &r.rel))
+    }
+}
+
+/// The check's result when no required service rolls out progressively.
+fn none_progressive(expected: &support::Expected, findings: Vec<Finding>) -> CheckResult {
+    let (total, noun) = (expected.services.len(), expected.noun);
+    CheckResult::failed(findings)
+        .with_evidence(format!(
+            "0 of {total} {noun} roll out progressively with automatic rollback"
+        ))
+        .with_evidence(expected.rule.clone())
+}
+
+/// The deployment manifests, or the failed result when they are not declared, missing or
+/// invalid.
+fn load<'c>(
+    ctx: &Ctx<'c>,
+    expected: &support::Expected,
+) -> Result<(&'c crate::files::ArtifactRef, DeploySet), CheckResult> {
+    let sub = ctx.submission;
+    let none = |f: Finding| none_progressive(expected, vec![f]);
+    let Some(r) = &sub.deployment else {
+        return Err(none(
+            ctx.manifest_finding(None, "no deployment manifests: `[operations] deployment` is not set")
+                .help(
+                    "commit the Kubernetes manifests (Argo Rollouts or Flagger Canaries with their analysis) \
+                     and add `[operations] deployment = \"deploy\"` to submission.toml",
+                ),
+        ));
+    };
+    match deploy::load(&sub.root, r, &sub.limits) {
+        Loaded::Ok(set) => Ok((r, set)),
+        Loaded::Missing => Err(none(
+            ctx.manifest_finding(r.span.as_ref(), format!("`{}` does not exist", r.rel))
+                .help("commit the deployment manifests at this path, or correct the path"),
+        )),
+        Loaded::Invalid(problem) => Err(none(
+            ctx.manifest_finding(r.span.as_ref(), problem.message.clone())
+                .help(problem.help.clone()),
+        )),
+    }
+}
+
+/// The problems of the manifest files, and whether the folder held too many of them.
+fn set_findings(ctx: &Ctx<'_>, r: &crate::files::ArtifactRef, set: &DeploySet) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = set
+        .problems
+        .iter()
+        .map(|(rel, p)| ctx.problem_finding(rel, p))
+        .collect();
+    if set.truncated {
+        findings.push(
+            ctx.manifest_finding(
+                r.span.as_ref(),
+                format!(
+                    "`{}` holds more than {} YAML files; only the first {} (by path) were read",
+                    r.rel,
+                    deploy::MAX_FILES,
+                    deploy::MAX_FILES
+                ),
+            )
+            .help("point `[operations] deployment` at the folder of this system's manifests only"),
+        );
+    }
+    findings
+}
+
+/// Judges every required service: the number rolled out progressively, and the services per
+/// mechanism; a finding for each service without such a deployment (unless its Rollout or
+/// Canary has problems of its own, which say what is wrong).
+fn judge_required(
+    ctx: &Ctx<'_>,
+    r: &crate::files::ArtifactRef,
+    set: &DeploySet,
+    expected: &support::Expected,
+    analyses: &[Analysis],
+    findings: &mut Vec<Finding>,
+) -> (usize, BTreeMap<String, Vec<String>>) {
+    let mut good = 0;
+    let mut mechanisms: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let plain: Vec<(&Resource, BTreeSet<String>)> = set
+        .resources
+        .iter()
+        .filter(|res| is_plain_workload(res))
+        .map(|res| (res, idents(set, res)))
+        .collect();
+    for req in &expected.services {
+        let mine: Vec<&Analysis> = analyses.iter().filter(|a| a.serves.contains(&req.name)).collect();
+        if let Some(a) = mine.iter().find(|a| a.ok) {
+            good += 1;
+            mechanisms
+                .entry(a.mechanism.clone())
+                .or_default()
+                .push(req.name.clone());
+            continue;
+        }
+        if !mine.is_empty() {
+            // Their own problems say what is wrong.
+            continue;
+        }
+        let plain = plain
+            .iter()
+            .find(|(_, ids)| ids.contains(&req.name))
+            .map(|(res, _)| *res);
+        findings.push(not_progressive(ctx, r, set, req, plain));
+    }
+    (good, mechanisms)
+}
+
+/// A required service deployed by a `plain` workload, or not at all.
+fn not_progressive(
+    ctx: &Ctx<'_>,
+    r: &crate::files::ArtifactRef,
+    set: &DeploySet,
+    req: &support::Required,
+    plain: Option<&Resource>,
+) -> Finding {
+    match plain {
+        Some(res) => located(
+            set.rel(res),
+            set.locate(res, "/kind"),
+            &format!("{}/kind", res.pointer),
+            format!(
+                "service {} is deployed by a plain {}: a rolling update without automated analysis \
+                 cannot roll back on its own",
+                req.describe(),
+                res.kind
+            ),
+        )
+        .help(
+            "turn it into an Argo `Rollout` (canary or blueGreen with an AnalysisTemplate), or add a \
+             Flagger `Canary` whose `targetRef` names it",
+        ),
+        None => ctx
+            .manifest_finding(
+                ctx.submission.services[req.service].name.span.as_ref(),
+                format!(
+                    "service {} has no progressive deployment with automatic rollback in `{}`",
+                    req.describe(),
+                    r.rel
+                ),
+            )
+            .help(format!(
+                "add an Argo Rollout or a Flagger Canary for it under `{}`, named `{}` (or labelled \
+                 `app: {}`), with automated analysis",
+                r.rel, req.name, req.name
+            )),
+    }
+}
+
+/// Progressive resources that deploy no declared service.
+fn orphans(set: &DeploySet, analyses: &[Analysis], declared: &BTreeSet<&str>, findings: &mut Vec<Finding>) {
+    for a in analyses
+        .iter()
+        .filter(|a| a.serves.iter().all(|s| !declared.contains(s.as_str())))
+    {
+        findings.push(
+            located(
+                set.rel(a.res),
+                set.locate(a.res, "/metadata/name"),
+                &format!("{}/metadata/name", a.res.pointer),
+                format!(
+                    "{} `{}` deploys no declared service",
+                    a.res.kind,
+                    a.res.name.as_deref().unwrap_or("(unnamed)")
+                ),
+            )
+            .help(
+                "name it after the service it deploys (`metadata.name`, or the label `app` / \
+                 `app.kubernetes.io/name`), as declared in submission.toml",
+            ),
+        );
     }
 }
 

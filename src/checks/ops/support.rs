@@ -287,10 +287,10 @@ pub fn budget(target: f64, window: &Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifact::openslo::parse_duration;
+    use crate::artifact::openslo::parse_openslo_duration;
 
     fn d(s: &str) -> Duration {
-        parse_duration(&serde_json::Value::String(s.into())).unwrap()
+        parse_openslo_duration(&serde_json::Value::String(s.into())).unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::probe::prom::{self, Format, Limits, LintProblem, Rule};
+use crate::probe::prom::{self, LintProblem};
 use crate::probe::{LiveService, StartError, Status, System};
 
 use super::support::at_service;
@@ -218,10 +218,10 @@ fn probe(ctx: &Ctx<'_>, system: &System, svc: &LiveService, path: &str, timeout:
             format!("`{name}`: GET {path} answered {}", response.status),
         );
     }
-    let format = Format::detect(response.header("content-type"), &response.body);
-    let limits = Limits {
+    let format = prom::Format::detect(response.header("content-type"), &response.body);
+    let limits = prom::Limits {
         max_bytes: system.client.max_response.max(1),
-        ..Limits::default()
+        ..prom::Limits::default()
     };
     let exposition = match prom::parse(&response.body, format, &limits) {
         Ok(e) => e,
@@ -247,7 +247,7 @@ fn probe(ctx: &Ctx<'_>, system: &System, svc: &LiveService, path: &str, timeout:
     if problems.is_empty() {
         halves += 1;
     }
-    let mut by_rule: BTreeMap<Rule, Vec<&LintProblem>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<prom::Rule, Vec<&LintProblem>> = BTreeMap::new();
     for p in &problems {
         by_rule.entry(p.rule).or_default().push(p);
     }
@@ -303,7 +303,7 @@ fn probe(ctx: &Ctx<'_>, system: &System, svc: &LiveService, path: &str, timeout:
 }
 
 /// One finding per rule: the rule, a few metrics with specifics, and how many there are.
-fn lint_message(service: &str, path: &str, rule: Rule, list: &[&LintProblem]) -> String {
+fn lint_message(service: &str, path: &str, rule: prom::Rule, list: &[&LintProblem]) -> String {
     let mut metrics: Vec<&str> = list.iter().map(|p| p.metric.as_str()).collect();
     metrics.dedup();
     let shown: Vec<String> = metrics

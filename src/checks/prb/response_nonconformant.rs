@@ -225,7 +225,7 @@ fn judge<'s>(
     api: &'s Api<'_>,
     schemas: &SchemaSet<'_>,
     op: &Operation<'s>,
-    answer: &crate::probe::http::Response,
+    answer: &crate::probe::http::HttpResponse,
 ) -> Vec<Problem<'s>> {
     let mut out: Vec<Problem<'s>> = Vec::new();
     let status = answer.status;

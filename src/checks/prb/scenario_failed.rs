@@ -193,7 +193,7 @@ fn run_scenario(system: &System, sc: &Scenario, timeout: Duration) -> Result<Vec
 /// Checks status and expectations; the parsed JSON body on success.
 fn judge(
     step: &ScenarioStep,
-    answer: &crate::probe::http::Response,
+    answer: &crate::probe::http::HttpResponse,
     vars: &BTreeMap<String, Value>,
 ) -> Result<Option<Value>, String> {
     let status_ok = match step.status {

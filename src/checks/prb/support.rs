@@ -375,7 +375,7 @@ pub fn send(
     req: &Planned,
     body: Option<&[u8]>,
     timeout: Duration,
-) -> Result<crate::probe::http::Response, crate::probe::http::HttpError> {
+) -> Result<crate::probe::http::HttpResponse, crate::probe::http::HttpError> {
     let url = svc.url(&req.target).unwrap_or_default();
     let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     system.client.send(&req.method, &url, &headers, body, timeout)
