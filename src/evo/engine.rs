@@ -1213,34 +1213,8 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
         if o.object().is_none() || n.object().is_none() {
             return;
         }
-        // Compositions are compared by what they accept: a union of length-bounded strings is
-        // its widest member; two unions variant by variant; a schema and a union through the
-        // variant it became.
-        let ou = Self::pure_union(o);
-        let nu = Self::pure_union(n);
-        let fold = |u: &Option<(Node<'s>, Vec<Node<'s>>)>| u.as_ref().and_then(|(_, v)| Self::widest_string(v));
-        let (of, nf) = (fold(&ou), fold(&nu));
-        if of.is_some() || nf.is_some() {
-            let (a, b) = (of.unwrap_or_else(|| o.clone()), nf.unwrap_or_else(|| n.clone()));
-            self.nullability(o, n, cx);
-            return self.schema_body(&a, &b, cx, depth + 1);
-        }
-        match (&ou, &nu) {
-            (Some((ol, ov)), Some((nl, nv))) => {
-                self.nullability(o, n, cx);
-                return self.variant_lists(n, ol, ov, nl, nv, cx, depth);
-            }
-            (None, Some((nl, nv))) => {
-                if self.plain_vs_union(o, n, nl, nv, true, cx, depth) {
-                    return self.nullability(o, n, cx);
-                }
-            }
-            (Some((ol, ov)), None) => {
-                if self.plain_vs_union(n, o, ol, ov, false, cx, depth) {
-                    return self.nullability(o, n, cx);
-                }
-            }
-            (None, None) => {}
+        if self.compositions(o, n, cx, depth) {
+            return;
         }
         let (Some(om), Some(nm)) = (o.object(), n.object()) else {
             return;
@@ -1293,7 +1267,75 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 self.schema_change(cx, SchemaChange::EnumValueAdded, msg, os, ns);
             }
         }
-        let mut c = constraints(&ok, &nk);
+        self.constraint_changes(o, n, &ok, &nk, cx);
+        if cx.flow.client_writes() {
+            self.default_change(o, n, &ok, &nk, cx);
+        }
+        let can = |t: Option<u8>, bit: u8| t.is_none_or(|t| t & bit != 0);
+        let objects = |k: &Kw<'_>| k.properties || k.required || k.all_of;
+        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) && (objects(&ok) || objects(&nk)) {
+            self.properties(o, n, cx, depth);
+        }
+        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) {
+            if let (Some(a), Some(b)) = (ok.additional, nk.additional) {
+                if a.is_object() && b.is_object() {
+                    let (a, b) = (o.child("additionalProperties", a), n.child("additionalProperties", b));
+                    self.schema(&a, &b, &cx.child("*"), depth + 1);
+                }
+            }
+        }
+        if can(ot, schema::ARRAY) && can(nt, schema::ARRAY) && ok.items && nk.items {
+            if let (Some(a), Some(b)) = (o.get("items"), n.get("items")) {
+                if a.value.is_object() && b.value.is_object() {
+                    self.schema(&a, &b, &cx.items(), depth + 1);
+                }
+            }
+        }
+        if (ok.one_of || ok.any_of) && (nk.one_of || nk.any_of) {
+            self.variants(o, n, cx, depth);
+        }
+    }
+
+    /// Compositions compared by what they accept: a union of length-bounded strings is its
+    /// widest member; two unions variant by variant; a schema and a union through the variant
+    /// it became. True when the comparison is done.
+    fn compositions(&mut self, o: &Node<'s>, n: &Node<'s>, cx: &Cx, depth: usize) -> bool {
+        let ou = Self::pure_union(o);
+        let nu = Self::pure_union(n);
+        let fold = |u: &Option<(Node<'s>, Vec<Node<'s>>)>| u.as_ref().and_then(|(_, v)| Self::widest_string(v));
+        let (of, nf) = (fold(&ou), fold(&nu));
+        if of.is_some() || nf.is_some() {
+            let (a, b) = (of.unwrap_or_else(|| o.clone()), nf.unwrap_or_else(|| n.clone()));
+            self.nullability(o, n, cx);
+            self.schema_body(&a, &b, cx, depth + 1);
+            return true;
+        }
+        match (&ou, &nu) {
+            (Some((ol, ov)), Some((nl, nv))) => {
+                self.nullability(o, n, cx);
+                self.variant_lists(n, ol, ov, nl, nv, cx, depth);
+                return true;
+            }
+            (None, Some((nl, nv))) => {
+                if self.plain_vs_union(o, n, nl, nv, true, cx, depth) {
+                    self.nullability(o, n, cx);
+                    return true;
+                }
+            }
+            (Some((ol, ov)), None) => {
+                if self.plain_vs_union(n, o, ol, ov, false, cx, depth) {
+                    self.nullability(o, n, cx);
+                    return true;
+                }
+            }
+            (None, None) => {}
+        }
+        false
+    }
+
+    /// Bounds, enum presence, formats and patterns of two schemas, judged together.
+    fn constraint_changes(&mut self, o: &Node<'s>, n: &Node<'s>, ok: &Kw<'_>, nk: &Kw<'_>, cx: &Cx) {
+        let mut c = constraints(ok, nk);
         // A format validators do not check (`unix-time`) says nothing certain about the values:
         // adding it to what clients send, or dropping it from what they read, may or may not
         // matter. The other direction documents a subset or a superset like any constraint.
@@ -1322,7 +1364,7 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 c.relaxed.push(text);
             }
         }
-        schema::judge_together(&ok, &nk, &mut c);
+        schema::judge_together(ok, nk, &mut c);
         if !c.tightened.is_empty() {
             let msg = format!("{}: {}", cx.subject(), c.tightened.join(", "));
             self.schema_change(cx, SchemaChange::ConstraintTightened, msg, o.clone(), n.clone());
@@ -1351,54 +1393,33 @@ impl<'s, 'a: 's> Differ<'s, 'a> {
                 or_self(n, "pattern"),
             );
         }
-        if cx.flow.client_writes() {
-            if let Some(od) = ok.default {
-                match nk.default {
-                    Some(nd) if nd == od => {}
-                    Some(nd) => {
-                        let msg = format!(
-                            "{}: default `{}` -> `{}`",
-                            cx.subject(),
-                            schema::show(od),
-                            schema::show(nd)
-                        );
-                        self.schema_change(
-                            cx,
-                            SchemaChange::DefaultChanged,
-                            msg,
-                            or_self(o, "default"),
-                            or_self(n, "default"),
-                        );
-                    }
-                    None => {
-                        let msg = format!("{}: default `{}` removed", cx.subject(), schema::show(od));
-                        self.schema_change(cx, SchemaChange::DefaultChanged, msg, or_self(o, "default"), n.clone());
-                    }
+    }
+
+    /// A default that changed or disappeared in what clients send.
+    fn default_change(&mut self, o: &Node<'s>, n: &Node<'s>, ok: &Kw<'_>, nk: &Kw<'_>, cx: &Cx) {
+        if let Some(od) = ok.default {
+            match nk.default {
+                Some(nd) if nd == od => {}
+                Some(nd) => {
+                    let msg = format!(
+                        "{}: default `{}` -> `{}`",
+                        cx.subject(),
+                        schema::show(od),
+                        schema::show(nd)
+                    );
+                    self.schema_change(
+                        cx,
+                        SchemaChange::DefaultChanged,
+                        msg,
+                        or_self(o, "default"),
+                        or_self(n, "default"),
+                    );
+                }
+                None => {
+                    let msg = format!("{}: default `{}` removed", cx.subject(), schema::show(od));
+                    self.schema_change(cx, SchemaChange::DefaultChanged, msg, or_self(o, "default"), n.clone());
                 }
             }
-        }
-        let can = |t: Option<u8>, bit: u8| t.is_none_or(|t| t & bit != 0);
-        let objects = |k: &Kw<'_>| k.properties || k.required || k.all_of;
-        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) && (objects(&ok) || objects(&nk)) {
-            self.properties(o, n, cx, depth);
-        }
-        if can(ot, schema::OBJECT) && can(nt, schema::OBJECT) {
-            if let (Some(a), Some(b)) = (ok.additional, nk.additional) {
-                if a.is_object() && b.is_object() {
-                    let (a, b) = (o.child("additionalProperties", a), n.child("additionalProperties", b));
-                    self.schema(&a, &b, &cx.child("*"), depth + 1);
-                }
-            }
-        }
-        if can(ot, schema::ARRAY) && can(nt, schema::ARRAY) && ok.items && nk.items {
-            if let (Some(a), Some(b)) = (o.get("items"), n.get("items")) {
-                if a.value.is_object() && b.value.is_object() {
-                    self.schema(&a, &b, &cx.items(), depth + 1);
-                }
-            }
-        }
-        if (ok.one_of || ok.any_of) && (nk.one_of || nk.any_of) {
-            self.variants(o, n, cx, depth);
         }
     }
 
