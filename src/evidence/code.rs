@@ -76,7 +76,7 @@ fn function_name(f: Node<'_>, src: &str) -> String {
 
 /// The facts of one code file under the rules of its language. `None` when the file does not
 /// parse at all (tree-sitter recovers from local errors, so this is rare).
-pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[&Rule]) -> Option<Vec<Fact>> {
+pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Option<Vec<Fact>> {
     let mut parser = Parser::new();
     parser.set_language(grammar).ok()?;
     let tree = parser.parse(src, None)?;
@@ -84,7 +84,6 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
     let mut cursor = tree.walk();
     // Enclosing functions: (end byte, start byte, name).
     let mut functions: Vec<(usize, usize, String)> = Vec::new();
-    let _ = lang;
     loop {
         let node = cursor.node();
         while functions.last().is_some_and(|f| f.0 <= node.start_byte()) {

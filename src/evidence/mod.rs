@@ -195,7 +195,7 @@ fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[Rule]) -> Evidenc
                 continue;
             }
             ev.code_files += 1;
-            match code::facts(&rel, &text, lang, &grammar, &applicable) {
+            match code::facts(&rel, &text, &grammar, &applicable) {
                 Some(facts) => {
                     dual_writes(&facts, &mut ev.dual_writes);
                     ev.facts.extend(facts);

@@ -13,7 +13,7 @@ fn example_matches(rule: &Rule, code: &str) -> bool {
                 _ => "example.ts",
             };
             let (_, grammar) = code::language_of(file).unwrap();
-            let facts = code::facts(file, code, lang, &grammar, &[rule]).expect("parses");
+            let facts = code::facts(file, code, &grammar, &[rule]).expect("parses");
             !facts.is_empty()
         }
     }
