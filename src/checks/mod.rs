@@ -239,3 +239,21 @@ pub fn suggest(key: &str) -> Option<&'static str> {
 
 /// The four headings every check's docs must have, in order.
 pub const DOC_HEADINGS: [&str; 4] = ["## What it checks", "## Why it matters", "## How to fix", "## Example"];
+
+/// Runs check `C` alone over its fixture case `fixtures/checks/<ID>/<case>/` with `params`
+/// (TOML): for unit tests of parameters the fixture harness (defaults only) cannot reach.
+#[cfg(test)]
+pub(crate) fn run_fixture<C: TypedCheck>(case: &str, params: &str) -> CheckResult {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/checks")
+        .join(C::INFO.id)
+        .join(case);
+    let Ok(sub) = crate::submission::Submission::load(&dir) else {
+        panic!("{} does not load", dir.display())
+    };
+    let check = Typed::<C>::new();
+    let params = check
+        .resolve_params(toml::from_str(params).expect("TOML"))
+        .expect("parameters");
+    run_alone(&check, &sub, &params, Default::default(), Default::default())
+}

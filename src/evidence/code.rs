@@ -74,18 +74,36 @@ fn function_name(f: Node<'_>, src: &str) -> String {
         .to_string()
 }
 
-/// The facts of one code file under the rules of its language. `None` when the file does not
-/// parse at all (tree-sitter recovers from local errors, so this is rare).
-pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Option<Vec<Fact>> {
+/// Parses `src` and calls `visit` on every node, depth first, without recursion (deeply
+/// nested code cannot overflow the stack). `None` when the file does not parse at all.
+fn each_node(src: &str, grammar: &Language, mut visit: impl FnMut(Node<'_>)) -> Option<()> {
     let mut parser = Parser::new();
     parser.set_language(grammar).ok()?;
     let tree = parser.parse(src, None)?;
-    let mut out = Vec::new();
     let mut cursor = tree.walk();
+    loop {
+        visit(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return Some(());
+            }
+        }
+    }
+}
+
+/// The facts of one code file under the rules of its language. `None` when the file does not
+/// parse at all (tree-sitter recovers from local errors, so this is rare).
+pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Option<Vec<Fact>> {
+    let mut out = Vec::new();
     // Enclosing functions: (end byte, start byte, name).
     let mut functions: Vec<(usize, usize, String)> = Vec::new();
-    loop {
-        let node = cursor.node();
+    each_node(src, grammar, |node| {
         while functions.last().is_some_and(|f| f.0 <= node.start_byte()) {
             functions.pop();
         }
@@ -131,19 +149,8 @@ pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Optio
                 hit(r, node);
             }
         }
-        // Depth first, without recursion (deeply nested code cannot overflow the stack).
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return Some(dedup(out));
-            }
-        }
-    }
+    })?;
+    Some(dedup(out))
 }
 
 /// One fact per rule and place (a call inside a string inside a call is still one place).
@@ -233,16 +240,11 @@ fn is_abstract(f: Node<'_>, src: &str) -> bool {
 /// or receiver it belongs to; declarations without an implementation are left out) and every
 /// call's callee, as words, with their line and whether it is a call.
 pub fn names(src: &str, grammar: &Language) -> Option<Vec<(Vec<String>, usize, bool)>> {
-    let mut parser = Parser::new();
-    parser.set_language(grammar).ok()?;
-    let tree = parser.parse(src, None)?;
     let text = |n: Option<Node<'_>>| n.and_then(|n| src.get(n.byte_range())).unwrap_or("");
     let mut out = Vec::new();
-    let mut cursor = tree.walk();
     // Enclosing classes: (end byte, name).
     let mut classes: Vec<(usize, String)> = Vec::new();
-    loop {
-        let node = cursor.node();
+    each_node(src, grammar, |node| {
         while classes.last().is_some_and(|c| c.0 <= node.start_byte()) {
             classes.pop();
         }
@@ -263,16 +265,6 @@ pub fn names(src: &str, grammar: &Language) -> Option<Vec<(Vec<String>, usize, b
             let (callee, _) = callee_and_args(node, src);
             out.push((words(&callee), line, true));
         }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return Some(out);
-            }
-        }
-    }
+    })?;
+    Some(out)
 }

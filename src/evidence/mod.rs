@@ -126,7 +126,9 @@ fn text_kind(rel: &str) -> Option<RuleLang> {
 
 /// Reads the code and configuration under `dir` (`rel_dir` relative to the submission root)
 /// with `rules`.
-pub fn scan(dir: &Path, rel_dir: &str, rules: &[Rule]) -> Evidence {
+pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r Rule>) -> Evidence {
+    let rules: Vec<&Rule> = rules.into_iter().collect();
+    let rules = rules.as_slice();
     // Only files some rule can apply to are read (a grammar is loaded only for them).
     let langs: std::collections::BTreeSet<RuleLang> = rules.iter().map(|r| r.language).collect();
     let wanted = |p: &Path| {
@@ -165,7 +167,7 @@ pub fn scan(dir: &Path, rel_dir: &str, rules: &[Rule]) -> Evidence {
     ev
 }
 
-fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[Rule]) -> Evidence {
+fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[&Rule]) -> Evidence {
     let mut ev = Evidence::default();
     for (path, rel) in files {
         let rel = rel.trim_start_matches('/').to_string();
@@ -190,7 +192,7 @@ fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[Rule]) -> Evidenc
         };
         ev.files_read += 1;
         if let Some((lang, grammar)) = code::language_of(&rel) {
-            let applicable: Vec<&Rule> = rules.iter().filter(|r| r.language == lang).collect();
+            let applicable: Vec<&Rule> = rules.iter().copied().filter(|r| r.language == lang).collect();
             if applicable.is_empty() {
                 continue;
             }

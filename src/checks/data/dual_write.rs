@@ -87,11 +87,10 @@ impl TypedCheck for DualWrite {
         let rules = evidence::rules::built_in();
         // Configuration anywhere in the submission (CDC connectors, migrations) counts for
         // every service; code only for its own service.
-        let config_rules: Vec<evidence::Rule> = evidence::rules::built_in()
-            .into_iter()
-            .filter(|r| matches!(r.language, evidence::RuleLang::Config | evidence::RuleLang::Sql))
-            .collect();
-        let system = evidence::scan(&ctx.submission.root, "", &config_rules);
+        let config_rules = rules
+            .iter()
+            .filter(|r| matches!(r.language, evidence::RuleLang::Config | evidence::RuleLang::Sql));
+        let system = evidence::scan(&ctx.submission.root, "", config_rules);
         let mut findings = Vec::new();
         let mut lines = Vec::new();
         let mut good = 0;
@@ -250,24 +249,11 @@ fn judge(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::checks::{run_alone, Check, Outcome, Typed};
-    use crate::submission::Submission;
+    use crate::checks::Outcome;
 
     fn run(case: &str, params: &str) -> CheckResult {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/checks/DATA004")
-            .join(case);
-        let Ok(sub) = Submission::load(&dir) else {
-            panic!("{} does not load", dir.display())
-        };
-        let check = Typed::<DualWrite>::new();
-        let params = check
-            .resolve_params(toml::from_str(params).expect("TOML"))
-            .expect("parameters");
-        run_alone(&check, &sub, &params, Default::default(), Default::default())
+        crate::checks::run_fixture::<DualWrite>(case, params)
     }
 
     /// `evidence = "found"`: a service with code must show its outbox there; one without code

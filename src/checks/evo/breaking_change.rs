@@ -245,25 +245,11 @@ impl TypedCheck for BreakingChange {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::checks::{run_alone, Check, Outcome, Typed};
-    use crate::submission::Submission;
+    use crate::checks::Outcome;
 
-    /// EVO001 over one of its fixture cases with `params` (TOML).
     fn run(case: &str, params: &str) -> CheckResult {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/checks/EVO001")
-            .join(case);
-        let Ok(sub) = Submission::load(&dir) else {
-            panic!("{} does not load", dir.display())
-        };
-        let check = Typed::<BreakingChange>::new();
-        let params = check
-            .resolve_params(toml::from_str(params).expect("TOML"))
-            .expect("parameters");
-        run_alone(&check, &sub, &params, Default::default(), Default::default())
+        crate::checks::run_fixture::<BreakingChange>(case, params)
     }
 
     #[test]

@@ -507,24 +507,11 @@ fn retriable_problem<'a>(
 
 #[cfg(test)]
 mod evidence_tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::checks::{run_alone, Check, Outcome, Typed};
-    use crate::submission::Submission;
+    use crate::checks::Outcome;
 
     fn run(case: &str, params: &str) -> CheckResult {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/checks/EVT009")
-            .join(case);
-        let Ok(sub) = Submission::load(&dir) else {
-            panic!("{} does not load", dir.display())
-        };
-        let check = Typed::<SagaCompensationMissing>::new();
-        let params = check
-            .resolve_params(toml::from_str(params).expect("TOML"))
-            .expect("parameters");
-        run_alone(&check, &sub, &params, Default::default(), Default::default())
+        crate::checks::run_fixture::<SagaCompensationMissing>(case, params)
     }
 
     /// `evidence = "found"`: a compensation missing from the code costs its step; found ones
