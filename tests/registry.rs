@@ -113,9 +113,15 @@ fn lookup_by_id_and_name() {
         );
         assert_eq!(grade::checks::find(i.name).map(|c| c.info().id), Some(i.id));
     }
-    // A typo one edit from exactly one id (`ARCH02` is one edit from ARCH002 and from any
-    // ARCH012 or ARCH020 to come).
+    // A typo one edit from exactly one id; an area and a number written with fewer zeros
+    // mean that number (`ARCH02` is one edit from ARCH002 and from ARCH012 alike).
     assert_eq!(grade::checks::suggest("ARCH0002"), Some("ARCH002"));
+    assert_eq!(
+        grade::checks::suggest("ARCH02"),
+        Some("ARCH002"),
+        "the number, not a neighbour"
+    );
+    assert_eq!(grade::checks::suggest("oas7"), Some("OAS007"));
     assert_eq!(grade::checks::suggest("sync-call-cycles"), Some("sync-call-cycle"));
 }
 

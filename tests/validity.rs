@@ -212,11 +212,12 @@ fn a_rubric_item_may_skip_what_its_checkpoint_does_not_ask_for() {
 }
 
 /// A claim the code contradicts costs more than not making it (#17): phase3-flawed's orders
-/// declares an outbox while its repository commits and then publishes (a dual write). The
-/// finding points at the code, and the same files with an honest manifest
-/// (`event_delivery = "direct"`) score at least as high.
+/// declares an outbox while its repository commits and then publishes (a dual write), and
+/// declares timeouts, retries and a breaker while its HTTP client posts with `requests` and no
+/// timeout. Both findings point at the code, and the same files with an honest manifest
+/// (`event_delivery = "direct"`, no `resilience` claim) score above it.
 #[test]
-fn a_contradicted_outbox_claim_fails_and_honesty_never_scores_lower() {
+fn contradicted_claims_fail_and_honesty_never_scores_lower() {
     let dishonest = grade(&[
         "phase3",
         "fixtures/submissions/phase3-flawed",
@@ -235,6 +236,20 @@ fn a_contradicted_outbox_claim_fails_and_honesty_never_scores_lower() {
             && f["message"].as_str().unwrap().contains("submission.toml:")),
         "the contradiction points at the code and names the claim: {findings:#?}"
     );
+    let arch012 = item(&d, "ARCH012");
+    assert_eq!(arch012["outcome"], "failed");
+    let findings = arch012["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["file"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("outbound/resilient_http.py"))
+            && f["line"] == 13
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .contains("declares a timeout on its calls (submission.toml:")),
+        "the call without a timeout is shown with the claim: {findings:#?}"
+    );
     let honest_dir = tmp("validity", "phase3-honest");
     copy_dir(&root().join("fixtures/submissions/phase3-flawed"), &honest_dir);
     let manifest = honest_dir.join("submission.toml");
@@ -251,6 +266,9 @@ fn a_contradicted_outbox_claim_fails_and_honesty_never_scores_lower() {
         &text[..claim],
         &text[claim + "event_delivery = \"outbox\"".len()..]
     );
+    let guards = "resilience = [\"timeout\", \"retry\", \"circuit-breaker\"]";
+    let guards_at = honest[at..].find(guards).expect("orders claims its guards") + at;
+    let honest = format!("{}{}", &honest[..guards_at], &honest[guards_at + guards.len()..]);
     std::fs::write(&manifest, honest).unwrap();
     let h = json(&grade(&[
         "phase3",

@@ -67,6 +67,14 @@ impl<'a> Ctx<'a> {
         f
     }
 
+    /// Where a span of the manifest is, for messages: `submission.toml:12`.
+    pub fn manifest_at(&self, span: &Range<usize>) -> String {
+        match &self.submission.manifest {
+            Some(m) => format!("{MANIFEST}:{}", m.line_col(span.start).0),
+            None => MANIFEST.to_string(),
+        }
+    }
+
     /// The folder holding a service's code: its `source`, else `services/<name>/` when that
     /// folder exists; (absolute path, path relative to the submission root).
     pub fn service_code_dir(&self, service: &str) -> Option<(std::path::PathBuf, String)> {

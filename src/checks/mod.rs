@@ -230,6 +230,17 @@ pub fn find(key: &str) -> Option<&'static dyn Check> {
 /// The closest id or name, for "did you mean".
 pub fn suggest(key: &str) -> Option<&'static str> {
     let upper = key.to_ascii_uppercase();
+    // An area and a number written without its zeros (`ARCH2`, `arch02`) mean that number.
+    let split = upper.find(|c: char| c.is_ascii_digit()).unwrap_or(upper.len());
+    if let (area, Ok(n)) = (&upper[..split], upper[split..].parse::<u32>()) {
+        let same = registry()
+            .iter()
+            .map(|c| c.info().id)
+            .find(|id| id.strip_prefix(area).and_then(|d| d.parse::<u32>().ok()) == Some(n));
+        if same.is_some() {
+            return same;
+        }
+    }
     let ids = registry().iter().map(|c| c.info().id);
     if let Some(id) = crate::diag::did_you_mean(&upper, ids) {
         return Some(id);

@@ -303,6 +303,7 @@ owner = "team-web"
 openapi = "services/web/openapi.yaml"
 calls = ["orders"]
 uses = { orders = ["listOrders"] }
+resilience = ["timeout", "retry", "circuit-breaker"]  # guards on its calls (Week 4); its code must show them
 consumes = ["OrderPlaced"]
 
 [events]

@@ -31,6 +31,10 @@ const FUNCTIONS: &[&str] = &[
     "generator_function_declaration",
 ];
 const CALLS: &[&str] = &["call", "method_invocation", "call_expression"];
+/// Constructions, read as calls by the rules: Java's `new RestTemplate()` and TypeScript's
+/// `new CircuitBreaker(...)` (callee `new RestTemplate`), Go's `http.Client{Timeout: t}`
+/// (callee `http.Client`, its fields as the arguments).
+const CONSTRUCTIONS: &[&str] = &["object_creation_expression", "new_expression", "composite_literal"];
 const STRINGS: &[&str] = &[
     "string",
     "string_literal",
@@ -51,6 +55,17 @@ const NAMES: &[&str] = &[
 fn callee_and_args<'t>(call: Node<'_>, src: &'t str) -> (String, &'t str) {
     let text = |n: Option<Node<'_>>| n.and_then(|n| src.get(n.byte_range())).unwrap_or("");
     let callee = match call.kind() {
+        "object_creation_expression" | "new_expression" => {
+            let ty = call
+                .child_by_field_name("type")
+                .or_else(|| call.child_by_field_name("constructor"));
+            let ty: String = text(ty).split_whitespace().collect();
+            return (format!("new {ty}"), text(call.child_by_field_name("arguments")));
+        }
+        "composite_literal" => {
+            let callee: String = text(call.child_by_field_name("type")).split_whitespace().collect();
+            return (callee, text(call.child_by_field_name("body")));
+        }
         "method_invocation" => {
             let object = text(call.child_by_field_name("object"));
             let name = text(call.child_by_field_name("name"));
@@ -112,9 +127,18 @@ pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Optio
             functions.push((node.end_byte(), node.start_byte(), function_name(node, src)));
         }
         let mut hit = |rule: &Rule, n: Node<'_>| {
-            let p = n.start_position();
+            // A call at the end of a chain that spans lines (`client.post()...\n.timeout(d)`)
+            // is placed at its own name, not where the chain starts.
+            let at = match n.kind() {
+                "method_invocation" => n
+                    .child_by_field_name("name")
+                    .filter(|m| m.start_position().row > n.start_position().row)
+                    .unwrap_or(n),
+                _ => n,
+            };
+            let p = at.start_position();
             let snippet: String = src
-                .get(n.byte_range())
+                .get(at.start_byte()..n.end_byte())
                 .unwrap_or("")
                 .chars()
                 .take(120)
@@ -128,12 +152,12 @@ pub fn facts(rel: &str, src: &str, grammar: &Language, rules: &[&Rule]) -> Optio
                 file: rel.to_string(),
                 line: p.row + 1,
                 column: p.column + 1,
-                offset: n.start_byte(),
+                offset: at.start_byte(),
                 text: snippet,
                 function: functions.last().map(|f| (f.1, f.2.clone())),
             });
         };
-        if CALLS.contains(&kind) {
+        if CALLS.contains(&kind) || CONSTRUCTIONS.contains(&kind) {
             let (callee, args) = callee_and_args(node, src);
             for r in rules.iter().filter(|r| r.call_matches(&callee, args)) {
                 hit(r, node);

@@ -124,6 +124,32 @@ fn text_kind(rel: &str) -> Option<RuleLang> {
     }
 }
 
+/// Whether a file (`rel`, below `rel_dir`) is test code: a test stands in for the system and
+/// proves nothing about it (a circuit breaker registry built in a test configuration, a fake
+/// client). Test folders (`test`, `tests`, `__tests__`, `testdata`, `e2e`) and test file names
+/// (`*_test.go`, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`,
+/// `*Test.java`, `*Tests.java`, `*IT.java`).
+fn is_test_code(rel_dir: &str, rel: &str) -> bool {
+    let rel = rel.trim_start_matches('/');
+    let below = rel
+        .strip_prefix(rel_dir.trim_matches('/'))
+        .unwrap_or(rel)
+        .trim_start_matches('/');
+    let mut parts: Vec<&str> = below.split('/').collect();
+    let file = parts.pop().unwrap_or("");
+    if parts
+        .iter()
+        .any(|d| matches!(*d, "test" | "tests" | "__tests__" | "testdata" | "e2e"))
+    {
+        return true;
+    }
+    let stem = file.split('.').next().unwrap_or(file);
+    file.ends_with("_test.go")
+        || (file.ends_with(".py") && (stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"))
+        || [".test.", ".spec."].iter().any(|m| file.contains(m))
+        || (file.ends_with(".java") && (stem.ends_with("Test") || stem.ends_with("Tests") || stem.ends_with("IT")))
+}
+
 /// Reads the code and configuration under `dir` (`rel_dir` relative to the submission root)
 /// with `rules`.
 pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r Rule>) -> Evidence {
@@ -138,7 +164,8 @@ pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r R
             .or_else(|| text_kind(&s))
             .is_some_and(|l| langs.contains(&l))
     };
-    let (files, truncated) = walk(dir, rel_dir, wanted);
+    let (mut files, truncated) = walk(dir, rel_dir, wanted);
+    files.retain(|(_, rel)| !is_test_code(rel_dir, rel));
     // Files are read and parsed in parallel, in contiguous chunks merged in order (the result
     // does not depend on the number of threads).
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -252,7 +279,8 @@ impl Names {
 
 /// The names defined and called in the code under `dir`.
 pub fn names(dir: &Path, rel_dir: &str) -> Names {
-    let (files, _) = walk(dir, rel_dir, |p| code::language_of(&p.to_string_lossy()).is_some());
+    let (mut files, _) = walk(dir, rel_dir, |p| code::language_of(&p.to_string_lossy()).is_some());
+    files.retain(|(_, rel)| !is_test_code(rel_dir, rel));
     let mut out = Names::default();
     for (path, rel) in files {
         let rel = rel.trim_start_matches('/').to_string();

@@ -5,7 +5,10 @@
 //! - `calls`: regular expressions over the callee of a call as written (`producer.send`,
 //!   `kafkaTemplate.send`, `db.ExecContext`);
 //! - `[[rule_call]]`: a callee expression list plus `args`, a regular expression the call's
-//!   arguments must match (an `execute` is a write only with `INSERT`/`UPDATE`/`DELETE`);
+//!   arguments must match (an `execute` is a write only with `INSERT`/`UPDATE`/`DELETE`),
+//!   and/or `args_not`, one they must not match (`requests.get(url)` has no timeout only
+//!   when no `timeout=` is passed). Constructors count as calls (`new RestTemplate`, Go's
+//!   composite literal `http.Client{...}` with its fields as the arguments);
 //! - `strings`: over string literals; `names`: over identifiers and type names;
 //! - `text`: over the whole text of a configuration or SQL file (`language = "config"` or
 //!   `"sql"`), line by line.
@@ -29,6 +32,17 @@ pub enum Proof {
     OutboxRelay,
     /// A CDC connector reading the database log.
     CdcConnector,
+    /// An outbound HTTP or gRPC call or client.
+    OutboundCall,
+    /// An outbound call that has no timeout by construction (`requests.get(url)`, Go's
+    /// `http.Get`): positive evidence against a timeout claim.
+    UnboundedCall,
+    /// A timeout or deadline set on an outbound call or client.
+    Timeout,
+    /// Retries of a failed call (a retry library, policy or configuration).
+    Retry,
+    /// A circuit breaker (a library, annotation or configuration).
+    CircuitBreaker,
 }
 
 impl Proof {
@@ -40,6 +54,11 @@ impl Proof {
             Proof::OutboxTable => "outbox-table",
             Proof::OutboxRelay => "outbox-relay",
             Proof::CdcConnector => "cdc-connector",
+            Proof::OutboundCall => "outbound-call",
+            Proof::UnboundedCall => "unbounded-call",
+            Proof::Timeout => "timeout",
+            Proof::Retry => "retry",
+            Proof::CircuitBreaker => "circuit-breaker",
         }
     }
 }
@@ -84,7 +103,10 @@ struct RawRule {
 #[serde(deny_unknown_fields)]
 struct RawCallWithArgs {
     calls: Vec<String>,
-    args: String,
+    #[serde(default)]
+    args: Option<String>,
+    #[serde(default)]
+    args_not: Option<String>,
 }
 
 /// A snippet a rule must (or must not) match: run by the tests.
@@ -102,12 +124,20 @@ pub struct Rule {
     pub language: RuleLang,
     pub proves: Proof,
     pub summary: String,
-    /// Callee patterns, each with the argument pattern it needs (if any).
-    pub calls: Vec<(Regex, Option<Regex>)>,
+    /// Callee patterns, each with what its arguments must (and must not) match.
+    pub calls: Vec<CallPattern>,
     pub strings: Vec<Regex>,
     pub names: Vec<Regex>,
     pub text: Vec<Regex>,
     pub examples: Vec<Example>,
+}
+
+/// A callee pattern and the argument patterns it needs.
+#[derive(Debug, Clone)]
+pub struct CallPattern {
+    pub callee: Regex,
+    pub args: Option<Regex>,
+    pub args_not: Option<Regex>,
 }
 
 /// The built-in rules: the only list.
@@ -133,6 +163,35 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("rules/config-cdc-connector.toml"),
     ),
     ("sql-outbox-table.toml", include_str!("rules/sql-outbox-table.toml")),
+    // Resilience of outbound calls.
+    ("py-outbound-call.toml", include_str!("rules/py-outbound-call.toml")),
+    ("py-unbounded-call.toml", include_str!("rules/py-unbounded-call.toml")),
+    ("py-timeout.toml", include_str!("rules/py-timeout.toml")),
+    ("py-retry.toml", include_str!("rules/py-retry.toml")),
+    ("py-circuit-breaker.toml", include_str!("rules/py-circuit-breaker.toml")),
+    ("java-outbound-call.toml", include_str!("rules/java-outbound-call.toml")),
+    ("java-timeout.toml", include_str!("rules/java-timeout.toml")),
+    ("java-retry.toml", include_str!("rules/java-retry.toml")),
+    (
+        "java-circuit-breaker.toml",
+        include_str!("rules/java-circuit-breaker.toml"),
+    ),
+    ("go-outbound-call.toml", include_str!("rules/go-outbound-call.toml")),
+    ("go-unbounded-call.toml", include_str!("rules/go-unbounded-call.toml")),
+    ("go-timeout.toml", include_str!("rules/go-timeout.toml")),
+    ("go-retry.toml", include_str!("rules/go-retry.toml")),
+    ("go-circuit-breaker.toml", include_str!("rules/go-circuit-breaker.toml")),
+    ("ts-outbound-call.toml", include_str!("rules/ts-outbound-call.toml")),
+    ("ts-unbounded-call.toml", include_str!("rules/ts-unbounded-call.toml")),
+    ("ts-timeout.toml", include_str!("rules/ts-timeout.toml")),
+    ("ts-retry.toml", include_str!("rules/ts-retry.toml")),
+    ("ts-circuit-breaker.toml", include_str!("rules/ts-circuit-breaker.toml")),
+    ("config-timeout.toml", include_str!("rules/config-timeout.toml")),
+    ("config-retry.toml", include_str!("rules/config-retry.toml")),
+    (
+        "config-circuit-breaker.toml",
+        include_str!("rules/config-circuit-breaker.toml"),
+    ),
 ];
 
 /// Parses and compiles one rule file; the error names the file and what is wrong.
@@ -141,12 +200,24 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
     let re = |p: &String| Regex::new(p).map_err(|e| format!("{file}: pattern `{p}`: {e}"));
     let mut calls = Vec::new();
     for p in &raw.calls {
-        calls.push((re(p)?, None));
+        calls.push(CallPattern {
+            callee: re(p)?,
+            args: None,
+            args_not: None,
+        });
     }
     for c in &raw.rule_call {
-        let args = re(&c.args)?;
+        if c.args.is_none() && c.args_not.is_none() {
+            return Err(format!("{file}: a `[[rule_call]]` needs `args` or `args_not`"));
+        }
+        let args = c.args.as_ref().map(re).transpose()?;
+        let args_not = c.args_not.as_ref().map(re).transpose()?;
         for p in &c.calls {
-            calls.push((re(p)?, Some(args.clone())));
+            calls.push(CallPattern {
+                callee: re(p)?,
+                args: args.clone(),
+                args_not: args_not.clone(),
+            });
         }
     }
     let textual = matches!(raw.language, RuleLang::Config | RuleLang::Sql);
@@ -178,11 +249,18 @@ pub fn built_in() -> Vec<Rule> {
         .collect()
 }
 
+/// The built-in rules that prove one of `proofs` (a check reads only what it judges).
+pub fn proving(proofs: &[Proof]) -> Vec<Rule> {
+    built_in().into_iter().filter(|r| proofs.contains(&r.proves)).collect()
+}
+
 impl Rule {
     /// Does a call with this callee and argument text match?
     pub fn call_matches(&self, callee: &str, args: &str) -> bool {
-        self.calls
-            .iter()
-            .any(|(c, a)| c.is_match(callee) && a.as_ref().is_none_or(|a| a.is_match(args)))
+        self.calls.iter().any(|c| {
+            c.callee.is_match(callee)
+                && c.args.as_ref().is_none_or(|a| a.is_match(args))
+                && c.args_not.as_ref().is_none_or(|a| !a.is_match(args))
+        })
     }
 }

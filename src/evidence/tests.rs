@@ -150,12 +150,60 @@ fn real_systems_find_what_is_there_and_invent_nothing() {
             *by_rule.entry(f.rule.as_str()).or_default() += 1;
         }
         eprintln!("{system}: {} files read, facts by rule: {by_rule:?}", ev.files_read);
+        if std::env::var_os("GRADE_SHOW_FACTS").is_some() {
+            for f in &ev.facts {
+                eprintln!("  {} {} {}", f.rule, f.at(), f.text);
+            }
+        }
         assert!(ev.files_read > 10, "{system}: {} files", ev.files_read);
         assert!(
             ev.dual_writes.is_empty(),
             "{system}: dual writes invented: {:#?}",
             ev.dual_writes
         );
+        let in_dir = |proof: Proof, dir: &str| ev.proving(proof).filter(|f| f.file.contains(dir)).count();
+        match system {
+            // PetClinic's gateway guards its calls to the customers and visits services with
+            // Resilience4j: a reactive circuit breaker factory, a TimeLimiter, and the gateway's
+            // CircuitBreaker and Retry route filters (application.yml).
+            "spring-petclinic-microservices" => {
+                let gw = "spring-petclinic-api-gateway/src/main/";
+                assert!(
+                    in_dir(Proof::OutboundCall, gw) >= 2,
+                    "WebClient.builder, new RestTemplate"
+                );
+                assert!(in_dir(Proof::CircuitBreaker, gw) >= 3);
+                assert!(in_dir(Proof::Timeout, gw) >= 1, "TimeLimiterConfig");
+                assert!(in_dir(Proof::Retry, gw) >= 1, "the Retry route filter");
+                assert_eq!(
+                    ev.proving(Proof::UnboundedCall).count(),
+                    0,
+                    "nothing unbounded invented"
+                );
+                assert!(
+                    ev.facts.iter().all(|f| !f.file.contains("/src/test/")),
+                    "test code is not evidence"
+                );
+            }
+            // Online Boutique's Go services dial gRPC with a 3 s context deadline; the frontend
+            // reads the packaging service with `http.Get` and proxies the assistant with
+            // `http.DefaultClient.Do`: no timeout, by construction.
+            "microservices-demo" => {
+                for dir in ["src/checkoutservice/", "src/frontend/", "src/productcatalogservice/"] {
+                    assert!(in_dir(Proof::OutboundCall, dir) >= 1, "{dir}");
+                    assert!(in_dir(Proof::Timeout, dir) >= 1, "{dir}");
+                }
+                let unbounded: Vec<String> = ev.proving(Proof::UnboundedCall).map(|f| f.at()).collect();
+                assert_eq!(
+                    unbounded,
+                    [
+                        "microservices-demo/src/frontend/handlers.go:472",
+                        "microservices-demo/src/frontend/packaging_info.go:54"
+                    ]
+                );
+            }
+            _ => {}
+        }
     }
 }
 
@@ -166,4 +214,33 @@ fn names_split_into_words_like_actions() {
     assert_eq!(code::words("release_stock"), ["release", "stock"]);
     assert_eq!(code::words("ReleaseStock"), ["release", "stock"]);
     assert_eq!(code::words("address"), ["address"]);
+}
+
+/// Test code stands in for the system: it proves nothing about it.
+#[test]
+fn test_code_is_not_evidence() {
+    for rel in [
+        "services/orders/tests/test_client.py",
+        "services/orders/src/test/java/a/ClientTest.java",
+        "services/orders/handler_test.go",
+        "services/orders/src/client.spec.ts",
+        "services/orders/src/__tests__/client.ts",
+        "services/orders/conftest.py",
+        "services/orders/src/main/java/a/ClientIT.java",
+    ] {
+        assert!(is_test_code("services/orders", rel), "{rel}");
+    }
+    for rel in [
+        "services/orders/src/client.py",
+        "services/orders/src/main/java/a/Contest.java",
+        "services/orders/latest.go",
+        "services/orders/src/testing_utils.py",
+    ] {
+        assert!(!is_test_code("services/orders", rel), "{rel}");
+    }
+    // The folder being read may itself sit below a folder named like a test folder.
+    assert!(!is_test_code(
+        "tests/sub/services/orders",
+        "tests/sub/services/orders/client.py"
+    ));
 }

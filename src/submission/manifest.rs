@@ -160,6 +160,31 @@ pub enum Delivery {
     Direct,
 }
 
+/// A guard on a service's outbound calls (`resilience = ["timeout", "retry", "circuit-breaker"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    /// Every outbound call has a timeout (or deadline).
+    Timeout,
+    /// Failed calls are retried (with backoff), where that is safe.
+    Retry,
+    /// Calls go through a circuit breaker.
+    CircuitBreaker,
+}
+
+impl Guard {
+    pub const ALL: [Guard; 3] = [Guard::Timeout, Guard::Retry, Guard::CircuitBreaker];
+
+    /// As written in the manifest.
+    pub fn id(self) -> &'static str {
+        match self {
+            Guard::Timeout => "timeout",
+            Guard::Retry => "retry",
+            Guard::CircuitBreaker => "circuit-breaker",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReadModel {
@@ -192,6 +217,9 @@ pub struct RawService {
     #[serde(default)]
     pub uses: BTreeMap<String, Vec<S>>,
     pub event_delivery: Option<Spanned<Delivery>>,
+    /// Guards on the service's outbound calls.
+    #[serde(default)]
+    pub resilience: Vec<Spanned<Guard>>,
     pub run: Option<RawRun>,
 }
 

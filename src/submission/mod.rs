@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use manifest::{Delivery, RelationKind, Role, SagaStyle, StepKind, StoreRole};
+pub use manifest::{Delivery, Guard, RelationKind, Role, SagaStyle, StepKind, StoreRole};
 use manifest::{RawManifest, RawRun, S};
 
 use crate::artifact::document::Limits;
@@ -95,6 +95,8 @@ pub struct Service {
     /// Operations (operationIds) used per called service.
     pub uses: BTreeMap<String, Vec<Named>>,
     pub event_delivery: Option<(Delivery, Range<usize>)>,
+    /// Guards declared on the service's outbound calls, each with its span.
+    pub resilience: Vec<(Guard, Range<usize>)>,
     pub run: Option<RunSpec>,
 }
 
@@ -115,6 +117,7 @@ impl Service {
             consumes: Vec::new(),
             uses: BTreeMap::new(),
             event_delivery: None,
+            resilience: Vec::new(),
             run: None,
         }
     }
@@ -691,6 +694,7 @@ impl Validator<'_> {
                 .map(|(k, v)| (k.clone(), v.iter().map(Named::from).collect()))
                 .collect(),
             event_delivery: s.event_delivery.as_ref().map(|d| (*d.get_ref(), d.span())),
+            resilience: s.resilience.iter().map(|g| (*g.get_ref(), g.span())).collect(),
             run,
         }
     }

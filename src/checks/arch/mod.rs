@@ -1,5 +1,6 @@
 //! ARCH: decomposition and the service graph (Weeks 1, 3, 4).
 pub mod bounded_context_count;
+pub mod call_unguarded;
 pub mod call_without_operation;
 pub mod context_map_missing;
 pub mod copied_contract;
@@ -26,6 +27,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &Typed::<hexagonal_violation::HexagonalViolation>::new(),
     &Typed::<single_point_of_failure::SinglePointOfFailure>::new(),
     &Typed::<copied_contract::CopiedContract>::new(),
+    &Typed::<call_unguarded::CallUnguarded>::new(),
 ];
 
 /// Not applicable when the system has no synchronous call at all: an empty call graph earns

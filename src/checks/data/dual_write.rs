@@ -84,7 +84,14 @@ impl TypedCheck for DualWrite {
         if publishers.is_empty() {
             return CheckResult::not_applicable("no service both owns a datastore and publishes events");
         }
-        let rules = evidence::rules::built_in();
+        let rules = evidence::rules::proving(&[
+            Proof::DbWrite,
+            Proof::BrokerPublish,
+            Proof::OutboxWrite,
+            Proof::OutboxTable,
+            Proof::OutboxRelay,
+            Proof::CdcConnector,
+        ]);
         // Configuration anywhere in the submission (CDC connectors, migrations) counts for
         // every service; code only for its own service.
         let config_rules = rules
@@ -165,12 +172,7 @@ fn judge(
         Delivery::Cdc => "cdc",
         _ => "outbox",
     };
-    let claimed_at = ctx
-        .submission
-        .manifest
-        .as_ref()
-        .map(|m| format!("{}:{}", crate::submission::MANIFEST, m.line_col(span.start).0))
-        .unwrap_or_else(|| crate::submission::MANIFEST.to_string());
+    let claimed_at = ctx.manifest_at(span);
     if let Some(w) = code.and_then(|(_, ev)| ev.dual_writes.first()) {
         let mut f = Finding::new(format!(
             "`{name}` declares `event_delivery = \"{claim}\"` ({claimed_at}), but `{}` writes to the database ({}) \

@@ -1,0 +1,363 @@
+use serde::{Deserialize, Serialize};
+
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
+use crate::evidence::{self, Evidence, Fact, Needs, Proof, Status};
+use crate::submission::{Guard, Service};
+
+pub struct CallUnguarded;
+
+const DOCS: &str = r#"## What it checks
+That every service which calls other services synchronously (`calls`) guards those calls:
+a **timeout** on every call, **retries** with backoff, and a **circuit breaker** (the
+`require` parameter; all three by default). A service declares its guards in the manifest
+(`resilience = ["timeout", "retry", "circuit-breaker"]`); its code and configuration are read
+for them (see Evidence). Partial credit: guards credited / (calling services x required
+guards). Skipped when no service calls another.
+
+## Why it matters
+Week 4 (synchronous communication, resilience patterns for service calls) and Phase 2's
+"resilient client": a dependency that is slow or down is the normal case. A call without a
+timeout holds a thread until the caller runs out of them and fails too; without a breaker
+the caller keeps hammering a struggling dependency; without retries every transient error
+reaches the user. The live probe PRB005 then shows the same under injected faults.
+
+## How to fix
+Build each outbound client with a timeout well under your own latency budget (e.g. 300 ms),
+retry idempotent calls a few times with jittered backoff, and wrap the calls in a circuit
+breaker (resilience4j, Spring Cloud CircuitBreaker, Polly, pybreaker, tenacity, opossum,
+cockatiel, gobreaker, failsafe-go). Declare what you built with `resilience`.
+
+## Evidence
+The claims answer to the service's code (its `source` folder, else `services/<name>/`;
+test code is not evidence) and the configuration in that folder, read with tree-sitter and
+the rules in `src/evidence/rules/` (Python, Java, Go, TypeScript/JavaScript; Spring and
+resilience4j properties/YAML, Istio route timeouts and retries, outlier detection):
+
+- **contradicted**: a declared `timeout`, and a call in the code that has none by
+  construction (`requests.post(url)` without `timeout=`, Go's `http.Get`, a `fetch` with no
+  abort signal), shown at the call with the manifest's line. A contradicted claim fails the
+  whole item, whatever the rubric asks: it costs more than not making the claim. The same
+  call without a `timeout` claim loses that guard's credit only;
+- **confirmed**: the guard is found (a `timeout=` argument, `context.WithTimeout`, a
+  TimeLimiter, `@Retry`, tenacity, a `CircuitBreaker`, resilience4j configuration...); a guard
+  found in the code earns credit even when it is not declared;
+- **unconfirmed**: declared, nothing found. With `evidence = "found"` a service that has code
+  loses that guard's credit (the finding says where it looked); a service without code keeps
+  its declared claim. Nothing found is never a contradiction.
+
+## Example
+```toml
+[[service]]
+name = "orders"
+source = "services/orders/src"
+calls = ["payments", "inventory"]
+resilience = ["timeout", "retry", "circuit-breaker"]
+```
+```python
+breaker = pybreaker.CircuitBreaker(fail_max=3, reset_timeout=1)
+client = httpx.Client(base_url=PAYMENTS_URL, timeout=0.3)
+
+@retry(stop=stop_after_attempt(3), wait=wait_random_exponential(multiplier=0.05))
+def authorize(body):
+    return breaker.call(client.post, "/v1/payments", json=body)
+```
+"#;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    pub evidence: Needs,
+    pub require: Vec<Guard>,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            evidence: Needs::Declared,
+            require: Guard::ALL.to_vec(),
+        }
+    }
+}
+
+/// The proof that backs a guard.
+fn proof(g: Guard) -> Proof {
+    match g {
+        Guard::Timeout => Proof::Timeout,
+        Guard::Retry => Proof::Retry,
+        Guard::CircuitBreaker => Proof::CircuitBreaker,
+    }
+}
+
+impl TypedCheck for CallUnguarded {
+    type Params = Params;
+    const INFO: CheckInfo = CheckInfo {
+        id: "ARCH012",
+        name: "call-unguarded",
+        area: Area::Arch,
+        kind: Kind::Static,
+        summary: "A service calls others without a timeout, retries or a circuit breaker",
+        docs: DOCS,
+        params: &[
+            ParamDoc {
+                name: "evidence",
+                ty: "\"declared\" or \"found\"",
+                description: "what a declared guard needs: the manifest's word unless the code contradicts it \
+                              (declared, default), or confirmation in the code of services that have code (found)",
+            },
+            ParamDoc {
+                name: "require",
+                ty: "list of \"timeout\", \"retry\", \"circuit-breaker\"",
+                description: "the guards every calling service needs (default: all three)",
+            },
+        ],
+    };
+
+    fn run(ctx: &Ctx<'_>, p: &Params) -> CheckResult {
+        if ctx.submission.services.is_empty() {
+            return CheckResult::absent("no services are declared");
+        }
+        let callers: Vec<&Service> = ctx.submission.services.iter().filter(|s| !s.calls.is_empty()).collect();
+        if callers.is_empty() {
+            return CheckResult::not_applicable("no service calls another");
+        }
+        if p.require.is_empty() {
+            return CheckResult::not_applicable("the rubric requires no guard (`require = []`)");
+        }
+        let rules = evidence::rules::proving(&[
+            Proof::OutboundCall,
+            Proof::UnboundedCall,
+            Proof::Timeout,
+            Proof::Retry,
+            Proof::CircuitBreaker,
+        ]);
+        let mut findings = Vec::new();
+        let mut lines = Vec::new();
+        let mut good = 0;
+        let mut contradicted = 0;
+        for s in &callers {
+            let code = ctx
+                .service_code_dir(&s.name.name)
+                .map(|(dir, rel)| (evidence::scan(&dir, &rel, &rules), rel))
+                .filter(|(ev, _)| ev.code_files > 0);
+            let mut parts = Vec::new();
+            for &g in &p.require {
+                let verdict = judge(ctx, s, g, code.as_ref(), p.evidence);
+                parts.push(verdict.line);
+                match verdict.status {
+                    Some(Status::Contradicted) => contradicted += 1,
+                    _ if verdict.credit => good += 1,
+                    _ => {}
+                }
+                findings.extend(verdict.finding);
+            }
+            let callees: Vec<&str> = s.calls.iter().map(|c| c.name.as_str()).collect();
+            lines.push(format!(
+                "{} -> {}: {}",
+                s.name.name,
+                callees.join(", "),
+                parts.join("; ")
+            ));
+        }
+        let total = callers.len() * p.require.len();
+        let result = if contradicted > 0 {
+            CheckResult::failed(findings).with_evidence(format!(
+                "{contradicted} guard claim{} contradicted by the code: the item fails",
+                if contradicted == 1 { " is" } else { "s are" }
+            ))
+        } else {
+            CheckResult::ratio(good, total, findings)
+        };
+        result
+            .with_evidence(format!(
+                "{good} of {total} guards credited ({} calling service{} x {} required guard{})",
+                callers.len(),
+                if callers.len() == 1 { "" } else { "s" },
+                p.require.len(),
+                if p.require.len() == 1 { "" } else { "s" },
+            ))
+            .with_evidence_lines(lines)
+    }
+}
+
+/// One guard of one service against the evidence.
+struct Verdict {
+    /// `None`: neither declared nor found.
+    status: Option<Status>,
+    credit: bool,
+    /// For the evidence line: `timeout confirmed (file:line)`.
+    line: String,
+    finding: Option<Finding>,
+}
+
+fn code_finding(fact: &Fact, message: String) -> Finding {
+    let mut f = Finding::new(message).in_file(fact.file.clone());
+    f.line = Some(fact.line);
+    f.column = Some(fact.column);
+    f
+}
+
+fn judge(ctx: &Ctx<'_>, s: &Service, g: Guard, code: Option<&(Evidence, String)>, needs: Needs) -> Verdict {
+    let name = &s.name.name;
+    let id = g.id();
+    let declared = s.resilience.iter().find(|(d, _)| *d == g).map(|(_, span)| span);
+    let ev = code.map(|(ev, _)| ev);
+    // Positive evidence against a timeout: a call that has none by construction.
+    if let Some(call) = ev
+        .and_then(|ev| ev.proving(Proof::UnboundedCall).next())
+        .filter(|_| g == Guard::Timeout)
+    {
+        let help = "pass a timeout on the call (`timeout=0.3`, a context deadline, an abort signal) or build the client with one";
+        return match declared {
+            Some(span) => {
+                let at = ctx.manifest_at(span);
+                Verdict {
+                    status: Some(Status::Contradicted),
+                    credit: false,
+                    line: format!("timeout declared ({at}) and contradicted: `{}` ({}) has none", call.text, call.at()),
+                    finding: Some(
+                        code_finding(
+                            call,
+                            format!(
+                                "`{name}` declares a timeout on its calls ({at}), but this call has none: `{}` waits as long as the other service takes",
+                                call.text
+                            ),
+                        )
+                        .help(help),
+                    ),
+                }
+            }
+            None => Verdict {
+                status: None,
+                credit: false,
+                line: format!("no timeout: `{}` ({}) has none", call.text, call.at()),
+                finding: Some(
+                    code_finding(
+                        call,
+                        format!("`{name}` calls another service without a timeout here: `{}`", call.text),
+                    )
+                    .help(help),
+                ),
+            },
+        };
+    }
+    if let Some(found) = ev.and_then(|ev| ev.proving(proof(g)).next()) {
+        let more = match ev.map_or(0, |ev| ev.proving(proof(g)).count()) {
+            0 | 1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        let undeclared = if declared.is_none() { ", not declared" } else { "" };
+        return Verdict {
+            status: Some(Status::Confirmed),
+            credit: true,
+            line: format!("{id} found ({}: {}{more}{undeclared})", found.at(), found.text),
+            finding: None,
+        };
+    }
+    match (declared, code) {
+        (Some(span), Some((ev, rel))) if needs == Needs::Found => {
+            let clients = ev.proving(Proof::OutboundCall).count();
+            let clients = if clients == 0 {
+                "no outbound HTTP or gRPC client was found either".to_string()
+            } else {
+                format!("{clients} outbound call{} found", if clients == 1 { "" } else { "s" })
+            };
+            Verdict {
+                status: Some(Status::Unconfirmed),
+                credit: false,
+                line: format!("{id} declared, unconfirmed (nothing in {rel} shows it)"),
+                finding: Some(
+                    ctx.manifest_finding(
+                        Some(span),
+                        format!(
+                            "`{name}` declares `{id}` on its calls but its code shows none: looked in {rel} ({} files; {clients})",
+                            ev.files_read
+                        ),
+                    )
+                    .help(format!("implement the {id} in the service's client code (or its resilience configuration) where the rules can see it; `grade explain ARCH012` lists what is recognised")),
+                ),
+            }
+        }
+        (Some(_), Some((_, rel))) => Verdict {
+            status: Some(Status::Unconfirmed),
+            credit: true,
+            line: format!("{id} declared, unconfirmed (nothing in {rel} shows it; the rubric accepts the declaration)"),
+            finding: None,
+        },
+        (Some(_), None) => Verdict {
+            status: Some(Status::Unconfirmed),
+            credit: true,
+            line: format!("{id} declared (no code to confirm it)"),
+            finding: None,
+        },
+        (None, _) => Verdict {
+            status: None,
+            credit: false,
+            line: format!("no {id}"),
+            finding: Some(
+                ctx.manifest_finding(
+                    s.name.span.as_ref(),
+                    format!(
+                        "`{name}` calls {} but no {id} guards its calls: none is declared and none is found in its code",
+                        s.calls.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .help(format!("add a {id} to the service's outbound client and declare it: `resilience = [\"timeout\", \"retry\", \"circuit-breaker\"]`")),
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Outcome;
+
+    fn run(case: &str, params: &str) -> CheckResult {
+        crate::checks::run_fixture::<CallUnguarded>(case, params)
+    }
+
+    /// `evidence = "found"`: a service with code must show its guards there; a contradiction
+    /// fails at every level; an honest manifest never scores below a dishonest one.
+    #[test]
+    fn found_level_needs_the_code_to_show_each_guard() {
+        let found = "evidence = 'found'";
+        assert_eq!(run("pass-unconfirmed-python", "").outcome, Outcome::Passed);
+        let r = run("pass-unconfirmed-python", found);
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert!(r.findings[0].message.contains("looked in src ("), "{:?}", r.findings);
+        for case in [
+            "pass-confirmed-python",
+            "pass-confirmed-java",
+            "pass-confirmed-go",
+            "pass-confirmed-typescript",
+        ] {
+            assert_eq!(run(case, found).outcome, Outcome::Passed, "{case}");
+        }
+        for case in [
+            "fail-contradicted-python",
+            "fail-contradicted-go",
+            "fail-contradicted-typescript",
+        ] {
+            for p in ["", found] {
+                let r = run(case, p);
+                assert_eq!((r.outcome, r.credit), (Outcome::Failed, Some(0.0)), "{case} {p}");
+                assert!(
+                    r.findings
+                        .iter()
+                        .any(|f| f.file.as_deref().is_some_and(|f| f.starts_with("src/"))),
+                    "{case}: the finding points at the code"
+                );
+            }
+        }
+        // The same code with an honest manifest (no timeout claimed) keeps the other guards.
+        let honest = run("fail-honest-python", found);
+        assert_eq!(honest.outcome, Outcome::Failed);
+        assert!(honest.credit.unwrap_or(0.0) > 0.0, "{honest:?}");
+    }
+
+    #[test]
+    fn require_chooses_the_guards() {
+        let r = run("fail-contradicted-python", "require = ['retry', 'circuit-breaker']");
+        assert_eq!(r.outcome, Outcome::Passed, "{r:?}");
+    }
+}
