@@ -5,6 +5,7 @@ pub mod backstage;
 pub mod compose;
 pub mod deploy;
 pub mod document;
+pub mod kube;
 pub mod oas30;
 pub mod oas_schema;
 pub mod openapi;
