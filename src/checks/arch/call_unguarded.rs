@@ -1,5 +1,8 @@
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::deploy;
+use crate::artifact::kube::KubeModel;
+use crate::artifact::Loaded;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::evidence::{self, Evidence, Fact, Needs, Proof, Status};
 use crate::submission::{Guard, Service};
@@ -33,11 +36,17 @@ test code is not evidence) and the configuration in that folder, read with tree-
 the rules in `src/evidence/rules/` (Python, Java, Go, TypeScript/JavaScript; Spring and
 resilience4j properties/YAML, Istio route timeouts and retries, outlier detection):
 
+- the service mesh: when `[operations] deployment` holds Istio manifests, a VirtualService
+  route to a called service with a `timeout` (or `retries.perTryTimeout`) guards the calls to
+  it with a timeout, `retries.attempts` with retries, and a DestinationRule's
+  `outlierDetection` with a circuit breaker;
 - **contradicted**: a declared `timeout`, and a call in the code that has none by
   construction (`requests.post(url)` without `timeout=`, Go's `http.Get`, a `fetch` with no
   abort signal), shown at the call with the manifest's line. A contradicted claim fails the
   whole item, whatever the rubric asks: it costs more than not making the claim. The same
-  call without a `timeout` claim loses that guard's credit only;
+  call without a `timeout` claim loses that guard's credit only. When the mesh puts a timeout
+  on the routes to every service the caller calls, the call is bounded after all: no
+  contradiction;
 - **confirmed**: the guard is found (a `timeout=` argument, `context.WithTimeout`, a
   TimeLimiter, `@Retry`, tenacity, a `CircuitBreaker`, resilience4j configuration...); a guard
   found in the code earns credit even when it is not declared;
@@ -130,18 +139,20 @@ impl TypedCheck for CallUnguarded {
             Proof::Retry,
             Proof::CircuitBreaker,
         ]);
+        let mesh = mesh_model(ctx);
         let mut findings = Vec::new();
         let mut lines = Vec::new();
         let mut good = 0;
         let mut contradicted = 0;
         for s in &callers {
+            let mesh = mesh.as_ref().map(|m| Mesh::of(m, s)).unwrap_or_default();
             let code = ctx
                 .service_code_dir(&s.name.name)
                 .map(|(dir, rel)| (evidence::scan(&dir, &rel, &rules), rel))
                 .filter(|(ev, _)| ev.code_files > 0);
             let mut parts = Vec::new();
             for &g in &p.require {
-                let verdict = judge(ctx, s, g, code.as_ref(), p.evidence);
+                let verdict = judge(ctx, s, g, code.as_ref(), &mesh, p.evidence);
                 parts.push(verdict.line);
                 match verdict.status {
                     Some(Status::Contradicted) => contradicted += 1,
@@ -196,16 +207,128 @@ fn code_finding(fact: &Fact, message: String) -> Finding {
     f
 }
 
-fn judge(ctx: &Ctx<'_>, s: &Service, g: Guard, code: Option<&(Evidence, String)>, needs: Needs) -> Verdict {
+/// The Kubernetes/Istio manifests of `[operations] deployment`, when declared and readable
+/// (their problems are OPS items' to report).
+fn mesh_model(ctx: &Ctx<'_>) -> Option<KubeModel> {
+    let sub = ctx.submission;
+    let r = sub.deployment.as_ref()?;
+    match deploy::load(&sub.root, r, &sub.limits) {
+        Loaded::Ok(set) => Some(KubeModel::read(&set)),
+        _ => None,
+    }
+}
+
+/// What the service mesh puts on one service's calls.
+#[derive(Default)]
+struct Mesh {
+    /// (guard, `file:line`, what): in the order of the called services.
+    guards: Vec<(Guard, String, String)>,
+    /// Every called service's routes carry a timeout: no call of the caller is unbounded.
+    timeout_on_every_call: bool,
+}
+
+impl Mesh {
+    fn of(model: &KubeModel, s: &Service) -> Mesh {
+        let mut guards = Vec::new();
+        let mut every = true;
+        for callee in &s.calls {
+            let callee = callee.name.as_str();
+            let mut timed = false;
+            for (vs, route) in model.routes_to(callee) {
+                let per_try = route.retries.as_ref().and_then(|r| r.per_try_timeout.as_ref());
+                if let Some(t) = route.timeout.as_ref().or(per_try).filter(|t| !t.value.is_zero()) {
+                    timed = true;
+                    guards.push((
+                        Guard::Timeout,
+                        t.at.to_string(),
+                        format!(
+                            "VirtualService `{}` times out calls to {callee} after {} ms",
+                            vs.name,
+                            t.value.as_millis()
+                        ),
+                    ));
+                }
+                if let Some(a) = route
+                    .retries
+                    .as_ref()
+                    .and_then(|r| r.attempts.as_ref())
+                    .filter(|a| a.value > 0)
+                {
+                    guards.push((
+                        Guard::Retry,
+                        a.at.to_string(),
+                        format!(
+                            "VirtualService `{}` retries calls to {callee} {} times",
+                            vs.name, a.value
+                        ),
+                    ));
+                }
+            }
+            every &= timed;
+            for rule in model.rules_for(callee) {
+                let policies = rule
+                    .traffic_policy
+                    .iter()
+                    .chain(rule.subsets.iter().filter_map(|s| s.traffic_policy.as_ref()));
+                let ejects = policies.filter_map(|p| p.outlier_detection.as_ref()).find(|o| {
+                    [
+                        &o.consecutive_5xx_errors,
+                        &o.consecutive_gateway_errors,
+                        &o.consecutive_errors,
+                    ]
+                    .iter()
+                    .any(|n| n.as_ref().is_some_and(|n| n.value > 0))
+                });
+                if let Some(o) = ejects {
+                    guards.push((
+                        Guard::CircuitBreaker,
+                        o.at.to_string(),
+                        format!(
+                            "DestinationRule `{}` ejects failing {callee} hosts (outlierDetection)",
+                            rule.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Mesh {
+            guards,
+            timeout_on_every_call: every && !s.calls.is_empty(),
+        }
+    }
+}
+
+fn judge(
+    ctx: &Ctx<'_>,
+    s: &Service,
+    g: Guard,
+    code: Option<&(Evidence, String)>,
+    mesh: &Mesh,
+    needs: Needs,
+) -> Verdict {
     let name = &s.name.name;
     let id = g.id();
     let declared = s.resilience.iter().find(|(d, _)| *d == g).map(|(_, span)| span);
     let ev = code.map(|(ev, _)| ev);
-    // Positive evidence against a timeout: a call that has none by construction.
-    if let Some(call) = ev
-        .and_then(|ev| ev.proving(Proof::UnboundedCall).next())
-        .filter(|_| g == Guard::Timeout)
+    let undeclared = if declared.is_none() { ", not declared" } else { "" };
+    let unbounded = ev.and_then(|ev| ev.proving(Proof::UnboundedCall).next());
+    // A guard the mesh puts on the calls; a mesh timeout outweighs a client without one only
+    // when it bounds the calls to every called service.
+    if let Some((_, at, what)) = mesh
+        .guards
+        .iter()
+        .find(|(m, _, _)| *m == g)
+        .filter(|_| g != Guard::Timeout || unbounded.is_none() || mesh.timeout_on_every_call)
     {
+        return Verdict {
+            status: Some(Status::Confirmed),
+            credit: true,
+            line: format!("{id} found in the mesh ({at}: {what}{undeclared})"),
+            finding: None,
+        };
+    }
+    // Positive evidence against a timeout: a call that has none by construction.
+    if let Some(call) = unbounded.filter(|_| g == Guard::Timeout) {
         let help = "pass a timeout on the call (`timeout=0.3`, a context deadline, an abort signal) or build the client with one";
         return match declared {
             Some(span) => {
@@ -245,7 +368,6 @@ fn judge(ctx: &Ctx<'_>, s: &Service, g: Guard, code: Option<&(Evidence, String)>
             0 | 1 => String::new(),
             n => format!(" and {} more", n - 1),
         };
-        let undeclared = if declared.is_none() { ", not declared" } else { "" };
         return Verdict {
             status: Some(Status::Confirmed),
             credit: true,
