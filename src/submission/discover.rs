@@ -108,6 +108,11 @@ pub fn by_convention(root: PathBuf, shown_root: String) -> Result<Submission, Er
         c.role = "imports compose".into();
         imports.push(c);
     }
+    if let Some(mut k) = first_dir(&root, &["kubernetes-manifests", "k8s", "kubernetes", "manifests"]) {
+        assumptions.push(format!("services and calls imported from {}", k.rel));
+        k.role = "imports kubernetes".into();
+        imports.push(k);
+    }
     if let Some(mut b) = first_file(&root, "", &["catalog-info.yaml", "catalog-info.yml"]) {
         assumptions.push(format!("services and owners imported from {}", b.rel));
         b.role = "imports backstage".into();
@@ -159,6 +164,19 @@ fn service(name: &str, openapi: Option<ArtifactRef>, role: Role) -> Service {
     }
 }
 
+/// The first of `names` that is a folder directly under the root.
+fn first_dir(root: &Path, names: &[&str]) -> Option<ArtifactRef> {
+    names.iter().find_map(|n| {
+        let (path, rel) = super::paths::confine(root, n).ok()?;
+        path.is_dir().then(|| ArtifactRef {
+            rel,
+            path,
+            span: None,
+            role: "discovered".into(),
+        })
+    })
+}
+
 fn first_file(root: &Path, dir: &str, names: &[&str]) -> Option<ArtifactRef> {
     names.iter().find_map(|n| {
         let written = if dir.is_empty() {
@@ -174,4 +192,52 @@ fn first_file(root: &Path, dir: &str, names: &[&str]) -> Option<ArtifactRef> {
             role: "discovered".into(),
         })
     })
+}
+
+/// A discovered service's code, by its name: `services/<name>/`, `src/<name>/`, `<name>/` or a
+/// folder at the root whose name ends with `-<name>` (`spring-petclinic-customers-service`),
+/// the first that holds code. Each choice is an assumption of the report.
+pub fn attach_sources(sub: &mut Submission) {
+    let mut dirs: Vec<String> = std::fs::read_dir(&sub.root)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    let root = sub.root.clone();
+    let mut notes = Vec::new();
+    for s in sub.services.iter_mut().filter(|s| s.source.is_none()) {
+        let name = &s.name.name;
+        let suffix = format!("-{name}");
+        let candidates = [format!("services/{name}"), format!("src/{name}"), name.clone()]
+            .into_iter()
+            .chain(dirs.iter().filter(|d| d.ends_with(&suffix)).cloned());
+        for rel in candidates {
+            let Ok((path, rel)) = super::paths::confine(&root, &rel) else {
+                continue;
+            };
+            if !path.is_dir() || !has_code(&path, &rel) {
+                continue;
+            }
+            notes.push(format!("`{name}`'s code is {rel}/ (by its name)"));
+            s.source = Some(ArtifactRef {
+                rel,
+                path,
+                span: None,
+                role: format!("service `{name}` source"),
+            });
+            break;
+        }
+    }
+    sub.assumptions.extend(notes);
+}
+
+/// Whether a folder holds source code (a bounded look).
+fn has_code(dir: &Path, rel: &str) -> bool {
+    let (files, _) = crate::artifact::source::walk(dir, rel, |p| crate::artifact::source::Lang::from_path(p).is_some());
+    !files.is_empty()
 }

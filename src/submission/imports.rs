@@ -11,6 +11,11 @@
 //!   calls, and those that name a datastore are that service's connection to it; two or more
 //!   databases named on one server are a datastore each (`mysql/orders`, `mysql/kitchen`).
 //!   `depends_on` is start order, never a call.
+//! - Kubernetes (`[imports] kubernetes`, or found by discovery in `kubernetes-manifests/`,
+//!   `k8s/`, `kubernetes/` or `manifests/`): a workload (Deployment, StatefulSet, ...) is what
+//!   its name and main container's image say, as for compose (a service, a datastore, a
+//!   broker...); an env value that addresses a Service (`PAYMENT_SERVICE_ADDR=paymentservice:50051`)
+//!   is a call to the workload behind it, or that workload's use of a datastore.
 //! - Backstage: a `Component` is a service (its `spec.owner` fills a missing owner), a
 //!   `Resource` of type database/cache/datastore is a datastore; `dependsOn: component:x` is a
 //!   call and `dependsOn: resource:y` ownership of y.
@@ -18,7 +23,9 @@
 use crate::artifact::backstage;
 use crate::artifact::compose::{self, ComposeKind};
 use crate::artifact::document::Limits;
+use crate::artifact::kube::KubeModel;
 use crate::artifact::ArtifactProblem;
+use crate::artifact::{deploy, Loaded};
 use crate::files::ArtifactRef;
 use crate::submission::{Datastore, Infrastructure, Named, Role, Service, StoreRole, Submission};
 
@@ -312,6 +319,106 @@ pub fn apply_backstage(sub: &mut Submission, r: &ArtifactRef) {
                 add_call(sub, from, name, at);
             } else if kind.eq_ignore_ascii_case("resource") && sub.datastores.iter().any(|s| s.name.name == name) {
                 add_owns(sub, from, name, at);
+            }
+        }
+    }
+}
+
+/// What a Kubernetes workload is, from its name and its first (non-init) container's image.
+fn workload_kind(w: &crate::artifact::kube::Workload) -> (ComposeKind, Option<String>) {
+    let image = w.containers.iter().find(|c| !c.init).and_then(|c| c.image.as_deref());
+    compose::classify(&w.name, image, None)
+}
+
+pub fn apply_kubernetes(sub: &mut Submission, r: &ArtifactRef) {
+    let set = match deploy::load(&sub.root, r, &sub.limits) {
+        Loaded::Ok(set) => set,
+        Loaded::Missing => {
+            not_imported(sub, &r.rel);
+            return sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem: ArtifactProblem {
+                    message: format!("`{}` does not exist", r.rel),
+                    location: None,
+                    pointer: None,
+                    help: "commit the Kubernetes manifests at this path, or correct `[imports] kubernetes`".into(),
+                },
+            });
+        }
+        Loaded::Invalid(problem) => {
+            not_imported(sub, &r.rel);
+            return sub.import_problems.push(ImportProblem {
+                file: r.rel.clone(),
+                problem,
+            });
+        }
+    };
+    let model = KubeModel::read(&set);
+    if model.workloads.is_empty() && r.span.is_none() {
+        // Discovery guessed the folder from its name: nothing in it, nothing said.
+        let claimed = format!(" imported from {}", r.rel);
+        sub.assumptions.retain(|a| !a.ends_with(&claimed));
+        return;
+    }
+    if model.workloads.is_empty() {
+        not_imported(sub, &r.rel);
+        return sub.import_problems.push(ImportProblem {
+            file: r.rel.clone(),
+            problem: ArtifactProblem {
+                message: format!("no Kubernetes workload (Deployment, StatefulSet, ...) in `{}`", r.rel),
+                location: None,
+                pointer: None,
+                help: "name the folder that holds the Deployments (Helm templates are not rendered: commit rendered manifests)".into(),
+            },
+        });
+    }
+    for t in &model.templates {
+        sub.assumptions
+            .push(format!("{t}: a template (`{{{{ ... }}}}`), not read"));
+    }
+    let kinds: Vec<(ComposeKind, Option<String>)> = model.workloads.iter().map(workload_kind).collect();
+    for (w, (kind, matched)) in model.workloads.iter().zip(&kinds) {
+        let at = w.at.to_string();
+        match kind {
+            ComposeKind::Service => {
+                ensure_service(sub, &w.name, &at);
+            }
+            ComposeKind::Datastore(k) => ensure_datastore(sub, &w.name, k, &at),
+            other => {
+                let why = match matched {
+                    Some(m) => format!("its image or name says {m}"),
+                    None => "by its image".into(),
+                };
+                sub.assumptions.push(format!(
+                    "`{}` is {}, not a service ({why}), from {at}",
+                    w.name,
+                    other.describe()
+                ));
+                sub.infrastructure.push(Infrastructure {
+                    name: w.name.clone(),
+                    kind: other.clone(),
+                    at,
+                });
+            }
+        }
+    }
+    for call in &model.calls {
+        if kinds[call.from].0 != ComposeKind::Service {
+            continue;
+        }
+        let from = ensure_service(sub, &call.workload, &call.at.to_string());
+        let Some(target) = model.service(&call.service) else {
+            continue;
+        };
+        let at = format!("{} ({}={})", call.at, call.env, call.value);
+        for (i, w) in model.workloads.iter().enumerate() {
+            if w.name == call.workload || !model.workloads_behind(target).any(|b| std::ptr::eq(b, w)) {
+                continue;
+            }
+            match &kinds[i].0 {
+                ComposeKind::Service => add_call(sub, from, &w.name, at.clone()),
+                ComposeKind::Datastore(_) => add_owns(sub, from, &w.name, at.clone()),
+                _ => {}
             }
         }
     }

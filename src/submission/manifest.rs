@@ -74,6 +74,8 @@ pub struct RawImports {
     pub compose: Option<S>,
     #[serde(default)]
     pub backstage: Vec<S>,
+    /// Kubernetes manifests (a file or a folder): workloads, Services and env addresses.
+    pub kubernetes: Option<S>,
     /// What a compose container is, overriding the image list: container -> `service`,
     /// `datastore` (or `datastore:KIND`), `broker`, `observability`, `tool`.
     #[serde(default)]

@@ -305,11 +305,14 @@ impl Submission {
         for r in sub.imports.clone() {
             if r.role == "imports backstage" {
                 imports::apply_backstage(&mut sub, &r);
+            } else if r.role == "imports kubernetes" {
+                imports::apply_kubernetes(&mut sub, &r);
             } else {
                 imports::apply_compose(&mut sub, &r);
             }
         }
         if sub.origin == Origin::Convention {
+            discover::attach_sources(&mut sub);
             // Said after the imports, so that it never denies what they just brought in.
             let mut unknown = vec!["bounded contexts"];
             if sub.datastores.is_empty() {
@@ -754,6 +757,11 @@ impl Validator<'_> {
             for b in &i.backstage {
                 imports.extend(self.artifact(b, "imports backstage".to_string()));
             }
+            imports.extend(
+                i.kubernetes
+                    .as_ref()
+                    .and_then(|p| self.artifact(p, "imports kubernetes".to_string())),
+            );
         }
         imports
     }
@@ -1235,5 +1243,149 @@ mod tests {
         assert!(p[0].contains("`../../../run.sh` leaves the submission folder"), "{p:?}");
         assert_eq!(problems(r#"["../x/server", "../../y.toml"]"#, None).len(), 2);
         std::fs::remove_dir_all(&root).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod kubernetes_tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: NAME\nspec:\n  template:\n    metadata:\n      labels:\n        app: NAME\n    spec:\n      containers:\n        - name: server\n          image: IMAGE\n          env:\nENV---\napiVersion: v1\nkind: Service\nmetadata:\n  name: NAME\nspec:\n  selector:\n    app: NAME\n  ports:\n    - port: PORT\n";
+
+    fn workload(name: &str, image: &str, port: u16, env: &[(&str, &str)]) -> String {
+        let env: String = env
+            .iter()
+            .map(|(k, v)| format!("            - name: {k}\n              value: \"{v}\"\n"))
+            .collect();
+        DEPLOY
+            .replace("NAME", name)
+            .replace("IMAGE", image)
+            .replace("PORT", &port.to_string())
+            .replace("ENV", &env)
+    }
+
+    /// Without a manifest, Kubernetes manifests say what runs and who calls whom; a service's
+    /// code is found by its name; every fact is an assumption with its file and line.
+    #[test]
+    fn kubernetes_manifests_and_code_folders_are_discovered() {
+        let root = std::env::temp_dir().join(format!("grade-kube-discovery-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        write(
+            &root,
+            "k8s/checkout.yaml",
+            &workload(
+                "checkout",
+                "shop/checkout:1",
+                5050,
+                &[
+                    ("PAYMENT_ADDR", "payment:50051"),
+                    ("REDIS_ADDR", "checkout-cache:6379"),
+                    ("MODE", "fast"),
+                ],
+            ),
+        );
+        write(
+            &root,
+            "k8s/payment.yaml",
+            &workload("payment", "shop/payment:1", 50051, &[]),
+        );
+        write(
+            &root,
+            "k8s/cache.yaml",
+            &workload("checkout-cache", "redis:7", 6379, &[]),
+        );
+        write(&root, "src/checkout/main.go", "package main\nfunc main() {}\n");
+        write(&root, "shop-payment/app.py", "print('payment')\n");
+        write(&root, "src/unrelated/README.md", "no code\n");
+        let sub = Submission::load_with(&root, Limits::default()).unwrap();
+        let names: Vec<&str> = sub.services.iter().map(|s| s.name.name.as_str()).collect();
+        assert_eq!(names, ["checkout", "payment"]);
+        let checkout = sub.service("checkout").unwrap();
+        assert_eq!(
+            checkout.calls.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["payment"]
+        );
+        assert_eq!(
+            checkout.owns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["checkout-cache"]
+        );
+        assert_eq!(sub.datastores.len(), 1);
+        assert_eq!(checkout.source.as_ref().map(|s| s.rel.as_str()), Some("src/checkout"));
+        let payment = sub.service("payment").unwrap();
+        assert_eq!(payment.source.as_ref().map(|s| s.rel.as_str()), Some("shop-payment"));
+        let said = sub.assumptions.join("\n");
+        for line in [
+            "services and calls imported from k8s",
+            "call `checkout` -> `payment` from k8s/checkout.yaml:",
+            "(PAYMENT_ADDR=payment:50051)",
+            "`checkout`'s code is src/checkout/ (by its name)",
+        ] {
+            assert!(said.contains(line), "{line}\n{said}");
+        }
+        // A folder named like manifests that holds none is not mentioned.
+        let empty = root.join("other");
+        write(&empty, "manifests/notes.yaml", "title: not kubernetes\n");
+        write(
+            &empty,
+            "services/a/openapi.yaml",
+            "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        );
+        let sub = Submission::load_with(&empty, Limits::default()).unwrap();
+        assert!(
+            !sub.assumptions.iter().any(|a| a.contains("manifests")),
+            "{:?}",
+            sub.assumptions
+        );
+        assert!(sub.import_problems.is_empty());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Online Boutique (`../shared/corpus`, skipped when absent) has no manifest, no compose
+    /// file and no OpenAPI documents: its Kubernetes manifests say what it is.
+    #[test]
+    fn online_boutique_is_read_from_its_kubernetes_manifests() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/systems/microservices-demo");
+        if !dir.is_dir() {
+            eprintln!("skipped: {} is absent", dir.display());
+            return;
+        }
+        let sub = Submission::load_with(&dir, Limits::default()).unwrap();
+        let mut names: Vec<&str> = sub.services.iter().map(|s| s.name.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "adservice",
+                "cartservice",
+                "checkoutservice",
+                "currencyservice",
+                "emailservice",
+                "frontend",
+                "paymentservice",
+                "productcatalogservice",
+                "recommendationservice",
+                "shippingservice"
+            ]
+        );
+        let calls: usize = sub.services.iter().map(|s| s.calls.len()).sum();
+        assert_eq!(calls, 14, "checkout 6, frontend 7, recommendation 1");
+        assert_eq!(
+            sub.service("cartservice")
+                .unwrap()
+                .owns
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>(),
+            ["redis-cart"]
+        );
+        // Every service has code under src/<name>/ (cartservice's is C#, not read as code yet).
+        let with_code = sub.services.iter().filter(|s| s.source.is_some()).count();
+        assert_eq!(with_code, 9);
     }
 }
