@@ -203,6 +203,7 @@ fn item_reports(rubric: &Rubric, results: Vec<CheckResult>, score: &score::Score
             absent: r.absent,
             evidence: r.evidence,
             findings: r.findings,
+            claims: r.claims,
         });
     }
     items

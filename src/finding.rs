@@ -66,6 +66,104 @@ pub enum Outcome {
     Errored,
 }
 
+/// Where a fact about the system comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The manifest says so.
+    Declared,
+    /// A file of the submission shows it (code, configuration, specification).
+    Found,
+    /// A live probe saw it.
+    Observed,
+}
+
+/// What the evidence says about a design claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Found in the files (or observed).
+    Confirmed,
+    /// Declared, and nothing was found either way.
+    Unconfirmed,
+    /// The files show the opposite.
+    Contradicted,
+    /// Neither declared nor found.
+    Missing,
+}
+
+/// A design claim an item judged, with where it comes from (DESIGN section 13): the JSON
+/// report carries one per claim, credited or not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    /// What the claim is about: a service (`orders`), a saga step (`place-order step 2`).
+    pub subject: String,
+    /// What is claimed: `timeout`, `event_delivery = "outbox"`, `compensation ReleaseStock`.
+    pub claim: String,
+    pub status: Status,
+    /// Whether the item gave it credit.
+    pub credited: bool,
+    /// The manifest line, the code or configuration lines that back it, and those that
+    /// contradict it.
+    pub sources: Vec<ClaimSource>,
+}
+
+/// One place a claim comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimSource {
+    pub source: Source,
+    /// Relative to the submission root.
+    pub file: String,
+    pub line: Option<usize>,
+    /// What is there (`httpx.Client(base_url=url, timeout=0.3)`).
+    pub text: String,
+    /// This place shows the opposite of the claim.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub contradicts: bool,
+}
+
+impl Claim {
+    pub fn new(subject: impl Into<String>, claim: impl Into<String>, status: Status, credited: bool) -> Claim {
+        Claim {
+            subject: subject.into(),
+            claim: claim.into(),
+            status,
+            credited,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Adds a place the claim comes from.
+    pub fn from_source(
+        mut self,
+        source: Source,
+        file: impl Into<String>,
+        line: Option<usize>,
+        text: impl Into<String>,
+    ) -> Claim {
+        self.sources.push(ClaimSource {
+            source,
+            file: file.into(),
+            line,
+            text: text.into(),
+            contradicts: false,
+        });
+        self
+    }
+
+    /// Adds a place that shows the opposite of the claim.
+    pub fn contradicted_at(mut self, file: impl Into<String>, line: usize, text: impl Into<String>) -> Claim {
+        self.sources.push(ClaimSource {
+            source: Source::Found,
+            file: file.into(),
+            line: Some(line),
+            text: text.into(),
+            contradicts: true,
+        });
+        self
+    }
+}
+
 /// The result of running one check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckResult {
@@ -81,6 +179,8 @@ pub struct CheckResult {
     /// Measured facts shown with the verdict ("9 bounded contexts", "cycle: a -> b -> a").
     pub evidence: Vec<String>,
     pub findings: Vec<Finding>,
+    /// The design claims judged, with their sources (evidence checks only).
+    pub claims: Vec<Claim>,
 }
 
 impl CheckResult {
@@ -92,6 +192,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -104,6 +205,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings,
+            claims: Vec::new(),
         }
     }
 
@@ -138,6 +240,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings,
+            claims: Vec::new(),
         }
     }
 
@@ -152,6 +255,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -166,6 +270,7 @@ impl CheckResult {
             absent: true,
             evidence: Vec::new(),
             findings: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -183,6 +288,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -194,6 +300,7 @@ impl CheckResult {
             absent: false,
             evidence: Vec::new(),
             findings: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
@@ -203,6 +310,12 @@ impl CheckResult {
     }
 
     /// Adds each line of evidence, in order.
+    /// The design claims judged, with their sources (carried by the JSON report).
+    pub fn with_claims(mut self, claims: impl IntoIterator<Item = Claim>) -> Self {
+        self.claims.extend(claims);
+        self
+    }
+
     pub fn with_evidence_lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
         for l in lines {
             self = self.with_evidence(l);

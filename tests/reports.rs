@@ -61,6 +61,7 @@ fn item(
         absent: false,
         evidence: Vec::new(),
         findings: Vec::new(),
+        claims: Vec::new(),
     }
 }
 

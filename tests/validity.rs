@@ -250,6 +250,33 @@ fn contradicted_claims_fail_and_honesty_never_scores_lower() {
                 .contains("declares a timeout on its calls (submission.toml:")),
         "the call without a timeout is shown with the claim: {findings:#?}"
     );
+    // The JSON report carries each claim with where it comes from.
+    let claims = arch012["claims"].as_array().expect("ARCH012 reports its claims");
+    let timeout = claims
+        .iter()
+        .find(|c| c["subject"] == "orders" && c["claim"] == "timeout")
+        .expect("orders' timeout claim");
+    assert_eq!(timeout["status"], "contradicted");
+    assert_eq!(timeout["credited"], false);
+    let sources = timeout["sources"].as_array().unwrap();
+    assert!(sources
+        .iter()
+        .any(|s| s["source"] == "declared" && s["file"] == "submission.toml" && s["line"].is_u64()));
+    assert!(sources.iter().any(|s| s["source"] == "found"
+        && s["contradicts"] == true
+        && s["file"].as_str().unwrap().ends_with("resilient_http.py")
+        && s["line"] == 13));
+    let outbox = item(&d, "DATA004")["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"] == "orders")
+        .cloned()
+        .expect("orders' outbox claim");
+    assert_eq!(
+        (outbox["status"].as_str(), outbox["credited"].as_bool()),
+        (Some("contradicted"), Some(false))
+    );
     let honest_dir = tmp("validity", "phase3-honest");
     copy_dir(&root().join("fixtures/submissions/phase3-flawed"), &honest_dir);
     let manifest = honest_dir.join("submission.toml");
@@ -323,5 +350,33 @@ fn a_compensation_deleted_from_the_code_loses_its_credit() {
         "{findings:#?}"
     );
     assert!(changed["score"].as_f64().unwrap() < reference["score"].as_f64().unwrap());
+    // Each claim says where it comes from: the reference's is found in the code, the changed
+    // one is only declared and earns nothing at phase2.
+    let release = |report: &serde_json::Value| {
+        item(report, "EVT009")["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["claim"] == "compensation ReleaseStock")
+            .cloned()
+            .expect("the ReleaseStock claim")
+    };
+    let before = release(&reference);
+    assert_eq!(
+        (before["status"].as_str(), before["credited"].as_bool()),
+        (Some("confirmed"), Some(true))
+    );
+    assert!(before["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["source"] == "found"
+            && s["file"].as_str().unwrap().ends_with("place_order.py")
+            && s["line"].is_u64()));
+    let after = release(&changed);
+    assert_eq!(
+        (after["status"].as_str(), after["credited"].as_bool()),
+        (Some("unconfirmed"), Some(false))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

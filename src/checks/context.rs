@@ -67,6 +67,11 @@ impl<'a> Ctx<'a> {
         f
     }
 
+    /// The manifest line a span starts on.
+    pub fn manifest_line(&self, span: &Range<usize>) -> Option<usize> {
+        self.submission.manifest.as_ref().map(|m| m.line_col(span.start).0)
+    }
+
     /// Where a span of the manifest is, for messages: `submission.toml:12`.
     pub fn manifest_at(&self, span: &Range<usize>) -> String {
         match &self.submission.manifest {

@@ -25,29 +25,7 @@ pub use rules::{Proof, Rule, RuleLang};
 use crate::artifact::source::walk;
 pub use crate::artifact::source::{MAX_FILES, MAX_FILE_BYTES};
 
-/// Where a fact about the system comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    /// The manifest says so.
-    Declared,
-    /// A file of the submission shows it (code, configuration, specification).
-    Found,
-    /// A live probe saw it.
-    Observed,
-}
-
-/// What the evidence says about a claim of the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Found in the files (or observed).
-    Confirmed,
-    /// Declared, and nothing was found either way.
-    Unconfirmed,
-    /// The files show the opposite.
-    Contradicted,
-}
+pub use crate::finding::{Source, Status};
 
 /// How much evidence a claim needs for credit (a rubric item's `evidence` parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]

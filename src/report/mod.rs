@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Outcome};
+use crate::finding::{Claim, Finding, Outcome};
 use crate::score::Verdict;
 
 /// Version of the JSON report layout (docs/report-json.md). Bumped on incompatible changes.
@@ -166,6 +166,10 @@ pub struct ItemReport {
     pub absent: bool,
     pub evidence: Vec<String>,
     pub findings: Vec<Finding>,
+    /// The design claims the item judged and where each comes from (declared, found,
+    /// observed); only items that read evidence have them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
 }
 
 #[derive(Debug, Clone, Serialize)]

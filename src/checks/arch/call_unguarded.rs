@@ -1,10 +1,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::deploy;
-use crate::artifact::kube::KubeModel;
+use crate::artifact::kube::{KubeModel, Loc};
 use crate::artifact::Loaded;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::evidence::{self, Evidence, Fact, Needs, Proof, Status};
+use crate::evidence::{self, Evidence, Fact, Needs, Proof, Source, Status};
+use crate::finding::Claim;
 use crate::submission::{Guard, Service};
 
 pub struct CallUnguarded;
@@ -142,6 +143,7 @@ impl TypedCheck for CallUnguarded {
         let mesh = mesh_model(ctx);
         let mut findings = Vec::new();
         let mut lines = Vec::new();
+        let mut claims = Vec::new();
         let mut good = 0;
         let mut contradicted = 0;
         for s in &callers {
@@ -155,11 +157,16 @@ impl TypedCheck for CallUnguarded {
                 let verdict = judge(ctx, s, g, code.as_ref(), &mesh, p.evidence);
                 parts.push(verdict.line);
                 match verdict.status {
-                    Some(Status::Contradicted) => contradicted += 1,
+                    Status::Contradicted => contradicted += 1,
                     _ if verdict.credit => good += 1,
                     _ => {}
                 }
                 findings.extend(verdict.finding);
+                claims.push(Claim {
+                    status: verdict.status,
+                    credited: verdict.credit,
+                    ..verdict.claim
+                });
             }
             let callees: Vec<&str> = s.calls.iter().map(|c| c.name.as_str()).collect();
             lines.push(format!(
@@ -187,17 +194,19 @@ impl TypedCheck for CallUnguarded {
                 if p.require.len() == 1 { "" } else { "s" },
             ))
             .with_evidence_lines(lines)
+            .with_claims(claims)
     }
 }
 
 /// One guard of one service against the evidence.
 struct Verdict {
-    /// `None`: neither declared nor found.
-    status: Option<Status>,
+    status: Status,
     credit: bool,
     /// For the evidence line: `timeout confirmed (file:line)`.
     line: String,
     finding: Option<Finding>,
+    /// The claim with what backs or contradicts it, for the JSON report.
+    claim: Claim,
 }
 
 fn code_finding(fact: &Fact, message: String) -> Finding {
@@ -221,8 +230,8 @@ fn mesh_model(ctx: &Ctx<'_>) -> Option<KubeModel> {
 /// What the service mesh puts on one service's calls.
 #[derive(Default)]
 struct Mesh {
-    /// (guard, `file:line`, what): in the order of the called services.
-    guards: Vec<(Guard, String, String)>,
+    /// (guard, where, what): in the order of the called services.
+    guards: Vec<(Guard, Loc, String)>,
     /// Every called service's routes carry a timeout: no call of the caller is unbounded.
     timeout_on_every_call: bool,
 }
@@ -240,7 +249,7 @@ impl Mesh {
                     timed = true;
                     guards.push((
                         Guard::Timeout,
-                        t.at.to_string(),
+                        t.at.clone(),
                         format!(
                             "VirtualService `{}` times out calls to {callee} after {} ms",
                             vs.name,
@@ -256,7 +265,7 @@ impl Mesh {
                 {
                     guards.push((
                         Guard::Retry,
-                        a.at.to_string(),
+                        a.at.clone(),
                         format!(
                             "VirtualService `{}` retries calls to {callee} {} times",
                             vs.name, a.value
@@ -282,7 +291,7 @@ impl Mesh {
                 if let Some(o) = ejects {
                     guards.push((
                         Guard::CircuitBreaker,
-                        o.at.to_string(),
+                        o.at.clone(),
                         format!(
                             "DestinationRule `{}` ejects failing {callee} hosts (outlierDetection)",
                             rule.name
@@ -312,6 +321,16 @@ fn judge(
     let ev = code.map(|(ev, _)| ev);
     let undeclared = if declared.is_none() { ", not declared" } else { "" };
     let unbounded = ev.and_then(|ev| ev.proving(Proof::UnboundedCall).next());
+    let mut claim = Claim::new(name.clone(), id, Status::Missing, false);
+    if let Some(span) = declared {
+        claim = claim.from_source(
+            Source::Declared,
+            crate::submission::MANIFEST,
+            ctx.manifest_line(span),
+            format!("resilience includes \"{id}\""),
+        );
+    }
+
     // A guard the mesh puts on the calls; a mesh timeout outweighs a client without one only
     // when it bounds the calls to every called service.
     if let Some((_, at, what)) = mesh
@@ -320,8 +339,10 @@ fn judge(
         .find(|(m, _, _)| *m == g)
         .filter(|_| g != Guard::Timeout || unbounded.is_none() || mesh.timeout_on_every_call)
     {
+        let claim = claim.from_source(Source::Found, at.file.clone(), Some(at.location.line), what.clone());
         return Verdict {
-            status: Some(Status::Confirmed),
+            claim,
+            status: Status::Confirmed,
             credit: true,
             line: format!("{id} found in the mesh ({at}: {what}{undeclared})"),
             finding: None,
@@ -329,12 +350,14 @@ fn judge(
     }
     // Positive evidence against a timeout: a call that has none by construction.
     if let Some(call) = unbounded.filter(|_| g == Guard::Timeout) {
+        let claim = claim.contradicted_at(call.file.clone(), call.line, call.text.clone());
         let help = "pass a timeout on the call (`timeout=0.3`, a context deadline, an abort signal) or build the client with one";
         return match declared {
             Some(span) => {
                 let at = ctx.manifest_at(span);
                 Verdict {
-                    status: Some(Status::Contradicted),
+                    claim,
+                    status: Status::Contradicted,
                     credit: false,
                     line: format!("timeout declared ({at}) and contradicted: `{}` ({}) has none", call.text, call.at()),
                     finding: Some(
@@ -350,7 +373,8 @@ fn judge(
                 }
             }
             None => Verdict {
-                status: None,
+                claim,
+                status: Status::Missing,
                 credit: false,
                 line: format!("no timeout: `{}` ({}) has none", call.text, call.at()),
                 finding: Some(
@@ -368,8 +392,16 @@ fn judge(
             0 | 1 => String::new(),
             n => format!(" and {} more", n - 1),
         };
+        let claim = ev
+            .into_iter()
+            .flat_map(|ev| ev.proving(proof(g)))
+            .take(5)
+            .fold(claim, |c, f| {
+                c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
+            });
         return Verdict {
-            status: Some(Status::Confirmed),
+            claim,
+            status: Status::Confirmed,
             credit: true,
             line: format!("{id} found ({}: {}{more}{undeclared})", found.at(), found.text),
             finding: None,
@@ -384,7 +416,8 @@ fn judge(
                 format!("{clients} outbound call{} found", if clients == 1 { "" } else { "s" })
             };
             Verdict {
-                status: Some(Status::Unconfirmed),
+                claim,
+                status: Status::Unconfirmed,
                 credit: false,
                 line: format!("{id} declared, unconfirmed (nothing in {rel} shows it)"),
                 finding: Some(
@@ -400,19 +433,22 @@ fn judge(
             }
         }
         (Some(_), Some((_, rel))) => Verdict {
-            status: Some(Status::Unconfirmed),
+            claim,
+            status: Status::Unconfirmed,
             credit: true,
             line: format!("{id} declared, unconfirmed (nothing in {rel} shows it; the rubric accepts the declaration)"),
             finding: None,
         },
         (Some(_), None) => Verdict {
-            status: Some(Status::Unconfirmed),
+            claim,
+            status: Status::Unconfirmed,
             credit: true,
             line: format!("{id} declared (no code to confirm it)"),
             finding: None,
         },
         (None, _) => Verdict {
-            status: None,
+            claim,
+            status: Status::Missing,
             credit: false,
             line: format!("no {id}"),
             finding: Some(

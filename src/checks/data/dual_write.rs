@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::evidence::{self, Evidence, Needs, Proof, Status};
+use crate::evidence::{self, Evidence, Needs, Proof, Source, Status};
+use crate::finding::Claim;
 use crate::submission::{Delivery, Service};
 
 pub struct DualWrite;
@@ -100,24 +101,37 @@ impl TypedCheck for DualWrite {
         let system = evidence::scan(&ctx.submission.root, "", config_rules);
         let mut findings = Vec::new();
         let mut lines = Vec::new();
+        let mut claims = Vec::new();
         let mut good = 0;
         let mut contradicted = 0;
         for s in &publishers {
             match &s.event_delivery {
                 Some((delivery @ (Delivery::Outbox | Delivery::Cdc), span)) => {
                     let code = service_code(ctx, s, &rules);
-                    let (status, line, finding) = judge(ctx, s, *delivery, span, code.as_ref(), &system, p.evidence);
+                    let (status, line, finding, claim) =
+                        judge(ctx, s, *delivery, span, code.as_ref(), &system, p.evidence);
                     lines.push(line);
                     if status == Status::Contradicted {
                         contradicted += 1;
                     }
+                    claims.push(Claim {
+                        status,
+                        credited: status != Status::Contradicted && finding.is_none(),
+                        ..claim
+                    });
                     match (status, finding) {
                         (_, Some(f)) => findings.push(f),
                         (Status::Contradicted, None) => {}
                         _ => good += 1,
                     }
                 }
-                Some((Delivery::EventSourcing, _)) => good += 1,
+                Some((Delivery::EventSourcing, span)) => {
+                    good += 1;
+                    claims.push(
+                        Claim::new(s.name.name.clone(), "event_delivery = \"event-sourcing\"", Status::Unconfirmed, true)
+                            .from_source(Source::Declared, crate::submission::MANIFEST, ctx.manifest_line(span), "declared"),
+                    );
+                }
                 Some((Delivery::Direct, span)) => findings.push(
                     ctx.manifest_finding(Some(span), format!("`{}` publishes directly after writing: a dual write", s.name.name))
                         .help("use a transactional outbox or CDC: `event_delivery = \"outbox\"`"),
@@ -146,6 +160,7 @@ impl TypedCheck for DualWrite {
                 publishers.len()
             ))
             .with_evidence_lines(lines)
+            .with_claims(claims)
     }
 }
 
@@ -166,13 +181,25 @@ fn judge(
     code: Option<&(String, Evidence)>,
     system: &Evidence,
     needs: Needs,
-) -> (Status, String, Option<Finding>) {
+) -> (Status, String, Option<Finding>, Claim) {
     let name = &s.name.name;
     let claim = match delivery {
         Delivery::Cdc => "cdc",
         _ => "outbox",
     };
     let claimed_at = ctx.manifest_at(span);
+    let record = Claim::new(
+        name.clone(),
+        format!("event_delivery = \"{claim}\""),
+        Status::Missing,
+        false,
+    )
+    .from_source(
+        Source::Declared,
+        crate::submission::MANIFEST,
+        ctx.manifest_line(span),
+        format!("event_delivery = \"{claim}\""),
+    );
     if let Some(w) = code.and_then(|(_, ev)| ev.dual_writes.first()) {
         let mut f = Finding::new(format!(
             "`{name}` declares `event_delivery = \"{claim}\"` ({claimed_at}), but `{}` writes to the database ({}) \
@@ -194,7 +221,10 @@ fn judge(
             w.function,
             w.write.at(),
         );
-        return (Status::Contradicted, line, Some(f));
+        let record = record
+            .contradicted_at(w.write.file.clone(), w.write.line, w.write.text.clone())
+            .contradicted_at(w.publish.file.clone(), w.publish.line, w.publish.text.clone());
+        return (Status::Contradicted, line, Some(f), record);
     }
     let backs: &[Proof] = match delivery {
         Delivery::Cdc => &[Proof::CdcConnector, Proof::OutboxRelay],
@@ -217,7 +247,10 @@ fn judge(
             first.at(),
             first.text
         );
-        return (Status::Confirmed, line, None);
+        let record = backing.iter().take(5).fold(record, |c, f| {
+            c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
+        });
+        return (Status::Confirmed, line, None, record);
     }
     match (code, needs) {
         (Some((rel, ev)), Needs::Found) => {
@@ -232,7 +265,7 @@ fn judge(
                 )
                 .help("write events to an outbox table in the same transaction as the state change (or configure CDC), in the service's code");
             let line = format!("{name}: {claim} claimed, unconfirmed: nothing in {rel} shows it");
-            (Status::Unconfirmed, line, Some(f))
+            (Status::Unconfirmed, line, Some(f), record)
         }
         (Some((rel, _)), Needs::Declared) => (
             Status::Unconfirmed,
@@ -240,11 +273,13 @@ fn judge(
                 "{name}: {claim} declared, unconfirmed (nothing in {rel} shows it; the rubric accepts the declaration)"
             ),
             None,
+            record,
         ),
         (None, _) => (
             Status::Unconfirmed,
             format!("{name}: {claim} declared; the service has no code to confirm it"),
             None,
+            record,
         ),
     }
 }

@@ -2,7 +2,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{fold, plural, words};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
-use crate::evidence::{self, Needs};
+use crate::evidence::{self, Needs, Source, Status};
+use crate::finding::Claim;
 use crate::finding::Finding;
 use crate::submission::{Saga, SagaStep, StepKind};
 
@@ -152,6 +153,7 @@ impl TypedCheck for SagaCompensationMissing {
         let mut findings = Vec::new();
         let mut notes = Vec::new();
         let mut code_lines = Vec::new();
+        let mut claims = Vec::new();
         for saga in sagas {
             if saga.steps.is_empty() {
                 let name = &saga.name.name;
@@ -162,7 +164,7 @@ impl TypedCheck for SagaCompensationMissing {
                 continue;
             }
             judge(ctx, p, saga, &mut count, &mut findings);
-            compensations_in_code(ctx, p, saga, &mut findings, &mut code_lines);
+            compensations_in_code(ctx, p, saga, &mut findings, &mut code_lines, &mut claims);
         }
         let bad = findings.len();
         let total = count.total();
@@ -189,7 +191,7 @@ impl TypedCheck for SagaCompensationMissing {
             plural(count.read_only, "read-only step", "read-only steps"),
         ));
         r.evidence.extend(code_lines);
-        r
+        r.with_claims(claims)
     }
 }
 
@@ -205,6 +207,7 @@ fn compensations_in_code(
     saga: &Saga,
     findings: &mut Vec<(String, Finding)>,
     lines: &mut Vec<String>,
+    claims: &mut Vec<Claim>,
 ) {
     let first = saga.steps.first().map(|s| s.service.name.as_str()).unwrap_or_default();
     let mut cache: std::collections::BTreeMap<String, Option<(String, evidence::Names)>> = Default::default();
@@ -240,13 +243,35 @@ fn compensations_in_code(
                 }
             }
         }
+        let claim = |status, credited| {
+            Claim::new(
+                format!("saga `{}` step `{}`", saga.name.name, step.action.name),
+                format!("compensation {}", comp.name),
+                status,
+                credited,
+            )
+            .from_source(
+                Source::Declared,
+                crate::submission::MANIFEST,
+                comp.span.as_ref().and_then(|s| ctx.manifest_line(s)),
+                format!("compensation = \"{}\"", comp.name),
+            )
+        };
         if places.is_empty() {
             no_code += 1;
+            claims.push(claim(Status::Unconfirmed, true));
             continue;
         }
         match places.iter().find_map(|(_, n)| n.find(&comp.name)) {
-            Some(at) => found.push(format!("{} ({at})", comp.name)),
+            Some(at) => {
+                let (file, line) = at
+                    .rsplit_once(':')
+                    .map_or((at.as_str(), None), |(f, l)| (f, l.parse().ok()));
+                claims.push(claim(Status::Confirmed, true).from_source(Source::Found, file, line, comp.name.clone()));
+                found.push(format!("{} ({at})", comp.name));
+            }
             None => {
+                claims.push(claim(Status::Unconfirmed, p.evidence != Needs::Found));
                 let looked: Vec<String> = places
                     .iter()
                     .map(|(rel, n)| format!("{rel} ({} files)", n.code_files))
