@@ -59,7 +59,8 @@ pub enum Command {
     },
     /// Show a check's documentation and parameters.
     Explain {
-        /// Check id (e.g. ARCH002) or name (e.g. sync-call-cycle).
+        /// Check id (e.g. ARCH002) or name (e.g. sync-call-cycle), or `evidence` for the
+        /// rules that read code and configuration.
         check: String,
     },
     /// List the built-in rubrics.
@@ -253,6 +254,11 @@ pub struct GradeArgs {
     /// verdict is incomplete (exit 3), the score provisional: never a pass.
     #[arg(long)]
     pub static_only: bool,
+
+    /// Evidence rules to add to the built-in ones: a folder of TOML rule files (one rule
+    /// each, with examples that must match as they say; `grade explain evidence`).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_rules: Option<PathBuf>,
 
     /// Probe a service that already runs instead of starting it (repeatable), e.g.
     /// `--target orders=http://127.0.0.1:8080`. Only loopback unless `--allow-host` allows the host.

@@ -25,6 +25,8 @@ pub struct Options {
     pub timings: bool,
     /// Live-probe targets and allowed hosts (`--target`, `--allow-host`).
     pub probe: crate::probe::ProbeOptions,
+    /// Evidence rules added to the built-in ones (`--evidence-rules DIR`).
+    pub evidence_rules: Vec<crate::evidence::Rule>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -41,7 +43,9 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     // Live probes start the services once, on first use, for all probe items, as the rubric's
     // `[system]` table says; the session tears them down (also when a check panics).
     let probes = crate::probe::Session::new(opts.probe.clone(), rubric.system.clone());
-    let ctx = Ctx::new(sub, &artifacts, &model, &oas, &probes);
+    let mut rules = crate::evidence::rules::built_in();
+    rules.extend(opts.evidence_rules.iter().cloned());
+    let ctx = Ctx::new(sub, &artifacts, &model, &oas, &probes, &rules);
 
     let mut results = Vec::new();
     let mut timings = Vec::new();

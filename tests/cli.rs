@@ -585,3 +585,74 @@ fn diff_exit_codes_and_output() {
     let missing = grade(&["diff", &old, "fixtures/no-such.yaml", "--color", "never"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `--evidence-rules DIR`: an instructor's rules join the built-in ones. A course's in-house
+/// HTTP helper (`house_http.call(..., deadline_ms=300, attempts=3)`) is unknown to the built-in
+/// rules, so ARCH012 cannot confirm the guards at phase2 (which needs them found); with the
+/// instructor's rules it can. A rule whose example does not match is refused, naming the file.
+#[test]
+fn evidence_rules_from_a_folder_join_the_built_in_ones() {
+    let dir = common::tmp("cli", "evidence-rules");
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(sub.join("src")).unwrap();
+    std::fs::write(
+        sub.join("submission.toml"),
+        "[[service]]\nname = \"orders\"\nsource = \"src\"\ncalls = [\"payments\"]\n\
+         resilience = [\"timeout\", \"retry\", \"circuit-breaker\"]\n\n[[service]]\nname = \"payments\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sub.join("src/client.py"),
+        "import house_http\n\nBREAKER = house_http.breaker('payments', failures=3)\n\n\n\
+         def authorize(body):\n    return house_http.call(BREAKER, 'POST', '/v1/payments', body, deadline_ms=300, attempts=3)\n",
+    )
+    .unwrap();
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for (id, proves, calls, args) in [
+        ("house-timeout", "timeout", "^house_http\\.call$", "deadline_ms\\s*="),
+        ("house-retry", "retry", "^house_http\\.call$", "attempts\\s*="),
+        ("house-breaker", "circuit-breaker", "^house_http\\.breaker$", "."),
+    ] {
+        std::fs::write(
+            rules.join(format!("{id}.toml")),
+            format!(
+                "id = '{id}'\nlanguage = 'python'\nproves = '{proves}'\nsummary = 'the course helper'\n\n\
+                 [[rule_call]]\ncalls = ['{calls}']\nargs = '{args}'\n\n\
+                 [[example]]\ncode = \"house_http.call(B, 'GET', '/x', None, deadline_ms=300, attempts=3)\\nB = house_http.breaker('x')\"\nmatches = true\n\n\
+                 [[example]]\ncode = \"requests.get(url)\"\nmatches = false\n"
+            ),
+        )
+        .unwrap();
+    }
+    let run = |extra: &[&str]| {
+        let mut args = vec!["phase2", sub.to_str().unwrap(), "--static-only", "--format", "json"];
+        args.extend_from_slice(extra);
+        grade(&args)
+    };
+    let without = json(&run(&[]));
+    assert_eq!(common::item(&without, "ARCH012")["outcome"], "failed");
+    let with = run(&["--evidence-rules", rules.to_str().unwrap()]);
+    let with = json(&with);
+    let arch012 = common::item(&with, "ARCH012");
+    assert_eq!(arch012["outcome"], "passed", "{arch012:#}");
+    assert!(
+        arch012["evidence"].to_string().contains("src/client.py:7"),
+        "{arch012:#}"
+    );
+    // A rule whose example does not match as it says is refused, naming the file.
+    std::fs::write(
+        rules.join("house-bulk.toml"),
+        "id = 'house-bulk'\nlanguage = 'python'\nproves = 'retry'\nsummary = 's'\ncalls = ['^never$']\n\n\
+         [[example]]\ncode = \"house_http.call(x)\"\nmatches = true\n",
+    )
+    .unwrap();
+    let bad = run(&["--evidence-rules", rules.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("house-bulk.toml: example 1") && err.contains("does not match"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -23,18 +23,22 @@ pub struct Ctx<'a> {
     pub oas: &'a OasMemo<'a>,
     /// The live system of the grading (see [`Ctx::live`]).
     probes: &'a Session,
+    /// The evidence rules: the built-in ones and an instructor's (`--evidence-rules`).
+    rules: &'a [crate::evidence::Rule],
 }
 
 impl<'a> Ctx<'a> {
     /// The context of one grading of `submission`: its artifacts and model as loaded once
     /// ([`Submission::load_artifacts`], [`SystemModel::build`]), a memo the OAS checks share,
-    /// and the probe session that starts the system for the probe checks.
+    /// the probe session that starts the system for the probe checks, and the evidence rules
+    /// the evidence checks read code with.
     pub fn new(
         submission: &'a Submission,
         artifacts: &'a Artifacts,
         model: &'a SystemModel,
         oas: &'a OasMemo<'a>,
         probes: &'a Session,
+        rules: &'a [crate::evidence::Rule],
     ) -> Ctx<'a> {
         Ctx {
             submission,
@@ -42,7 +46,13 @@ impl<'a> Ctx<'a> {
             model,
             oas,
             probes,
+            rules,
         }
+    }
+
+    /// The evidence rules that prove one of `proofs` (a check reads only what it judges).
+    pub fn rules_proving(&self, proofs: &[crate::evidence::Proof]) -> Vec<&'a crate::evidence::Rule> {
+        self.rules.iter().filter(|r| proofs.contains(&r.proves)).collect()
     }
 
     /// Runs `f` with the submission's running services (live probes), starting them on first
@@ -132,7 +142,8 @@ pub fn run_alone(
     let model = SystemModel::build(submission);
     let oas = OasMemo::default();
     let probes = Session::new(probe, system);
-    let result = check.run(&Ctx::new(submission, &artifacts, &model, &oas, &probes), params);
+    let rules = crate::evidence::rules::built_in();
+    let result = check.run(&Ctx::new(submission, &artifacts, &model, &oas, &probes, &rules), params);
     probes.finish();
     result
 }

@@ -1,4 +1,5 @@
-//! `grade explain CHECK`: a check's documentation and parameters.
+//! `grade explain CHECK`: a check's documentation and parameters; `grade explain evidence`:
+//! the evidence rules, family by family.
 
 use super::Io;
 use crate::checks::{self, Check};
@@ -37,7 +38,32 @@ pub fn render(check: &dyn Check) -> String {
     s
 }
 
+/// The built-in evidence rules by what they prove, with their language and summary.
+pub fn render_evidence() -> String {
+    let rules = crate::evidence::rules::built_in();
+    let mut s = String::from(
+        "# Evidence rules\n\nWhat the evidence checks (ARCH012, DATA004) read in a submission's code and \
+         configuration, as data rules (src/evidence/rules/). Code is parsed with tree-sitter; configuration and SQL \
+         are matched line by line. Test code is not read. An instructor adds rules with `--evidence-rules DIR` \
+         (TOML files of the same shape, each with examples that must match as they say).\n",
+    );
+    let mut proofs: Vec<crate::evidence::Proof> = rules.iter().map(|r| r.proves).collect();
+    proofs.sort();
+    proofs.dedup();
+    for proof in proofs {
+        s.push_str(&format!("\n## {}\n", proof.id()));
+        for r in rules.iter().filter(|r| r.proves == proof) {
+            s.push_str(&format!("- `{}` ({:?}): {}\n", r.id, r.language, r.summary));
+        }
+    }
+    s
+}
+
 pub fn run(key: &str, io: &mut Io<'_>) -> Result<i32> {
+    if key.eq_ignore_ascii_case("evidence") {
+        io.write(&render_evidence())?;
+        return Ok(0);
+    }
     let Some(check) = checks::find(key) else {
         let help = match checks::suggest(key) {
             Some(s) => format!("did you mean `{s}`? `grade checks` lists every check"),

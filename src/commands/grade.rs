@@ -35,6 +35,15 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             return Err(Error::input(e));
         }
     }
+    let evidence_rules = match &args.evidence_rules {
+        Some(dir) => crate::evidence::load_rules(dir).map_err(|e| {
+            Error::input(UserError::new(format!("--evidence-rules: {e}")).with_help(
+                "each rule is a TOML file like those in src/evidence/rules/ (`grade explain evidence` lists them), \
+                 with examples that match as they say",
+            ))
+        })?,
+        None => Vec::new(),
+    };
     let mut report = engine::grade(
         &sub,
         rubric,
@@ -45,6 +54,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
                 targets,
                 allow_hosts: args.allow_hosts.clone(),
             },
+            evidence_rules,
         },
     );
     report.submission.ci_path = repo_relative(

@@ -102,6 +102,85 @@ fn text_kind(rel: &str) -> Option<RuleLang> {
     }
 }
 
+/// Whether a rule matches a snippet of its language (how its examples are checked).
+pub fn example_matches(rule: &Rule, code: &str) -> bool {
+    match rule.language {
+        RuleLang::Config | RuleLang::Sql => code.lines().any(|l| rule.text.iter().any(|re| re.is_match(l))),
+        lang => {
+            let file = match lang {
+                RuleLang::Python => "example.py",
+                RuleLang::Java => "Example.java",
+                RuleLang::Go => "example.go",
+                _ => "example.ts",
+            };
+            let Some((_, grammar)) = code::language_of(file) else {
+                return false;
+            };
+            code::facts(file, code, &grammar, &[rule]).is_some_and(|f| !f.is_empty())
+        }
+    }
+}
+
+/// Most rule files read from an `--evidence-rules` folder, and their largest size.
+pub const MAX_RULE_FILES: usize = 200;
+pub const MAX_RULE_BYTES: u64 = 64 * 1024;
+
+/// The rules of an instructor's folder (`--evidence-rules DIR`): every `*.toml` in it, in
+/// name order, each parsed like a built-in rule and refused unless its examples match as
+/// they say and its id is new. The error names the file and what to fix.
+pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, String> {
+    let shown = dir.display();
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{shown}: cannot read the rules folder: {e}"))?;
+    let mut files: Vec<std::path::PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{shown}: no rule files (`*.toml`) in the folder"));
+    }
+    if files.len() > MAX_RULE_FILES {
+        return Err(format!(
+            "{shown}: {} rule files, more than {MAX_RULE_FILES}",
+            files.len()
+        ));
+    }
+    let mut ids: std::collections::BTreeSet<String> = rules::built_in().into_iter().map(|r| r.id).collect();
+    let mut out = Vec::new();
+    for path in files {
+        let file = path.display().to_string();
+        if std::fs::metadata(&path).map_or(0, |m| m.len()) > MAX_RULE_BYTES {
+            return Err(format!("{file}: larger than {} KiB", MAX_RULE_BYTES / 1024));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
+        let rule = rules::parse(&file, &text)?;
+        if !ids.insert(rule.id.clone()) {
+            return Err(format!(
+                "{file}: the id `{}` is already taken (ids are unique, built-in ones included)",
+                rule.id
+            ));
+        }
+        if !rule.examples.iter().any(|e| e.matches) {
+            return Err(format!(
+                "{file}: give at least one `[[example]]` with `matches = true`, so the rule is tested"
+            ));
+        }
+        for (i, e) in rule.examples.iter().enumerate() {
+            if example_matches(&rule, &e.code) != e.matches {
+                return Err(format!(
+                    "{file}: example {} {} but says `matches = {}`: fix the pattern or the example",
+                    i + 1,
+                    if e.matches { "does not match" } else { "matches" },
+                    e.matches
+                ));
+            }
+        }
+        out.push(rule);
+    }
+    Ok(out)
+}
+
 /// Whether a file (`rel`, below `rel_dir`) is test code: a test stands in for the system and
 /// proves nothing about it (a circuit breaker registry built in a test configuration, a fake
 /// client). Test folders (`test`, `tests`, `__tests__`, `testdata`, `e2e`) and test file names

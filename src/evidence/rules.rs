@@ -118,7 +118,7 @@ pub struct Example {
 }
 
 /// A compiled rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
     pub language: RuleLang,

@@ -2,23 +2,6 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-fn example_matches(rule: &Rule, code: &str) -> bool {
-    match rule.language {
-        RuleLang::Config | RuleLang::Sql => code.lines().any(|l| rule.text.iter().any(|re| re.is_match(l))),
-        lang => {
-            let file = match lang {
-                RuleLang::Python => "example.py",
-                RuleLang::Java => "Example.java",
-                RuleLang::Go => "example.go",
-                _ => "example.ts",
-            };
-            let (_, grammar) = code::language_of(file).unwrap();
-            let facts = code::facts(file, code, &grammar, &[rule]).expect("parses");
-            !facts.is_empty()
-        }
-    }
-}
-
 /// Every built-in rule compiles, has examples, and each example matches (or not) as it says.
 #[test]
 fn rules_match_their_examples() {

@@ -133,7 +133,7 @@ impl TypedCheck for CallUnguarded {
         if p.require.is_empty() {
             return CheckResult::not_applicable("the rubric requires no guard (`require = []`)");
         }
-        let rules = evidence::rules::proving(&[
+        let rules = ctx.rules_proving(&[
             Proof::OutboundCall,
             Proof::UnboundedCall,
             Proof::Timeout,
@@ -150,7 +150,7 @@ impl TypedCheck for CallUnguarded {
             let mesh = mesh.as_ref().map(|m| Mesh::of(m, s)).unwrap_or_default();
             let code = ctx
                 .service_code_dir(&s.name.name)
-                .map(|(dir, rel)| (evidence::scan(&dir, &rel, &rules), rel))
+                .map(|(dir, rel)| (evidence::scan(&dir, &rel, rules.iter().copied()), rel))
                 .filter(|(ev, _)| ev.code_files > 0);
             let mut parts = Vec::new();
             for &g in &p.require {
@@ -428,7 +428,7 @@ fn judge(
                             ev.files_read
                         ),
                     )
-                    .help(format!("implement the {id} in the service's client code (or its resilience configuration) where the rules can see it; `grade explain ARCH012` lists what is recognised")),
+                    .help(format!("implement the {id} in the service's client code (or its resilience configuration) where the rules can see it; `grade explain evidence` lists what is recognised")),
                 ),
             }
         }

@@ -85,7 +85,7 @@ impl TypedCheck for DualWrite {
         if publishers.is_empty() {
             return CheckResult::not_applicable("no service both owns a datastore and publishes events");
         }
-        let rules = evidence::rules::proving(&[
+        let rules = ctx.rules_proving(&[
             Proof::DbWrite,
             Proof::BrokerPublish,
             Proof::OutboxWrite,
@@ -97,6 +97,7 @@ impl TypedCheck for DualWrite {
         // every service; code only for its own service.
         let config_rules = rules
             .iter()
+            .copied()
             .filter(|r| matches!(r.language, evidence::RuleLang::Config | evidence::RuleLang::Sql));
         let system = evidence::scan(&ctx.submission.root, "", config_rules);
         let mut findings = Vec::new();
@@ -165,9 +166,9 @@ impl TypedCheck for DualWrite {
 }
 
 /// The evidence in a service's code; `None` when it has no code.
-fn service_code(ctx: &Ctx<'_>, s: &Service, rules: &[evidence::Rule]) -> Option<(String, Evidence)> {
+fn service_code(ctx: &Ctx<'_>, s: &Service, rules: &[&evidence::Rule]) -> Option<(String, Evidence)> {
     let (dir, rel) = ctx.service_code_dir(&s.name.name)?;
-    let ev = evidence::scan(&dir, &rel, rules);
+    let ev = evidence::scan(&dir, &rel, rules.iter().copied());
     (ev.code_files > 0).then_some((rel, ev))
 }
 
