@@ -160,6 +160,10 @@ pub struct BatchArgs {
     /// verdict is incomplete).
     #[arg(long)]
     pub static_only: bool,
+    /// Evidence rules to add to the built-in ones for every submission (see `grade
+    /// explain evidence`); results graded with other rules are graded again.
+    #[arg(long, value_name = "DIR")]
+    pub evidence_rules: Option<PathBuf>,
     /// The grade executable run per submission (default: this one).
     #[arg(long, value_name = "PATH", hide = true)]
     pub grader: Option<PathBuf>,

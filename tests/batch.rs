@@ -415,3 +415,48 @@ fn bad_input_is_refused_with_a_clear_message() {
     let o = grade(&["batch", "phase1", "README.md", "--out", d.join("x").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `--evidence-rules` reaches every submission's grading, and the records say which rules
+/// graded them (results graded with other rules are not reused).
+#[test]
+fn evidence_rules_reach_every_grading() {
+    let d = tmp("evidence-rules");
+    let (sub, rules) = common::in_house_helper_submission(&d);
+    let c = d.join("cohort");
+    copy_dir(&sub, &c.join("learner-a"));
+    let out = d.join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "batch",
+            "phase2",
+            c.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--static-only",
+        ];
+        args.extend_from_slice(extra);
+        grade(&args)
+    };
+    let arch012 = || {
+        let report: serde_json::Value =
+            serde_json::from_str(&read(&out.join("learners/learner-a/report.json"))).unwrap();
+        common::item(&report, "ARCH012")["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let o = run(&["--evidence-rules", rules.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(arch012(), "passed");
+    let record = read(&out.join("learners/learner-a/record.json"));
+    assert!(record.contains("evidence_rules_sha256"), "{record}");
+    // The same output folder without the rules: refused, never mixed with these results.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("other") && stderr(&o).contains("evidence rules"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -593,38 +593,7 @@ fn diff_exit_codes_and_output() {
 #[test]
 fn evidence_rules_from_a_folder_join_the_built_in_ones() {
     let dir = common::tmp("cli", "evidence-rules");
-    let sub = dir.join("sub");
-    std::fs::create_dir_all(sub.join("src")).unwrap();
-    std::fs::write(
-        sub.join("submission.toml"),
-        "[[service]]\nname = \"orders\"\nsource = \"src\"\ncalls = [\"payments\"]\n\
-         resilience = [\"timeout\", \"retry\", \"circuit-breaker\"]\n\n[[service]]\nname = \"payments\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sub.join("src/client.py"),
-        "import house_http\n\nBREAKER = house_http.breaker('payments', failures=3)\n\n\n\
-         def authorize(body):\n    return house_http.call(BREAKER, 'POST', '/v1/payments', body, deadline_ms=300, attempts=3)\n",
-    )
-    .unwrap();
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (id, proves, calls, args) in [
-        ("house-timeout", "timeout", "^house_http\\.call$", "deadline_ms\\s*="),
-        ("house-retry", "retry", "^house_http\\.call$", "attempts\\s*="),
-        ("house-breaker", "circuit-breaker", "^house_http\\.breaker$", "."),
-    ] {
-        std::fs::write(
-            rules.join(format!("{id}.toml")),
-            format!(
-                "id = '{id}'\nlanguage = 'python'\nproves = '{proves}'\nsummary = 'the course helper'\n\n\
-                 [[rule_call]]\ncalls = ['{calls}']\nargs = '{args}'\n\n\
-                 [[example]]\ncode = \"house_http.call(B, 'GET', '/x', None, deadline_ms=300, attempts=3)\\nB = house_http.breaker('x')\"\nmatches = true\n\n\
-                 [[example]]\ncode = \"requests.get(url)\"\nmatches = false\n"
-            ),
-        )
-        .unwrap();
-    }
+    let (sub, rules) = common::in_house_helper_submission(&dir);
     let run = |extra: &[&str]| {
         let mut args = vec!["phase2", sub.to_str().unwrap(), "--static-only", "--format", "json"];
         args.extend_from_slice(extra);

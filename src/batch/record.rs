@@ -54,6 +54,9 @@ pub struct Record {
     pub rubric_sha256: String,
     pub grader_version: String,
     pub static_only: bool,
+    /// SHA-256 of the instructor's evidence rules (`--evidence-rules`), when used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_rules_sha256: Option<String>,
     pub status: Status,
     /// Exit code of the grading process, when it exited.
     pub exit_code: Option<i32>,
@@ -80,6 +83,7 @@ impl Record {
             && self.rubric_sha256 == meta.rubric.sha256
             && self.grader_version == meta.grader_version
             && self.static_only == meta.static_only
+            && self.evidence_rules_sha256 == meta.evidence_rules_sha256
     }
 
     /// The gradebook row, sections in `section_ids` order.
@@ -154,6 +158,9 @@ pub struct BatchMeta {
     pub rubric: RubricMeta,
     pub grader_version: String,
     pub static_only: bool,
+    /// SHA-256 of the instructor's evidence rules (`--evidence-rules`), when used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_rules_sha256: Option<String>,
     pub sections: Vec<SectionMeta>,
     pub items: Vec<ItemMeta>,
 }
@@ -172,6 +179,7 @@ impl BatchMeta {
             },
             grader_version: crate::VERSION.to_string(),
             static_only,
+            evidence_rules_sha256: None,
             sections: rubric
                 .sections
                 .iter()
@@ -209,6 +217,9 @@ impl BatchMeta {
                 self.rubric.version,
                 &self.rubric.sha256[..self.rubric.sha256.len().min(12)]
             ));
+        }
+        if self.evidence_rules_sha256 != other.evidence_rules_sha256 {
+            return Some("a run with other evidence rules (`--evidence-rules`)".into());
         }
         if self.static_only != other.static_only {
             return Some(format!(

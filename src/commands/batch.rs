@@ -15,6 +15,26 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::rubric::Rubric;
 
+/// SHA-256 over the rule files of an `--evidence-rules` folder (names and contents, in name
+/// order): results graded with other rules are graded again.
+fn rules_digest(dir: &std::path::Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+        h.update([0]);
+        h.update(std::fs::read(&f).map_err(|e| Error::io(&f, e))?);
+        h.update([0]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn warn(msg: &str) {
     eprintln!("grade batch: {msg}");
 }
@@ -46,7 +66,16 @@ pub fn run(args: BatchArgs, io: &mut Io<'_>) -> Result<i32> {
         ));
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let meta = BatchMeta::from_rubric(&args.checkpoint, &rubric, args.static_only);
+    let mut meta = BatchMeta::from_rubric(&args.checkpoint, &rubric, args.static_only);
+    let mut rubric_args = rubric_args;
+    if let Some(dir) = &args.evidence_rules {
+        // Checked once here (a bad rule stops the batch before any grading), then passed on.
+        crate::evidence::load_rules(dir).map_err(|e| Error::input(UserError::new(format!("--evidence-rules: {e}"))))?;
+        let abs = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        meta.evidence_rules_sha256 = Some(rules_digest(&abs)?);
+        rubric_args.push("--evidence-rules".into());
+        rubric_args.push(abs.into_os_string());
+    }
 
     let mut scan = cohort::scan(&args.cohort, Some(&args.out), args.learner_id)?;
     for (name, why) in &scan.ignored {
