@@ -25,6 +25,16 @@ pub struct Ctx<'a> {
     probes: &'a Session,
     /// The evidence rules: the built-in ones and an instructor's (`--evidence-rules`).
     rules: &'a [crate::evidence::Rule],
+    /// Each service's code read once with every rule, for all the evidence checks.
+    evidence: std::sync::Mutex<std::collections::BTreeMap<String, Option<std::sync::Arc<ServiceEvidence>>>>,
+}
+
+/// What a service's code shows (every rule applied), and where it was read.
+#[derive(Debug)]
+pub struct ServiceEvidence {
+    pub evidence: crate::evidence::Evidence,
+    /// The folder read, relative to the submission root.
+    pub rel: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -47,7 +57,21 @@ impl<'a> Ctx<'a> {
             oas,
             probes,
             rules,
+            evidence: Default::default(),
         }
+    }
+
+    /// The evidence in a service's code (its `source`, else `services/<name>/`), read once per
+    /// grading with every rule; `None` when it has no code a rule can read.
+    pub fn service_evidence(&self, service: &str) -> Option<std::sync::Arc<ServiceEvidence>> {
+        let mut memo = self.evidence.lock().unwrap_or_else(|p| p.into_inner());
+        memo.entry(service.to_string())
+            .or_insert_with(|| {
+                let (dir, rel) = self.service_code_dir(service)?;
+                let evidence = crate::evidence::scan(&dir, &rel, self.rules);
+                (evidence.code_files > 0).then(|| std::sync::Arc::new(ServiceEvidence { evidence, rel }))
+            })
+            .clone()
     }
 
     /// The evidence rules that prove one of `proofs` (a check reads only what it judges).

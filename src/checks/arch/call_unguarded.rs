@@ -4,7 +4,7 @@ use crate::artifact::deploy;
 use crate::artifact::kube::{KubeModel, Loc};
 use crate::artifact::Loaded;
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
-use crate::evidence::{self, Evidence, Fact, Needs, Proof, Source, Status};
+use crate::evidence::{Evidence, Fact, Needs, Proof, Source, Status};
 use crate::finding::Claim;
 use crate::submission::{Guard, Service};
 
@@ -133,13 +133,6 @@ impl TypedCheck for CallUnguarded {
         if p.require.is_empty() {
             return CheckResult::not_applicable("the rubric requires no guard (`require = []`)");
         }
-        let rules = ctx.rules_proving(&[
-            Proof::OutboundCall,
-            Proof::UnboundedCall,
-            Proof::Timeout,
-            Proof::Retry,
-            Proof::CircuitBreaker,
-        ]);
         let mesh = mesh_model(ctx);
         let mut findings = Vec::new();
         let mut lines = Vec::new();
@@ -148,13 +141,11 @@ impl TypedCheck for CallUnguarded {
         let mut contradicted = 0;
         for s in &callers {
             let mesh = mesh.as_ref().map(|m| Mesh::of(m, s)).unwrap_or_default();
-            let code = ctx
-                .service_code_dir(&s.name.name)
-                .map(|(dir, rel)| (evidence::scan(&dir, &rel, rules.iter().copied()), rel))
-                .filter(|(ev, _)| ev.code_files > 0);
+            let code = ctx.service_evidence(&s.name.name);
+            let code = code.as_ref().map(|c| (&c.evidence, c.rel.as_str()));
             let mut parts = Vec::new();
             for &g in &p.require {
-                let verdict = judge(ctx, s, g, code.as_ref(), &mesh, p.evidence);
+                let verdict = judge(ctx, s, g, code, &mesh, p.evidence);
                 parts.push(verdict.line);
                 match verdict.status {
                     Status::Contradicted => contradicted += 1,
@@ -311,7 +302,7 @@ fn judge(
     ctx: &Ctx<'_>,
     s: &Service,
     g: Guard,
-    code: Option<&(Evidence, String)>,
+    code: Option<(&Evidence, &str)>,
     mesh: &Mesh,
     needs: Needs,
 ) -> Verdict {

@@ -108,9 +108,9 @@ impl TypedCheck for DualWrite {
         for s in &publishers {
             match &s.event_delivery {
                 Some((delivery @ (Delivery::Outbox | Delivery::Cdc), span)) => {
-                    let code = service_code(ctx, s, &rules);
-                    let (status, line, finding, claim) =
-                        judge(ctx, s, *delivery, span, code.as_ref(), &system, p.evidence);
+                    let code = ctx.service_evidence(&s.name.name);
+                    let code = code.as_ref().map(|c| (c.rel.as_str(), &c.evidence));
+                    let (status, line, finding, claim) = judge(ctx, s, *delivery, span, code, &system, p.evidence);
                     lines.push(line);
                     if status == Status::Contradicted {
                         contradicted += 1;
@@ -165,13 +165,6 @@ impl TypedCheck for DualWrite {
     }
 }
 
-/// The evidence in a service's code; `None` when it has no code.
-fn service_code(ctx: &Ctx<'_>, s: &Service, rules: &[&evidence::Rule]) -> Option<(String, Evidence)> {
-    let (dir, rel) = ctx.service_code_dir(&s.name.name)?;
-    let ev = evidence::scan(&dir, &rel, rules.iter().copied());
-    (ev.code_files > 0).then_some((rel, ev))
-}
-
 /// An outbox or CDC claim against the evidence: its status, the evidence line, and the
 /// finding when it loses credit.
 fn judge(
@@ -179,7 +172,7 @@ fn judge(
     s: &Service,
     delivery: Delivery,
     span: &std::ops::Range<usize>,
-    code: Option<&(String, Evidence)>,
+    code: Option<(&str, &Evidence)>,
     system: &Evidence,
     needs: Needs,
 ) -> (Status, String, Option<Finding>, Claim) {
