@@ -53,7 +53,7 @@ pub fn render_evidence() -> String {
     for proof in proofs {
         s.push_str(&format!("\n## {}\n", proof.id()));
         for r in rules.iter().filter(|r| r.proves == proof) {
-            s.push_str(&format!("- `{}` ({:?}): {}\n", r.id, r.language, r.summary));
+            s.push_str(&format!("- `{}` ({}): {}\n", r.id, r.language.name(), r.summary));
         }
     }
     s

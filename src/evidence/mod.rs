@@ -2,9 +2,9 @@
 //! manifest claims (DESIGN section 13: evidence beats declarations, a contradicted claim
 //! fails).
 //!
-//! Code is parsed with tree-sitter (Python, Java, Go, TypeScript/JavaScript; a grammar is used
-//! only for files of its language) and matched against data rules (`rules/*.toml`, see
-//! [`rules`]); configuration and SQL files are matched as text. Every match is a [`Fact`] with
+//! Code is parsed with tree-sitter (Python, Java, Go, TypeScript/JavaScript, C#, Rust; a
+//! grammar is used only for files of its language) and matched against data rules
+//! (`rules/*.toml`, see [`rules`]); configuration and SQL files are matched as text. Every match is a [`Fact`] with
 //! its file, line and enclosing function. Facts of one function are then read together: a
 //! database write followed by a broker publish with no outbox involved is a dual write, which
 //! contradicts an outbox or CDC claim.
@@ -111,12 +111,14 @@ pub fn example_matches(rule: &Rule, code: &str) -> bool {
                 RuleLang::Python => "example.py",
                 RuleLang::Java => "Example.java",
                 RuleLang::Go => "example.go",
+                RuleLang::Csharp => "Example.cs",
+                RuleLang::Rust => "example.rs",
                 _ => "example.ts",
             };
-            let Some((_, grammar)) = code::language_of(file) else {
+            let Some((lang, grammar)) = code::language_of(file) else {
                 return false;
             };
-            code::facts(file, code, &grammar, &[rule]).is_some_and(|f| !f.is_empty())
+            code::facts(file, code, lang, &grammar, &[rule]).is_some_and(|f| !f.is_empty())
         }
     }
 }
@@ -183,9 +185,11 @@ pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, String> {
 
 /// Whether a file (`rel`, below `rel_dir`) is test code: a test stands in for the system and
 /// proves nothing about it (a circuit breaker registry built in a test configuration, a fake
-/// client). Test folders (`test`, `tests`, `__tests__`, `testdata`, `e2e`) and test file names
-/// (`*_test.go`, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`,
-/// `*Test.java`, `*Tests.java`, `*IT.java`).
+/// client). Test folders (`test`, `tests`, `__tests__`, `testdata`, `e2e`; for C# also
+/// `*.Tests`, `*.UnitTests`, `*.IntegrationTests` projects) and test file names (`*_test.go`,
+/// `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`, `*Test.java`,
+/// `*Tests.java`, `*IT.java`, `*Test.cs`, `*Tests.cs`, `*_test.rs`, `*_tests.rs`). Rust's
+/// unit tests inside a file (`#[cfg(test)]`) are left out by the parser.
 fn is_test_code(rel_dir: &str, rel: &str) -> bool {
     let rel = rel.trim_start_matches('/');
     let below = rel
@@ -205,6 +209,15 @@ fn is_test_code(rel_dir: &str, rel: &str) -> bool {
         || (file.ends_with(".py") && (stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"))
         || [".test.", ".spec."].iter().any(|m| file.contains(m))
         || (file.ends_with(".java") && (stem.ends_with("Test") || stem.ends_with("Tests") || stem.ends_with("IT")))
+        || (file.ends_with(".cs")
+            && (stem.ends_with("Test")
+                || stem.ends_with("Tests")
+                || parts.iter().any(|d| {
+                    [".Tests", ".UnitTests", ".IntegrationTests"]
+                        .iter()
+                        .any(|t| d.ends_with(t))
+                })))
+        || (file.ends_with(".rs") && (stem.ends_with("_test") || stem.ends_with("_tests")))
 }
 
 /// Reads the code and configuration under `dir` (`rel_dir` relative to the submission root)
@@ -281,7 +294,7 @@ fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[&Rule]) -> Eviden
                 continue;
             }
             ev.code_files += 1;
-            match code::facts(&rel, &text, &grammar, &applicable) {
+            match code::facts(&rel, &text, lang, &grammar, &applicable) {
                 Some(facts) => {
                     dual_writes(&facts, &mut ev.dual_writes);
                     ev.facts.extend(facts);
@@ -341,7 +354,7 @@ pub fn names(dir: &Path, rel_dir: &str) -> Names {
     let mut out = Names::default();
     for (path, rel) in files {
         let rel = rel.trim_start_matches('/').to_string();
-        let Some((_, grammar)) = code::language_of(&rel) else {
+        let Some((lang, grammar)) = code::language_of(&rel) else {
             continue;
         };
         if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
@@ -350,7 +363,7 @@ pub fn names(dir: &Path, rel_dir: &str) -> Names {
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let src = String::from_utf8_lossy(&bytes);
         out.code_files += 1;
-        for (w, line, call) in code::names(&src, &grammar).unwrap_or_default() {
+        for (w, line, call) in code::names(&src, lang, &grammar).unwrap_or_default() {
             out.names.push((w, rel.clone(), line, call));
         }
     }

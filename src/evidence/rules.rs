@@ -8,7 +8,12 @@
 //!   arguments must match (an `execute` is a write only with `INSERT`/`UPDATE`/`DELETE`),
 //!   and/or `args_not`, one they must not match (`requests.get(url)` has no timeout only
 //!   when no `timeout=` is passed). Constructors count as calls (`new RestTemplate`, Go's
-//!   composite literal `http.Client{...}` with its fields as the arguments);
+//!   composite literal `http.Client{...}` and Rust's struct literal `Client { .. }` with their
+//!   fields as the arguments, C#'s `new HttpClient { Timeout = t }` with its initializer), so
+//!   do C# assignments (`client.Timeout = t` is a call to `client.Timeout=` with argument `t`)
+//!   and Rust macros (`sqlx::query!(...)` is a call to `sqlx::query!`). A Rust method call's
+//!   callee is its whole receiver chain (`reqwest::Client::builder().timeout`), so patterns
+//!   end with `$`;
 //! - `strings`: over string literals; `names`: over identifiers and type names;
 //! - `text`: over the whole text of a configuration or SQL file (`language = "config"` or
 //!   `"sql"`), line by line.
@@ -72,10 +77,30 @@ pub enum RuleLang {
     Go,
     /// TypeScript and JavaScript (parsed with the TSX grammar).
     Typescript,
+    /// C# (`.cs`; tree-sitter-c-sharp).
+    Csharp,
+    /// Rust (`.rs`; tree-sitter-rust), outside `#[cfg(test)]` modules and `#[test]` functions.
+    Rust,
     /// JSON, YAML and `.properties` configuration, matched as text.
     Config,
     /// SQL migrations, matched as text.
     Sql,
+}
+
+impl RuleLang {
+    /// As shown to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleLang::Python => "Python",
+            RuleLang::Java => "Java",
+            RuleLang::Go => "Go",
+            RuleLang::Typescript => "TypeScript/JavaScript",
+            RuleLang::Csharp => "C#",
+            RuleLang::Rust => "Rust",
+            RuleLang::Config => "configuration",
+            RuleLang::Sql => "SQL",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +182,21 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("ts-broker-publish.toml", include_str!("rules/ts-broker-publish.toml")),
     ("ts-db-write.toml", include_str!("rules/ts-db-write.toml")),
     ("ts-outbox-write.toml", include_str!("rules/ts-outbox-write.toml")),
+    ("csharp-db-write.toml", include_str!("rules/csharp-db-write.toml")),
+    (
+        "csharp-broker-publish.toml",
+        include_str!("rules/csharp-broker-publish.toml"),
+    ),
+    (
+        "csharp-outbox-write.toml",
+        include_str!("rules/csharp-outbox-write.toml"),
+    ),
+    ("rust-db-write.toml", include_str!("rules/rust-db-write.toml")),
+    (
+        "rust-broker-publish.toml",
+        include_str!("rules/rust-broker-publish.toml"),
+    ),
+    ("rust-outbox-write.toml", include_str!("rules/rust-outbox-write.toml")),
     ("config-outbox-cdc.toml", include_str!("rules/config-outbox-cdc.toml")),
     (
         "config-cdc-connector.toml",
@@ -186,6 +226,30 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("ts-timeout.toml", include_str!("rules/ts-timeout.toml")),
     ("ts-retry.toml", include_str!("rules/ts-retry.toml")),
     ("ts-circuit-breaker.toml", include_str!("rules/ts-circuit-breaker.toml")),
+    // C#: no unbounded-call rule. HttpClient times out after 100 s by default, and even
+    // `Timeout = Timeout.InfiniteTimeSpan` is the documented set-up for per-call cancellation
+    // tokens: no C# call is unbounded by construction.
+    (
+        "csharp-outbound-call.toml",
+        include_str!("rules/csharp-outbound-call.toml"),
+    ),
+    ("csharp-timeout.toml", include_str!("rules/csharp-timeout.toml")),
+    ("csharp-retry.toml", include_str!("rules/csharp-retry.toml")),
+    (
+        "csharp-circuit-breaker.toml",
+        include_str!("rules/csharp-circuit-breaker.toml"),
+    ),
+    // Rust: no unbounded-call rule. `reqwest::get` has no timeout of its own, but any future is
+    // bounded by dropping it (`tokio::time::timeout(d, reqwest::get(url))`, the usual idiom),
+    // which a rule that sees only the call cannot tell; reqwest's blocking client defaults to
+    // 30 s, and a TcpStream can be given read and write timeouts after it connects.
+    ("rust-outbound-call.toml", include_str!("rules/rust-outbound-call.toml")),
+    ("rust-timeout.toml", include_str!("rules/rust-timeout.toml")),
+    ("rust-retry.toml", include_str!("rules/rust-retry.toml")),
+    (
+        "rust-circuit-breaker.toml",
+        include_str!("rules/rust-circuit-breaker.toml"),
+    ),
     ("config-timeout.toml", include_str!("rules/config-timeout.toml")),
     ("config-retry.toml", include_str!("rules/config-retry.toml")),
     (

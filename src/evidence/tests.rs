@@ -184,6 +184,24 @@ fn real_systems_find_what_is_there_and_invent_nothing() {
                         "microservices-demo/src/frontend/packaging_info.go:54"
                     ]
                 );
+                // The C# cart service writes carts to AlloyDB and Spanner (ExecuteNonQueryAsync;
+                // its reads and Redis cache are not writes) and calls nobody.
+                let csharp: Vec<String> = ev
+                    .facts
+                    .iter()
+                    .filter(|f| f.rule.starts_with("csharp-"))
+                    .map(|f| format!("{} {}", f.rule, f.at()))
+                    .collect();
+                let store = "csharp-db-write microservices-demo/src/cartservice/src/cartstore";
+                assert_eq!(
+                    csharp,
+                    [
+                        format!("{store}/AlloyDBCartStore.cs:92"),
+                        format!("{store}/AlloyDBCartStore.cs:153"),
+                        format!("{store}/SpannerCartStore.cs:93"),
+                        format!("{store}/SpannerCartStore.cs:161"),
+                    ]
+                );
             }
             _ => {}
         }
@@ -210,6 +228,11 @@ fn test_code_is_not_evidence() {
         "services/orders/src/__tests__/client.ts",
         "services/orders/conftest.py",
         "services/orders/src/main/java/a/ClientIT.java",
+        "services/orders/Orders.Tests/PaymentsClientTests.cs",
+        "services/orders/Orders.UnitTests/Fakes.cs",
+        "services/orders/src/PaymentsClientTest.cs",
+        "services/orders/src/client_tests.rs",
+        "services/orders/tests/client.rs",
     ] {
         assert!(is_test_code("services/orders", rel), "{rel}");
     }
@@ -218,6 +241,9 @@ fn test_code_is_not_evidence() {
         "services/orders/src/main/java/a/Contest.java",
         "services/orders/latest.go",
         "services/orders/src/testing_utils.py",
+        "services/orders/Orders.Api/PaymentsClient.cs",
+        "services/orders/src/Latest.cs",
+        "services/orders/src/contest.rs",
     ] {
         assert!(!is_test_code("services/orders", rel), "{rel}");
     }
@@ -226,4 +252,84 @@ fn test_code_is_not_evidence() {
         "tests/sub/services/orders",
         "tests/sub/services/orders/client.py"
     ));
+}
+
+/// The ShopFlow reference services (fixtures/services/shopflow, Rust on std only) call each
+/// other with a hand-written HTTP client: a TCP connection bounded by a deadline and a circuit
+/// breaker per dependency (`BreakerState`), no retries, no database and no broker. The rules
+/// find exactly that, in the client's file, and nothing else.
+#[test]
+fn shopflow_shows_its_hand_written_timeout_and_breaker_and_nothing_else() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/services/shopflow");
+    let ev = scan(&dir, "fixtures/services/shopflow", &rules::built_in());
+    if std::env::var_os("GRADE_SHOW_FACTS").is_some() {
+        for f in &ev.facts {
+            eprintln!("  {} {} {}", f.rule, f.at(), f.text);
+        }
+    }
+    assert_eq!(ev.code_files, 6, "{:?}", ev.unreadable);
+    let at = |proof: Proof| ev.proving(proof).map(|f| f.at()).collect::<Vec<_>>();
+    let http = "fixtures/services/shopflow/src/http.rs";
+    assert_eq!(
+        at(Proof::OutboundCall),
+        [format!("{http}:573"), format!("{http}:574")],
+        "TcpStream::connect_timeout and TcpStream::connect"
+    );
+    assert_eq!(
+        at(Proof::Timeout),
+        [format!("{http}:573")],
+        "TcpStream::connect_timeout"
+    );
+    let breakers = at(Proof::CircuitBreaker);
+    assert!(
+        breakers.contains(&format!("{http}:306")),
+        "enum BreakerState: {breakers:?}"
+    );
+    assert!(
+        ev.proving(Proof::CircuitBreaker).all(|f| f.file == http),
+        "the breaker lives in the client: {breakers:?}"
+    );
+    for proof in [
+        Proof::UnboundedCall,
+        Proof::Retry,
+        Proof::DbWrite,
+        Proof::BrokerPublish,
+        Proof::OutboxWrite,
+    ] {
+        assert_eq!(at(proof), Vec::<String>::new(), "{proof:?} invented");
+    }
+    assert!(ev.dual_writes.is_empty());
+    // The unit tests at the end of http.rs are not read.
+    assert!(
+        ev.facts.iter().all(|f| !(f.file == http && f.line > 678)),
+        "{:#?}",
+        ev.facts
+    );
+}
+
+/// Rust unit tests sit in the file they test: a `#[cfg(test)]` module and `#[test]` functions
+/// are left out, the rest of the file is read.
+#[test]
+fn rust_unit_tests_are_not_evidence() {
+    let src = r#"
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap()
+}
+
+#[cfg(test)]
+#[allow(unused)]
+mod tests {
+    fn breaker() -> failsafe::StateMachine<(), ()> { failsafe::Config::new().build() }
+}
+
+#[tokio::test]
+async fn retries() { tokio_retry::Retry::spawn(s, op).await.unwrap(); }
+"#;
+    let (lang, grammar) = code::language_of("client.rs").unwrap();
+    let rules = rules::built_in();
+    let rules: Vec<&Rule> = rules.iter().filter(|r| r.language == lang).collect();
+    let facts = code::facts("client.rs", src, lang, &grammar, &rules).unwrap();
+    let found: Vec<(&str, usize)> = facts.iter().map(|f| (f.rule.as_str(), f.line)).collect();
+    assert_eq!(found, [("rust-outbound-call", 3), ("rust-timeout", 3)], "{facts:#?}");
+    assert_eq!(facts[1].function.as_ref().map(|f| f.1.as_str()), Some("client"));
 }

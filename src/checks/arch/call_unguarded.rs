@@ -34,7 +34,7 @@ cockatiel, gobreaker, failsafe-go). Declare what you built with `resilience`.
 ## Evidence
 The claims answer to the service's code (its `source` folder, else `services/<name>/`;
 test code is not evidence) and the configuration in that folder, read with tree-sitter and
-the rules in `src/evidence/rules/` (Python, Java, Go, TypeScript/JavaScript; Spring and
+the rules in `src/evidence/rules/` (Python, Java, Go, TypeScript/JavaScript, C#, Rust; Spring and
 resilience4j properties/YAML, Istio route timeouts and retries, outlier detection):
 
 - the service mesh: when `[operations] deployment` holds Istio manifests, a VirtualService
@@ -298,14 +298,7 @@ impl Mesh {
     }
 }
 
-fn judge(
-    ctx: &Ctx<'_>,
-    s: &Service,
-    g: Guard,
-    code: Option<(&Evidence, &str)>,
-    mesh: &Mesh,
-    needs: Needs,
-) -> Verdict {
+fn judge(ctx: &Ctx<'_>, s: &Service, g: Guard, code: Option<(&Evidence, &str)>, mesh: &Mesh, needs: Needs) -> Verdict {
     let name = &s.name.name;
     let id = g.id();
     let declared = s.resilience.iter().find(|(d, _)| *d == g).map(|(_, span)| span);

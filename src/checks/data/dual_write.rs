@@ -34,7 +34,7 @@ to the broker (polling or log tailing), or capture changes from the database log
 ## Evidence
 The claim answers to the service's code (its `source` folder, else `services/<name>/`) and to
 the submission's configuration, read with tree-sitter and the rules in `src/evidence/rules/`
-(Python, Java, Go, TypeScript/JavaScript; SQL migrations; Debezium connector configs):
+(Python, Java, Go, TypeScript/JavaScript, C#, Rust; SQL migrations; Debezium connector configs):
 
 - **contradicted**: a function writes to the database and then publishes to the broker with
   no outbox involved (a dual write), shown at the publish with the write's line and the
