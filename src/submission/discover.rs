@@ -238,6 +238,8 @@ pub fn attach_sources(sub: &mut Submission) {
 
 /// Whether a folder holds source code (a bounded look).
 fn has_code(dir: &Path, rel: &str) -> bool {
-    let (files, _) = crate::artifact::source::walk(dir, rel, |p| crate::artifact::source::Lang::from_path(p).is_some());
+    let code =
+        |p: &Path| crate::artifact::source::Lang::from_path(p).is_some() || p.extension().is_some_and(|x| x == "cs");
+    let (files, _) = crate::artifact::source::walk(dir, rel, code);
     !files.is_empty()
 }

@@ -1384,8 +1384,8 @@ mod kubernetes_tests {
                 .collect::<Vec<_>>(),
             ["redis-cart"]
         );
-        // Every service has code under src/<name>/ (cartservice's is C#, not read as code yet).
+        // Every service has its code under src/<name>/ (cartservice's is C#).
         let with_code = sub.services.iter().filter(|s| s.source.is_some()).count();
-        assert_eq!(with_code, 9);
+        assert_eq!(with_code, 10);
     }
 }
