@@ -330,20 +330,30 @@ fn workload_kind(w: &crate::artifact::kube::Workload) -> (ComposeKind, Option<St
     compose::classify(&w.name, image, None)
 }
 
+/// Records that `r` could not be imported, and why.
+fn refuse(sub: &mut Submission, r: &ArtifactRef, message: String, help: &str) {
+    not_imported(sub, &r.rel);
+    sub.import_problems.push(ImportProblem {
+        file: r.rel.clone(),
+        problem: ArtifactProblem {
+            message,
+            location: None,
+            pointer: None,
+            help: help.into(),
+        },
+    });
+}
+
 pub fn apply_kubernetes(sub: &mut Submission, r: &ArtifactRef) {
     let set = match deploy::load(&sub.root, r, &sub.limits) {
         Loaded::Ok(set) => set,
         Loaded::Missing => {
-            not_imported(sub, &r.rel);
-            return sub.import_problems.push(ImportProblem {
-                file: r.rel.clone(),
-                problem: ArtifactProblem {
-                    message: format!("`{}` does not exist", r.rel),
-                    location: None,
-                    pointer: None,
-                    help: "commit the Kubernetes manifests at this path, or correct `[imports] kubernetes`".into(),
-                },
-            });
+            return refuse(
+                sub,
+                r,
+                format!("`{}` does not exist", r.rel),
+                "commit the Kubernetes manifests at this path, or correct `[imports] kubernetes`",
+            )
         }
         Loaded::Invalid(problem) => {
             not_imported(sub, &r.rel);
@@ -361,20 +371,26 @@ pub fn apply_kubernetes(sub: &mut Submission, r: &ArtifactRef) {
         return;
     }
     if model.workloads.is_empty() {
-        not_imported(sub, &r.rel);
-        return sub.import_problems.push(ImportProblem {
-            file: r.rel.clone(),
-            problem: ArtifactProblem {
-                message: format!("no Kubernetes workload (Deployment, StatefulSet, ...) in `{}`", r.rel),
-                location: None,
-                pointer: None,
-                help: "name the folder that holds the Deployments (Helm templates are not rendered: commit rendered manifests)".into(),
-            },
+        return refuse(
+            sub,
+            r,
+            format!("no Kubernetes workload (Deployment, StatefulSet, ...) in `{}`", r.rel),
+            "name the folder that holds the Deployments (Helm templates are not rendered: commit rendered manifests)",
+        );
+    }
+    // A file that does not parse hides part of the system: SUB003 reports it.
+    for (file, problem) in set.problems.iter().filter(|(f, _)| !model.templates.contains(f)) {
+        sub.import_problems.push(ImportProblem {
+            file: file.clone(),
+            problem: problem.clone(),
         });
     }
-    for t in &model.templates {
-        sub.assumptions
-            .push(format!("{t}: a template (`{{{{ ... }}}}`), not read"));
+    for (file, problem) in &model.problems {
+        let message = &problem.message;
+        sub.assumptions.push(match message.starts_with(file.as_str()) {
+            true => message.clone(),
+            false => format!("{file}: {message}"),
+        });
     }
     let kinds: Vec<(ComposeKind, Option<String>)> = model.workloads.iter().map(workload_kind).collect();
     for (w, (kind, matched)) in model.workloads.iter().zip(&kinds) {

@@ -3,9 +3,11 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, NoParams, TypedChec
 pub struct ImportInvalid;
 
 const DOCS: &str = r#"## What it checks
-That the docker-compose file and Backstage catalog files merged into the system model (named
-under `[imports]` in `submission.toml`, or found at the root of a submission without a
-manifest: `docker-compose.yml`, `compose.yaml`, `catalog-info.yaml`) exist and parse. What
+That the docker-compose file, Kubernetes manifests and Backstage catalog files merged into
+the system model (named under `[imports]` in `submission.toml`, or found in a submission
+without a manifest: `docker-compose.yml`, `compose.yaml`, `catalog-info.yaml` at the root, a
+`kubernetes-manifests/`, `k8s/`, `kubernetes/` or `manifests/` folder) exist and parse; every
+file of an imported folder counts (Helm templates are listed as not read, not as problems). What
 they contribute (services, calls, datastores, owners) is listed in the report's assumptions
 with the file and line each fact came from. Partial credit: usable files / files. Skipped when
 nothing is imported.
@@ -34,7 +36,7 @@ impl TypedCheck for ImportInvalid {
         name: "import-invalid",
         area: Area::Sub,
         kind: Kind::Static,
-        summary: "An imported docker-compose or Backstage catalog file is missing or does not parse",
+        summary: "An imported docker-compose, Kubernetes or Backstage file is missing or does not parse",
         docs: DOCS,
         params: &[],
     };
@@ -42,22 +44,32 @@ impl TypedCheck for ImportInvalid {
     fn run(ctx: &Ctx<'_>, _: &NoParams) -> CheckResult {
         let sub = ctx.submission;
         if sub.imports.is_empty() {
-            return CheckResult::not_applicable("nothing imported (no [imports] and no compose or catalog file found)");
+            return CheckResult::not_applicable(
+                "nothing imported (no [imports] and no compose, Kubernetes or catalog file found)",
+            );
         }
         let findings: Vec<_> = sub
             .import_problems
             .iter()
             .map(|p| ctx.problem_finding(&p.file, &p.problem))
             .collect();
-        let mut bad: Vec<&str> = sub.import_problems.iter().map(|p| p.file.as_str()).collect();
-        bad.sort();
-        bad.dedup();
+        // A problem in a file of an imported folder (Kubernetes manifests) is that import's.
+        let within = |file: &str, rel: &str| file == rel || file.strip_prefix(rel).is_some_and(|f| f.starts_with('/'));
         let total = sub.imports.len();
-        let good = total - bad.len().min(total);
+        let bad = sub
+            .imports
+            .iter()
+            .filter(|r| sub.import_problems.iter().any(|p| within(&p.file, &r.rel)))
+            .count();
+        let good = total - bad;
         let imported = sub
             .assumptions
             .iter()
-            .filter(|a| sub.imports.iter().any(|r| a.contains(&format!("from {}:", r.rel))))
+            .filter(|a| {
+                sub.imports
+                    .iter()
+                    .any(|r| a.contains(&format!("from {}:", r.rel)) || a.contains(&format!("from {}/", r.rel)))
+            })
             .count();
         CheckResult::ratio(good, total, findings).with_evidence(format!(
             "{good} of {total} imported files usable; {imported} facts imported"
