@@ -60,7 +60,15 @@ const SHARED: Kinds = Kinds {
     // Java's `new RestTemplate()` and TypeScript's `new CircuitBreaker(...)` (callee
     // `new RestTemplate`), Go's `http.Client{Timeout: t}` (callee `http.Client`, its fields as
     // the arguments).
-    constructions: &["object_creation_expression", "new_expression", "composite_literal"],
+    // Assignments (`client.Timeout = t` in Go, `api.defaults.timeout = 300` in TypeScript) are
+    // read as calls to `client.Timeout=` with the value as the argument.
+    constructions: &[
+        "object_creation_expression",
+        "new_expression",
+        "composite_literal",
+        "assignment_expression",
+        "assignment_statement",
+    ],
     strings: &[
         "string",
         "string_literal",
@@ -159,9 +167,10 @@ fn callee_and_args<'t>(call: Node<'_>, src: &'t str) -> (String, &'t str) {
         }
         // C#'s `client.Timeout = t` (and `Timeout = t` in an initializer): a call to
         // `client.Timeout=` with `t` as its argument; a compound assignment (`+=`) is not one.
-        "assignment_expression" => {
+        "assignment_expression" | "assignment_statement" => {
+            // TypeScript's plain assignment has no operator field.
             let op = text(call.child_by_field_name("operator"));
-            if op != "=" {
+            if !op.is_empty() && op != "=" {
                 return (String::new(), "");
             }
             let place: String = text(call.child_by_field_name("left")).split_whitespace().collect();
@@ -188,6 +197,72 @@ fn callee_and_args<'t>(call: Node<'_>, src: &'t str) -> (String, &'t str) {
     };
     let callee: String = callee.chars().filter(|c| !c.is_whitespace()).collect();
     (callee, text(call.child_by_field_name("arguments")))
+}
+
+/// `text` with the contents of its string literals removed (`"timeout=3"` becomes `""`), for
+/// rules that judge code, not what strings say.
+pub fn blank_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if matches!(c, '"' | '\'' | '`') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The source line that contains byte `at`.
+fn line_of(src: &str, at: usize) -> &str {
+    let at = at.min(src.len());
+    let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+    src.get(start..end).unwrap_or("")
+}
+
+/// Whether an identifier is in an import (`import pybreaker`, `using Polly;`) or is the name a
+/// declaration gives (`class CircuitBreaker {}`, `enum BreakerState`, `object Retry = null`):
+/// a name shows a guard only where the code uses it.
+fn declared_or_imported(node: Node<'_>) -> bool {
+    const IMPORTS: &[&str] = &[
+        "import_statement",
+        "import_from_statement",
+        "import_declaration",
+        "import_spec",
+        "using_directive",
+        "use_declaration",
+    ];
+    let mut up = node.parent();
+    for _ in 0..8 {
+        let Some(p) = up else { break };
+        if IMPORTS.contains(&p.kind()) {
+            return true;
+        }
+        up = p.parent();
+    }
+    node.parent().is_some_and(|p| {
+        let kind = p.kind();
+        let declares = ["declaration", "declarator", "_item", "_spec", "_definition"]
+            .iter()
+            .any(|s| kind.ends_with(s));
+        declares && p.child_by_field_name("name").is_some_and(|n| n.id() == node.id())
+    })
 }
 
 /// The name of a function node, for messages (`save`, `<anonymous>`).
@@ -312,7 +387,12 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
         };
         if k.calls.contains(&kind) || k.constructions.contains(&kind) {
             let (callee, args) = callee_and_args(node, src);
-            for r in rules.iter().filter(|r| r.call_matches(&callee, args)) {
+            let code = blank_strings(args);
+            let line = line_of(src, node.start_byte());
+            for r in rules
+                .iter()
+                .filter(|r| r.call_matches(&callee, args, &code) && !r.line_excluded(line))
+            {
                 hit(r, node);
             }
         } else if k.strings.contains(&kind) {
@@ -320,7 +400,7 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
             for r in rules.iter().filter(|r| r.strings.iter().any(|re| re.is_match(s))) {
                 hit(r, node);
             }
-        } else if k.names.contains(&kind) {
+        } else if k.names.contains(&kind) && !declared_or_imported(node) {
             let s = src.get(node.byte_range()).unwrap_or("");
             for r in rules.iter().filter(|r| r.names.iter().any(|re| re.is_match(s))) {
                 hit(r, node);

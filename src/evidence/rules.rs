@@ -10,11 +10,16 @@
 //!   when no `timeout=` is passed). Constructors count as calls (`new RestTemplate`, Go's
 //!   composite literal `http.Client{...}` and Rust's struct literal `Client { .. }` with their
 //!   fields as the arguments, C#'s `new HttpClient { Timeout = t }` with its initializer), so
-//!   do C# assignments (`client.Timeout = t` is a call to `client.Timeout=` with argument `t`)
-//!   and Rust macros (`sqlx::query!(...)` is a call to `sqlx::query!`). A Rust method call's
+//!   do assignments in C#, Go and TypeScript (`client.Timeout = t` is a call to
+//!   `client.Timeout=` with argument `t`) and Rust macros (`sqlx::query!(...)` is a call to `sqlx::query!`). A Rust method call's
 //!   callee is its whole receiver chain (`reqwest::Client::builder().timeout`), so patterns
-//!   end with `$`;
-//! - `strings`: over string literals; `names`: over identifiers and type names;
+//!   end with `$`. `code_only = true` judges the arguments with their string literals
+//!   emptied (a `timeout=` passed, not one written inside a string);
+//! - `line_not` (per rule): a call on a source line that matches is left out (`localhost`, a
+//!   deadline whose context is thrown away: `_, cancel := context.WithTimeout(...)`);
+//! - `strings`: over string literals; `names`: over identifiers and type names where the code
+//!   uses them (not in imports, not the name a declaration gives: an unused `import pybreaker`
+//!   or an empty `class CircuitBreaker {}` shows no breaker);
 //! - `text`: over the whole text of a configuration or SQL file (`language = "config"` or
 //!   `"sql"`), line by line.
 
@@ -120,6 +125,10 @@ struct RawRule {
     names: Vec<String>,
     #[serde(default)]
     text: Vec<String>,
+    /// A call or name on a source line matching this is not a match (`localhost` calls,
+    /// a deadline whose context is thrown away).
+    #[serde(default)]
+    line_not: Option<String>,
     #[serde(default)]
     example: Vec<Example>,
 }
@@ -132,6 +141,10 @@ struct RawCallWithArgs {
     args: Option<String>,
     #[serde(default)]
     args_not: Option<String>,
+    /// Match `args` and `args_not` on the code only, string literals emptied (`timeout=` in
+    /// a call, not in a string it passes).
+    #[serde(default)]
+    code_only: bool,
 }
 
 /// A snippet a rule must (or must not) match: run by the tests.
@@ -154,6 +167,7 @@ pub struct Rule {
     pub strings: Vec<Regex>,
     pub names: Vec<Regex>,
     pub text: Vec<Regex>,
+    pub line_not: Option<Regex>,
     pub examples: Vec<Example>,
 }
 
@@ -163,6 +177,8 @@ pub struct CallPattern {
     pub callee: Regex,
     pub args: Option<Regex>,
     pub args_not: Option<Regex>,
+    /// `args` and `args_not` judge the arguments with their strings emptied.
+    pub code_only: bool,
 }
 
 /// The built-in rules: the only list.
@@ -268,6 +284,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
             callee: re(p)?,
             args: None,
             args_not: None,
+            code_only: false,
         });
     }
     for c in &raw.rule_call {
@@ -281,6 +298,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
                 callee: re(p)?,
                 args: args.clone(),
                 args_not: args_not.clone(),
+                code_only: c.code_only,
             });
         }
     }
@@ -301,6 +319,7 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
         strings: raw.strings.iter().map(re).collect::<Result<_, _>>()?,
         names: raw.names.iter().map(re).collect::<Result<_, _>>()?,
         text: raw.text.iter().map(re).collect::<Result<_, _>>()?,
+        line_not: raw.line_not.as_ref().map(re).transpose()?,
         examples: raw.example,
     })
 }
@@ -320,8 +339,16 @@ pub fn proving(proofs: &[Proof]) -> Vec<Rule> {
 
 impl Rule {
     /// Does a call with this callee and argument text match?
-    pub fn call_matches(&self, callee: &str, args: &str) -> bool {
+    /// Whether the source line of a match is one the rule leaves out (`line_not`).
+    pub fn line_excluded(&self, line: &str) -> bool {
+        self.line_not.as_ref().is_some_and(|re| re.is_match(line))
+    }
+
+    /// Does a call with this callee and argument text (`code`: the same with its strings
+    /// emptied) match?
+    pub fn call_matches(&self, callee: &str, args: &str, code: &str) -> bool {
         self.calls.iter().any(|c| {
+            let args = if c.code_only { code } else { args };
             c.callee.is_match(callee)
                 && c.args.as_ref().is_none_or(|a| a.is_match(args))
                 && c.args_not.as_ref().is_none_or(|a| !a.is_match(args))

@@ -38,7 +38,7 @@ the rules in `src/evidence/rules/` (Python, Java, Go, TypeScript/JavaScript, C#,
 resilience4j properties/YAML, Istio route timeouts and retries, outlier detection):
 
 - the service mesh: when `[operations] deployment` holds Istio manifests, a VirtualService
-  route to a called service with a `timeout` (or `retries.perTryTimeout`) guards the calls to
+  route (applied inside the mesh: no `gateways`, or `mesh` among them) to a called service with a `timeout` (or `retries.perTryTimeout`) guards the calls to
   it with a timeout, `retries.attempts` with retries, and a DestinationRule's
   `outlierDetection` with a circuit breaker;
 - **contradicted**: a declared `timeout`, and a call in the code that has none by
@@ -234,7 +234,12 @@ impl Mesh {
         for callee in &s.calls {
             let callee = callee.name.as_str();
             let mut timed = false;
-            for (vs, route) in model.routes_to(callee) {
+            // A route bound to gateways only (no `mesh`) shapes traffic entering the mesh, not
+            // calls between services.
+            let in_mesh = |vs: &&crate::artifact::kube::VirtualService| {
+                vs.gateways.is_empty() || vs.gateways.iter().any(|g| g == "mesh")
+            };
+            for (vs, route) in model.routes_to(callee).filter(|(vs, _)| in_mesh(vs)) {
                 let per_try = route.retries.as_ref().and_then(|r| r.per_try_timeout.as_ref());
                 if let Some(t) = route.timeout.as_ref().or(per_try).filter(|t| !t.value.is_zero()) {
                     timed = true;
