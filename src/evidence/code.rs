@@ -387,11 +387,13 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
         };
         if k.calls.contains(&kind) || k.constructions.contains(&kind) {
             let (callee, args) = callee_and_args(node, src);
-            let code = blank_strings(args);
-            let line = line_of(src, node.start_byte());
+            // Worked out only for a rule that needs them (most calls match no rule).
+            let code = std::cell::OnceCell::new();
+            let code = || code.get_or_init(|| blank_strings(args)).as_str();
+            let line = || line_of(src, node.start_byte());
             for r in rules
                 .iter()
-                .filter(|r| r.call_matches(&callee, args, &code) && !r.line_excluded(line))
+                .filter(|r| r.call_matches(&callee, args, &code) && !r.line_excluded(&line))
             {
                 hit(r, node);
             }
@@ -400,10 +402,17 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
             for r in rules.iter().filter(|r| r.strings.iter().any(|re| re.is_match(s))) {
                 hit(r, node);
             }
-        } else if k.names.contains(&kind) && !declared_or_imported(node) {
+        } else if k.names.contains(&kind) {
             let s = src.get(node.byte_range()).unwrap_or("");
-            for r in rules.iter().filter(|r| r.names.iter().any(|re| re.is_match(s))) {
-                hit(r, node);
+            // Walking up the tree costs: only for a name some rule wants.
+            let wanted: Vec<&&Rule> = rules
+                .iter()
+                .filter(|r| r.names.iter().any(|re| re.is_match(s)))
+                .collect();
+            if !wanted.is_empty() && !declared_or_imported(node) {
+                for r in wanted {
+                    hit(r, node);
+                }
             }
         }
     })?;

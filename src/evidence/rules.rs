@@ -340,18 +340,19 @@ pub fn proving(proofs: &[Proof]) -> Vec<Rule> {
 impl Rule {
     /// Does a call with this callee and argument text match?
     /// Whether the source line of a match is one the rule leaves out (`line_not`).
-    pub fn line_excluded(&self, line: &str) -> bool {
-        self.line_not.as_ref().is_some_and(|re| re.is_match(line))
+    pub fn line_excluded<'s>(&self, line: &dyn Fn() -> &'s str) -> bool {
+        self.line_not.as_ref().is_some_and(|re| re.is_match(line()))
     }
 
     /// Does a call with this callee and argument text (`code`: the same with its strings
     /// emptied) match?
-    pub fn call_matches(&self, callee: &str, args: &str, code: &str) -> bool {
+    pub fn call_matches<'a>(&self, callee: &str, args: &'a str, code: &dyn Fn() -> &'a str) -> bool {
         self.calls.iter().any(|c| {
-            let args = if c.code_only { code } else { args };
-            c.callee.is_match(callee)
-                && c.args.as_ref().is_none_or(|a| a.is_match(args))
-                && c.args_not.as_ref().is_none_or(|a| !a.is_match(args))
+            if !c.callee.is_match(callee) {
+                return false;
+            }
+            let args = if c.code_only { code() } else { args };
+            c.args.as_ref().is_none_or(|a| a.is_match(args)) && c.args_not.as_ref().is_none_or(|a| !a.is_match(args))
         })
     }
 }
