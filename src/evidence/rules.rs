@@ -332,11 +332,6 @@ pub fn built_in() -> Vec<Rule> {
         .collect()
 }
 
-/// The built-in rules that prove one of `proofs` (a check reads only what it judges).
-pub fn proving(proofs: &[Proof]) -> Vec<Rule> {
-    built_in().into_iter().filter(|r| proofs.contains(&r.proves)).collect()
-}
-
 impl Rule {
     /// Does a call with this callee and argument text match?
     /// Whether the source line of a match is one the rule leaves out (`line_not`).

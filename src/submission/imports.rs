@@ -119,6 +119,20 @@ fn add_owns(sub: &mut Submission, from: usize, store: &str, at: String) {
     sub.assumptions.push(line);
 }
 
+/// A container or workload that is not a service (a broker, an observability backend, a tool),
+/// said in the assumptions with why.
+fn add_infrastructure(sub: &mut Submission, name: &str, kind: &ComposeKind, why: &str, at: String) {
+    sub.assumptions.push(format!(
+        "`{name}` is {}, not a service ({why}), from {at}",
+        kind.describe()
+    ));
+    sub.infrastructure.push(Infrastructure {
+        name: name.to_string(),
+        kind: kind.clone(),
+        at,
+    });
+}
+
 /// The report must not say a file was imported when it was not.
 fn not_imported(sub: &mut Submission, rel: &str) {
     let claimed = format!(" imported from {rel}");
@@ -235,16 +249,7 @@ pub fn apply_compose(sub: &mut Submission, r: &ArtifactRef) {
                     (Some(m), None) => format!("its build or name says {m}"),
                     (None, _) => "by its image".into(),
                 };
-                sub.assumptions.push(format!(
-                    "`{}` is {}, not a service ({why}), from {at}",
-                    s.name,
-                    other.describe()
-                ));
-                sub.infrastructure.push(Infrastructure {
-                    name: s.name.clone(),
-                    kind: other.clone(),
-                    at,
-                });
+                add_infrastructure(sub, &s.name, other, &why, at);
             }
         }
     }
@@ -405,16 +410,7 @@ pub fn apply_kubernetes(sub: &mut Submission, r: &ArtifactRef) {
                     Some(m) => format!("its image or name says {m}"),
                     None => "by its image".into(),
                 };
-                sub.assumptions.push(format!(
-                    "`{}` is {}, not a service ({why}), from {at}",
-                    w.name,
-                    other.describe()
-                ));
-                sub.infrastructure.push(Infrastructure {
-                    name: w.name.clone(),
-                    kind: other.clone(),
-                    at,
-                });
+                add_infrastructure(sub, &w.name, other, &why, at);
             }
         }
     }
