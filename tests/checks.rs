@@ -35,6 +35,37 @@ fn render(result: &grade::checks::CheckResult) -> String {
     for e in &result.evidence {
         let _ = writeln!(s, "evidence: {e}");
     }
+    // The claims an evidence check judged, with where each comes from (DESIGN section 13).
+    for c in &result.claims {
+        let sources: Vec<String> = c
+            .sources
+            .iter()
+            .map(|x| {
+                let kind = if x.contradicts {
+                    "contradicted".to_string()
+                } else {
+                    format!("{:?}", x.source).to_lowercase()
+                };
+                match x.line {
+                    Some(l) => format!("{kind} {}:{l}", x.file),
+                    None => format!("{kind} {}", x.file),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "claim: {} {}: {:?}{} <- {}",
+            c.subject,
+            c.claim,
+            c.status,
+            if c.credited { "" } else { ", not credited" },
+            if sources.is_empty() {
+                "nothing".to_string()
+            } else {
+                sources.join("; ")
+            }
+        );
+    }
     let mut findings = result.findings.clone();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     for f in &findings {

@@ -42,7 +42,7 @@ pub fn render(check: &dyn Check) -> String {
 pub fn render_evidence() -> String {
     let rules = crate::evidence::rules::built_in();
     let mut s = String::from(
-        "# Evidence rules\n\nWhat the evidence checks (ARCH012, DATA004) read in a submission's code and \
+        "# Evidence rules\n\nWhat the evidence checks (ARCH012, DATA004, DATA006, EVT006, EVT009, OAS015) read in a submission's code and \
          configuration, as data rules (src/evidence/rules/). Code is parsed with tree-sitter; configuration and SQL \
          are matched line by line. Test code is not read. An instructor adds rules with `--evidence-rules DIR` \
          (TOML files of the same shape, each with examples that must match as they say).\n",

@@ -399,7 +399,11 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
             }
         } else if k.strings.contains(&kind) {
             let s = src.get(node.byte_range()).unwrap_or("");
-            for r in rules.iter().filter(|r| r.strings.iter().any(|re| re.is_match(s))) {
+            let line = || line_of(src, node.start_byte());
+            for r in rules
+                .iter()
+                .filter(|r| r.strings.iter().any(|re| re.is_match(s)) && !r.line_excluded(&line))
+            {
                 hit(r, node);
             }
         } else if k.names.contains(&kind) {
@@ -410,7 +414,8 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
                 .filter(|r| r.names.iter().any(|re| re.is_match(s)))
                 .collect();
             if !wanted.is_empty() && !declared_or_imported(node) {
-                for r in wanted {
+                let line = || line_of(src, node.start_byte());
+                for r in wanted.into_iter().filter(|r| !r.line_excluded(&line)) {
                     hit(r, node);
                 }
             }

@@ -15,8 +15,9 @@
 //!   callee is its whole receiver chain (`reqwest::Client::builder().timeout`), so patterns
 //!   end with `$`. `code_only = true` judges the arguments with their string literals
 //!   emptied (a `timeout=` passed, not one written inside a string);
-//! - `line_not` (per rule): a call on a source line that matches is left out (`localhost`, a
-//!   deadline whose context is thrown away: `_, cancel := context.WithTimeout(...)`);
+//! - `line_not` (per rule): a call, string or name on a source line that matches is left out
+//!   (`localhost`, a deadline whose context is thrown away: `_, cancel :=
+//!   context.WithTimeout(...)`, a client setting the `Idempotency-Key` header it sends);
 //! - `strings`: over string literals; `names`: over identifiers and type names where the code
 //!   uses them (not in imports, not the name a declaration gives: an unused `import pybreaker`
 //!   or an empty `class CircuitBreaker {}` shows no breaker);
@@ -53,6 +54,14 @@ pub enum Proof {
     Retry,
     /// A circuit breaker (a library, annotation or configuration).
     CircuitBreaker,
+    /// The service handles an idempotency key on the requests it receives: it reads the
+    /// `Idempotency-Key` header, or stores and looks up results by key.
+    IdempotencyKey,
+    /// An expiry set on cache entries (`setex`, `set(..., ex=)`, `entryTtl`, `TTLCache`).
+    CacheTtl,
+    /// A consumer that remembers the events it has processed (an inbox or processed-events
+    /// table, an insert that ignores a repeated event id).
+    ConsumerDedup,
 }
 
 impl Proof {
@@ -69,6 +78,9 @@ impl Proof {
             Proof::Timeout => "timeout",
             Proof::Retry => "retry",
             Proof::CircuitBreaker => "circuit-breaker",
+            Proof::IdempotencyKey => "idempotency-key",
+            Proof::CacheTtl => "cache-ttl",
+            Proof::ConsumerDedup => "consumer-dedup",
         }
     }
 }
@@ -266,6 +278,45 @@ const BUILT_IN: &[(&str, &str)] = &[
         "rust-circuit-breaker.toml",
         include_str!("rules/rust-circuit-breaker.toml"),
     ),
+    // Idempotent endpoints, cache expiry and idempotent consumers.
+    ("py-idempotency-key.toml", include_str!("rules/py-idempotency-key.toml")),
+    ("py-cache-ttl.toml", include_str!("rules/py-cache-ttl.toml")),
+    ("py-consumer-dedup.toml", include_str!("rules/py-consumer-dedup.toml")),
+    (
+        "java-idempotency-key.toml",
+        include_str!("rules/java-idempotency-key.toml"),
+    ),
+    ("java-cache-ttl.toml", include_str!("rules/java-cache-ttl.toml")),
+    (
+        "java-consumer-dedup.toml",
+        include_str!("rules/java-consumer-dedup.toml"),
+    ),
+    ("go-idempotency-key.toml", include_str!("rules/go-idempotency-key.toml")),
+    ("go-cache-ttl.toml", include_str!("rules/go-cache-ttl.toml")),
+    ("go-consumer-dedup.toml", include_str!("rules/go-consumer-dedup.toml")),
+    ("ts-idempotency-key.toml", include_str!("rules/ts-idempotency-key.toml")),
+    ("ts-cache-ttl.toml", include_str!("rules/ts-cache-ttl.toml")),
+    ("ts-consumer-dedup.toml", include_str!("rules/ts-consumer-dedup.toml")),
+    (
+        "csharp-idempotency-key.toml",
+        include_str!("rules/csharp-idempotency-key.toml"),
+    ),
+    ("csharp-cache-ttl.toml", include_str!("rules/csharp-cache-ttl.toml")),
+    (
+        "csharp-consumer-dedup.toml",
+        include_str!("rules/csharp-consumer-dedup.toml"),
+    ),
+    (
+        "rust-idempotency-key.toml",
+        include_str!("rules/rust-idempotency-key.toml"),
+    ),
+    ("rust-cache-ttl.toml", include_str!("rules/rust-cache-ttl.toml")),
+    (
+        "rust-consumer-dedup.toml",
+        include_str!("rules/rust-consumer-dedup.toml"),
+    ),
+    ("config-cache-ttl.toml", include_str!("rules/config-cache-ttl.toml")),
+    ("sql-inbox-table.toml", include_str!("rules/sql-inbox-table.toml")),
     ("config-timeout.toml", include_str!("rules/config-timeout.toml")),
     ("config-retry.toml", include_str!("rules/config-retry.toml")),
     (

@@ -145,7 +145,31 @@ fn real_systems_find_what_is_there_and_invent_nothing() {
             ev.dual_writes
         );
         let in_dir = |proof: Proof, dir: &str| ev.proving(proof).filter(|f| f.file.contains(dir)).count();
+        // None of the three handles an Idempotency-Key or sets a cache expiry in code (the
+        // Boutique cart's Redis entries and PetClinic's `@Cacheable("vets")` have none).
+        for proof in [Proof::IdempotencyKey, Proof::CacheTtl] {
+            let found: Vec<String> = ev.proving(proof).map(|f| f.at()).collect();
+            assert!(found.is_empty(), "{system}: {proof:?} invented at {found:?}");
+        }
         match system {
+            // Debezium's consumers remember the events they processed (a MessageLog of
+            // ConsumedMessage rows, `alreadyProcessed(eventId)`); nothing else does.
+            "debezium-examples" => {
+                for dir in [
+                    "outbox/shipment-service/",
+                    "saga/customer-service/",
+                    "saga/payment-service/",
+                    "saga/order-service/",
+                ] {
+                    assert!(in_dir(Proof::ConsumerDedup, dir) >= 2, "{dir}");
+                }
+                let elsewhere: Vec<String> = ev
+                    .proving(Proof::ConsumerDedup)
+                    .filter(|f| !f.file.contains("/messagelog/") && !f.text.contains("alreadyProcessed"))
+                    .map(|f| format!("{} {}", f.at(), f.text))
+                    .collect();
+                assert!(elsewhere.iter().all(|f| f.contains("SagaBase.java")), "{elsewhere:?}");
+            }
             // PetClinic's gateway guards its calls to the customers and visits services with
             // Resilience4j: a reactive circuit breaker factory, a TimeLimiter, and the gateway's
             // CircuitBreaker and Retry route filters (application.yml).

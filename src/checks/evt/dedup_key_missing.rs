@@ -2,7 +2,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{find_field, message_fields, message_finding, norm, per_message, MessageRule};
 use crate::artifact::asyncapi::{AsyncApiDoc, Message};
-use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
+use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, Outcome, ParamDoc, TypedCheck};
+use crate::evidence::{Needs, Proof, Source, Status};
+use crate::finding::{Claim, Finding};
 
 pub struct DedupKeyMissing;
 
@@ -31,6 +33,18 @@ what it has already processed (Week 6: saga steps must be idempotent too).
 Give every event a unique id, best in a shared header schema or message trait so no message
 forgets it, and say in its description that consumers de-duplicate on it.
 
+## Evidence
+A key in the catalog is only half of de-duplication: the consumers must remember what they
+processed. Each service that consumes events and has code (its `source` folder, else
+`services/<name>/`) is read for it: an inbox or processed-events table (in code or a
+migration), an insert that ignores a repeated event id (`ON CONFLICT (event_id) DO
+NOTHING`), a duplicate check by event id (`already_processed(event_id)`,
+`processedEvents.existsById(...)`). A consumer that shows one is **confirmed**, else
+**unconfirmed**. With `evidence = "found"`, the item's credit is multiplied by the share of
+consumers with code that are confirmed, and each unconfirmed one is a finding at its
+`consumes` line; consumers without code keep the catalog's word. The JSON report lists each
+consumer's claim with its sources.
+
 ## Example
 ```yaml
 components:
@@ -57,6 +71,9 @@ pub struct Params {
     pub accept_correlation_id: bool,
     /// Messages that need no de-duplication (e.g. idempotent by nature), by name.
     pub ignore: Vec<String>,
+    /// What a consumer's de-duplication needs: the catalog's word, or, for a consumer that
+    /// has code, code that remembers processed events.
+    pub evidence: Needs,
 }
 
 impl Default for Params {
@@ -74,6 +91,7 @@ impl Default for Params {
             .to_vec(),
             accept_correlation_id: false,
             ignore: Vec::new(),
+            evidence: Needs::Declared,
         }
     }
 }
@@ -118,6 +136,12 @@ impl TypedCheck for DedupKeyMissing {
                 ty: "array of strings",
                 description: "messages that need no de-duplication key, by name",
             },
+            ParamDoc {
+                name: "evidence",
+                ty: "\"declared\" or \"found\"",
+                description: "what consumers' de-duplication needs: the catalog's word (declared, default), or, \
+                              for a consumer that has code, code that remembers processed events (found)",
+            },
         ],
     };
 
@@ -131,7 +155,7 @@ impl TypedCheck for DedupKeyMissing {
             ),
             compliant: "carry a de-duplication key",
         };
-        per_message(ctx, rule, |rel, api, m| {
+        let r = per_message(ctx, rule, |rel, api, m| {
             if dedup_key(api, m, p).is_some() {
                 return None;
             }
@@ -155,6 +179,127 @@ impl TypedCheck for DedupKeyMissing {
                     p.dedup_fields.join(", ")
                 )),
             )
-        })
+        });
+        if matches!(r.outcome, Outcome::Skipped | Outcome::Errored) || r.absent {
+            return r;
+        }
+        consumers(ctx, r, p.evidence)
+    }
+}
+
+/// Each consuming service's de-duplication against its code: claims and evidence lines, and
+/// with `evidence = "found"` the credit scaled by the share of consumers with code that show it.
+fn consumers(ctx: &Ctx<'_>, mut r: CheckResult, needs: Needs) -> CheckResult {
+    let mut claims = Vec::new();
+    let mut lost = Vec::new();
+    let mut judged = 0;
+    for s in ctx.submission.services.iter().filter(|s| !s.consumes.is_empty()) {
+        let name = &s.name.name;
+        let first = &s.consumes[0];
+        let mut claim = Claim::new(
+            name.clone(),
+            "de-duplicates the events it consumes",
+            Status::Unconfirmed,
+            true,
+        );
+        if let Some(span) = &first.span {
+            claim = claim.from_source(
+                Source::Declared,
+                crate::submission::MANIFEST,
+                ctx.manifest_line(span),
+                format!(
+                    "consumes {}",
+                    s.consumes
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let Some(code) = ctx.service_evidence(name) else {
+            claims.push(claim);
+            continue;
+        };
+        judged += 1;
+        let found: Vec<_> = code.evidence.proving(Proof::ConsumerDedup).take(3).collect();
+        if let Some(f) = found.first() {
+            r.evidence.push(format!(
+                "{name}: consumer de-duplication confirmed ({}: {})",
+                f.at(),
+                f.text
+            ));
+            claim.status = Status::Confirmed;
+            claims.push(found.iter().fold(claim, |c, f| {
+                c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
+            }));
+            continue;
+        }
+        let looked = format!("{} ({} files)", code.rel, code.evidence.code_files);
+        if needs == Needs::Found {
+            claim.credited = false;
+            r.evidence.push(format!(
+                "{name}: consumer de-duplication unconfirmed: nothing in {looked} shows it"
+            ));
+            lost.push(
+                ctx.manifest_finding(
+                    first.span.as_ref(),
+                    format!(
+                        "`{name}` consumes events, but its code does not show that it remembers the ones it processed: looked in {looked}"
+                    ),
+                )
+                .help("record each processed event id (an inbox or processed-events table, `INSERT ... ON CONFLICT (event_id) DO NOTHING`) in the same transaction as the handler's changes, and skip ids already recorded"),
+            );
+        } else {
+            r.evidence.push(format!(
+                "{name}: consumer de-duplication unconfirmed (nothing in {looked} shows it; the rubric accepts the catalog's word)"
+            ));
+        }
+        claims.push(claim);
+    }
+    if !lost.is_empty() {
+        let share = (judged - lost.len()) as f64 / judged as f64;
+        let credit = r.credit.unwrap_or(1.0) * share;
+        r.evidence.push(format!(
+            "{} of {judged} consumers with code show de-duplication: credit x {share:.2}",
+            judged - lost.len()
+        ));
+        r.findings.extend::<Vec<Finding>>(lost);
+        r.outcome = Outcome::Failed;
+        r.credit = Some(credit);
+    }
+    r.with_claims(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(case: &str, params: &str) -> CheckResult {
+        crate::checks::run_fixture::<DedupKeyMissing>(case, params)
+    }
+
+    /// A consumer with code is confirmed by an inbox or processed-events table; one that
+    /// remembers nothing is unconfirmed, which `evidence = "found"` does not credit.
+    #[test]
+    fn consumers_must_remember_what_they_processed() {
+        let found = "evidence = 'found'";
+        for case in ["pass-confirmed-python", "pass-confirmed-go", "pass-confirmed-rust"] {
+            let r = run(case, found);
+            assert_eq!(r.outcome, Outcome::Passed, "{case}: {:?}", r.findings);
+            assert_eq!(r.claims.len(), 1, "{case}");
+            assert_eq!(r.claims[0].status, Status::Confirmed, "{case}");
+        }
+        let r = run("pass-unconfirmed-java", "");
+        assert_eq!(r.outcome, Outcome::Passed);
+        assert_eq!((r.claims[0].status, r.claims[0].credited), (Status::Unconfirmed, true));
+        let r = run("pass-unconfirmed-java", found);
+        assert_eq!((r.outcome, r.credit), (Outcome::Failed, Some(0.0)));
+        assert!(
+            r.findings[0].message.contains("looked in src (1 files)"),
+            "{:?}",
+            r.findings
+        );
+        assert_eq!(r.findings[0].line, Some(7), "at the consumer's `consumes`");
     }
 }
