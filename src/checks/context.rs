@@ -68,7 +68,7 @@ impl<'a> Ctx<'a> {
         memo.entry(service.to_string())
             .or_insert_with(|| {
                 let (dir, rel) = self.service_code_dir(service)?;
-                let evidence = crate::evidence::scan(&dir, &rel, self.rules);
+                let evidence = crate::evidence::scan_service(&dir, &rel, self.rules)?;
                 (evidence.code_files > 0).then(|| std::sync::Arc::new(ServiceEvidence { evidence, rel }))
             })
             .clone()

@@ -402,7 +402,7 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
             let line = || line_of(src, node.start_byte());
             for r in rules
                 .iter()
-                .filter(|r| r.strings.iter().any(|re| re.is_match(s)) && !r.line_excluded(&line))
+                .filter(|r| r.patterns().strings.iter().any(|re| re.is_match(s)) && !r.line_excluded(&line))
             {
                 hit(r, node);
             }
@@ -411,7 +411,7 @@ pub fn facts(rel: &str, src: &str, lang: RuleLang, grammar: &Language, rules: &[
             // Walking up the tree costs: only for a name some rule wants.
             let wanted: Vec<&&Rule> = rules
                 .iter()
-                .filter(|r| r.names.iter().any(|re| re.is_match(s)))
+                .filter(|r| r.patterns().names.iter().any(|re| re.is_match(s)))
                 .collect();
             if !wanted.is_empty() && !declared_or_imported(node) {
                 let line = || line_of(src, node.start_byte());

@@ -105,7 +105,9 @@ fn text_kind(rel: &str) -> Option<RuleLang> {
 /// Whether a rule matches a snippet of its language (how its examples are checked).
 pub fn example_matches(rule: &Rule, code: &str) -> bool {
     match rule.language {
-        RuleLang::Config | RuleLang::Sql => code.lines().any(|l| rule.text.iter().any(|re| re.is_match(l))),
+        RuleLang::Config | RuleLang::Sql => code
+            .lines()
+            .any(|l| rule.patterns().text.iter().any(|re| re.is_match(l))),
         lang => {
             let file = match lang {
                 RuleLang::Python => "example.py",
@@ -223,6 +225,21 @@ fn is_test_code(rel_dir: &str, rel: &str) -> bool {
 /// Reads the code and configuration under `dir` (`rel_dir` relative to the submission root)
 /// with `rules`.
 pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r Rule>) -> Evidence {
+    scan_where(dir, rel_dir, rules, false).unwrap_or_default()
+}
+
+/// [`scan`] of a service's folder: `None`, before any file is read, when the folder holds no
+/// code (a folder with only its OpenAPI document is not read line by line for configuration).
+pub fn scan_service<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r Rule>) -> Option<Evidence> {
+    scan_where(dir, rel_dir, rules, true)
+}
+
+fn scan_where<'r>(
+    dir: &Path,
+    rel_dir: &str,
+    rules: impl IntoIterator<Item = &'r Rule>,
+    needs_code: bool,
+) -> Option<Evidence> {
     let rules: Vec<&Rule> = rules.into_iter().collect();
     let rules = rules.as_slice();
     // Only files some rule can apply to are read (a grammar is loaded only for them).
@@ -236,6 +253,13 @@ pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r R
     };
     let (mut files, truncated) = walk(dir, rel_dir, wanted);
     files.retain(|(_, rel)| !is_test_code(rel_dir, rel));
+    if needs_code
+        && !files
+            .iter()
+            .any(|(_, rel)| code::language_of(rel).is_some_and(|(l, _)| langs.contains(&l)))
+    {
+        return None;
+    }
     // Files are read and parsed in parallel, in contiguous chunks merged in order (the result
     // does not depend on the number of threads).
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -261,7 +285,7 @@ pub fn scan<'r>(dir: &Path, rel_dir: &str, rules: impl IntoIterator<Item = &'r R
         ev.code_files += p.code_files;
         ev.unreadable.extend(p.unreadable);
     }
-    ev
+    Some(ev)
 }
 
 fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[&Rule]) -> Evidence {
@@ -304,7 +328,7 @@ fn scan_files(files: &[(std::path::PathBuf, String)], rules: &[&Rule]) -> Eviden
         } else if let Some(kind) = text_kind(&rel) {
             for r in rules.iter().filter(|r| r.language == kind) {
                 for (i, line) in text.lines().enumerate() {
-                    if let Some(m) = r.text.iter().find_map(|re| re.find(line)) {
+                    if let Some(m) = r.patterns().text.iter().find_map(|re| re.find(line)) {
                         ev.facts.push(Fact {
                             proof: r.proves,
                             rule: r.id.clone(),

@@ -145,7 +145,7 @@ struct RawRule {
     example: Vec<Example>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCallWithArgs {
     calls: Vec<String>,
@@ -167,20 +167,40 @@ pub struct Example {
     pub matches: bool,
 }
 
-/// A compiled rule.
+/// A rule: what it is, and its patterns, compiled on first use (a submission with no Go code
+/// never compiles the Go rules: compiling all of them cost about 30 ms a grading).
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
     pub language: RuleLang,
     pub proves: Proof,
     pub summary: String,
+    pub examples: Vec<Example>,
+    file: String,
+    raw: RawPatterns,
+    compiled: std::sync::OnceLock<Patterns>,
+}
+
+/// The patterns of a rule as written.
+#[derive(Debug, Clone)]
+struct RawPatterns {
+    calls: Vec<String>,
+    rule_call: Vec<RawCallWithArgs>,
+    strings: Vec<String>,
+    names: Vec<String>,
+    text: Vec<String>,
+    line_not: Option<String>,
+}
+
+/// The patterns of a rule, compiled.
+#[derive(Debug, Clone)]
+pub struct Patterns {
     /// Callee patterns, each with what its arguments must (and must not) match.
     pub calls: Vec<CallPattern>,
     pub strings: Vec<Regex>,
     pub names: Vec<Regex>,
     pub text: Vec<Regex>,
     pub line_not: Option<Regex>,
-    pub examples: Vec<Example>,
 }
 
 /// A callee pattern and the argument patterns it needs.
@@ -327,7 +347,45 @@ const BUILT_IN: &[(&str, &str)] = &[
 
 /// Parses and compiles one rule file; the error names the file and what is wrong.
 pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
+    let rule = parse_lazily(file, text)?;
+    let patterns = compile(&rule.file, &rule.raw)?;
+    let _ = rule.compiled.set(patterns);
+    Ok(rule)
+}
+
+/// Parses one rule file and checks its shape; its patterns are compiled on first use.
+fn parse_lazily(file: &str, text: &str) -> Result<Rule, String> {
     let raw: RawRule = toml::from_str(text).map_err(|e| format!("{file}: {}", e.message()))?;
+    if raw.rule_call.iter().any(|c| c.args.is_none() && c.args_not.is_none()) {
+        return Err(format!("{file}: a `[[rule_call]]` needs `args` or `args_not`"));
+    }
+    let textual = matches!(raw.language, RuleLang::Config | RuleLang::Sql);
+    let calls = !raw.calls.is_empty() || raw.rule_call.iter().any(|c| !c.calls.is_empty());
+    if textual == raw.text.is_empty() || (!textual && !calls && raw.strings.is_empty() && raw.names.is_empty()) {
+        return Err(format!(
+            "{file}: a `config` or `sql` rule matches `text`; a code rule matches `calls`, `rule_call`, `strings` or `names`"
+        ));
+    }
+    Ok(Rule {
+        id: raw.id,
+        language: raw.language,
+        proves: raw.proves,
+        summary: raw.summary,
+        examples: raw.example,
+        file: file.to_string(),
+        raw: RawPatterns {
+            calls: raw.calls,
+            rule_call: raw.rule_call,
+            strings: raw.strings,
+            names: raw.names,
+            text: raw.text,
+            line_not: raw.line_not,
+        },
+        compiled: std::sync::OnceLock::new(),
+    })
+}
+
+fn compile(file: &str, raw: &RawPatterns) -> Result<Patterns, String> {
     let re = |p: &String| Regex::new(p).map_err(|e| format!("{file}: pattern `{p}`: {e}"));
     let mut calls = Vec::new();
     for p in &raw.calls {
@@ -339,9 +397,6 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
         });
     }
     for c in &raw.rule_call {
-        if c.args.is_none() && c.args_not.is_none() {
-            return Err(format!("{file}: a `[[rule_call]]` needs `args` or `args_not`"));
-        }
         let args = c.args.as_ref().map(re).transpose()?;
         let args_not = c.args_not.as_ref().map(re).transpose()?;
         for p in &c.calls {
@@ -353,47 +408,41 @@ pub fn parse(file: &str, text: &str) -> Result<Rule, String> {
             });
         }
     }
-    let textual = matches!(raw.language, RuleLang::Config | RuleLang::Sql);
-    if textual == raw.text.is_empty()
-        || (!textual && calls.is_empty() && raw.strings.is_empty() && raw.names.is_empty())
-    {
-        return Err(format!(
-            "{file}: a `config` or `sql` rule matches `text`; a code rule matches `calls`, `rule_call`, `strings` or `names`"
-        ));
-    }
-    Ok(Rule {
-        id: raw.id,
-        language: raw.language,
-        proves: raw.proves,
-        summary: raw.summary,
+    Ok(Patterns {
         calls,
         strings: raw.strings.iter().map(re).collect::<Result<_, _>>()?,
         names: raw.names.iter().map(re).collect::<Result<_, _>>()?,
         text: raw.text.iter().map(re).collect::<Result<_, _>>()?,
         line_not: raw.line_not.as_ref().map(re).transpose()?,
-        examples: raw.example,
     })
 }
 
-/// The built-in rules, compiled (they are tested, so a failure here is a bug).
+/// The built-in rules, their patterns compiled on first use (every pattern is compiled and
+/// tried on the rule's examples by the tests, so a failure here is a bug).
 pub fn built_in() -> Vec<Rule> {
     BUILT_IN
         .iter()
-        .map(|(file, text)| parse(file, text).unwrap_or_else(|e| panic!("built-in evidence rule {e}")))
+        .map(|(file, text)| parse_lazily(file, text).unwrap_or_else(|e| panic!("built-in evidence rule {e}")))
         .collect()
 }
 
 impl Rule {
-    /// Does a call with this callee and argument text match?
+    /// The rule's patterns, compiled on first use.
+    pub fn patterns(&self) -> &Patterns {
+        self.compiled.get_or_init(|| {
+            compile(&self.file, &self.raw).unwrap_or_else(|e| panic!("evidence rule {e} (it compiled when loaded)"))
+        })
+    }
+
     /// Whether the source line of a match is one the rule leaves out (`line_not`).
     pub fn line_excluded<'s>(&self, line: &dyn Fn() -> &'s str) -> bool {
-        self.line_not.as_ref().is_some_and(|re| re.is_match(line()))
+        self.patterns().line_not.as_ref().is_some_and(|re| re.is_match(line()))
     }
 
     /// Does a call with this callee and argument text (`code`: the same with its strings
     /// emptied) match?
     pub fn call_matches<'a>(&self, callee: &str, args: &'a str, code: &dyn Fn() -> &'a str) -> bool {
-        self.calls.iter().any(|c| {
+        self.patterns().calls.iter().any(|c| {
             if !c.callee.is_match(callee) {
                 return false;
             }
