@@ -1,11 +1,16 @@
-//! A small blocking HTTP/1.1 client for probes: GET/POST with headers, `Content-Length`,
-//! chunked and read-to-close bodies, one total deadline per request and a cap on the response
-//! size. Every request goes through [`super::target::Policy`] first, so a host that is not
-//! loopback (or explicitly allowed) is refused before any packet is sent.
+//! The probes' HTTP client, on reqwest (hyper underneath): GET/POST/any method with headers
+//! and a body, one total deadline per request (connect, send, answer and body) and a cap on
+//! the response size. Every request goes through [`super::target::Policy`] first, so a host
+//! that is not loopback (or explicitly allowed) is refused before any packet is sent, and the
+//! connection goes to the addresses the policy approved (no second DNS lookup). No proxy from
+//! the environment is ever used (probe traffic must not leave loopback through one) and no
+//! redirect is followed (an undocumented 3xx is a finding).
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::target::{Policy, Url};
 
@@ -68,7 +73,13 @@ pub struct Client {
     /// Largest response (head and body) read.
     pub max_response: usize,
     pub user_agent: String,
+    /// One reqwest client per host and approved addresses, built on first use (each owns a
+    /// connection pool and a runtime thread) and shared by clones (the edge proxies' threads).
+    clients: Arc<Mutex<Pool>>,
 }
+
+/// reqwest clients by host and the addresses the policy approved for it.
+type Pool = HashMap<(String, Vec<SocketAddr>), reqwest::blocking::Client>;
 
 impl Client {
     /// A client reading answers of at most the default `max_response` size.
@@ -77,6 +88,7 @@ impl Client {
             policy,
             max_response: crate::artifact::document::Limits::default().max_response,
             user_agent: format!("grade-probe/{}", crate::VERSION),
+            clients: Arc::default(),
         }
     }
 
@@ -104,319 +116,155 @@ impl Client {
         body: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<HttpResponse, HttpError> {
-        let url = Url::parse(url).map_err(HttpError::Refused)?;
-        let addrs = self.policy.addresses(&url).map_err(HttpError::Refused)?;
-        let deadline = Instant::now() + timeout;
-        let stream = connect(&addrs, deadline, timeout)?;
-        let mut conn = Deadlined {
-            stream,
-            deadline,
-            timeout,
-        };
-        let mut head = format!(
-            "{method} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nConnection: close\r\n",
-            url.path_and_query,
-            url.host_header(),
-            self.user_agent
-        );
+        let parsed = Url::parse(url).map_err(HttpError::Refused)?;
+        let addrs = self.policy.addresses(&parsed).map_err(HttpError::Refused)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| HttpError::Refused(format!("`{method}` is not an HTTP method")))?;
+        let mut request = self
+            .client_for(&parsed.host, addrs)?
+            .request(method, url.trim())
+            .timeout(timeout)
+            .header(reqwest::header::CONNECTION, "close");
         let mut has_accept = false;
         for (k, v) in headers {
             if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
                 return Err(HttpError::Refused(format!("header `{k}` contains a line break")));
             }
-            has_accept |= k.eq_ignore_ascii_case("accept");
-            head.push_str(&format!("{k}: {v}\r\n"));
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| HttpError::Refused(format!("`{k}` is not a valid header name")))?;
+            let value = reqwest::header::HeaderValue::from_str(v)
+                .map_err(|_| HttpError::Refused(format!("the value of header `{k}` is not valid in HTTP")))?;
+            has_accept |= name == reqwest::header::ACCEPT;
+            request = request.header(name, value);
         }
         if !has_accept {
-            head.push_str("Accept: */*\r\n");
+            request = request.header(reqwest::header::ACCEPT, "*/*");
         }
         if let Some(b) = body {
-            head.push_str(&format!("Content-Length: {}\r\n", b.len()));
+            request = request.body(b.to_vec());
         }
-        head.push_str("\r\n");
-        conn.write_all(head.as_bytes()).map_err(|e| conn.map(e))?;
-        if let Some(b) = body {
-            conn.write_all(b).map_err(|e| conn.map(e))?;
+        let response = request.send().map_err(|e| error(&e, timeout))?;
+        read(response, self.max_response, timeout)
+    }
+
+    /// The reqwest client for `host`, connecting only to `addrs`.
+    fn client_for(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<reqwest::blocking::Client, HttpError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (host.to_string(), addrs);
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
         }
-        conn.flush().map_err(|e| conn.map(e))?;
-        read_response(&mut conn, method == "HEAD", self.max_response)
+        let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(self.user_agent.clone())
+            .pool_max_idle_per_host(0)
+            .tcp_nodelay(true)
+            .resolve_to_addrs(host, &key.1)
+            // Deadlines are per request.
+            .timeout(None)
+            .build()
+            .map_err(|e| HttpError::Connect(io::Error::other(e.to_string())))?;
+        clients.insert(key, client.clone());
+        Ok(client)
     }
 }
 
-fn connect(addrs: &[SocketAddr], deadline: Instant, timeout: Duration) -> Result<TcpStream, HttpError> {
-    let mut last = None;
-    for addr in addrs {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(HttpError::Timeout(timeout.as_millis()));
-        }
-        match TcpStream::connect_timeout(addr, left) {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => HttpError::ConnectionRefused,
-        Some(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-            HttpError::Timeout(timeout.as_millis())
-        }
-        Some(e) => HttpError::Connect(e),
-        None => HttpError::Connect(io::Error::other("no address to connect to")),
-    })
-}
-
-/// A stream whose every read and write ends by the request's deadline.
-struct Deadlined {
-    stream: TcpStream,
-    deadline: Instant,
-    timeout: Duration,
-}
-
-impl Deadlined {
-    fn left(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            Err(io::Error::new(io::ErrorKind::TimedOut, "deadline"))
-        } else {
-            Ok(left)
-        }
-    }
-
-    fn map(&self, e: io::Error) -> HttpError {
-        match e.kind() {
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout(self.timeout.as_millis()),
-            _ => HttpError::Io(e),
-        }
-    }
-}
-
-impl Read for Deadlined {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.left()?;
-        self.stream.set_read_timeout(Some(left))?;
-        self.stream.read(buf)
-    }
-}
-
-impl Write for Deadlined {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let left = self.left()?;
-        self.stream.set_write_timeout(Some(left))?;
-        self.stream.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.stream.flush()
-    }
-}
-
-/// Buffered reading over [`Deadlined`] that counts every byte against the cap.
-struct Reader<'a> {
-    conn: &'a mut Deadlined,
-    buf: Vec<u8>,
-    pos: usize,
-    total: usize,
-    cap: usize,
-    eof: bool,
-}
-
-impl Reader<'_> {
-    fn fill(&mut self) -> Result<bool, HttpError> {
-        if self.eof {
-            return Ok(false);
-        }
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = self.conn.read(&mut chunk).map_err(|e| self.conn.map(e))?;
-        if n == 0 {
-            self.eof = true;
-            return Ok(false);
-        }
-        self.total += n;
-        if self.total > self.cap {
-            return Err(HttpError::TooLarge(self.cap));
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(true)
-    }
-
-    /// A line without its CRLF (or LF); `None` at end of stream.
-    fn line(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
-        loop {
-            if let Some(i) = self.buf[self.pos..].iter().position(|&b| b == b'\n') {
-                let mut line = self.buf[self.pos..self.pos + i].to_vec();
-                self.pos += i + 1;
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(Some(line));
-            }
-            if self.buf.len() - self.pos > 64 * 1024 {
-                return Err(HttpError::Malformed("a line longer than 64 KiB".into()));
-            }
-            if !self.fill()? {
-                return Ok(None);
-            }
-        }
-    }
-
-    fn exact(&mut self, n: usize, out: &mut Vec<u8>) -> Result<(), HttpError> {
-        let mut need = n;
-        while need > 0 {
-            if self.pos == self.buf.len() && !self.fill()? {
-                return Err(HttpError::Malformed(format!(
-                    "the body ended after {} of {n} bytes",
-                    n - need
-                )));
-            }
-            let take = need.min(self.buf.len() - self.pos);
-            out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
-            self.pos += take;
-            need -= take;
-        }
-        Ok(())
-    }
-
-    fn read_to_end(&mut self, out: &mut Vec<u8>) -> Result<(), HttpError> {
-        loop {
-            out.extend_from_slice(&self.buf[self.pos..]);
-            self.pos = self.buf.len();
-            if !self.fill()? {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Shows the start of bytes that were not what was expected.
-fn preview(bytes: &[u8]) -> String {
-    let s: String = String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
-        .chars()
-        .map(|c| if c.is_control() { '.' } else { c })
+/// Status, headers and body (at most `cap` bytes) of an answer.
+fn read(response: reqwest::blocking::Response, cap: usize, timeout: Duration) -> Result<HttpResponse, HttpError> {
+    let status = response.status();
+    // The phrase the service sent: hyper keeps it when it is not the canonical one.
+    let reason = match response.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(r) => String::from_utf8_lossy(r.as_bytes()).trim().to_string(),
+        None => status.canonical_reason().unwrap_or("").to_string(),
+    };
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    format!("`{s}`")
-}
-
-fn read_response(conn: &mut Deadlined, head_only: bool, cap: usize) -> Result<HttpResponse, HttpError> {
-    let mut r = Reader {
-        conn,
-        buf: Vec::new(),
-        pos: 0,
-        total: 0,
-        cap,
-        eof: false,
-    };
-    // Skip interim 1xx responses.
-    let (status, reason, headers) = loop {
-        let Some(line) = r.line()? else {
-            return Err(HttpError::Malformed("the connection closed without an answer".into()));
-        };
-        let text = std::str::from_utf8(&line).map_err(|_| HttpError::Malformed(preview(&line)))?;
-        let mut parts = text.splitn(3, ' ');
-        let version = parts.next().unwrap_or("");
-        let code = parts.next().unwrap_or("");
-        if !version.starts_with("HTTP/1.") || code.len() != 3 {
-            return Err(HttpError::Malformed(preview(&line)));
-        }
-        let status: u16 = code.parse().map_err(|_| HttpError::Malformed(preview(&line)))?;
-        let reason = parts.next().unwrap_or("").trim().to_string();
-        let mut headers = Vec::new();
-        loop {
-            let Some(h) = r.line()? else {
-                return Err(HttpError::Malformed("the connection closed inside the headers".into()));
-            };
-            if h.is_empty() {
-                break;
-            }
-            if headers.len() >= 256 {
-                return Err(HttpError::Malformed("more than 256 headers".into()));
-            }
-            let h = String::from_utf8_lossy(&h).into_owned();
-            let Some((k, v)) = h.split_once(':') else {
-                return Err(HttpError::Malformed(format!(
-                    "a header line without `:`: {}",
-                    preview(h.as_bytes())
-                )));
-            };
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-        if (100..200).contains(&status) && status != 101 {
-            continue;
-        }
-        break (status, reason, headers);
-    };
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
+    let head: usize = headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+    let cap_left = cap.saturating_sub(head);
+    if response.content_length().is_some_and(|n| n > cap_left as u64) {
+        return Err(HttpError::TooLarge(cap));
+    }
     let mut body = Vec::new();
-    let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
-    if !no_body {
-        let chunked = header("transfer-encoding")
-            .map(|v| v.to_ascii_lowercase().contains("chunked"))
-            .unwrap_or(false);
-        if chunked {
-            loop {
-                let Some(line) = r.line()? else {
-                    return Err(HttpError::Malformed(
-                        "the chunked body ended without a last chunk".into(),
-                    ));
-                };
-                let text = String::from_utf8_lossy(&line);
-                let size_text = text.split(';').next().unwrap_or("").trim();
-                let size = usize::from_str_radix(size_text, 16)
-                    .map_err(|_| HttpError::Malformed(format!("a bad chunk size {}", preview(&line))))?;
-                if size == 0 {
-                    // Trailers, up to the empty line.
-                    while let Some(t) = r.line()? {
-                        if t.is_empty() {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                if body.len().saturating_add(size) > cap {
-                    return Err(HttpError::TooLarge(cap));
-                }
-                r.exact(size, &mut body)?;
-                match r.line()? {
-                    Some(l) if l.is_empty() => {}
-                    _ => return Err(HttpError::Malformed("a chunk is not followed by CRLF".into())),
-                }
-            }
-        } else if let Some(len) = header("content-length") {
-            let len: usize = len
-                .trim()
-                .parse()
-                .map_err(|_| HttpError::Malformed(format!("a bad Content-Length `{len}`")))?;
-            if len > cap {
-                return Err(HttpError::TooLarge(cap));
-            }
-            r.exact(len, &mut body)?;
-        } else {
-            r.read_to_end(&mut body)?;
-        }
+    response
+        .take(cap_left as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout(timeout.as_millis()),
+            _ => HttpError::Malformed(format!("the body could not be read: {}", root_cause(&e))),
+        })?;
+    if body.len() > cap_left {
+        return Err(HttpError::TooLarge(cap));
     }
     Ok(HttpResponse {
-        status,
+        status: status.as_u16(),
         reason,
         headers,
         body,
     })
 }
 
+/// What went wrong with a request, in the probes' terms.
+fn error(e: &reqwest::Error, timeout: Duration) -> HttpError {
+    if e.is_timeout() {
+        return HttpError::Timeout(timeout.as_millis());
+    }
+    let io = io_cause(e);
+    if e.is_connect() {
+        return match io {
+            Some(k) if k.kind() == io::ErrorKind::ConnectionRefused => HttpError::ConnectionRefused,
+            Some(k) if matches!(k.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                HttpError::Timeout(timeout.as_millis())
+            }
+            _ => HttpError::Connect(io::Error::other(root_cause(e))),
+        };
+    }
+    match io {
+        Some(k) if matches!(k.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            HttpError::Timeout(timeout.as_millis())
+        }
+        Some(k) => HttpError::Io(io::Error::new(k.kind(), root_cause(e))),
+        // hyper could not read an HTTP/1.x answer (garbage, a connection closed early).
+        None => HttpError::Malformed(root_cause(e)),
+    }
+}
+
+/// The I/O error at the bottom of an error's chain, if any.
+fn io_cause<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e io::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<io::Error>() {
+            return Some(io);
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// The innermost message of an error's chain (`invalid HTTP version parsed`), which says
+/// more than reqwest's outer `error sending request`.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use std::net::TcpListener;
+    use std::time::Instant;
 
     /// Serves one connection with `answer` (after reading the request head) and returns the URL.
     fn serve_once(answer: &'static [u8], pause: Duration) -> String {
@@ -476,6 +324,10 @@ mod tests {
             (r.status_line().as_str(), r.body.as_slice()),
             ("503 Service Unavailable", &b"busy"[..])
         );
+        let r = client()
+            .get(&serve_once(b"HTTP/1.0 404 File not found\r\n\r\n", Duration::ZERO), t)
+            .unwrap();
+        assert_eq!(r.status_line(), "404 File not found", "the phrase the service sent");
         let r = client()
             .post(
                 &serve_once(b"HTTP/1.1 204 No Content\r\n\r\n", Duration::ZERO),
