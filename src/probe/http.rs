@@ -329,6 +329,20 @@ mod tests {
             .unwrap();
         assert_eq!(r.status_line(), "404 File not found", "the phrase the service sent");
         let r = client()
+            .get(
+                &serve_once(
+                    b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n",
+                    Duration::ZERO,
+                ),
+                t,
+            )
+            .unwrap();
+        assert_eq!(
+            (r.status, r.header("location")),
+            (302, Some("http://127.0.0.1:1/elsewhere")),
+            "a redirect is reported, not followed"
+        );
+        let r = client()
             .post(
                 &serve_once(b"HTTP/1.1 204 No Content\r\n\r\n", Duration::ZERO),
                 &[("Content-Type", "application/json")],
