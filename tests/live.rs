@@ -82,10 +82,40 @@ fn check(checkpoint: &str, failing: &[&str]) {
             .map(|(c, _)| c.as_str())
             .collect();
         let expected: BTreeSet<&str> = expected_failures.iter().copied().collect();
-        assert_eq!(
-            failed, expected,
-            "{folder}: the probes that did not pass differ from the documented ones\n{items:?}"
-        );
+        if failed != expected {
+            // What each unexpected verdict said, so a failure seen once can be diagnosed.
+            let said: Vec<String> = report["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|it| {
+                    let c = it["check"].as_str().unwrap_or("");
+                    failed.contains(c) != expected.contains(c)
+                })
+                .map(|it| {
+                    let findings: Vec<&str> = it["findings"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| f["message"].as_str())
+                        .take(3)
+                        .collect();
+                    format!(
+                        "{} {}: {} {:?} {:?}",
+                        it["check"].as_str().unwrap_or(""),
+                        it["outcome"].as_str().unwrap_or(""),
+                        it["reason"].as_str().unwrap_or(""),
+                        it["evidence"],
+                        findings
+                    )
+                })
+                .collect();
+            panic!(
+                "{folder}: the probes that did not pass differ from the documented ones\n  failed: {failed:?}\n  expected: {expected:?}\n{}\nstderr: {}",
+                said.join("\n"),
+                stderr(&o)
+            );
+        }
         let passed = items.iter().filter(|(_, o)| o == "passed").count();
         assert!(passed >= 3, "{folder}: too few probes passed: {items:?}");
         let leftover = running_in(&root().join(&folder).canonicalize().unwrap());
