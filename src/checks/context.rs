@@ -37,6 +37,13 @@ pub struct ServiceEvidence {
     pub rel: String,
 }
 
+impl ServiceEvidence {
+    /// Where the code was read, for messages: `services/orders/src (8 files)`.
+    pub fn looked(&self) -> String {
+        format!("{} ({} files)", self.rel, self.evidence.code_files)
+    }
+}
+
 impl<'a> Ctx<'a> {
     /// The context of one grading of `submission`: its artifacts and model as loaded once
     /// ([`Submission::load_artifacts`], [`SystemModel::build`]), a memo the OAS checks share,

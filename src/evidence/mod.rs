@@ -62,6 +62,11 @@ impl Fact {
     pub fn at(&self) -> String {
         format!("{}:{}", self.file, self.line)
     }
+
+    /// `claim` with this place added as a source that backs it (`found`).
+    pub fn backs(&self, claim: crate::finding::Claim) -> crate::finding::Claim {
+        claim.from_source(Source::Found, self.file.clone(), Some(self.line), self.text.clone())
+    }
 }
 
 /// A function that writes to the database and then publishes to the broker, with no outbox.

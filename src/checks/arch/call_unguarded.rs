@@ -385,9 +385,7 @@ fn judge(ctx: &Ctx<'_>, s: &Service, g: Guard, code: Option<(&Evidence, &str)>, 
             .into_iter()
             .flat_map(|ev| ev.proving(proof(g)))
             .take(5)
-            .fold(claim, |c, f| {
-                c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
-            });
+            .fold(claim, |c, f| f.backs(c));
         return Verdict {
             claim,
             status: Status::Confirmed,

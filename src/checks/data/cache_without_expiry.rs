@@ -173,13 +173,11 @@ fn ttl_claim(
                 first.at(),
                 first.text
             );
-            claim = found.iter().fold(claim, |c, f| {
-                c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
-            });
+            claim = found.iter().fold(claim, |c, f| f.backs(c));
             claim.status = Status::Confirmed;
             return (claim, Some(line), None);
         }
-        looked.push(format!("{} ({} files)", code.rel, code.evidence.code_files));
+        looked.push(code.looked());
     }
     if looked.is_empty() {
         return (claim, None, None);

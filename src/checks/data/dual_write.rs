@@ -241,9 +241,7 @@ fn judge(
             first.at(),
             first.text
         );
-        let record = backing.iter().take(5).fold(record, |c, f| {
-            c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
-        });
+        let record = backing.iter().take(5).fold(record, |c, f| f.backs(c));
         return (Status::Confirmed, line, None, record);
     }
     match (code, needs) {

@@ -230,12 +230,10 @@ fn consumers(ctx: &Ctx<'_>, mut r: CheckResult, needs: Needs) -> CheckResult {
                 f.text
             ));
             claim.status = Status::Confirmed;
-            claims.push(found.iter().fold(claim, |c, f| {
-                c.from_source(Source::Found, f.file.clone(), Some(f.line), f.text.clone())
-            }));
+            claims.push(found.iter().fold(claim, |c, f| f.backs(c)));
             continue;
         }
-        let looked = format!("{} ({} files)", code.rel, code.evidence.code_files);
+        let looked = code.looked();
         if needs == Needs::Found {
             claim.credited = false;
             r.evidence.push(format!(

@@ -117,7 +117,7 @@ pub fn evaluate(api: &Api<'_>, p: &Params, t: &mut Tally) {
 /// that handle it, or where it looked (`None` for a service without code).
 struct Backing {
     service: String,
-    found: Vec<(String, usize, String)>,
+    found: Vec<crate::evidence::Fact>,
     looked: Option<String>,
 }
 
@@ -135,16 +135,11 @@ fn backing(ctx: &Ctx<'_>, rel: &str) -> Option<Backing> {
             looked: None,
         });
     };
-    let found = code
-        .evidence
-        .proving(Proof::IdempotencyKey)
-        .take(3)
-        .map(|f| (f.file.clone(), f.line, f.text.clone()))
-        .collect();
+    let found = code.evidence.proving(Proof::IdempotencyKey).take(3).cloned().collect();
     Some(Backing {
         service: name,
         found,
-        looked: Some(format!("{} ({} files)", code.rel, code.evidence.code_files)),
+        looked: Some(code.looked()),
     })
 }
 
@@ -190,9 +185,7 @@ fn judge(api: &Api<'_>, p: &Params, t: &mut Tally, mut grading: Option<(&Ctx<'_>
                     Some(line),
                     format!("{} header parameter", p.header),
                 );
-                claims.push(b.found.iter().fold(claim, |c, (f, l, text)| {
-                    c.from_source(Source::Found, f.clone(), Some(*l), text.clone())
-                }));
+                claims.push(b.found.iter().fold(claim, |c, f| f.backs(c)));
                 if lost {
                     t.unit(false);
                     t.issue(
@@ -236,9 +229,13 @@ fn judge(api: &Api<'_>, p: &Params, t: &mut Tally, mut grading: Option<(&Ctx<'_>
             format!("{keyed} operations")
         };
         t.evidence.push(match (b.found.first(), &b.looked) {
-            (Some((f, l, text)), _) => {
-                format!("{}: {} handled ({ops}), backed by {f}:{l}: {text}", b.service, p.header)
-            }
+            (Some(f), _) => format!(
+                "{}: {} handled ({ops}), backed by {}: {}",
+                b.service,
+                p.header,
+                f.at(),
+                f.text
+            ),
             (None, Some(looked)) => format!(
                 "{}: {} declared ({ops}), unconfirmed: nothing in {looked} reads it",
                 b.service, p.header
