@@ -716,3 +716,81 @@ ready = "/ready"
         );
     }
 }
+
+/// A service whose port answers from a program outside its process group: the first
+/// `strangers` starts hand the port to a detached server (as a second grader that drew the same
+/// port would hold it), later starts serve themselves. Returns the system's status, the port it
+/// was finally given, and the strangers' ports.
+fn start_behind_strangers(name: &str, strangers: usize) -> (Status, Option<u16>, Vec<u16>) {
+    let dir = scratch(name);
+    let script = dir.join("svc.py");
+    std::fs::write(
+        &script,
+        r#"import http.server, os, sys, time
+port, state = int(os.environ["PORT"]), sys.argv[1]
+starts = len(open(state).read().split()) if os.path.exists(state) else 0
+def serve(limit):
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200); self.end_headers()
+        def log_message(self, *a): pass
+    s = http.server.HTTPServer(("127.0.0.1", port), H)
+    s.timeout = 0.2
+    end = time.time() + limit
+    while time.time() < end:
+        s.handle_request()
+if starts < int(sys.argv[2]):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            with open(state, "a") as f:
+                f.write(f"{os.getpid()}:{port}\n")
+            serve(20)
+        os._exit(0)
+    time.sleep(60)
+else:
+    serve(60)
+"#,
+    )
+    .unwrap();
+    let state = dir.join("strangers");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"python3\", {:?}, {:?}, \"{strangers}\"]\nhealth = \"/health\"\n",
+            script.display().to_string(),
+            state.display().to_string()
+        ),
+    );
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let status = system.services[0].status.clone();
+    let port = system.services[0]
+        .base_url
+        .as_deref()
+        .and_then(|u| u.rsplit(':').next()?.parse().ok());
+    system.teardown();
+    let mut ports = Vec::new();
+    for line in std::fs::read_to_string(&state).unwrap_or_default().lines() {
+        let (pid, p) = line.split_once(':').unwrap();
+        unsafe { libc_kill(pid.parse().unwrap(), 9) };
+        ports.push(p.parse().unwrap());
+    }
+    (status, port, ports)
+}
+
+#[test]
+fn a_stranger_on_the_given_port_is_not_taken_for_the_service() {
+    let (status, port, strangers) = start_behind_strangers("stranger-once", 1);
+    assert_eq!(status, Status::Ready);
+    assert_eq!(strangers.len(), 1, "one start met the stranger");
+    assert_ne!(port, Some(strangers[0]), "the service was restarted on another port");
+}
+
+#[test]
+fn a_service_that_always_hands_its_port_away_is_not_started() {
+    let (status, _, strangers) = start_behind_strangers("stranger-always", 9);
+    assert_eq!(strangers.len(), 3, "three starts, then it gives up");
+    let Status::NotStarted(why) = status else { panic!("{status:?}") };
+    assert!(why.contains("a program outside its process group answered"), "{why}");
+    assert!(why.contains("`python3` (pid"), "{why}");
+}

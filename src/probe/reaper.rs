@@ -155,3 +155,138 @@ pub fn wait_groups_gone(groups: &[i32], until: Instant) -> Vec<(i32, Vec<i32>)> 
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Who holds the listening TCP socket on a port of this host, as far as `/proc` tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortHolder {
+    /// A process of the group, or a descendant of its leader.
+    Group,
+    /// Another process, which the group did not start: its pid and program name.
+    Stranger { pid: i32, program: String },
+    /// No listener found, or one held by a process this user cannot see (a container runtime's
+    /// port forwarder, another user's program): nothing to conclude.
+    Unknown,
+}
+
+/// Who listens on 127.0.0.1/`::` port `port`, seen from the group `pgid` (whose leader is
+/// `pgid`). Used before a started service is called ready: two graders that drew the same free
+/// port must not take each other's service for their own.
+pub fn port_holder(port: u16, pgid: i32) -> PortHolder {
+    #[cfg(target_os = "linux")]
+    {
+        let inodes = listening_inodes(port);
+        if inodes.is_empty() {
+            return PortHolder::Unknown;
+        }
+        let holds = |pid: i32| -> bool {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+                return false;
+            };
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path())
+                    .ok()
+                    .and_then(|t| t.to_str().map(str::to_string))
+                    .and_then(|t| t.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_string))
+                    .is_some_and(|i| inodes.contains(&i))
+            })
+        };
+        if group_members(pgid).into_iter().any(holds) {
+            return PortHolder::Group;
+        }
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return PortHolder::Unknown;
+        };
+        let holder = dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+            .find(|&pid| holds(pid));
+        match holder {
+            Some(pid) if descends_from(pid, pgid) => PortHolder::Group,
+            Some(pid) => PortHolder::Stranger {
+                pid,
+                program: std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default(),
+            },
+            None => PortHolder::Unknown,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (port, pgid);
+        PortHolder::Unknown
+    }
+}
+
+/// Inodes of the TCP sockets listening on `port` (IPv4 and IPv6).
+#[cfg(target_os = "linux")]
+fn listening_inodes(port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let local_port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            if *state == "0A" && local_port == Some(port) && *inode != "0" {
+                out.push(inode.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// True when `ancestor` is `pid` or one of its parents (a program the group's leader started,
+/// even one that left the group).
+#[cfg(target_os = "linux")]
+fn descends_from(mut pid: i32, ancestor: i32) -> bool {
+    for _ in 0..64 {
+        if pid == ancestor {
+            return true;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        let Some(ppid) = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            return false;
+        };
+        if ppid <= 1 {
+            return false;
+        }
+        pid = ppid;
+    }
+    false
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_of_this_process_belongs_to_its_group_and_is_a_stranger_to_another() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let me = std::process::id() as i32;
+        let group = unsafe { libc::getpgrp() };
+        assert_eq!(port_holder(port, group), PortHolder::Group);
+        // Seen from a group this process does not descend from (pid 1's is never ours).
+        match port_holder(port, i32::MAX) {
+            PortHolder::Stranger { pid, program } => {
+                assert_eq!(pid, me);
+                assert!(!program.is_empty());
+            }
+            other => panic!("expected a stranger, got {other:?}"),
+        }
+        drop(l);
+        assert_eq!(port_holder(port, group), PortHolder::Unknown, "nobody listens any more");
+    }
+}

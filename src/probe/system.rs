@@ -220,25 +220,55 @@ impl System {
                 match Url::parse(url).and_then(|u| system.client.policy.check(&u).map(|_| u)) {
                     Ok(u) => {
                         live.base_url = Some(format!("http://{}", u.host_header()));
-                        live.status = system.wait_ready(&mut live);
+                        live.status = match system.wait_ready(&mut live) {
+                            Wait::Done(status) => status,
+                            // A target has no process group: never a stranger.
+                            Wait::Stranger(who) => Status::NotStarted(who),
+                        };
                     }
                     Err(e) => live.status = Status::NotStarted(format!("--target {}: {e}", live.name)),
                 }
             } else if let Some(run) = run {
-                let port = free_port(&mut used_ports)?;
                 // On error `system` is dropped on return, tearing down what already runs.
                 let deps = system.wire_edges(sub, svc)?;
-                match spawn(sub, &run, &live.name, port, &deps, config) {
-                    Ok(p) => {
-                        live.base_url = Some(format!("http://127.0.0.1:{port}"));
-                        live.process = Some(p);
-                        live.status = system.wait_ready(&mut live);
+                let mut strangers = Vec::new();
+                loop {
+                    let port = free_port(&mut used_ports)?;
+                    match spawn(sub, &run, &live.name, port, &deps, config) {
+                        Ok(p) => {
+                            live.base_url = Some(format!("http://127.0.0.1:{port}"));
+                            live.process = Some(p);
+                            match system.wait_ready(&mut live) {
+                                Wait::Done(status) => live.status = status,
+                                Wait::Stranger(who) => {
+                                    // Another program took the port between our choosing it
+                                    // and the service binding it (often a second grader that
+                                    // drew the same free port): a new port, not the learner's
+                                    // fault. Three in a row means the service itself hands
+                                    // the port to a program outside its process group.
+                                    if let Some(p) = live.process.take() {
+                                        p.kill_now();
+                                    }
+                                    strangers.push(format!("port {port}: {who}"));
+                                    if strangers.len() < 3 {
+                                        continue;
+                                    }
+                                    live.status = Status::NotStarted(format!(
+                                        "each time it was started, a program outside its process group \
+                                         answered on the port it was given ({}); a service must listen \
+                                         itself, or keep the program that does in its process group",
+                                        strangers.join("; ")
+                                    ));
+                                }
+                            }
+                        }
+                        Err(SpawnError::Learner(msg)) => live.status = Status::NotStarted(msg),
+                        Err(SpawnError::Infrastructure(msg)) => {
+                            // `system` is dropped on return, tearing down what already runs.
+                            return Err(StartError::Infrastructure(msg));
+                        }
                     }
-                    Err(SpawnError::Learner(msg)) => live.status = Status::NotStarted(msg),
-                    Err(SpawnError::Infrastructure(msg)) => {
-                        // `system` is dropped on return, tearing down what already runs.
-                        return Err(StartError::Infrastructure(msg));
-                    }
+                    break;
                 }
             }
             if live.status == Status::Ready {
@@ -316,13 +346,15 @@ impl System {
     }
 
     /// Polls the ready path (else the health path, else `/`) until it answers 2xx, the process
-    /// exits, or the deadline passes; backs off from 20 ms to 500 ms between attempts.
-    fn wait_ready(&self, live: &mut LiveService) -> Status {
+    /// exits, or the deadline passes; backs off from 20 ms to 500 ms between attempts. A started
+    /// service is ready only if the answer came from its own process group (or a program it
+    /// started): a stranger holding its port is reported, not taken for the service.
+    fn wait_ready(&self, live: &mut LiveService) -> Wait {
         let path = live.ready.clone().or_else(|| live.health.clone());
         let any_answer = path.is_none();
         let path = path.unwrap_or_else(|| "/".into());
         let Some(url) = live.url(&path) else {
-            return Status::NotStarted("no URL".into());
+            return Wait::Done(Status::NotStarted("no URL".into()));
         };
         let deadline = Instant::now() + self.config.ready_timeout;
         let mut backoff = Duration::from_millis(20);
@@ -331,12 +363,12 @@ impl System {
             if let Some(p) = live.process.as_mut() {
                 if let Some(st) = p.try_wait() {
                     p.settle_logs(Duration::from_millis(500));
-                    return Status::Exited(describe_exit(st));
+                    return Wait::Done(Status::Exited(describe_exit(st)));
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Status::NotReady(last);
+                return Wait::Done(Status::NotReady(last));
             }
             match self.client.get(&url, left.min(Duration::from_secs(2))) {
                 Ok(r) if r.is_success() || any_answer => {
@@ -345,10 +377,14 @@ impl System {
                         std::thread::sleep(Duration::from_millis(10));
                         if let Some(st) = p.try_wait() {
                             p.settle_logs(Duration::from_millis(500));
-                            return Status::Exited(describe_exit(st));
+                            return Wait::Done(Status::Exited(describe_exit(st)));
+                        }
+                        let port = Url::parse(&url).map(|u| u.port).unwrap_or_default();
+                        if let reaper::PortHolder::Stranger { pid, program } = reaper::port_holder(port, p.pid) {
+                            return Wait::Stranger(format!("`{program}` (pid {pid}) answered"));
                         }
                     }
-                    return Status::Ready;
+                    return Wait::Done(Status::Ready);
                 }
                 Ok(r) => last = format!("GET {path} answered {}", r.status_line()),
                 Err(HttpError::ConnectionRefused) => {
@@ -357,7 +393,7 @@ impl System {
                         Url::parse(&url).map(|u| u.port).unwrap_or_default()
                     )
                 }
-                Err(HttpError::Refused(e)) => return Status::NotStarted(e),
+                Err(HttpError::Refused(e)) => return Wait::Done(Status::NotStarted(e)),
                 Err(e) => last = format!("GET {path}: {e}"),
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -465,6 +501,16 @@ impl Process {
         }
     }
 
+    /// Kills the whole group at once and reaps it (a start that is thrown away).
+    fn kill_now(mut self) {
+        reaper::signal_group(self.pid, libc::SIGKILL);
+        if self.reaped.is_none() {
+            let _ = self.child.wait();
+        }
+        reaper::wait_groups_gone(&[self.pid], Instant::now() + Duration::from_secs(2));
+        reaper::unregister(self.pid);
+    }
+
     /// The exit status once the process has exited (reaping it).
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         if self.reaped.is_none() {
@@ -532,6 +578,13 @@ fn free_port(used: &mut BTreeSet<u16>) -> Result<u16, StartError> {
         }
     }
     Err(StartError::Infrastructure("no free port on 127.0.0.1".into()))
+}
+
+/// How waiting for a service ended.
+enum Wait {
+    Done(Status),
+    /// A program outside the service's process group answered on its port.
+    Stranger(String),
 }
 
 enum SpawnError {
