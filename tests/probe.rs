@@ -790,7 +790,9 @@ fn a_stranger_on_the_given_port_is_not_taken_for_the_service() {
 fn a_service_that_always_hands_its_port_away_is_not_started() {
     let (status, _, strangers) = start_behind_strangers("stranger-always", 9);
     assert_eq!(strangers.len(), 3, "three starts, then it gives up");
-    let Status::NotStarted(why) = status else { panic!("{status:?}") };
+    let Status::NotStarted(why) = status else {
+        panic!("{status:?}")
+    };
     assert!(why.contains("a program outside its process group answered"), "{why}");
     assert!(why.contains("`python3` (pid"), "{why}");
 }

@@ -7,29 +7,35 @@
 //! (the connection is accepted and never answered). Proxies on edges that the manifest does not
 //! declare catch undeclared calls.
 //!
-//! Plain threads: one accept loop per proxy and one thread per connection (HTTP/1.1
-//! keep-alive). Every blocking read has a timeout so teardown never waits on a silent peer.
+//! Built on hyper: each proxy runs one thread with a single-threaded tokio runtime, serving
+//! HTTP/1.1 and HTTP/2 (prior knowledge, as gRPC speaks it) on the same port, and forwarding
+//! in the caller's protocol version with bodies and trailers streamed through untouched.
+//! Shutting a proxy down drops its runtime, which closes every connection it still holds.
 
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::convert::Infallible;
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::http::{Client, HttpError};
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as Upstream;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::sync::watch;
 
-/// Largest request head and body the proxy accepts from a service.
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_BODY: usize = 4 * 1024 * 1024;
 /// Records kept per proxy (the oldest half is dropped when full).
 const MAX_RECORDS: usize = 20_000;
-/// How long the proxy waits for the upstream service to answer one request.
+/// How long the proxy waits for the upstream service to answer one request (its head).
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often blocked loops look at the stop flag.
-const TICK: Duration = Duration::from_millis(50);
+
+type Body = BoxBody<Bytes, hyper::Error>;
 
 /// A fault injected on an edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,14 +95,10 @@ impl Record {
 struct Shared {
     /// `None` until the service behind the edge has started.
     upstream: Mutex<Option<String>>,
-    client: Client,
     fault: Mutex<Fault>,
     records: Mutex<Records>,
     seen: AtomicU64,
     stop: AtomicBool,
-    /// A clone of each open connection (to close it at shutdown), by connection number.
-    conns: Mutex<HashMap<u64, TcpStream>>,
-    next_conn: AtomicU64,
 }
 
 /// The most recent records; positions are absolute (they survive dropping old records).
@@ -141,7 +143,9 @@ pub struct EdgeProxy {
     /// `http://127.0.0.1:PORT`, given to the caller.
     pub url: String,
     shared: Arc<Shared>,
-    port: u16,
+    /// Tells the proxy's thread to stop; the thread is joined at shutdown.
+    stop: watch::Sender<bool>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for EdgeProxy {
@@ -158,36 +162,35 @@ impl std::fmt::Debug for EdgeProxy {
 impl EdgeProxy {
     /// Starts a proxy on 127.0.0.1 (a free port) forwarding to `upstream` (`http://host:port`);
     /// without one (the callee starts later) it answers 502 until [`EdgeProxy::set_upstream`].
-    pub fn start(
-        caller: &str,
-        callee: &str,
-        declared: bool,
-        upstream: Option<&str>,
-        client: Client,
-    ) -> io::Result<EdgeProxy> {
+    pub fn start(caller: &str, callee: &str, declared: bool, upstream: Option<&str>) -> io::Result<EdgeProxy> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             upstream: Mutex::new(upstream.map(|u| u.trim_end_matches('/').to_string())),
-            client,
             fault: Mutex::new(Fault::None),
             records: Mutex::new(Records::default()),
             seen: AtomicU64::new(0),
             stop: AtomicBool::new(false),
-            conns: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(0),
         });
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (stop, stopped) = watch::channel(false);
         let s = Arc::clone(&shared);
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name(format!("proxy {caller}->{callee}"))
-            .spawn(move || accept_loop(listener, s))?;
+            .spawn(move || {
+                runtime.block_on(accept_loop(listener, s, stopped));
+                // Dropping the runtime cancels every connection task: their sockets close.
+                drop(runtime);
+            })?;
         Ok(EdgeProxy {
             caller: caller.to_string(),
             callee: callee.to_string(),
             declared,
             url: format!("http://127.0.0.1:{port}"),
             shared,
-            port,
+            stop,
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -229,15 +232,13 @@ impl EdgeProxy {
         lock(&self.shared.records).end()
     }
 
-    /// Stops accepting, closes every open connection. Idempotent.
+    /// Stops accepting and closes every open connection (held requests end unanswered).
+    /// Idempotent; returns once the proxy's thread has ended.
     pub fn shutdown(&self) {
-        if self.shared.stop.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_millis(200));
-        for (_, c) in lock(&self.shared.conns).drain() {
-            let _ = c.shutdown(Shutdown::Both);
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
         }
     }
 }
@@ -252,257 +253,256 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for conn in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = conn else {
+/// The two upstream clients: one per protocol version a caller may speak.
+#[derive(Clone)]
+struct Clients {
+    http1: Upstream<HttpConnector, Incoming>,
+    http2: Upstream<HttpConnector, Incoming>,
+}
+
+impl Clients {
+    fn new() -> Clients {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let http1 = Upstream::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build(connector.clone());
+        let http2 = Upstream::builder(TokioExecutor::new())
+            .http2_only(true)
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build(connector);
+        Clients { http1, http2 }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    let clients = Clients::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else {
             // Out of descriptors or a transient error: do not spin.
-            thread::sleep(Duration::from_millis(10));
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
-        if let Ok(c) = stream.try_clone() {
-            lock(&shared.conns).insert(id, c);
-        }
-        let s = Arc::clone(&shared);
-        let spawned = thread::Builder::new().name("proxy conn".into()).spawn(move || {
-            let reset = serve(stream, &s);
-            // Drop the clone kept for shutdown; on a reset no FIN is sent before it (the last
-            // close of a socket with SO_LINGER 0 sends the RST).
-            if let Some(c) = lock(&s.conns).remove(&id) {
-                if !reset {
-                    let _ = c.shutdown(Shutdown::Both);
-                }
-            }
+        let fd = stream.as_raw_fd();
+        let shared = Arc::clone(&shared);
+        let clients = clients.clone();
+        let stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                handle(req, Arc::clone(&shared), clients.clone(), fd, stopped.clone())
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
-        if spawned.is_err() {
-            lock(&shared.conns).remove(&id);
-        }
     }
 }
 
-/// A request read from the caller.
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    close: bool,
+/// Why a request was not answered: the connection (HTTP/1) or the stream (HTTP/2) is dropped.
+#[derive(Debug)]
+struct Unanswered(&'static str);
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
 }
 
-enum ReadOutcome {
-    Request(Request),
-    /// The caller closed the connection, or the proxy is stopping.
-    Closed,
-    /// Not HTTP, or too large: answer 400 and close.
-    Bad(String),
-}
+impl std::error::Error for Unanswered {}
 
-/// Serves one connection until it closes; true when it ended with an injected reset.
-fn serve(stream: TcpStream, shared: &Shared) -> bool {
-    let _ = stream.set_read_timeout(Some(TICK));
-    let Ok(write_half) = stream.try_clone() else {
-        return false;
-    };
-    let mut out = write_half;
-    let mut reader = BufReader::new(stream);
-    loop {
-        let req = match read_request(&mut reader, shared, &mut out) {
-            ReadOutcome::Request(r) => r,
-            ReadOutcome::Closed => return false,
-            ReadOutcome::Bad(why) => {
-                let _ = write_answer(&mut out, 400, "text/plain", why.as_bytes(), true);
-                return false;
-            }
-        };
-        let arrived = Instant::now();
-        shared.seen.fetch_add(1, Ordering::SeqCst);
-        let fault = *lock(&shared.fault);
-        let index = lock(&shared.records).push(Record {
-            at: arrived,
-            method: req.method.clone(),
-            target: req.target.clone(),
-            headers: req.headers.clone(),
-            status: None,
-            fault,
-            elapsed: None,
-        });
-        let answer = match fault {
-            Fault::Reset => {
-                set_reset_on_close(&out);
-                return true;
-            }
-            Fault::Blackhole => {
-                // Hold the connection, never answer; end when the caller gives up or at stop.
-                let mut buf = [0u8; 1024];
-                loop {
-                    if shared.stop.load(Ordering::SeqCst) {
-                        return false;
-                    }
-                    match reader.get_mut().read(&mut buf) {
-                        Ok(0) => return false,
-                        Ok(_) => continue,
-                        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
-                        Err(_) => return false,
-                    }
-                }
-            }
-            Fault::Status(code) => {
-                let body = format!(
-                    "{{\"type\":\"about:blank\",\"title\":\"fault injected by the grader\",\"status\":{code}}}"
-                );
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    clients: Clients,
+    fd: RawFd,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<Response<Body>, Unanswered> {
+    let arrived = Instant::now();
+    shared.seen.fetch_add(1, Ordering::SeqCst);
+    let fault = *lock(&shared.fault);
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let index = lock(&shared.records).push(Record {
+        at: arrived,
+        method: req.method().as_str().to_string(),
+        target: target.clone(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
                 (
-                    code,
-                    answer_bytes(code, "application/problem+json", body.as_bytes(), req.close),
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
+            })
+            .collect(),
+        status: None,
+        fault,
+        elapsed: None,
+    });
+    let response = match fault {
+        Fault::Reset => {
+            // The last close of the socket sends a RST (HTTP/2: the stream is reset).
+            if req.version() != Version::HTTP_2 {
+                set_reset_on_close(fd);
             }
-            Fault::Latency(d) => {
-                if !sleep_unless_stopped(shared, d) {
-                    return false;
-                }
-                forward(shared, &req)
+            return Err(Unanswered("connection reset by the grader"));
+        }
+        Fault::Blackhole => {
+            // Held, never answered, until the proxy stops (the caller's timeout ends it first).
+            let _ = stopped.wait_for(|s| *s).await;
+            return Err(Unanswered("the proxy stopped"));
+        }
+        Fault::Status(code) => {
+            let body =
+                format!("{{\"type\":\"about:blank\",\"title\":\"fault injected by the grader\",\"status\":{code}}}");
+            own_answer(code, "application/problem+json", body)
+        }
+        Fault::Latency(d) => {
+            tokio::select! {
+                _ = stopped.wait_for(|s| *s) => return Err(Unanswered("the proxy stopped")),
+                _ = tokio::time::sleep(d) => {}
             }
-            Fault::None => forward(shared, &req),
-        };
-        // Recorded before the caller gets the answer: whoever reads the records once it has
-        // its answer finds them complete.
-        let (status, bytes) = answer;
-        if let Some(r) = lock(&shared.records).get_mut(index) {
-            r.status = Some(status);
-            r.elapsed = Some(arrived.elapsed());
+            forward(&shared, &clients, req, &target).await
         }
-        let written = out.write_all(&bytes).and_then(|_| out.flush());
-        if written.is_err() {
-            // The caller is gone: nothing was answered.
-            if let Some(r) = lock(&shared.records).get_mut(index) {
-                r.status = None;
-            }
-        }
-        if written.is_err() || req.close {
-            return false;
-        }
-    }
-}
-
-fn sleep_unless_stopped(shared: &Shared, d: Duration) -> bool {
-    let until = Instant::now() + d;
-    loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            return false;
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        thread::sleep(left.min(TICK));
-    }
-}
-
-/// Forwards to the upstream service: the status and the bytes of the answer to send back.
-fn forward(shared: &Shared, req: &Request) -> (u16, Vec<u8>) {
-    let headers: Vec<(&str, &str)> = req
-        .headers
-        .iter()
-        .filter(|(k, _)| !is_hop_by_hop(k) && !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("user-agent"))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let Some(upstream) = lock(&shared.upstream).clone() else {
-        let msg = b"the service behind this edge is not running";
-        return (502, answer_bytes(502, "text/plain", msg, req.close));
+        Fault::None => forward(&shared, &clients, req, &target).await,
     };
-    let url = format!("{upstream}{}", req.target);
-    let body = (!req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS"))
-        .then_some(req.body.as_slice());
-    match shared.client.send(&req.method, &url, &headers, body, UPSTREAM_TIMEOUT) {
-        Ok(resp) => {
-            let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, resp.reason);
-            for (k, v) in &resp.headers {
-                if is_hop_by_hop(k) || k.eq_ignore_ascii_case("content-length") {
-                    continue;
-                }
-                head.push_str(&format!("{k}: {v}\r\n"));
-            }
-            let body: &[u8] = if req.method == "HEAD" { &[] } else { &resp.body };
-            let length = match (req.method.as_str(), resp.header("content-length")) {
-                // A HEAD answer announces the length of the body a GET would get.
-                ("HEAD", Some(l)) => l.trim().to_string(),
-                _ => resp.body.len().to_string(),
-            };
-            head.push_str(&format!("Content-Length: {length}\r\n"));
-            if req.close {
-                head.push_str("Connection: close\r\n");
-            }
-            head.push_str("\r\n");
-            let mut bytes = head.into_bytes();
-            bytes.extend_from_slice(body);
-            (resp.status, bytes)
+    // Recorded before the caller gets the answer: whoever reads the records once it has its
+    // answer finds them complete.
+    if let Some(r) = lock(&shared.records).get_mut(index) {
+        r.status = Some(response.status().as_u16());
+        r.elapsed = Some(arrived.elapsed());
+    }
+    Ok(response)
+}
+
+/// Forwards to the upstream service in the caller's protocol version, streaming both bodies.
+async fn forward(shared: &Shared, clients: &Clients, req: Request<Incoming>, target: &str) -> Response<Body> {
+    let Some(upstream) = lock(&shared.upstream).clone() else {
+        return own_answer(502, "text/plain", "the service behind this edge is not running".into());
+    };
+    let Ok(uri) = format!("{upstream}{target}").parse::<Uri>() else {
+        return own_answer(502, "text/plain", format!("cannot forward to {upstream}{target}"));
+    };
+    let (mut parts, body) = req.into_parts();
+    let http2 = parts.version == Version::HTTP_2;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    parts.uri = uri;
+    let client = if http2 { &clients.http2 } else { &clients.http1 };
+    let sent = tokio::time::timeout(UPSTREAM_TIMEOUT, client.request(Request::from_parts(parts, body))).await;
+    match sent {
+        Ok(Ok(resp)) => {
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            Response::from_parts(parts, body.boxed())
         }
-        Err(e) => {
-            let msg = match e {
-                HttpError::ConnectionRefused => "the service behind this edge is not listening".to_string(),
-                other => format!("the service behind this edge failed: {other}"),
+        Ok(Err(e)) => {
+            let refused = e.is_connect()
+                && std::error::Error::source(&e)
+                    .and_then(|s| s.source().or(Some(s)))
+                    .and_then(|s| s.downcast_ref::<io::Error>())
+                    .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused);
+            let msg = if refused || e.is_connect() {
+                "the service behind this edge is not listening".to_string()
+            } else {
+                format!("the service behind this edge failed: {}", describe(&e))
             };
-            (502, answer_bytes(502, "text/plain", msg.as_bytes(), req.close))
+            own_answer(502, "text/plain", msg)
         }
+        Err(_) => own_answer(
+            504,
+            "text/plain",
+            format!(
+                "the service behind this edge did not answer within {} s",
+                UPSTREAM_TIMEOUT.as_secs()
+            ),
+        ),
     }
 }
 
-fn is_hop_by_hop(name: &str) -> bool {
-    [
+/// An error with its causes, for a 502 body.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+/// Removes the headers that belong to one connection, not to the message (RFC 9110 7.6.1);
+/// `te: trailers` stays (gRPC needs it).
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    for name in named {
+        headers.remove(name.as_str());
+    }
+    for name in [
         "connection",
         "keep-alive",
         "transfer-encoding",
-        "te",
         "trailer",
         "upgrade",
         "proxy-connection",
-        "content-length",
-        "expect",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h))
+        "proxy-authenticate",
+        "proxy-authorization",
+    ] {
+        headers.remove(name);
+    }
+    if headers
+        .get(header::TE)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"trailers"))
+    {
+        headers.remove(header::TE);
+    }
 }
 
-fn write_answer(out: &mut TcpStream, status: u16, content_type: &str, body: &[u8], close: bool) -> io::Result<()> {
-    out.write_all(&answer_bytes(status, content_type, body, close))?;
-    out.flush()
-}
-
-/// An answer of the proxy itself (a fault, a missing upstream), as bytes.
-fn answer_bytes(status: u16, content_type: &str, body: &[u8], close: bool) -> Vec<u8> {
-    let reason = match status {
-        400 => "Bad Request",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Fault",
-    };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{}\r\n",
-        body.len(),
-        if close { "Connection: close\r\n" } else { "" }
+/// An answer of the proxy itself (a fault, a missing upstream).
+fn own_answer(status: u16, content_type: &'static str, body: String) -> Response<Body> {
+    let mut r = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never: Infallible| match never {})
+            .boxed(),
     );
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
 }
 
 /// Makes the last close of the socket send a RST instead of a FIN (SO_LINGER with a zero
-/// timeout); the caller then drops every handle without `shutdown`.
-fn set_reset_on_close(stream: &TcpStream) {
+/// timeout).
+fn set_reset_on_close(fd: RawFd) {
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
     };
-    // SAFETY: a valid socket descriptor and a correctly sized option value.
+    // SAFETY: `fd` is the connection's socket, open while its request is handled; the option
+    // value is correctly sized.
     unsafe {
         libc::setsockopt(
-            stream.as_raw_fd(),
+            fd,
             libc::SOL_SOCKET,
             libc::SO_LINGER,
             &linger as *const libc::linger as *const libc::c_void,
@@ -511,173 +511,13 @@ fn set_reset_on_close(stream: &TcpStream) {
     }
 }
 
-/// Reads one line (CRLF or LF), waiting through read timeouts unless the proxy stops.
-fn read_line(reader: &mut BufReader<TcpStream>, shared: &Shared, buf: &mut Vec<u8>, limit: usize) -> io::Result<usize> {
-    let start = buf.len();
-    loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            return Err(io::Error::other("stopping"));
-        }
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(buf.len() - start);
-        }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        buf.extend_from_slice(&available[..take]);
-        reader.consume(take);
-        if buf.len() - start > limit {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
-        }
-        if done {
-            return Ok(buf.len() - start);
-        }
-    }
-}
-
-fn read_exact(reader: &mut BufReader<TcpStream>, shared: &Shared, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
-    let mut left = n;
-    let mut chunk = [0u8; 16 * 1024];
-    while left > 0 {
-        if shared.stop.load(Ordering::SeqCst) {
-            return Err(io::Error::other("stopping"));
-        }
-        let want = left.min(chunk.len());
-        match reader.read(&mut chunk[..want]) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(k) => {
-                out.extend_from_slice(&chunk[..k]);
-                left -= k;
-            }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>, shared: &Shared, out: &mut TcpStream) -> ReadOutcome {
-    let mut line = Vec::new();
-    // Skip empty lines between requests.
-    loop {
-        line.clear();
-        match read_line(reader, shared, &mut line, MAX_HEAD) {
-            Ok(0) => return ReadOutcome::Closed,
-            Ok(_) if line.iter().all(|b| b.is_ascii_whitespace()) => continue,
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                return ReadOutcome::Bad("request line too long".into())
-            }
-            Err(_) => return ReadOutcome::Closed,
-        }
-    }
-    let request_line = String::from_utf8_lossy(&line).trim_end().to_string();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
-        return ReadOutcome::Bad(format!("not an HTTP request line: {request_line:.80}"));
-    };
-    if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
-        return ReadOutcome::Bad(format!("not an HTTP/1.x origin-form request: {request_line:.80}"));
-    }
-    let mut headers = Vec::new();
-    let mut head_size = line.len();
-    loop {
-        let mut h = Vec::new();
-        match read_line(reader, shared, &mut h, MAX_HEAD) {
-            Ok(0) => return ReadOutcome::Closed,
-            Ok(n) => head_size += n,
-            Err(_) => return ReadOutcome::Closed,
-        }
-        if head_size > MAX_HEAD {
-            return ReadOutcome::Bad("request head too large".into());
-        }
-        let text = String::from_utf8_lossy(&h);
-        let text = text.trim_end();
-        if text.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = text.split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    let close = version == "HTTP/1.0" || get("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
-    if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-        // The caller waits for this before sending the body.
-        let _ = out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    let mut body = Vec::new();
-    if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        loop {
-            let mut size_line = Vec::new();
-            if read_line(reader, shared, &mut size_line, 1024).is_err() {
-                return ReadOutcome::Closed;
-            }
-            let text = String::from_utf8_lossy(&size_line);
-            let hex = text.trim().split(';').next().unwrap_or("");
-            let Ok(size) = usize::from_str_radix(hex, 16) else {
-                return ReadOutcome::Bad("bad chunk size".into());
-            };
-            if size == 0 {
-                // Trailers up to the empty line.
-                loop {
-                    let mut t = Vec::new();
-                    match read_line(reader, shared, &mut t, MAX_HEAD) {
-                        Ok(n) if n > 0 && !t.iter().all(|b| b.is_ascii_whitespace()) => continue,
-                        Ok(_) => break,
-                        Err(_) => return ReadOutcome::Closed,
-                    }
-                }
-                break;
-            }
-            if size > MAX_BODY - body.len() {
-                return ReadOutcome::Bad("request body too large".into());
-            }
-            if read_exact(reader, shared, size, &mut body).is_err() {
-                return ReadOutcome::Closed;
-            }
-            let mut crlf = Vec::new();
-            if read_line(reader, shared, &mut crlf, 16).is_err() {
-                return ReadOutcome::Closed;
-            }
-        }
-    } else if let Some(len) = get("content-length") {
-        let Ok(n) = len.parse::<usize>() else {
-            return ReadOutcome::Bad("bad Content-Length".into());
-        };
-        if n > MAX_BODY {
-            return ReadOutcome::Bad("request body too large".into());
-        }
-        if read_exact(reader, shared, n, &mut body).is_err() {
-            return ReadOutcome::Closed;
-        }
-    }
-    ReadOutcome::Request(Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers,
-        body,
-        close,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::http::{Client, HttpError};
     use crate::probe::target::Policy;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
 
     /// A tiny upstream: answers every request with 200 and echoes the request line as body.
     fn upstream() -> (String, thread::JoinHandle<()>, Arc<AtomicBool>) {
@@ -719,7 +559,7 @@ mod tests {
     #[test]
     fn forwards_records_and_injects_faults() {
         let (up, handle, stop) = upstream();
-        let proxy = EdgeProxy::start("orders", "payments", true, Some(&up), client()).unwrap();
+        let proxy = EdgeProxy::start("orders", "payments", true, Some(&up)).unwrap();
         let c = client();
         let url = format!("{}/v1/payments/7?x=1", proxy.url);
         let r = c
@@ -773,7 +613,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let proxy = EdgeProxy::start("a", "b", false, Some(&format!("http://127.0.0.1:{port}")), client()).unwrap();
+        let proxy = EdgeProxy::start("a", "b", false, Some(&format!("http://127.0.0.1:{port}"))).unwrap();
         let r = client()
             .get(&format!("{}/x", proxy.url), Duration::from_secs(5))
             .unwrap();
@@ -783,5 +623,73 @@ mod tests {
         let mut answer = String::new();
         let _ = s.read_to_string(&mut answer);
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+
+    /// HTTP/2 with prior knowledge (as gRPC speaks it) goes through in HTTP/2, with `te:
+    /// trailers` kept and the answer's trailers (gRPC's status) passed back; the call is
+    /// recorded like any other.
+    #[test]
+    fn http2_calls_pass_through_with_their_trailers() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let up = format!("http://{}", l.local_addr().unwrap());
+            tokio::spawn(async move {
+                while let Ok((s, _)) = l.accept().await {
+                    let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                        let line = format!(
+                            "{:?} te={:?} ",
+                            req.version(),
+                            req.headers().get("te").and_then(|v| v.to_str().ok())
+                        );
+                        let body = req.into_body().collect().await?.to_bytes();
+                        let mut trailers = HeaderMap::new();
+                        trailers.insert("grpc-status", HeaderValue::from_static("0"));
+                        let answer = Full::new(Bytes::from(format!("{line}{}", String::from_utf8_lossy(&body))))
+                            .with_trailers(async { Some(Ok(trailers)) });
+                        Ok::<_, hyper::Error>(Response::new(answer))
+                    });
+                    tokio::spawn(
+                        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(TokioIo::new(s), svc),
+                    );
+                }
+            });
+            let proxy = EdgeProxy::start("web", "health", true, Some(&up)).unwrap();
+            let client = Upstream::builder(TokioExecutor::new())
+                .http2_only(true)
+                .build_http::<Full<Bytes>>();
+            let req = Request::post(format!("{}/grpc.health.v1.Health/Check", proxy.url))
+                .header("te", "trailers")
+                .header("content-type", "application/grpc")
+                .body(Full::new(Bytes::from_static(b"ping")))
+                .unwrap();
+            let resp = client.request(req).await.unwrap();
+            assert_eq!(resp.version(), Version::HTTP_2);
+            assert_eq!(resp.status(), 200);
+            let got = resp.into_body().collect().await.unwrap();
+            let trailers = got.trailers().cloned().expect("trailers passed back");
+            assert_eq!(trailers.get("grpc-status").unwrap(), "0");
+            assert_eq!(
+                String::from_utf8_lossy(&got.to_bytes()),
+                "HTTP/2.0 te=Some(\"trailers\") ping"
+            );
+            let recs = proxy.records();
+            assert_eq!(recs.len(), 1);
+            assert_eq!(recs[0].method, "POST");
+            assert_eq!(recs[0].target, "/grpc.health.v1.Health/Check");
+            assert_eq!(recs[0].header("content-type"), Some("application/grpc"));
+            assert_eq!(recs[0].status, Some(200));
+
+            proxy.set_fault(Fault::Reset);
+            let req = Request::post(format!("{}/grpc.health.v1.Health/Check", proxy.url))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            assert!(client.request(req).await.is_err(), "the stream is reset");
+            proxy.shutdown();
+        });
     }
 }

@@ -332,7 +332,7 @@ impl System {
                 None if self.will_start.contains(&dep) => None,
                 None => continue,
             };
-            let proxy = EdgeProxy::start(caller, &dep, declared, upstream.as_deref(), self.client.clone())
+            let proxy = EdgeProxy::start(caller, &dep, declared, upstream.as_deref())
                 .map_err(|e| StartError::Infrastructure(format!("cannot start the proxy {caller} -> {dep}: {e}")))?;
             deps.insert(var, proxy.url.clone());
             self.proxies.push(proxy);
