@@ -47,7 +47,11 @@ request makes a running service call another running service.
 
 Time: per edge, about 4 x (`window_ms` + the recovery time); with the defaults about 10 s
 for a resilient service, at most about 4 x (3 x `window_ms` + `recovery_ms`) = 38 s for one
-that hangs. At most `max_edges` edges are probed.
+that hangs. At most `max_edges` edges are probed. Edges whose requests cross no common
+proxy (as seen with no fault) and that have different callers are probed side by side;
+the others one after the other. Side by side, another edge's faults can only make an edge
+look worse, never better, so an edge that fails there is measured again alone and judged on
+that; the evidence names the lanes and every edge measured again.
 
 ## Why it matters
 A dependency that is slow or down is the normal case in a distributed system (Week 4:
@@ -273,12 +277,24 @@ enum Rule {
     NoRecovery,
 }
 
+/// One edge to probe: its caller, the request that makes the caller use it, and what that
+/// request looks like with no fault.
+struct Probe<'a> {
+    svc: &'a LiveService,
+    edge: &'a EdgeProxy,
+    trigger: Trigger,
+    documented: Vec<String>,
+    baseline: u16,
+    /// Proxies (indices in `System::proxies`) the request crossed with no fault: the part of
+    /// the system probing this edge sets in motion.
+    touched: BTreeSet<usize>,
+}
+
 fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let limits = Limits::from(p);
-    let mut findings = Vec::new();
     let mut evidence = Vec::new();
-    let (mut good, mut total) = (0, 0);
     let mut untriggered = Vec::new();
+    let mut probes: Vec<Probe<'_>> = Vec::new();
     for svc in ready_services(system) {
         let outgoing: Vec<&EdgeProxy> = system.proxies.iter().filter(|x| x.caller == svc.name).collect();
         if outgoing.is_empty() {
@@ -302,56 +318,192 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
                 }
                 continue;
             };
-            if total >= p.max_edges {
+            if probes.len() >= p.max_edges {
                 untriggered.push(format!("{} -> {} (beyond max_edges)", svc.name, edge.callee));
                 continue;
             }
-            let documented = documented_statuses(&api, t);
-            let Some(baseline) = baseline(system, svc, edge, &t.request, &limits) else {
+            let Some((baseline, touched)) = baseline(system, svc, edge, &t.request, &limits) else {
                 untriggered.push(format!(
                     "{} -> {} (`{} {}` no longer answered with a call to `{}`)",
                     svc.name, edge.callee, t.request.method, t.request.target, edge.callee
                 ));
                 continue;
             };
-            total += 1;
-            evidence.push(format!(
-                "{} -> {}: `{} {}` ({}) answers {} before the faults",
-                svc.name, edge.callee, t.request.method, t.request.target, t.label, baseline
-            ));
-            let mut edge_ok = true;
-            for fault in faults(&limits) {
-                let run = inject(system, svc, edge, &t.request, fault, baseline, &limits);
-                evidence.push(describe_run(svc, edge, &run));
-                let broken = judge(&run, &documented, &limits);
-                if !broken.is_empty() {
-                    edge_ok = false;
-                    findings.push(finding(
-                        ctx,
-                        &Subject {
-                            svc,
-                            edge,
-                            req: &t.request,
-                            documented: &documented,
-                        },
-                        &run,
-                        &broken,
-                        &limits,
-                    ));
+            probes.push(Probe {
+                svc,
+                edge,
+                documented: documented_statuses(&api, t),
+                trigger: t.clone(),
+                baseline,
+                touched,
+            });
+        }
+    }
+    if probes.is_empty() {
+        if !untriggered.is_empty() {
+            evidence.push(format!("not evaluated: {}", untriggered.join("; ")));
+        }
+        return super::support::no_call_observed(ctx);
+    }
+    let keys: Vec<(&str, &BTreeSet<usize>)> = probes.iter().map(|p| (p.svc.name.as_str(), &p.touched)).collect();
+    let lanes = lanes(&keys);
+    // Lanes run side by side; a failure seen alongside other lanes is measured again alone
+    // (another lane's faults can only make an edge look worse, never better).
+    let mut results: Vec<Option<EdgeRuns>> = (0..probes.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .iter()
+            .map(|lane| {
+                let probes = &probes;
+                let limits = &limits;
+                scope.spawn(move || {
+                    lane.iter()
+                        .map(|&i| (i, probe_edge(system, &probes[i], limits)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                for (i, runs) in done {
+                    results[i] = Some(runs);
                 }
             }
-            if edge_ok {
-                good += 1;
+        }
+    });
+    let mut rerun = Vec::new();
+    for (i, r) in results.iter_mut().enumerate() {
+        let failed = r.as_ref().is_none_or(|runs| runs.iter().any(|(_, b)| !b.is_empty()));
+        if failed && (lanes.len() > 1 || r.is_none()) {
+            *r = Some(probe_edge(system, &probes[i], &limits));
+            rerun.push(i);
+        }
+    }
+    let (mut good, total) = (0, probes.len());
+    let mut findings = Vec::new();
+    for (i, probe) in probes.iter().enumerate() {
+        let Probe {
+            svc,
+            edge,
+            trigger: t,
+            documented,
+            baseline,
+            ..
+        } = probe;
+        evidence.push(format!(
+            "{} -> {}: `{} {}` ({}) answers {} before the faults{}",
+            svc.name,
+            edge.callee,
+            t.request.method,
+            t.request.target,
+            t.label,
+            baseline,
+            if rerun.contains(&i) {
+                " (measured again alone after a failure seen alongside other edges)"
+            } else {
+                ""
+            }
+        ));
+        let mut edge_ok = true;
+        for (run, broken) in results[i].iter().flatten() {
+            evidence.push(describe_run(svc, edge, run));
+            if !broken.is_empty() {
+                edge_ok = false;
+                findings.push(finding(
+                    ctx,
+                    &Subject {
+                        svc,
+                        edge,
+                        req: &t.request,
+                        documented,
+                    },
+                    run,
+                    broken,
+                    &limits,
+                ));
             }
         }
+        if edge_ok {
+            good += 1;
+        }
+    }
+    if lanes.len() > 1 {
+        let text: Vec<String> = lanes
+            .iter()
+            .map(|lane| {
+                lane.iter()
+                    .map(|&i| format!("{} -> {}", probes[i].svc.name, probes[i].edge.callee))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect();
+        evidence.push(format!(
+            "probed side by side, as their requests cross no common edge and share no caller: [{}]",
+            text.join("] [")
+        ));
     }
     if !untriggered.is_empty() {
         evidence.push(format!("not evaluated: {}", untriggered.join("; ")));
     }
-    if total == 0 {
-        return super::support::no_call_observed(ctx);
-    }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
+}
+
+/// The four faults on one edge, each with the rules it broke.
+type EdgeRuns = Vec<(Run, Vec<Rule>)>;
+
+fn probe_edge(system: &System, probe: &Probe<'_>, limits: &Limits) -> EdgeRuns {
+    faults(limits)
+        .into_iter()
+        .map(|fault| {
+            let run = inject(
+                system,
+                probe.svc,
+                probe.edge,
+                &probe.trigger.request,
+                fault,
+                probe.baseline,
+                limits,
+            );
+            let broken = judge(&run, &probe.documented, limits);
+            (run, broken)
+        })
+        .collect()
+}
+
+/// Groups the edges into lanes that can be probed at the same time: two edges share a lane
+/// (and are probed one after the other) when they have the same caller or their requests
+/// crossed a common proxy. Lanes keep the edges' order. `edges`: each edge's caller and the
+/// proxies its request crossed.
+fn lanes(edges: &[(&str, &BTreeSet<usize>)]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut lane_of: Vec<usize> = (0..n).collect();
+    fn root(l: &mut [usize], mut i: usize) -> usize {
+        while l[i] != i {
+            l[i] = l[l[i]];
+            i = l[i];
+        }
+        i
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            let conflict = edges[a].0 == edges[b].0 || edges[a].1.intersection(edges[b].1).next().is_some();
+            if conflict {
+                let (ra, rb) = (root(&mut lane_of, a), root(&mut lane_of, b));
+                lane_of[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut lanes: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for i in 0..n {
+        let r = root(&mut lane_of, i);
+        let at = *index.entry(r).or_insert_with(|| {
+            lanes.push(Vec::new());
+            lanes.len() - 1
+        });
+        lanes[at].push(i);
+    }
+    lanes
 }
 
 /// The statuses the trigger's operation documents (exact codes and `NXX` ranges).
@@ -396,15 +548,33 @@ fn ask(system: &System, svc: &LiveService, req: &Planned, timeout: Duration) -> 
     }
 }
 
-/// The status A answers with no fault, when the request reaches B (up to 3 tries).
-fn baseline(system: &System, svc: &LiveService, edge: &EdgeProxy, req: &Planned, l: &Limits) -> Option<u16> {
+/// The status A answers with no fault, when the request reaches B (up to 3 tries), and the
+/// proxies the request crossed.
+fn baseline(
+    system: &System,
+    svc: &LiveService,
+    edge: &EdgeProxy,
+    req: &Planned,
+    l: &Limits,
+) -> Option<(u16, BTreeSet<usize>)> {
     edge.set_fault(Fault::None);
+    let marks: Vec<u64> = system.proxies.iter().map(EdgeProxy::seen).collect();
     for _ in 0..3 {
         let before = edge.seen();
         let s = ask(system, svc, req, Duration::from_secs(10).max(l.client_timeout));
         if let Answer::Status(code) = s.answer {
             if edge.seen() > before {
-                return Some(code);
+                // Calls a service makes after answering (fire and forget) arrive a little later.
+                std::thread::sleep(Duration::from_millis(20));
+                let touched = system
+                    .proxies
+                    .iter()
+                    .zip(&marks)
+                    .enumerate()
+                    .filter(|(_, (p, m))| p.seen() > **m)
+                    .map(|(i, _)| i)
+                    .collect();
+                return Some((code, touched));
             }
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -670,6 +840,27 @@ mod tests {
             recovered: recovered.then(|| Duration::from_millis(5)),
             last_recovery_answer: None,
         }
+    }
+
+    #[test]
+    fn edges_share_a_lane_when_they_share_a_caller_or_a_crossed_proxy() {
+        let set = |v: &[usize]| v.iter().copied().collect::<BTreeSet<usize>>();
+        // gateway -> orders crosses proxy 0; orders -> inventory and orders -> payments are
+        // triggered by one request crossing 1 and 2; search -> index crosses 3, and so does
+        // web -> search (its request goes on to the index).
+        let (a, b, c, d, e) = (set(&[0]), set(&[1, 2]), set(&[1, 2]), set(&[3]), set(&[4, 3]));
+        let edges = [
+            ("gateway", &a),
+            ("orders", &b),
+            ("search", &d),
+            ("orders", &c),
+            ("web", &e),
+        ];
+        assert_eq!(lanes(&edges), vec![vec![0], vec![1, 3], vec![2, 4]]);
+        // Same caller, disjoint proxies: still one lane.
+        let (x, y) = (set(&[0]), set(&[1]));
+        assert_eq!(lanes(&[("orders", &x), ("orders", &y)]), vec![vec![0, 1]]);
+        assert!(lanes(&[]).is_empty());
     }
 
     #[test]
