@@ -49,9 +49,31 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
 
     let mut results = Vec::new();
     let mut timings = Vec::new();
+    let progress = &opts.probe.progress;
     for (_, item) in rubric.items() {
         let t = Instant::now();
+        let info = item.check.info();
+        let live = info.kind == Kind::Probe && !opts.static_only;
+        if live {
+            progress.begins(&format!("{} {}", info.id, info.name));
+        }
         results.push(run_item(&ctx, item, opts.static_only));
+        if live {
+            if let Some(r) = results.last() {
+                progress.ended(&format!(
+                    "{} {}: {} ({:.1} s)",
+                    info.id,
+                    info.name,
+                    match r.outcome {
+                        Outcome::Passed => "passed",
+                        Outcome::Failed => "failed",
+                        Outcome::Skipped => "skipped",
+                        Outcome::Errored => "errored",
+                    },
+                    t.elapsed().as_secs_f64()
+                ));
+            }
+        }
         timings.push(ItemTiming {
             check: item.check.info().id,
             ms: ms(t),

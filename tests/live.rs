@@ -116,6 +116,22 @@ fn check(checkpoint: &str, failing: &[&str]) {
                 stderr(&o)
             );
         }
+        // Progress on stderr (not a terminal here): one line per finished stage.
+        let err = stderr(&o);
+        for (c, outcome) in &items {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with(&format!("grade: {c} ")) && l.contains(&format!(": {outcome} ("))),
+                "{folder}: no progress line for {c} ({outcome}) in:\n{err}"
+            );
+        }
+        if kind == "reference" {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with("grade: service ") && l.ends_with(": ready")),
+                "{folder}: no progress line for a started service in:\n{err}"
+            );
+        }
         let passed = items.iter().filter(|(_, o)| o == "passed").count();
         assert!(passed >= 3, "{folder}: too few probes passed: {items:?}");
         let leftover = running_in(&root().join(&folder).canonicalize().unwrap());

@@ -358,6 +358,42 @@ fn without_run_tables_the_running_system_is_absent() {
         .starts_with("no service declares `[service.run]`"));
 }
 
+/// A grading with probes tells its stages on stderr (one line per finished stage when stderr
+/// is not a terminal), and nothing with `--quiet`.
+#[test]
+fn probe_progress_is_told_on_stderr_unless_quiet() {
+    let dir = scratch("progress");
+    write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nhealth = \"/health\"\n",
+            shop(&["orders"])
+        ),
+    );
+    let rubric = rubric(&dir, 10_000);
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_grade"))
+            .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0], "grade: service orders (1/1): ready");
+    assert!(
+        lines[1].starts_with("grade: PRB001 service-unhealthy: passed ("),
+        "{err}"
+    );
+    let quiet = run(&["--quiet"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stderr.is_empty(), "{}", String::from_utf8_lossy(&quiet.stderr));
+}
+
 #[test]
 fn non_loopback_hosts_are_refused_before_any_connection() {
     let client = Client::new(Policy::default());

@@ -44,6 +44,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
         })?,
         None => Vec::new(),
     };
+    let (progress, spinner) = progress(&args);
     let mut report = engine::grade(
         &sub,
         rubric,
@@ -53,10 +54,14 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             probe: crate::probe::ProbeOptions {
                 targets,
                 allow_hosts: args.allow_hosts.clone(),
+                progress,
             },
             evidence_rules,
         },
     );
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
     report.submission.ci_path = repo_relative(
         &args.dir,
         std::env::var_os("GITHUB_WORKSPACE").map(PathBuf::from).as_deref(),
@@ -64,6 +69,40 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
     );
     emit(&report, &args, io)?;
     Ok(exit_code(&report))
+}
+
+/// How the stages of a live run are shown on stderr: nothing with `--quiet`; on a terminal a
+/// spinner with the current stage and its elapsed time, each finished stage kept as a line;
+/// elsewhere (CI logs) one line per finished stage.
+fn progress(args: &GradeArgs) -> (crate::probe::Progress, Option<indicatif::ProgressBar>) {
+    use crate::probe::{Progress, Stage};
+    use std::io::IsTerminal;
+    if args.quiet || args.static_only {
+        return (Progress::default(), None);
+    }
+    if !std::io::stderr().is_terminal() {
+        let p = Progress::new(|stage, what| {
+            if stage == Stage::Ended {
+                eprintln!("grade: {what}");
+            }
+        });
+        return (p, None);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {wide_msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let shown = bar.clone();
+    let p = Progress::new(move |stage, what| match stage {
+        Stage::Begins => {
+            shown.reset_elapsed();
+            shown.set_message(what.to_string());
+            shown.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+        Stage::Ended => shown.println(format!("  {what}")),
+    });
+    (p, Some(bar))
 }
 
 /// The submission folder `dir` (as given on the command line) relative to the repository

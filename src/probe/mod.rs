@@ -14,7 +14,7 @@ pub mod reaper;
 pub mod system;
 pub mod target;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use system::{LiveService, StartConfig, StartError, Status, System, Teardown};
 
@@ -27,6 +27,50 @@ pub struct ProbeOptions {
     pub targets: Vec<(String, String)>,
     /// `--allow-host HOST`: hosts besides loopback that probes may contact.
     pub allow_hosts: Vec<String>,
+    /// Where the stages of the live run are told (nowhere by default).
+    pub progress: Progress,
+}
+
+/// A stage of a live run, for the person waiting: a stage that begins (shown until the next
+/// one) or one that ended (kept, with what came of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Begins,
+    Ended,
+}
+
+/// Where the stages of a live run are told: starting each service, waiting for it, each
+/// probe and how long it took. The command line shows them on stderr; the default tells no
+/// one.
+#[derive(Clone, Default)]
+pub struct Progress(Option<Arc<dyn Fn(Stage, &str) + Send + Sync>>);
+
+impl Progress {
+    pub fn new(f: impl Fn(Stage, &str) + Send + Sync + 'static) -> Progress {
+        Progress(Some(Arc::new(f)))
+    }
+
+    pub fn begins(&self, what: &str) {
+        if let Some(f) = &self.0 {
+            f(Stage::Begins, what);
+        }
+    }
+
+    pub fn ended(&self, what: &str) {
+        if let Some(f) = &self.0 {
+            f(Stage::Ended, what);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(shown)"
+        } else {
+            "Progress(none)"
+        })
+    }
 }
 
 /// Parses `NAME=URL` and checks the URL against the host policy (no packet is sent).

@@ -199,8 +199,16 @@ impl System {
             torn_down: false,
         };
         let mut used_ports = BTreeSet::new();
-        for i in order {
+        let count = order.len();
+        for (n, i) in order.into_iter().enumerate() {
             let svc = &sub.services[i];
+            let verb = if targets.contains_key(svc.name.name.as_str()) {
+                "reaching"
+            } else {
+                "starting"
+            };
+            opts.progress
+                .begins(&format!("{verb} service {} ({}/{count})", svc.name.name, n + 1));
             let run = svc.run.clone();
             let mut live = LiveService {
                 name: svc.name.name.clone(),
@@ -271,6 +279,17 @@ impl System {
                     break;
                 }
             }
+            opts.progress.ended(&format!(
+                "service {} ({}/{count}): {}",
+                live.name,
+                n + 1,
+                match &live.status {
+                    Status::Ready => "ready",
+                    Status::NotStarted(_) => "not started",
+                    Status::Exited(_) => "exited before it was ready",
+                    Status::NotReady(_) => "not ready in time",
+                }
+            ));
             if live.status == Status::Ready {
                 if let Some(url) = &live.base_url {
                     for p in system
