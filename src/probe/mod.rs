@@ -43,7 +43,10 @@ pub enum Stage {
 /// probe and how long it took. The command line shows them on stderr; the default tells no
 /// one.
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(Stage, &str) + Send + Sync>>);
+pub struct Progress(Option<Arc<Tell>>);
+
+/// What is called with each stage.
+type Tell = dyn Fn(Stage, &str) + Send + Sync;
 
 impl Progress {
     pub fn new(f: impl Fn(Stage, &str) + Send + Sync + 'static) -> Progress {
