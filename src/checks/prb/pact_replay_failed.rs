@@ -27,8 +27,11 @@ compares the answer with Pact's semantics:
   for arrays) says otherwise; rules cascade to children; objects may carry keys the consumer
   does not expect; arrays match element by element.
 
-Afterwards it calls the state endpoint with `"action": "teardown"`. Partial credit:
-interactions honoured / interactions replayed. The static check CTR003 compares pacts with
+Afterwards it calls the state endpoint with `"action": "teardown"`. Without a state
+endpoint the interactions are replayed as they are, with a warning naming each state no
+handler set up; each finding names the states of its interaction (two interactions with one
+description are told apart by their states). Partial credit: interactions honoured /
+interactions replayed. The static check CTR003 compares pacts with
 the OpenAPI document; this one proves the provider really answers them.
 
 ## Why it matters
@@ -95,34 +98,71 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             .and_then(|s| s.run.as_ref())
             .and_then(|r| r.provider_states.clone());
         let (mut g, mut t) = (0, 0);
+        let mut unhandled: Vec<String> = Vec::new();
         for (it, h) in pact.http() {
             t += 1;
-            let problems = replay(system, svc, &pact, it, h, states_path.as_deref(), timeout);
+            let given = states(&pact, it);
+            let mut problems = replay(system, svc, &pact, it, h, states_path.as_deref(), timeout);
+            if states_path.is_none() {
+                for (name, _) in &given {
+                    if !unhandled.contains(name) {
+                        unhandled.push(name.clone());
+                    }
+                }
+            }
             if problems.is_empty() {
                 g += 1;
             } else {
+                let mut help = String::from(
+                    "make the provider answer as the contract expects, or, if the consumer is too strict, \
+                     loosen the pact with matchers (type, regex) for values the provider generates",
+                );
+                if states_path.is_none() && !given.is_empty() {
+                    problems.insert(
+                        0,
+                        format!(
+                            "no state handler set up {} first",
+                            quoted(given.iter().map(|(n, _)| n.as_str()))
+                        ),
+                    );
+                    help = format!(
+                        "declare the provider-state endpoint (`provider_states` in `[service.run]`) and make it \
+                         seed the data each state names; then {help}"
+                    );
+                }
                 let f = ctx
                     .document_finding(
                         &r.rel,
                         &pact.doc,
                         &it.pointer,
                         format!(
-                            "`{}` does not honour {} (`{} {}`): {}",
+                            "`{}` does not honour {}{} (`{} {}`): {}",
                             svc.name,
                             it.label(),
+                            if given.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" given {}", quoted(given.iter().map(|(n, _)| n.as_str())))
+                            },
                             h.request.method,
                             h.request.path,
                             problems.join("; ")
                         ),
                     )
-                    .help(
-                        "make the provider answer as the contract expects, or, if the consumer is too strict, \
-                         loosen the pact with matchers (type, regex) for values the provider generates",
-                    );
+                    .help(help);
                 findings.push(f);
             }
         }
         evidence.push(format!("{}: {g} of {t} interactions honoured by `{}`", r.rel, svc.name));
+        if !unhandled.is_empty() {
+            evidence.push(format!(
+                "warning: no state handler for {} {}: `{}` declares no `provider_states` endpoint, so the \
+                 interactions were replayed without their states set up",
+                if unhandled.len() == 1 { "state" } else { "states" },
+                quoted(unhandled.iter().map(String::as_str)),
+                svc.name
+            ));
+        }
         good += g;
         total += t;
     }
@@ -130,6 +170,11 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         return CheckResult::failed_because("no pact names a running provider: no interaction could be replayed");
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
+}
+
+/// `"a", "b"`.
+fn quoted<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// The provider states of an interaction with their params, as written in the pact.
