@@ -1,4 +1,5 @@
 //! PRB: live probes against the running services (skipped with `--static-only`).
+pub mod bodies;
 pub mod invalid_input_mishandled;
 pub mod latency_under_load;
 pub mod metrics_exposition;
