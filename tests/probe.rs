@@ -832,3 +832,87 @@ fn a_service_that_always_hands_its_port_away_is_not_started() {
     assert!(why.contains("a program outside its process group answered"), "{why}");
     assert!(why.contains("`python3` (pid"), "{why}");
 }
+
+/// An HTTP server on a free port of 127.0.0.1 without a health endpoint: it answers every
+/// request `404 Not Found` and keeps the request lines it saw. Stopped when dropped.
+struct NoHealthServer {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NoHealthServer {
+    fn start() -> NoHealthServer {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut c) = conn else { continue };
+                let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&buf);
+                seen2
+                    .lock()
+                    .unwrap()
+                    .push(text.lines().next().unwrap_or("").to_string());
+                let _ =
+                    c.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot found");
+            }
+        });
+        NoHealthServer {
+            port,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for NoHealthServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_target_without_a_health_endpoint_is_ready_when_it_answers() {
+    let dir = scratch("target-no-health");
+    // No `run` table, so no `health` or `ready` path: any answer at `/` counts, as for a
+    // started service.
+    let sub = write_submission(&dir, "[[service]]\nname = \"orders\"\n");
+    let server = NoHealthServer::start();
+    let opts = ProbeOptions {
+        targets: vec![("orders".into(), format!("http://127.0.0.1:{}", server.port))],
+        ..ProbeOptions::default()
+    };
+    let t = Instant::now();
+    let system = System::start(&sub, &opts, &config(10_000)).unwrap();
+    let took = t.elapsed();
+    let svc = &system.services[0];
+    assert!(svc.external);
+    assert_eq!(svc.status, Status::Ready);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(seen.first().is_some_and(|l| l.starts_with("GET / ")), "{seen:?}");
+    assert!(!seen.iter().any(|l| l.contains("/health")), "{seen:?}");
+    drop(system);
+}

@@ -221,10 +221,9 @@ impl System {
                 process: None,
             };
             if let Some(url) = targets.get(svc.name.name.as_str()) {
+                // Ready by the rule of started services: its `ready` path, else its `health`
+                // path, else any answer at `/`.
                 live.external = true;
-                if live.health.is_none() {
-                    live.health = Some("/health".into());
-                }
                 match Url::parse(url).and_then(|u| system.client.policy.check(&u).map(|_| u)) {
                     Ok(u) => {
                         live.base_url = Some(format!("http://{}", u.host_header()));
