@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use grade::checks::{find, run_alone, CheckResult, Outcome};
 use grade::probe::http::{Client, HttpError};
-use grade::probe::reaper::{group_members, pid_alive};
+use grade::probe::reaper::{group_members, pid_alive, port_holder, PortHolder};
 use grade::probe::target::Policy;
 use grade::probe::{ProbeOptions, StartConfig, Status, System};
 use grade::submission::Submission;
@@ -915,4 +915,46 @@ fn a_target_without_a_health_endpoint_is_ready_when_it_answers() {
     assert!(seen.first().is_some_and(|l| l.starts_with("GET / ")), "{seen:?}");
     assert!(!seen.iter().any(|l| l.contains("/health")), "{seen:?}");
     drop(system);
+}
+
+/// The port of `http://127.0.0.1:PORT`.
+fn port_of(base_url: Option<&str>) -> Option<u16> {
+    base_url?.rsplit(':').next()?.parse().ok()
+}
+
+/// A run command for `sh` that starts shopflow's orders on the port given as its only argument
+/// (`$1`), and only when `$SVC_PORT` holds that same port: it proves the argument and the
+/// variable carry one port.
+fn shop_on_argument(arg: &str) -> String {
+    let script = format!(
+        "test \"$SVC_PORT\" = \"$1\" || {{ echo \"SVC_PORT=$SVC_PORT, argument $1\" >&2; exit 7; }}; exec '{}' orders --port \"$1\"",
+        shopflow().display()
+    );
+    format!("[\"sh\", \"-c\", {script:?}, \"sh\", {arg:?}]")
+}
+
+#[test]
+fn the_port_placeholder_in_the_command_gets_the_port_the_grader_chose() {
+    let dir = scratch("placeholder");
+    // shopflow reads no variable here: without `{port}` replaced, `--port` gets no port.
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nport_env = \"SVC_PORT\"\nhealth = \"/health\"\n",
+            shop_on_argument("{port}")
+        ),
+    );
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let svc = &system.services[0];
+    assert_eq!(svc.status, Status::Ready, "{}", svc.log_tail());
+    let port = port_of(svc.base_url.as_deref()).unwrap();
+    let pgid = system.pids()[0];
+    assert_eq!(
+        port_holder(port, pgid),
+        PortHolder::Group,
+        "the service listens on the port the grader chose"
+    );
+    let t = system.teardown();
+    assert!(t.leftover.is_empty(), "{t:?}");
+    assert_gone(pgid);
 }

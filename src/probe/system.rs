@@ -643,7 +643,7 @@ fn spawn(
         program.into()
     };
     let mut cmd = Command::new(&program_path);
-    cmd.args(&run.command[1..])
+    cmd.args(run.args_for(port))
         .current_dir(&cwd)
         .env_clear()
         .stdin(Stdio::null())

@@ -137,6 +137,22 @@ pub struct RunSpec {
     pub provider_states: Option<String>,
 }
 
+/// What stands for the service's port in the arguments of `run.command`.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+
+impl RunSpec {
+    /// The arguments of `command` (after the program) for a start on `port`: every `{port}`
+    /// in an argument is replaced by the port.
+    pub fn args_for(&self, port: u16) -> Vec<String> {
+        let port = port.to_string();
+        self.command
+            .iter()
+            .skip(1)
+            .map(|a| a.replace(PORT_PLACEHOLDER, &port))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Saga {
     pub name: Named,
@@ -1243,6 +1259,24 @@ mod tests {
         assert!(p[0].contains("`../../../run.sh` leaves the submission folder"), "{p:?}");
         assert_eq!(problems(r#"["../x/server", "../../y.toml"]"#, None).len(), 2);
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// `{port}` in an argument of `run.command` becomes the port of the start; the program is
+    /// taken as written.
+    #[test]
+    fn the_port_placeholder_in_arguments() {
+        let text =
+            "[[service]]\nname = \"a\"\n[service.run]\ncommand = [\"prism{port}\", \"mock\", \"-p\", \"{port}\", \
+                    \"--addr=127.0.0.1:{port}\", \"api.yaml\"]\n";
+        let file = SourceFile::new("submission.toml", text.to_string());
+        let sub = from_manifest(std::env::temp_dir(), "sub".into(), file)
+            .unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()));
+        let run = sub.services[0].run.clone().unwrap();
+        assert_eq!(run.command[0], "prism{port}");
+        assert_eq!(
+            run.args_for(4010),
+            ["mock", "-p", "4010", "--addr=127.0.0.1:4010", "api.yaml"]
+        );
     }
 }
 
