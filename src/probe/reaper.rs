@@ -178,35 +178,14 @@ pub fn port_holder(port: u16, pgid: i32) -> PortHolder {
         if inodes.is_empty() {
             return PortHolder::Unknown;
         }
-        let holds = |pid: i32| -> bool {
-            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-                return false;
-            };
-            fds.flatten().any(|fd| {
-                std::fs::read_link(fd.path())
-                    .ok()
-                    .and_then(|t| t.to_str().map(str::to_string))
-                    .and_then(|t| t.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_string))
-                    .is_some_and(|i| inodes.contains(&i))
-            })
-        };
-        if group_members(pgid).into_iter().any(holds) {
+        if group_members(pgid).into_iter().any(|pid| holds(pid, &inodes)) {
             return PortHolder::Group;
         }
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return PortHolder::Unknown;
-        };
-        let holder = dir
-            .flatten()
-            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
-            .find(|&pid| holds(pid));
-        match holder {
+        match first_holder(&inodes) {
             Some(pid) if descends_from(pid, pgid) => PortHolder::Group,
             Some(pid) => PortHolder::Stranger {
                 pid,
-                program: std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default(),
+                program: program_name(pid),
             },
             None => PortHolder::Unknown,
         }
@@ -216,6 +195,58 @@ pub fn port_holder(port: u16, pgid: i32) -> PortHolder {
         let _ = (port, pgid);
         PortHolder::Unknown
     }
+}
+
+/// Any process this user can see that listens on TCP port `port` (any address, IPv4 or IPv6):
+/// its pid and program name. None when nobody listens, or when the listener belongs to a
+/// process this user cannot see (another user's program, a container runtime's forwarder).
+pub fn port_listener(port: u16) -> Option<(i32, String)> {
+    #[cfg(target_os = "linux")]
+    {
+        let inodes = listening_inodes(port);
+        if inodes.is_empty() {
+            return None;
+        }
+        first_holder(&inodes).map(|pid| (pid, program_name(pid)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
+/// True when process `pid` has one of the sockets `inodes` open.
+#[cfg(target_os = "linux")]
+fn holds(pid: i32, inodes: &[String]) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .ok()
+            .and_then(|t| t.to_str().map(str::to_string))
+            .and_then(|t| t.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_string))
+            .is_some_and(|i| inodes.contains(&i))
+    })
+}
+
+/// The first process (by /proc order) that has one of the sockets `inodes` open.
+#[cfg(target_os = "linux")]
+fn first_holder(inodes: &[String]) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .find(|&pid| holds(pid, inodes))
+}
+
+/// The program name of process `pid` (`/proc/PID/comm`), empty when it cannot be read.
+#[cfg(target_os = "linux")]
+fn program_name(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Inodes of the TCP sockets listening on `port` (IPv4 and IPv6).
@@ -286,7 +317,13 @@ mod tests {
             }
             other => panic!("expected a stranger, got {other:?}"),
         }
+        assert_eq!(
+            port_listener(port).map(|(pid, _)| pid),
+            Some(me),
+            "named whatever the group"
+        );
         drop(l);
         assert_eq!(port_holder(port, group), PortHolder::Unknown, "nobody listens any more");
+        assert_eq!(port_listener(port), None);
     }
 }
