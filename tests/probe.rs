@@ -13,7 +13,7 @@ use grade::checks::{find, run_alone, CheckResult, Outcome};
 use grade::probe::http::{Client, HttpError};
 use grade::probe::reaper::{group_members, pid_alive, port_holder, PortHolder};
 use grade::probe::target::Policy;
-use grade::probe::{ProbeOptions, StartConfig, Status, System};
+use grade::probe::{ProbeOptions, StartConfig, StartError, Status, System};
 use grade::submission::Submission;
 
 /// Builds `shopflow` once (through cargo, so a clean clone works) and returns its path.
@@ -957,4 +957,200 @@ fn the_port_placeholder_in_the_command_gets_the_port_the_grader_chose() {
     let t = system.teardown();
     assert!(t.leftover.is_empty(), "{t:?}");
     assert_gone(pgid);
+}
+
+/// The program name of this test process, as /proc shows it to the grader.
+fn own_program() -> String {
+    std::fs::read_to_string("/proc/self/comm").unwrap().trim().to_string()
+}
+
+/// A port that was free on 127.0.0.1 a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_fixed_port_is_where_the_service_is_started_and_probed() {
+    let dir = scratch("fixed-port");
+    let port = free_port();
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nport = {port}\nport_env = \"SVC_PORT\"\nhealth = \"/health\"\n",
+            shop_on_argument("{port}")
+        ),
+    );
+    assert_eq!(sub.services[0].run.as_ref().unwrap().port, Some(port));
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let svc = &system.services[0];
+    assert_eq!(svc.status, Status::Ready, "{}", svc.log_tail());
+    assert_eq!(
+        svc.base_url.as_deref(),
+        Some(format!("http://127.0.0.1:{port}").as_str())
+    );
+    let pgid = system.pids()[0];
+    assert_eq!(port_holder(port, pgid), PortHolder::Group);
+    let health = system
+        .client
+        .get(&svc.url("/health").unwrap(), Duration::from_secs(2))
+        .unwrap();
+    assert_eq!(health.status, 200);
+    let t = system.teardown();
+    assert!(t.leftover.is_empty(), "{t:?}");
+    assert_gone(pgid);
+
+    // The check, end to end, on the same fixed port (free again after the teardown).
+    let (r, _) = run_prb001(&sub, 10_000);
+    assert_eq!(r.outcome, Outcome::Passed, "{}", messages(&r));
+}
+
+#[test]
+fn a_taken_fixed_port_is_not_started_and_its_holder_is_named() {
+    let dir = scratch("fixed-port-taken");
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let pid_file = dir.join("orders.pid");
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nport = {port}\nhealth = \"/health\"\n",
+            shop(&["orders", "--port", "{port}", "--pid-file", pid_file.to_str().unwrap()])
+        ),
+    );
+    let named = format!("`{}` (pid {})", own_program(), std::process::id());
+
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let Status::NotStarted(why) = system.services[0].status.clone() else {
+        panic!("{:?}\n{}", system.services[0].status, system.services[0].log_tail())
+    };
+    assert!(
+        why.contains(&format!("port {port}, its fixed `run.port`, is already in use")),
+        "{why}"
+    );
+    assert!(why.contains(&named), "{why}");
+    assert!(system.pids().is_empty(), "nothing was started");
+    let t = system.teardown();
+    assert!(t.leftover.is_empty() && t.killed.is_empty(), "{t:?}");
+
+    let (r, took) = run_prb001(&sub, 10_000);
+    let text = messages(&r);
+    assert_eq!(r.outcome, Outcome::Failed, "{text}");
+    assert!(text.contains("service `orders` could not be started: port"), "{text}");
+    assert!(text.contains(&named), "{text}");
+    // At once, not at the readiness deadline.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!pid_file.exists(), "the service was never started");
+    assert!(
+        TcpListener::bind(("127.0.0.1", port)).is_err(),
+        "the holder still has its port"
+    );
+    drop(holder);
+}
+
+#[test]
+fn a_fixed_port_out_of_range_is_a_manifest_error_at_its_line() {
+    let dir = scratch("fixed-port-range");
+    for bad in ["0", "65536", "-8080"] {
+        std::fs::write(
+            dir.join("submission.toml"),
+            format!(
+                "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"prism\", \"mock\", \"-p\", \"{{port}}\"]\nport = {bad}\n"
+            ),
+        )
+        .unwrap();
+        let e = Submission::load(&dir).err().unwrap().to_diagnostic().render_plain();
+        assert!(e.contains(&format!("`run.port = {bad}` is out of range")), "{e}");
+        assert!(e.contains("submission.toml:5:"), "{e}");
+        assert!(e.contains("must be 1 to 65535"), "{e}");
+    }
+    // On the command line: bad input, nothing started.
+    let rubric = rubric(&dir, 1_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args(["run", "--rubric", rubric.to_str().unwrap(), dir.to_str().unwrap()])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`run.port = -8080` is out of range"), "{stderr}");
+}
+
+/// Two gradings of submissions with the same fixed port (as `grade batch` runs them side by
+/// side) take turns: the second waits until the first is torn down, instead of finding the
+/// first one's service on the port and blaming its own learner.
+#[test]
+fn gradings_take_turns_on_a_fixed_port() {
+    let dir = scratch("fixed-port-turns");
+    let port = free_port();
+    let sub = write_submission(
+        &dir,
+        &format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = {}\nport = {port}\nhealth = \"/health\"\n",
+            shop(&["orders", "--port", "{port}"])
+        ),
+    );
+    let mut first = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    assert_eq!(
+        first.services[0].status,
+        Status::Ready,
+        "{}",
+        first.services[0].log_tail()
+    );
+    let first_pids = first.pids();
+
+    // A grading that cannot wait long enough: the grader's problem (an error), not a finding.
+    let impatient = StartConfig {
+        port_wait: Duration::from_millis(300),
+        ..config(10_000)
+    };
+    match System::start(&sub, &ProbeOptions::default(), &impatient) {
+        Err(StartError::Infrastructure(e)) => {
+            assert!(e.contains(&format!("fixed port {port}")), "{e}");
+            assert!(e.contains("another grading on this machine"), "{e}");
+            assert!(e.contains(&format!("pid {}", std::process::id())), "{e}");
+        }
+        Err(e) => panic!("{e:?}"),
+        Ok(s) => panic!("started next to the first grading: {:?}", s.services[0].status),
+    }
+
+    // A patient one starts once the first is done, on the same port, and tells that it waits.
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let patient = ProbeOptions {
+        progress: grade::probe::Progress::new({
+            let told = told.clone();
+            move |_, what| told.lock().unwrap().push(what.to_string())
+        }),
+        ..ProbeOptions::default()
+    };
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let t = Instant::now();
+            let mut system = System::start(&sub, &patient, &config(10_000)).unwrap();
+            let waited = t.elapsed();
+            let status = system.services[0].status.clone();
+            let url = system.services[0].base_url.clone();
+            let pids = system.pids();
+            let torn = system.teardown();
+            (status, url, pids, torn, waited)
+        });
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(!second.is_finished(), "the second grading did not wait for its turn");
+        let t = first.teardown();
+        assert!(t.leftover.is_empty(), "{t:?}");
+        drop(first);
+        let (status, url, pids, torn, waited) = second.join().unwrap();
+        assert_eq!(status, Status::Ready);
+        assert_eq!(url, Some(format!("http://127.0.0.1:{port}")));
+        assert!(waited >= Duration::from_millis(800), "{waited:?}");
+        let told = told.lock().unwrap().clone();
+        assert!(
+            told[0].starts_with(&format!("waiting for port {port} (`run.port` of service `orders`)")),
+            "{told:?}"
+        );
+        assert!(told[1].contains("its turn came after"), "{told:?}");
+        assert!(torn.leftover.is_empty(), "{torn:?}");
+        for pid in first_pids.into_iter().chain(pids) {
+            assert_gone(pid);
+        }
+    });
 }

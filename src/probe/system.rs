@@ -49,6 +49,10 @@ pub struct StartConfig {
     pub grace: Duration,
     /// Bytes kept of each of a service's stdout and stderr.
     pub log_cap: usize,
+    /// How long a start waits for its turn on a fixed port (`run.port`) that another grading
+    /// on this machine is using, before the grader gives up (an error of the grader, not a
+    /// finding).
+    pub port_wait: Duration,
 }
 
 impl Default for StartConfig {
@@ -57,6 +61,7 @@ impl Default for StartConfig {
             ready_timeout: Duration::from_secs(20),
             grace: Duration::from_secs(3),
             log_cap: 64 * 1024,
+            port_wait: Duration::from_secs(120),
         }
     }
 }
@@ -159,6 +164,8 @@ pub struct System {
     will_start: BTreeSet<String>,
     config: StartConfig,
     torn_down: bool,
+    /// This grading's turns on the fixed ports of its services, released by teardown.
+    turns: Vec<PortTurn>,
 }
 
 impl System {
@@ -197,8 +204,29 @@ impl System {
             will_start: chosen.iter().map(|&i| sub.services[i].name.name.clone()).collect(),
             config: config.clone(),
             torn_down: false,
+            turns: Vec::new(),
         };
         let mut used_ports = BTreeSet::new();
+        // Fixed ports (`run.port`), in ascending order so that two gradings never wait for each
+        // other crosswise: no other service of this run gets one; this grading takes its turn on
+        // each among the gradings of this machine, then holds it on 127.0.0.1 until its service
+        // starts, so that no proxy of this run lands on it meanwhile. A port found taken is
+        // the reason its service is not started.
+        let fixed: BTreeMap<u16, &str> = chosen
+            .iter()
+            .map(|&i| &sub.services[i])
+            .filter(|s| !targets.contains_key(s.name.name.as_str()))
+            .filter_map(|s| Some((s.run.as_ref()?.port?, s.name.name.as_str())))
+            .collect();
+        let mut reserved: BTreeMap<u16, Result<TcpListener, String>> = BTreeMap::new();
+        for (&port, service) in &fixed {
+            used_ports.insert(port);
+            // On error `system` is dropped on return, releasing the turns already taken.
+            if let Some(turn) = take_turn(port, service, config.port_wait, &opts.progress)? {
+                system.turns.push(turn);
+            }
+            reserved.insert(port, reserve(port));
+        }
         let count = order.len();
         for (n, i) in order.into_iter().enumerate() {
             let svc = &sub.services[i];
@@ -230,7 +258,9 @@ impl System {
                         live.status = match system.wait_ready(&mut live) {
                             Wait::Done(status) => status,
                             // A target has no process group: never a stranger.
-                            Wait::Stranger(who) => Status::NotStarted(who),
+                            Wait::Stranger { pid, program } => {
+                                Status::NotStarted(format!("`{program}` (pid {pid}) answered"))
+                            }
                         };
                     }
                     Err(e) => live.status = Status::NotStarted(format!("--target {}: {e}", live.name)),
@@ -238,44 +268,51 @@ impl System {
             } else if let Some(run) = run {
                 // On error `system` is dropped on return, tearing down what already runs.
                 let deps = system.wire_edges(sub, svc)?;
-                let mut strangers = Vec::new();
-                loop {
-                    let port = free_port(&mut used_ports)?;
-                    match spawn(sub, &run, &live.name, port, &deps, config) {
-                        Ok(p) => {
-                            live.base_url = Some(format!("http://127.0.0.1:{port}"));
-                            live.process = Some(p);
-                            match system.wait_ready(&mut live) {
-                                Wait::Done(status) => live.status = status,
-                                Wait::Stranger(who) => {
-                                    // Another program took the port between our choosing it
-                                    // and the service binding it (often a second grader that
-                                    // drew the same free port): a new port, not the learner's
-                                    // fault. Three in a row means the service itself hands
-                                    // the port to a program outside its process group.
-                                    if let Some(p) = live.process.take() {
-                                        p.kill_now();
+                if let Some(port) = run.port {
+                    let hold = reserved
+                        .remove(&port)
+                        .unwrap_or_else(|| Err(format!("port {port} is also the fixed port of another service")));
+                    live.status = system.start_fixed(sub, &run, &mut live, port, hold, &deps)?;
+                } else {
+                    let mut strangers = Vec::new();
+                    loop {
+                        let port = free_port(&mut used_ports)?;
+                        match spawn(sub, &run, &live.name, port, &deps, config) {
+                            Ok(p) => {
+                                live.base_url = Some(format!("http://127.0.0.1:{port}"));
+                                live.process = Some(p);
+                                match system.wait_ready(&mut live) {
+                                    Wait::Done(status) => live.status = status,
+                                    Wait::Stranger { pid, program } => {
+                                        // Another program took the port between our choosing it
+                                        // and the service binding it (often a second grader that
+                                        // drew the same free port): a new port, not the learner's
+                                        // fault. Three in a row means the service itself hands
+                                        // the port to a program outside its process group.
+                                        if let Some(p) = live.process.take() {
+                                            p.kill_now();
+                                        }
+                                        strangers.push(format!("port {port}: `{program}` (pid {pid}) answered"));
+                                        if strangers.len() < 3 {
+                                            continue;
+                                        }
+                                        live.status = Status::NotStarted(format!(
+                                            "each time it was started, a program outside its process group \
+                                             answered on the port it was given ({}); a service must listen \
+                                             itself, or keep the program that does in its process group",
+                                            strangers.join("; ")
+                                        ));
                                     }
-                                    strangers.push(format!("port {port}: {who}"));
-                                    if strangers.len() < 3 {
-                                        continue;
-                                    }
-                                    live.status = Status::NotStarted(format!(
-                                        "each time it was started, a program outside its process group \
-                                         answered on the port it was given ({}); a service must listen \
-                                         itself, or keep the program that does in its process group",
-                                        strangers.join("; ")
-                                    ));
                                 }
                             }
+                            Err(SpawnError::Learner(msg)) => live.status = Status::NotStarted(msg),
+                            Err(SpawnError::Infrastructure(msg)) => {
+                                // `system` is dropped on return, tearing down what already runs.
+                                return Err(StartError::Infrastructure(msg));
+                            }
                         }
-                        Err(SpawnError::Learner(msg)) => live.status = Status::NotStarted(msg),
-                        Err(SpawnError::Infrastructure(msg)) => {
-                            // `system` is dropped on return, tearing down what already runs.
-                            return Err(StartError::Infrastructure(msg));
-                        }
+                        break;
                     }
-                    break;
                 }
             }
             opts.progress.ended(&format!(
@@ -399,7 +436,7 @@ impl System {
                         }
                         let port = Url::parse(&url).map(|u| u.port).unwrap_or_default();
                         if let reaper::PortHolder::Stranger { pid, program } = reaper::port_holder(port, p.pid) {
-                            return Wait::Stranger(format!("`{program}` (pid {pid}) answered"));
+                            return Wait::Stranger { pid, program };
                         }
                     }
                     return Wait::Done(Status::Ready);
@@ -418,6 +455,57 @@ impl System {
             std::thread::sleep(backoff.min(left));
             backoff = (backoff * 2).min(Duration::from_millis(500));
         }
+    }
+
+    /// Starts a service on its fixed port (`run.port`), which `hold` reserved on 127.0.0.1 (or
+    /// says who held it).
+    fn start_fixed(
+        &self,
+        sub: &Submission,
+        run: &RunSpec,
+        live: &mut LiveService,
+        port: u16,
+        hold: Result<TcpListener, String>,
+        deps: &BTreeMap<String, String>,
+    ) -> Result<Status, StartError> {
+        match hold {
+            // Let go just before the service binds it.
+            Ok(listener) => drop(listener),
+            Err(why) => return Ok(Status::NotStarted(why)),
+        }
+        match spawn(sub, run, &live.name, port, deps, &self.config) {
+            Ok(p) => {
+                live.base_url = Some(format!("http://127.0.0.1:{port}"));
+                live.process = Some(p);
+                Ok(self.wait_fixed(live, port))
+            }
+            Err(SpawnError::Learner(msg)) => Ok(Status::NotStarted(msg)),
+            Err(SpawnError::Infrastructure(msg)) => Err(StartError::Infrastructure(msg)),
+        }
+    }
+
+    /// Waits for a service started on its fixed port (`run.port`). A program outside its
+    /// process group that holds the port (one that took it as the service started, or one the
+    /// service handed it to) is named, and the service stopped: there is no other port to try.
+    fn wait_fixed(&self, live: &mut LiveService, port: u16) -> Status {
+        let pgid = live.process.as_ref().map_or(0, |p| p.pid);
+        let (pid, program) = match self.wait_ready(live) {
+            Wait::Done(Status::Ready) => return Status::Ready,
+            // It exited or never became ready: was the port someone else's?
+            Wait::Done(status) => match reaper::port_holder(port, pgid) {
+                reaper::PortHolder::Stranger { pid, program } => (pid, program),
+                _ => return status,
+            },
+            Wait::Stranger { pid, program } => (pid, program),
+        };
+        if let Some(p) = live.process.take() {
+            p.kill_now();
+        }
+        Status::NotStarted(format!(
+            "port {port}, its fixed `run.port`, is held by `{program}` (pid {pid}), a program outside the \
+             service's process group: either that program took the port as the service started, or the \
+             service hands the port to a program it does not keep in its process group"
+        ))
     }
 
     /// The service named `name`, if it is part of the system.
@@ -496,6 +584,8 @@ impl System {
         for p in &self.proxies {
             p.shutdown();
         }
+        // The fixed ports are free again: the next grading may have them.
+        self.turns.clear();
         report
     }
 }
@@ -602,7 +692,102 @@ fn free_port(used: &mut BTreeSet<u16>) -> Result<u16, StartError> {
 enum Wait {
     Done(Status),
     /// A program outside the service's process group answered on its port.
-    Stranger(String),
+    Stranger {
+        pid: i32,
+        program: String,
+    },
+}
+
+/// Holds the fixed port `port` on 127.0.0.1 until its service starts; why it cannot be had.
+fn reserve(port: u16) -> Result<TcpListener, String> {
+    TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        if e.kind() != std::io::ErrorKind::AddrInUse {
+            return format!("port {port}, its fixed `run.port`, cannot be listened on on 127.0.0.1: {e}");
+        }
+        let by = match reaper::port_listener(port) {
+            Some((pid, program)) => format!("`{program}` (pid {pid})"),
+            None => "a program the grader cannot see (another user's program, a container's port forwarder, \
+                     or a connection's local end)"
+                .to_string(),
+        };
+        format!(
+            "port {port}, its fixed `run.port`, is already in use on 127.0.0.1 by {by}; a program with a \
+             fixed port cannot be moved to another"
+        )
+    })
+}
+
+/// This grading's turn on a fixed port (`run.port`) among the gradings of this machine: an
+/// exclusive lock (`flock`) on `grade-port-PORT.lock` in the temporary folder, held until the
+/// system is torn down. Gradings of submissions with the same fixed port
+/// (`grade batch` grades several at once, each in its own process) take turns instead of
+/// finding each other's service on it.
+#[derive(Debug)]
+struct PortTurn(#[allow(dead_code)] std::fs::File);
+
+/// Waits up to `wait` for the turn on `port`; `None` when this machine offers no lock (the
+/// check that the port is free still applies).
+fn take_turn(
+    port: u16,
+    service: &str,
+    wait: Duration,
+    progress: &super::Progress,
+) -> Result<Option<PortTurn>, StartError> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join(format!("grade-port-{port}.lock"));
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .or_else(|_| std::fs::File::open(&path));
+    let Ok(mut file) = opened else { return Ok(None) };
+    let began = Instant::now();
+    let deadline = began + wait;
+    let mut told = false;
+    loop {
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            if told {
+                progress.ended(&format!(
+                    "port {port} (`run.port` of service `{service}`): its turn came after {:.1} s",
+                    began.elapsed().as_secs_f64()
+                ));
+            }
+            // Who holds the turn, for whoever waits for it (nothing when opened read-only). Only
+            // the process id: another learner's folder must not appear in this learner's report.
+            let _ = file
+                .set_len(0)
+                .and_then(|_| writeln!(file, "pid {}", std::process::id()));
+            return Ok(Some(PortTurn(file)));
+        }
+        let e = std::io::Error::last_os_error();
+        if !matches!(e.raw_os_error(), Some(libc::EWOULDBLOCK) | Some(libc::EINTR)) {
+            return Ok(None);
+        }
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        let holder = match holder.trim() {
+            "" => String::new(),
+            h => format!(" ({h})"),
+        };
+        if Instant::now() >= deadline {
+            return Err(StartError::Infrastructure(format!(
+                "service `{service}` listens on the fixed port {port} (`run.port`), which another grading on \
+                 this machine{holder} used for longer than {} s; grade again when it is done, or grade fewer \
+                 submissions at once",
+                wait.as_secs_f64().ceil() as u64
+            )));
+        }
+        if !told {
+            progress.begins(&format!(
+                "waiting for port {port} (`run.port` of service `{service}`): another grading on this machine \
+                 uses it{holder}"
+            ));
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(100).min(deadline.saturating_duration_since(Instant::now())));
+    }
 }
 
 enum SpawnError {

@@ -244,6 +244,8 @@ pub struct RawRun {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub port_env: Option<S>,
+    /// A fixed port the program always listens on (checked to be 1..=65535 when validated).
+    pub port: Option<Spanned<i64>>,
     pub health: Option<S>,
     pub ready: Option<S>,
     #[serde(default)]

@@ -130,6 +130,9 @@ pub struct RunSpec {
     pub cwd: Option<String>,
     pub env: BTreeMap<String, String>,
     pub port_env: Option<String>,
+    /// `run.port`: the port the program always listens on. The grader then does not choose
+    /// one; `{port}` and `port_env` carry this one.
+    pub port: Option<u16>,
     pub health: Option<String>,
     pub ready: Option<String>,
     pub dependency_env: BTreeMap<String, String>,
@@ -560,6 +563,7 @@ impl Validator<'_> {
         let ctxs = self.contexts(&raw, &declared);
         let stores = datastores(&raw);
         let svcs = raw.service.iter().map(|s| self.service(s, &declared)).collect();
+        self.fixed_ports_unique(&raw);
         let sagas = self.sagas(&raw, &declared);
         let read_models = self.read_models(&raw, &declared);
 
@@ -807,6 +811,34 @@ impl Validator<'_> {
         compose_roles
     }
 
+    /// Two services cannot listen on one fixed port (`run.port`): they could never run together.
+    fn fixed_ports_unique(&mut self, raw: &RawManifest) {
+        let mut first: BTreeMap<i64, &str> = BTreeMap::new();
+        for s in &raw.service {
+            let Some(port) = s.run.as_ref().and_then(|r| r.port.as_ref()) else {
+                continue;
+            };
+            match first.entry(*port.get_ref()) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(s.name.get_ref());
+                }
+                std::collections::btree_map::Entry::Occupied(o) => self.err(
+                    port.span(),
+                    format!(
+                        "`run.port = {}` of service `{}` is also the port of service `{}`",
+                        port.get_ref(),
+                        s.name.get_ref(),
+                        o.get()
+                    ),
+                    "port already used",
+                    "two programs cannot listen on one port: give one of them another port, or leave `port` out \
+                     so the grader chooses a free one (passed in `port_env` and `{port}`)"
+                        .into(),
+                ),
+            }
+        }
+    }
+
     /// The program and arguments of a run command that are relative paths (they contain `/`
     /// and start with `.`) must stay inside the submission, resolved from the working
     /// directory `base`: a copy of the submission, or a sandbox that sees only it, must still
@@ -902,11 +934,29 @@ impl Validator<'_> {
                 }
             }
         }
+        let port = r.port.as_ref().and_then(|p| {
+            let n = *p.get_ref();
+            match u16::try_from(n) {
+                Ok(port) if port != 0 => Some(port),
+                _ => {
+                    self.err(
+                        p.span(),
+                        format!("`run.port = {n}` is out of range"),
+                        "must be 1 to 65535",
+                        "give the port the program always listens on, e.g. `port = 8080`, or leave `port` out so \
+                         the grader chooses a free one (passed in `port_env` and `{port}`)"
+                            .into(),
+                    );
+                    None
+                }
+            }
+        });
         RunSpec {
             command: r.command.iter().map(|c| c.get_ref().clone()).collect(),
             cwd: r.cwd.as_ref().map(|c| c.get_ref().clone()),
             env: r.env.clone(),
             port_env: r.port_env.as_ref().map(|c| c.get_ref().clone()),
+            port,
             health: r.health.as_ref().map(|c| c.get_ref().clone()),
             ready: r.ready.as_ref().map(|c| c.get_ref().clone()),
             dependency_env: r
@@ -1277,6 +1327,56 @@ mod tests {
             run.args_for(4010),
             ["mock", "-p", "4010", "--addr=127.0.0.1:4010", "api.yaml"]
         );
+    }
+
+    /// `run.port` is a port from 1 to 65535, else an error at its line; two services cannot
+    /// share one.
+    #[test]
+    fn run_port_is_a_port() {
+        let load = |a: &str, b: Option<&str>| {
+            let mut text =
+                format!("[[service]]\nname = \"a\"\n[service.run]\ncommand = [\"a\"]\nhealth = \"/\"\n{a}\n");
+            if let Some(b) = b {
+                text.push_str(&format!(
+                    "\n[[service]]\nname = \"b\"\n[service.run]\ncommand = [\"b\"]\n{b}\n"
+                ));
+            }
+            from_manifest(
+                std::env::temp_dir(),
+                "sub".into(),
+                SourceFile::new("submission.toml", text),
+            )
+        };
+        let run = |sub: &Submission| sub.services[0].run.clone().unwrap();
+        let sub = load("", None).unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()));
+        assert_eq!(run(&sub).port, None);
+        for (written, port) in [("port = 8080", 8080), ("port = 1", 1), ("port = 65535", 65535)] {
+            let sub = load(written, None).unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()));
+            assert_eq!(run(&sub).port, Some(port), "{written}");
+        }
+        for bad in ["0", "65536", "-1", "70000"] {
+            let Err(e) = load(&format!("port = {bad}"), None) else {
+                panic!("port = {bad} is accepted")
+            };
+            let e = e.to_diagnostic().render_plain();
+            assert!(e.contains(&format!("`run.port = {bad}` is out of range")), "{e}");
+            assert!(e.contains("submission.toml:6:"), "{e}");
+            assert!(e.contains("must be 1 to 65535"), "{e}");
+        }
+        let Err(e) = load("port = \"8080\"", None) else {
+            panic!("a string is accepted as a port")
+        };
+        assert!(e.to_diagnostic().render_plain().contains("submission.toml:6:"));
+        assert!(load("port = 8080", Some("port = 8081")).is_ok());
+        let Err(e) = load("port = 8080", Some("port = 8080")) else {
+            panic!("one port for two services is accepted")
+        };
+        let e = e.to_diagnostic().render_plain();
+        assert!(
+            e.contains("`run.port = 8080` of service `b` is also the port of service `a`"),
+            "{e}"
+        );
+        assert!(e.contains("submission.toml:12:"), "{e}");
     }
 }
 
