@@ -702,7 +702,7 @@ enum Wait {
 fn reserve(port: u16) -> Result<TcpListener, String> {
     TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
         if e.kind() != std::io::ErrorKind::AddrInUse {
-            return format!("port {port}, its fixed `run.port`, cannot be listened on on 127.0.0.1: {e}");
+            return format!("port {port}, its fixed `run.port`, cannot be opened on 127.0.0.1: {e}");
         }
         let by = match reaper::port_listener(port) {
             Some((pid, program)) => format!("`{program}` (pid {pid})"),
