@@ -757,7 +757,8 @@ ready = "/ready"
 /// `strangers` starts hand the port to a detached server (as a second grader that drew the same
 /// port would hold it), later starts serve themselves. Returns the system's status, the port it
 /// was finally given, and the strangers' ports.
-fn start_behind_strangers(name: &str, strangers: usize) -> (Status, Option<u16>, Vec<u16>) {
+/// With `exit`, a start that meets the stranger exits as a server that cannot bind does.
+fn start_behind_strangers(name: &str, strangers: usize, exit: bool) -> (Status, Option<u16>, Vec<u16>) {
     let dir = scratch(name);
     let script = dir.join("svc.py");
     std::fs::write(
@@ -783,6 +784,15 @@ if starts < int(sys.argv[2]):
                 f.write(f"{os.getpid()}:{port}\n")
             serve(20)
         os._exit(0)
+    if sys.argv[3] == "exit":
+        import socket
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        sys.exit("OSError: [Errno 98] Address already in use")
     time.sleep(60)
 else:
     serve(60)
@@ -793,9 +803,10 @@ else:
     let sub = write_submission(
         &dir,
         &format!(
-            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"python3\", {:?}, {:?}, \"{strangers}\"]\nhealth = \"/health\"\n",
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"python3\", {:?}, {:?}, \"{strangers}\", \"{}\"]\nhealth = \"/health\"\n",
             script.display().to_string(),
-            state.display().to_string()
+            state.display().to_string(),
+            if exit { "exit" } else { "stay" }
         ),
     );
     let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
@@ -815,8 +826,20 @@ else:
 }
 
 #[test]
+fn a_service_that_lost_its_port_to_a_stranger_is_restarted_not_blamed() {
+    let (status, port, strangers) = start_behind_strangers("stranger-exit", 1, true);
+    assert_eq!(
+        status,
+        Status::Ready,
+        "restarted on another port instead of reported as exited"
+    );
+    assert_eq!(strangers.len(), 1);
+    assert_ne!(port, Some(strangers[0]));
+}
+
+#[test]
 fn a_stranger_on_the_given_port_is_not_taken_for_the_service() {
-    let (status, port, strangers) = start_behind_strangers("stranger-once", 1);
+    let (status, port, strangers) = start_behind_strangers("stranger-once", 1, false);
     assert_eq!(status, Status::Ready);
     assert_eq!(strangers.len(), 1, "one start met the stranger");
     assert_ne!(port, Some(strangers[0]), "the service was restarted on another port");
@@ -824,7 +847,7 @@ fn a_stranger_on_the_given_port_is_not_taken_for_the_service() {
 
 #[test]
 fn a_service_that_always_hands_its_port_away_is_not_started() {
-    let (status, _, strangers) = start_behind_strangers("stranger-always", 9);
+    let (status, _, strangers) = start_behind_strangers("stranger-always", 9, false);
     assert_eq!(strangers.len(), 3, "three starts, then it gives up");
     let Status::NotStarted(why) = status else {
         panic!("{status:?}")
@@ -1037,6 +1060,7 @@ fn a_taken_fixed_port_is_not_started_and_its_holder_is_named() {
     assert_eq!(r.outcome, Outcome::Failed, "{text}");
     assert!(text.contains("service `orders` could not be started: port"), "{text}");
     assert!(text.contains(&named), "{text}");
+    assert!(text.contains("help: a fixed port must be free"), "{text}");
     // At once, not at the readiness deadline.
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(!pid_file.exists(), "the service was never started");

@@ -414,11 +414,21 @@ impl System {
         let deadline = Instant::now() + self.config.ready_timeout;
         let mut backoff = Duration::from_millis(20);
         let mut last = String::from("it was never asked");
+        let port = Url::parse(&url).map(|u| u.port).unwrap_or_default();
+        // A service that exited while a program outside its group holds its port most likely
+        // lost the port to that program (often a second grader that drew the same free port)
+        // between our choosing it and its binding it: a stranger, not the learner's fault.
+        let exited = |p: &Process, st: ExitStatus| -> Wait {
+            p.settle_logs(Duration::from_millis(500));
+            match reaper::port_holder(port, p.pid) {
+                reaper::PortHolder::Stranger { pid, program } => Wait::Stranger { pid, program },
+                _ => Wait::Done(Status::Exited(describe_exit(st))),
+            }
+        };
         loop {
             if let Some(p) = live.process.as_mut() {
                 if let Some(st) = p.try_wait() {
-                    p.settle_logs(Duration::from_millis(500));
-                    return Wait::Done(Status::Exited(describe_exit(st)));
+                    return exited(p, st);
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -431,10 +441,8 @@ impl System {
                     if let Some(p) = live.process.as_mut() {
                         std::thread::sleep(Duration::from_millis(10));
                         if let Some(st) = p.try_wait() {
-                            p.settle_logs(Duration::from_millis(500));
-                            return Wait::Done(Status::Exited(describe_exit(st)));
+                            return exited(p, st);
                         }
-                        let port = Url::parse(&url).map(|u| u.port).unwrap_or_default();
                         if let reaper::PortHolder::Stranger { pid, program } = reaper::port_holder(port, p.pid) {
                             return Wait::Stranger { pid, program };
                         }

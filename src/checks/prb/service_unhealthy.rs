@@ -26,7 +26,8 @@ rolled out or probed, and nothing else about its runtime behaviour can be verifi
 
 ## How to fix
 Make the `run.command` start the service from a clean checkout, listen on 127.0.0.1 on the
-port in the variable named by `run.port_env` (not a fixed port), and answer `run.health`
+port in the variable named by `run.port_env` (or given as `{port}` in its arguments; a fixed
+`run.port` only for a program whose port cannot be changed), and answer `run.health`
 (liveness: the process works) and `run.ready` (readiness: its dependencies are reachable)
 with 200 once it can serve. Run the command yourself and read its output first.
 
@@ -94,7 +95,7 @@ fn startup_help(svc: &LiveService, port_env: &str, cwd: Option<&str>) -> String 
     if tail.contains("address already in use") || tail.contains("eaddrinuse") {
         format!(
             "another process holds the port it tried: listen on the port the grader passes in ${port_env} \
-             instead of a fixed one"
+             (or as `{{port}}` in its arguments) instead of a fixed one"
         )
     } else {
         format!(
@@ -120,10 +121,15 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
     match &svc.status {
         Status::Ready => {}
         Status::NotStarted(why) => {
-            return Some(
-                at_service(ctx, svc, format!("{how} `{name}` could not be started: {why}"))
-                    .help("fix `run.command` and `run.cwd` so the command can be run from the submission folder"),
-            );
+            let help = if why.contains("`run.port`") {
+                format!(
+                    "a fixed port must be free when the grader starts the service: let the service listen on the \
+                     port the grader passes in ${port_env} (or as `{{port}}` in its arguments) and drop `run.port`"
+                )
+            } else {
+                "fix `run.command` and `run.cwd` so the command can be run from the submission folder".to_string()
+            };
+            return Some(at_service(ctx, svc, format!("{how} `{name}` could not be started: {why}")).help(help));
         }
         Status::Exited(how_ended) => {
             return Some(
