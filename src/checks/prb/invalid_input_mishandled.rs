@@ -16,8 +16,9 @@ use super::support::{
 pub struct InvalidInputMishandled;
 
 const DOCS: &str = r#"## What it checks
-Sends requests that break the OpenAPI document on purpose and expects a 4xx answer (the
-negative-data checks Schemathesis calls ST201): for each operation,
+Sends requests that break the OpenAPI document on purpose and expects a 4xx answer (as
+Schemathesis' `negative_data_rejection` check does, with `not_a_server_error` for a 5xx; each
+reason ends with the name of the check): for each operation,
 
 - a query parameter with a value its schema forbids (a word for an integer, a value outside
   the `enum`, below `minimum` or above `maximum`, too long for `maxLength`);
@@ -200,11 +201,14 @@ fn probe_service(
                 }
                 Ok(a) if a.status >= 500 => {
                     total += 1;
-                    bad.push(format!("{sent} answered {}", a.status))
+                    bad.push(format!("{sent} answered {} (`not_a_server_error`)", a.status))
                 }
                 Ok(a) if p.reject_2xx && (200..300).contains(&a.status) => {
                     total += 1;
-                    bad.push(format!("{sent} was accepted with {}", a.status))
+                    bad.push(format!(
+                        "{sent} was accepted with {} (`negative_data_rejection`)",
+                        a.status
+                    ))
                 }
                 Ok(_) => {
                     total += 1;

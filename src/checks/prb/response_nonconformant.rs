@@ -18,15 +18,19 @@ pub struct ResponseNonconformant;
 
 const DOCS: &str = r#"## What it checks
 Calls every operation of each running service's OpenAPI document (by default the safe
-`GET` operations; `methods` widens that) and checks each answer against the document, the
-checks Schemathesis calls ST101-ST105:
+`GET` operations; `methods` widens that) and checks each answer against the document, as
+Schemathesis' response checks do (each reason ends with the name of the Schemathesis check
+that finds the same problem):
 
-- **not a server error**: a request the document allows gets no 5xx;
-- **documented status**: the status (or its `2XX` range, or `default`) is documented;
-- **content type**: the `Content-Type` is one the response documents;
-- **required headers**: headers the response marks `required` are sent;
-- **body**: a JSON body is valid against the response schema (OpenAPI 3.0: JSON Schema
-  draft 4 with `nullable`; 3.1: 2020-12).
+- **not a server error** (`not_a_server_error`): a request the document allows gets no 5xx;
+- **documented status** (`status_code_conformance`): the status (or its `2XX` range, or
+  `default`) is documented;
+- **content type** (`content_type_conformance`): the `Content-Type` is one the response
+  documents;
+- **required headers** (`response_headers_conformance`): headers the response marks
+  `required` are sent;
+- **body** (`response_schema_conformance`): a JSON body is valid against the response schema
+  (OpenAPI 3.0: JSON Schema draft 4 with `nullable`; 3.1: 2020-12).
 
 Path parameters take values seen in earlier answers first (an `orderId` from the list of
 orders), else the document's examples, else a value made up from the schema; required query
@@ -232,7 +236,7 @@ fn judge<'s>(
     if status >= 500 {
         out.push((
             None,
-            "a server error for a request the document allows (ST101)".into(),
+            "a server error for a request the document allows (`not_a_server_error`)".into(),
             "a valid request must never make the service fail: read the service's log for the error",
         ));
     }
@@ -242,7 +246,7 @@ fn judge<'s>(
         out.push((
             op.op.get("responses"),
             format!(
-                "status {status} is not documented (documented: {}) (ST102)",
+                "status {status} is not documented (documented: {}) (`status_code_conformance`)",
                 if codes.is_empty() {
                     "none".into()
                 } else {
@@ -260,7 +264,7 @@ fn judge<'s>(
             if h.flag("required") && answer.header(name).is_none() {
                 out.push((
                     Some(h.clone()),
-                    format!("the required response header `{name}` is missing (ST104)"),
+                    format!("the required response header `{name}` is missing (`response_headers_conformance`)"),
                     "send the header the response documents as required, or stop marking it required",
                 ));
             }
@@ -292,7 +296,7 @@ fn judge<'s>(
         out.push((
             resp.node.get("content"),
             format!(
-                "Content-Type `{}` is not documented for response {} (documented: {}) (ST103)",
+                "Content-Type `{}` is not documented for response {} (documented: {}) (`content_type_conformance`)",
                 if ct.is_empty() { "(none)" } else { ct },
                 resp.code,
                 documented.join(", ")
@@ -309,7 +313,7 @@ fn judge<'s>(
         Err(e) => {
             out.push((
                 Some(media_node.clone()),
-                format!("the `{media}` body is not JSON: {e}"),
+                format!("the `{media}` body is not JSON: {e} (`response_schema_conformance`)"),
                 "send the body the media type promises",
             ));
             return out;
@@ -332,7 +336,7 @@ fn judge<'s>(
                     .or_else(|| media_node.get("schema"));
                 out.push((
                     at,
-                    format!("{place}: {} (ST105)", v.message),
+                    format!("{place}: {} (`response_schema_conformance`)", v.message),
                     "make the service send what the schema describes, or correct the schema",
                 ));
             }
