@@ -29,8 +29,9 @@ A 5xx means invalid input crashed the service; a 2xx means it accepted data its 
 forbids. Both are findings. A broken query parameter is sent only where the valid request
 succeeds, and any 4xx then passes; a broken body passes with 400, 409, 413, 415 or 422 (a 401,
 404 or 405 means the request never reached validation: not counted). Partial credit: invalid
-requests rejected / invalid requests judged. Path parameters take values seen in earlier
-answers or the document's examples.
+requests rejected / invalid requests judged. Requests go under the base path of the
+document's `servers` URL, as every probe calls the documented operations; path parameters take
+values seen in earlier answers or the document's examples.
 
 ## Why it matters
 Every service boundary is an attack surface and a source of bad data (Week 3: API design,

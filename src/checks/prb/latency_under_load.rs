@@ -9,7 +9,7 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedChec
 use crate::probe::load::{self, trim_float, LoadConfig, LoadReport};
 use crate::probe::{LiveService, StartError, Status, System};
 
-use super::support::at_service;
+use super::support::{at_service, base_path};
 
 pub struct LatencyUnderLoad;
 
@@ -23,7 +23,8 @@ percentiles and the availability against the targets: p95 at most `p95_ms`, p99 
 The endpoint is, in order: the service's entry in `paths` (e.g.
 `paths = { orders = "/v1/orders" }`); else the first `GET` operation of its OpenAPI document
 whose path has no template parameter and which needs no required query or header parameter
-(prefixed with the path of the document's first `servers` URL); else its `run.health` path.
+(under the base path of its `servers` URL, as every probe calls the documented operations:
+`servers: [{url: /v2}]` and `/orders` load `/v2/orders`); else its `run.health` path.
 
 The load is open-model: request *i* is scheduled at *i / rate* seconds from the start, and its
 latency is measured from that scheduled time to the end of the answer (into an HDR histogram).
@@ -404,7 +405,7 @@ fn endpoint(ctx: &Ctx<'_>, svc: &LiveService, params: &Params) -> (Option<String
 }
 
 /// The first GET operation with no path template and no required query or header parameter,
-/// prefixed with the first server's base path.
+/// under the document's base path (as every probe calls operations: [`base_path`]).
 pub fn plain_get(root: &Value) -> Option<String> {
     let paths = root.get("paths")?.as_object()?;
     for (path, item) in paths {
@@ -434,7 +435,7 @@ pub fn plain_get(root: &Value) -> Option<String> {
             }
         }
         if usable {
-            return Some(format!("{}{path}", base_path(root)));
+            return Some(format!("{}{path}", base_path(root, Some(item), Some(op))));
         }
     }
     None
@@ -449,40 +450,6 @@ fn resolve<'v>(root: &'v Value, mut v: &'v Value) -> Option<&'v Value> {
         }
     }
     None
-}
-
-/// The path of the first `servers` URL (variables set to their defaults), without the
-/// trailing `/`; `""` when there is none.
-fn base_path(root: &Value) -> String {
-    let Some(server) = root.get("servers").and_then(Value::as_array).and_then(|s| s.first()) else {
-        return String::new();
-    };
-    let Some(url) = server.get("url").and_then(Value::as_str) else {
-        return String::new();
-    };
-    let mut url = url.to_string();
-    if let Some(vars) = server.get("variables").and_then(Value::as_object) {
-        for (k, v) in vars {
-            if let Some(d) = v.get("default").and_then(Value::as_str) {
-                url = url.replace(&format!("{{{k}}}"), d);
-            }
-        }
-    }
-    let path = match url.find("://") {
-        Some(i) => url[i + 3..]
-            .find('/')
-            .map(|j| url[i + 3 + j..].to_string())
-            .unwrap_or_default(),
-        None if url.starts_with("//") => url[2..].find('/').map(|j| url[2 + j..].to_string()).unwrap_or_default(),
-        None if url.starts_with('/') => url,
-        None => String::new(),
-    };
-    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
-    if path.contains('{') || path.contains(char::is_whitespace) {
-        String::new()
-    } else {
-        path.to_string()
-    }
 }
 
 #[cfg(test)]

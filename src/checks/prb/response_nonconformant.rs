@@ -32,11 +32,13 @@ that finds the same problem):
 - **body** (`response_schema_conformance`): a JSON body is valid against the response schema
   (OpenAPI 3.0: JSON Schema draft 4 with `nullable`; 3.1: 2020-12).
 
-Path parameters take values seen in earlier answers first (an `orderId` from the list of
-orders), else the document's examples, else a value made up from the schema; required query
-and header parameters take the examples. Operations that require HTTP bearer authentication
-get `Authorization: Bearer <token>`. Partial credit: conformant operations / operations
-called. Findings point at the response in the document.
+Operations are called under the base path of the document's `servers` URL, as every probe
+calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take
+values seen in earlier answers first (an `orderId` from the list of orders), else the
+document's examples, else a value made up from the schema; required query and header
+parameters take the examples. Operations that require HTTP bearer authentication get
+`Authorization: Bearer <token>`. Partial credit: conformant operations / operations called.
+Findings point at the response in the document.
 
 ## Why it matters
 An OpenAPI document is a promise to every consumer (Week 3: API design and contracts;

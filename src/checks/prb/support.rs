@@ -303,8 +303,59 @@ fn wants_bearer(api: &Api<'_>, op: &Operation<'_>) -> bool {
         })
 }
 
+/// The path a document's operations are served under, which every probe puts before an
+/// operation's path: that of the first `servers` URL of the operation, else of its path item,
+/// else of the document (the nearest list that is not empty wins, as in OpenAPI), with its
+/// variables set to their defaults. Of an absolute URL only the path counts
+/// (`https://api.example.com/v2` -> `/v2`); a relative one is read from the service's root
+/// (`/v2`, `v2` and `./v2` -> `/v2`). No trailing `/`; `""` (served at `/`) without `servers`,
+/// or when the path keeps a variable that has no default.
+pub fn base_path(root: &Value, item: Option<&Value>, op: Option<&Value>) -> String {
+    fn first(v: Option<&Value>) -> Option<&Value> {
+        v?.get("servers")?.as_array()?.first()
+    }
+    let Some(server) = first(op).or_else(|| first(item)).or_else(|| first(Some(root))) else {
+        return String::new();
+    };
+    let Some(url) = server.get("url").and_then(Value::as_str) else {
+        return String::new();
+    };
+    let mut url = url.trim().to_string();
+    if let Some(vars) = server.get("variables").and_then(Value::as_object) {
+        for (k, v) in vars {
+            if let Some(d) = v.get("default").filter(|d| !d.is_null()) {
+                url = url.replace(&format!("{{{k}}}"), &as_text(d));
+            }
+        }
+    }
+    let url = url.split(['?', '#']).next().unwrap_or("");
+    let path = if let Some(i) = url.find("://") {
+        url[i + 3..].find('/').map_or("", |j| &url[i + 3 + j..])
+    } else if let Some(rest) = url.strip_prefix("//") {
+        rest.find('/').map_or("", |j| &rest[j..])
+    } else {
+        url
+    };
+    if path.contains(['{', '}']) || path.contains(char::is_whitespace) {
+        return String::new();
+    }
+    // Dot segments resolved from the root, empty segments (and the trailing `/`) dropped.
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments.iter().map(|s| format!("/{s}")).collect()
+}
+
 /// Builds the request for `op`: every path parameter and every required query and header
-/// parameter filled; `None` with the reason when a required value cannot be found.
+/// parameter filled, the path under the document's [`base_path`]; `None` with the reason when
+/// a required value cannot be found.
 pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Result<Planned, String> {
     let mut path = op.path.to_string();
     let mut query = Vec::new();
@@ -343,6 +394,10 @@ pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Resu
     if wants_bearer(api, op) {
         headers.push(("Authorization".into(), format!("Bearer {token}")));
     }
+    let path = format!(
+        "{}{path}",
+        base_path(&api.doc().value, Some(op.item.value), Some(op.op.value))
+    );
     let target = if query.is_empty() {
         path
     } else {
@@ -434,4 +489,110 @@ pub fn discover_triggers(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::document::{Document, Limits};
+    use crate::artifact::openapi::{classify, OpenApiDoc};
+    use crate::checks::oas::walk::external_docs;
+    use serde_json::json;
+
+    fn spec(src: &str) -> OpenApiDoc {
+        match classify(Document::parse("openapi.yaml", src, &Limits::default()).unwrap()) {
+            Loaded::Ok(d) => d,
+            _ => panic!("not OpenAPI"),
+        }
+    }
+
+    fn doc_base(servers: Value) -> String {
+        base_path(&json!({ "servers": servers }), None, None)
+    }
+
+    #[test]
+    fn the_base_path_is_the_path_of_the_first_server_url() {
+        // No servers, an empty list, a server at the root: served at `/`.
+        assert_eq!(base_path(&json!({"paths": {}}), None, None), "");
+        assert_eq!(doc_base(json!([])), "");
+        assert_eq!(doc_base(json!([{"url": "/"}])), "");
+        assert_eq!(doc_base(json!([{"url": "https://api.example.com"}])), "");
+        assert_eq!(doc_base(json!([{"url": "https://api.example.com/"}])), "");
+        // Relative URLs, read from the service's root.
+        assert_eq!(doc_base(json!([{"url": "/v2"}])), "/v2");
+        assert_eq!(doc_base(json!([{"url": "/v2/"}])), "/v2");
+        assert_eq!(doc_base(json!([{"url": "v2"}])), "/v2");
+        assert_eq!(doc_base(json!([{"url": "./api/v2/"}])), "/api/v2");
+        assert_eq!(doc_base(json!([{"url": "/api//v2/./x/.."}])), "/api/v2");
+        // Absolute URLs: only the path counts; query and fragment dropped.
+        assert_eq!(doc_base(json!([{"url": "https://api.example.com/v2"}])), "/v2");
+        assert_eq!(
+            doc_base(json!([{"url": "http://localhost:8080/api/v1/?x=1"}])),
+            "/api/v1"
+        );
+        assert_eq!(doc_base(json!([{"url": "//cdn.example.com/shop#top"}])), "/shop");
+        // The first server only.
+        assert_eq!(doc_base(json!([{"url": "/v2"}, {"url": "/v1"}])), "/v2");
+        // Variables take their defaults, in the host and in the path.
+        assert_eq!(
+            doc_base(json!([{
+                "url": "{scheme}://{host}/api/{version}/",
+                "variables": {"scheme": {"default": "https"}, "host": {"default": "x"}, "version": {"default": "v1"}}
+            }])),
+            "/api/v1"
+        );
+        assert_eq!(
+            doc_base(json!([{"url": "/{version}", "variables": {"version": {"default": "v3", "enum": ["v3"]}}}])),
+            "/v3"
+        );
+        // A variable without a default in the path: unknown, the root.
+        assert_eq!(doc_base(json!([{"url": "/{version}"}])), "");
+        assert_eq!(doc_base(json!([{"url": 7}])), "");
+    }
+
+    #[test]
+    fn the_nearest_servers_list_wins() {
+        let root = json!({"servers": [{"url": "/v2"}]});
+        let item = json!({"servers": [{"url": "https://files.example.com/files"}]});
+        let op = json!({"servers": [{"url": "/v3/"}]});
+        let empty = json!({"servers": []});
+        assert_eq!(base_path(&root, None, None), "/v2");
+        assert_eq!(base_path(&root, Some(&json!({})), Some(&json!({}))), "/v2");
+        assert_eq!(base_path(&root, Some(&item), None), "/files");
+        assert_eq!(base_path(&root, Some(&item), Some(&op)), "/v3");
+        assert_eq!(base_path(&root, Some(&empty), Some(&empty)), "/v2");
+    }
+
+    #[test]
+    fn planned_requests_go_under_the_base_path() {
+        let s = spec(
+            r#"openapi: 3.0.3
+info: {title: Pets, version: '1'}
+servers: [{url: 'http://localhost:{port}/v2/', variables: {port: {default: '8080'}}}]
+paths:
+  /pets:
+    get:
+      parameters: [{name: limit, in: query, required: true, schema: {type: integer}, example: 5}]
+      responses: {'200': {description: ok}}
+  /pets/{petId}:
+    get:
+      parameters: [{name: petId, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+  /files:
+    servers: [{url: /blobs}]
+    get:
+      responses: {'200': {description: ok}}
+"#,
+        );
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let mut seen = Seen::default();
+        seen.learn(&json!({"petId": "p 1"}));
+        let targets: Vec<String> = operations_to_exercise(&api, &get_only())
+            .iter()
+            .map(|op| plan(&api, op, &seen, "t").unwrap().target)
+            .collect();
+        assert_eq!(targets, ["/v2/pets?limit=5", "/blobs/files", "/v2/pets/p%201"]);
+    }
 }
