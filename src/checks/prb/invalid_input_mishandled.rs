@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,8 +10,8 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, 
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Seen, BEARER_PARAM,
-    DEFAULT_TOKEN, TIMEOUT_PARAM,
+    encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Refusals, Seen,
+    BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct InvalidInputMishandled;
@@ -27,11 +28,14 @@ reason ends with the name of the check): for each operation,
 
 A 5xx means invalid input crashed the service; a 2xx means it accepted data its own contract
 forbids. Both are findings. A broken query parameter is sent only where the valid request
-succeeds, and any 4xx then passes; a broken body passes with 400, 409, 413, 415 or 422 (a 401,
-404 or 405 means the request never reached validation: not counted). Partial credit: invalid
-requests rejected / invalid requests judged. Requests go under the base path of the
-document's `servers` URL, as every probe calls the documented operations; path parameters take
-values seen in earlier answers or the document's examples.
+succeeds, and any 4xx then passes; a broken body passes with 400, 409, 413, 415 or 422 (a 401
+or 403 for want of credentials, a 404 or a 405 means the request never reached validation: not
+counted). When nothing could be judged the item is not applicable, and the reason says what
+happened (every request refused with 401 Unauthorized, the valid request failing, nothing
+documented to break). Partial credit: invalid requests rejected / invalid requests judged.
+Requests go under the base path of the document's `servers` URL, as every probe calls the
+documented operations; path parameters take values seen in earlier answers or the document's
+examples.
 
 ## Why it matters
 Every service boundary is an attack surface and a source of bad data (Week 3: API design,
@@ -130,31 +134,156 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let mut findings = Vec::new();
     let mut evidence = Vec::new();
     let (mut good, mut total) = (0, 0);
+    let mut all = Probed::default();
+    let mut refusing = Vec::new();
+    let mut without_spec = Vec::new();
+    let mut with_spec = 0;
     for svc in ready_services(system) {
-        let Some(api) = service_api(ctx, svc) else { continue };
-        let (g, t, mut f) = probe_service(ctx, p, system, svc, &api);
-        if t > 0 {
-            evidence.push(format!("{}: {g} of {t} invalid requests answered 4xx", svc.name));
+        let Some(api) = service_api(ctx, svc) else {
+            without_spec.push(format!("`{}`", svc.name));
+            continue;
+        };
+        with_spec += 1;
+        let mut probed = probe_service(ctx, p, system, svc, &api);
+        evidence.push(probed.line(&svc.name));
+        good += probed.good;
+        total += probed.judged;
+        findings.append(&mut probed.findings);
+        if !probed.refused.is_empty() {
+            refusing.push(format!("`{}`", svc.name));
         }
-        good += g;
-        total += t;
-        findings.append(&mut f);
+        all.add(probed, &svc.name);
     }
-    if total == 0 {
-        return CheckResult::not_applicable(
-            "no running service documents a constrained query parameter or a JSON request body to break",
-        );
+    if !without_spec.is_empty() {
+        evidence.push(format!(
+            "no invalid request sent (no readable OpenAPI document): {}",
+            without_spec.join(", ")
+        ));
     }
-    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
+    if total > 0 {
+        return CheckResult::ratio(good, total, findings).with_evidence_lines(evidence);
+    }
+    let why = if with_spec == 0 {
+        format!(
+            "no running service has a readable OpenAPI document ({}) to build invalid requests from",
+            without_spec.join(", ")
+        )
+    } else {
+        all.why_none_judged(&refusing)
+    };
+    CheckResult::not_applicable(why).with_evidence_lines(evidence)
 }
 
-fn probe_service(
-    ctx: &Ctx<'_>,
-    p: &Params,
-    system: &System,
-    svc: &LiveService,
-    api: &Api<'_>,
-) -> (usize, usize, Vec<Finding>) {
+/// What the probe did with the operations of one service (or, added up, of all).
+#[derive(Default)]
+struct Probed {
+    /// Invalid requests judged, and of those the ones answered as they should be.
+    judged: usize,
+    good: usize,
+    /// Requests refused for want of credentials (an invalid body, or the valid request a
+    /// broken query parameter needs): not judged.
+    refused: Refusals,
+    /// Operations whose broken query parameter was not judged because the valid request did
+    /// not succeed, with what it got (`GET /v1/items answered 404`).
+    valid_failed: Vec<String>,
+    /// Broken bodies answered with a 4xx that is not about the input (404, 405...): by status.
+    unreached: BTreeMap<u16, usize>,
+    /// Operations that could not be called, and why.
+    not_called: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+impl Probed {
+    /// What was not judged, in the learner's terms (empty when everything sent was judged).
+    fn not_judged(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.refused.is_empty() {
+            out.push(format!(
+                "{} {} {}, so their input was never checked: {}",
+                self.refused.count(),
+                if self.refused.count() == 1 {
+                    "request was"
+                } else {
+                    "requests were"
+                },
+                self.refused.refused_with(),
+                self.refused.why()
+            ));
+        }
+        if !self.valid_failed.is_empty() {
+            out.push(format!(
+                "the valid request did not succeed, so no broken query parameter was judged ({})",
+                self.valid_failed.join(", ")
+            ));
+        }
+        if !self.unreached.is_empty() {
+            let statuses: Vec<String> = self.unreached.keys().map(u16::to_string).collect();
+            let n: usize = self.unreached.values().sum();
+            out.push(format!(
+                "{n} broken {} answered {} (a status that does not reject the input: the request never reached \
+                 validation)",
+                if n == 1 { "body was" } else { "bodies were" },
+                statuses.join(" or ")
+            ));
+        }
+        if !self.not_called.is_empty() {
+            out.push(format!("not called: {}", self.not_called.join("; ")));
+        }
+        out
+    }
+
+    /// The evidence line of service `name`; with nothing judged it says why instead of "0 of 0".
+    fn line(&self, name: &str) -> String {
+        let not_judged = self.not_judged();
+        if self.judged > 0 {
+            let mut line = format!("{name}: {} of {} invalid requests answered 4xx", self.good, self.judged);
+            for n in not_judged {
+                line.push_str(&format!("; not judged: {n}"));
+            }
+            return line;
+        }
+        if not_judged.is_empty() {
+            return format!("{name}: nothing to break: {NOTHING_TO_BREAK}");
+        }
+        format!("{name}: no invalid request judged: {}", not_judged.join("; "))
+    }
+
+    /// Adds what the probe did with service `name`.
+    fn add(&mut self, other: Probed, name: &str) {
+        self.judged += other.judged;
+        self.good += other.good;
+        self.refused.add(&other.refused);
+        let named = |v: Vec<String>| v.into_iter().map(move |x| format!("`{name}` {x}"));
+        self.valid_failed.extend(named(other.valid_failed));
+        self.not_called.extend(named(other.not_called));
+        for (s, n) in other.unreached {
+            *self.unreached.entry(s).or_default() += n;
+        }
+    }
+
+    /// Why nothing was judged over all services (`refusing`: the services that refused).
+    fn why_none_judged(&self, refusing: &[String]) -> String {
+        let not_judged = self.not_judged();
+        if not_judged.is_empty() {
+            return format!("no running service has an operation to break: {NOTHING_TO_BREAK}");
+        }
+        if not_judged.len() == 1 && !self.refused.is_empty() {
+            return format!(
+                "every request was {} ({}), so no invalid input reached validation: {}",
+                self.refused.refused_with(),
+                refusing.join(", "),
+                self.refused.why()
+            );
+        }
+        format!("no invalid request could be judged: {}", not_judged.join("; "))
+    }
+}
+
+/// Why a service gets no invalid request.
+const NOTHING_TO_BREAK: &str =
+    "no operation documents a constrained query parameter or a JSON request body (with the methods probed)";
+
+fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, api: &Api<'_>) -> Probed {
     let timeout = Duration::from_millis(p.timeout_ms.clamp(1, 120_000));
     let mut seen = Seen::default();
     // Learn ids from the safe operations first, as the conformance probe does.
@@ -170,17 +299,27 @@ fn probe_service(
             }
         }
     }
-    let (mut good, mut total) = (0, 0);
-    let mut findings = Vec::new();
+    let mut out = Probed::default();
     for op in operations_to_exercise(api, &p.methods).into_iter().take(200) {
-        let Ok(base) = plan(api, &op, &seen, &p.bearer_token) else {
-            continue;
+        let base = match plan(api, &op, &seen, &p.bearer_token) {
+            Ok(b) => b,
+            Err(why) => {
+                out.not_called.push(format!("{}: {why}", op.label()));
+                continue;
+            }
         };
         let cases = cases(api, &op, &base);
         // A broken query parameter is only judged where the valid request succeeds (else a 4xx
         // says nothing about the parameter); it is sent on safe operations only.
-        let query_judged = cases.iter().any(|c| c.kind == CaseKind::Query)
-            && matches!(send(system, svc, &base, None, timeout), Ok(a) if a.is_success());
+        let mut query_judged = false;
+        if cases.iter().any(|c| c.kind == CaseKind::Query) {
+            match send(system, svc, &base, None, timeout) {
+                Ok(a) if a.is_success() => query_judged = true,
+                Ok(a) if out.refused.note(a.status, &base) => {}
+                Ok(a) => out.valid_failed.push(format!("{} answered {}", op.label(), a.status)),
+                Err(e) => out.valid_failed.push(format!("{} got no answer: {e}", op.label())),
+            }
+        }
         let mut bad = Vec::new();
         for case in cases {
             if case.kind == CaseKind::Query && !query_judged {
@@ -188,41 +327,43 @@ fn probe_service(
             }
             let sent = format!("`{} {}` ({})", case.request.method, case.request.target, case.what);
             match send(system, svc, &case.request, case.body.as_deref(), timeout) {
-                // A bad body is judged only by a rejection that is about the input; a 401, 404
-                // or 405 means the request never reached validation.
+                // A bad body is judged only by a rejection that is about the input; a 401 or 403
+                // (no credentials), 404 or 405 means the request never reached validation.
                 Ok(a) if case.kind == CaseKind::Body && (400..500).contains(&a.status) => {
                     if REJECTS_INPUT.contains(&a.status) {
-                        total += 1;
-                        good += 1;
+                        out.judged += 1;
+                        out.good += 1;
+                    } else if !out.refused.note(a.status, &case.request) {
+                        *out.unreached.entry(a.status).or_default() += 1;
                     }
                 }
                 Ok(a) if (400..500).contains(&a.status) => {
-                    total += 1;
-                    good += 1;
+                    out.judged += 1;
+                    out.good += 1;
                 }
                 Ok(a) if a.status >= 500 => {
-                    total += 1;
+                    out.judged += 1;
                     bad.push(format!("{sent} answered {} (`not_a_server_error`)", a.status))
                 }
                 Ok(a) if p.reject_2xx && (200..300).contains(&a.status) => {
-                    total += 1;
+                    out.judged += 1;
                     bad.push(format!(
                         "{sent} was accepted with {} (`negative_data_rejection`)",
                         a.status
                     ))
                 }
                 Ok(_) => {
-                    total += 1;
-                    good += 1;
+                    out.judged += 1;
+                    out.good += 1;
                 }
                 Err(e) => {
-                    total += 1;
+                    out.judged += 1;
                     bad.push(format!("{sent} got no answer: {e}"))
                 }
             }
         }
         if !bad.is_empty() {
-            findings.push(
+            out.findings.push(
                 ctx.document_finding(
                     op.op.file,
                     op.op.doc,
@@ -241,7 +382,7 @@ fn probe_service(
             );
         }
     }
-    (good, total, findings)
+    out
 }
 
 /// The invalid variants of a valid request for `op`.
@@ -363,5 +504,89 @@ fn format_number(v: f64, ty: Option<&str>) -> String {
         format!("{}", v.round() as i64)
     } else {
         format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Planned {
+        Planned {
+            method: "POST".into(),
+            target: "/v1/orders".into(),
+            headers: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Nothing judged: the line and the reason say what happened, never "0 of 0", and never
+    /// "nothing to break" when something was sent.
+    #[test]
+    fn what_was_not_judged_is_said_as_it_happened() {
+        let empty = Probed::default();
+        assert_eq!(
+            empty.line("orders"),
+            format!("orders: nothing to break: {NOTHING_TO_BREAK}")
+        );
+        assert_eq!(
+            empty.why_none_judged(&[]),
+            format!("no running service has an operation to break: {NOTHING_TO_BREAK}")
+        );
+
+        // Every bad body refused with 401: the reason says so, not "nothing to break".
+        let mut refused = Probed::default();
+        for _ in 0..3 {
+            refused.refused.note(401, &request());
+        }
+        let line = refused.line("orders");
+        assert!(
+            line.starts_with("orders: no invalid request judged: 3 requests were refused with 401 Unauthorized, so their input was never checked: the service needs credentials the probes do not have: the probes sent none"),
+            "{line}"
+        );
+        let mut all = Probed::default();
+        all.add(refused, "orders");
+        let why = all.why_none_judged(&["`orders`".to_string()]);
+        assert!(
+            why.starts_with("every request was refused with 401 Unauthorized (`orders`), so no invalid input reached validation: the service needs credentials the probes do not have"),
+            "{why}"
+        );
+        assert!(!why.contains("nothing to break") && !why.contains("documents"), "{why}");
+
+        // Refusals next to other causes: each one named.
+        let mut mixed = Probed::default();
+        mixed.refused.note(403, &request());
+        mixed.valid_failed.push("GET /v1/orders answered 404".into());
+        mixed.unreached.insert(405, 2);
+        mixed
+            .not_called
+            .push("GET /v1/orders/{id}: no value for the required path parameter `id`".into());
+        let mut all = Probed::default();
+        all.add(mixed, "orders");
+        let why = all.why_none_judged(&["`orders`".to_string()]);
+        for part in [
+            "no invalid request could be judged: 1 request was refused with 403 Forbidden",
+            "the valid request did not succeed, so no broken query parameter was judged (`orders` GET /v1/orders answered 404)",
+            "2 broken bodies were answered 405",
+            "not called: `orders` GET /v1/orders/{id}: no value",
+        ] {
+            assert!(why.contains(part), "`{part}` in {why}");
+        }
+
+        // Something judged: the count, then what was not judged.
+        let mut some = Probed {
+            judged: 2,
+            good: 2,
+            ..Probed::default()
+        };
+        some.unreached.insert(404, 1);
+        assert_eq!(
+            some.line("orders"),
+            "orders: 2 of 2 invalid requests answered 4xx; not judged: 1 broken body was answered 404 (a status \
+             that does not reject the input: the request never reached validation)"
+        );
+        for line in [empty.line("a"), all.line("a"), some.line("a")] {
+            assert!(!line.contains("0 of 0"), "{line}");
+        }
     }
 }

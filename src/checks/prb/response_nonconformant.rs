@@ -10,8 +10,8 @@ use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, 
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    at_service, get_only, operations_to_exercise, plan, ready_services, send, service_api, with_live, Seen,
-    BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    at_service, get_only, operations_to_exercise, plan, ready_services, requires_credentials, send, service_api,
+    with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct ResponseNonconformant;
@@ -37,8 +37,11 @@ calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path param
 values seen in earlier answers first (an `orderId` from the list of orders), else the
 document's examples, else a value made up from the schema; required query and header
 parameters take the examples. Operations that require HTTP bearer authentication get
-`Authorization: Bearer <token>`. Partial credit: conformant operations / operations called.
-Findings point at the response in the document.
+`Authorization: Bearer <token>`. An operation that requires credentials and is answered 401 or
+403 is not judged (what it answers with credentials is unknown), and the evidence says so;
+when every call is refused that way the item is not applicable, with the reason. Partial
+credit: conformant operations / operations judged. Findings point at the response in the
+document.
 
 ## Why it matters
 An OpenAPI document is a promise to every consumer (Week 3: API design and contracts;
@@ -124,20 +127,30 @@ impl TypedCheck for ResponseNonconformant {
 
 fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let mut findings = Vec::new();
-    let (mut good, mut total) = (0, 0);
+    let (mut good, mut judged) = (0, 0);
     let mut evidence = Vec::new();
     let mut without_spec = Vec::new();
+    let mut refused = Refusals::default();
+    let mut refusing = Vec::new();
+    let mut not_called = Vec::new();
+    let mut with_spec = 0;
     for svc in ready_services(system) {
         let Some(api) = service_api(ctx, svc) else {
-            without_spec.push(svc.name.clone());
+            without_spec.push(format!("`{}`", svc.name));
             continue;
         };
-        let (g, t, mut f, notes) = probe_service(ctx, p, system, svc, &api);
-        good += g;
-        total += t;
-        findings.append(&mut f);
-        evidence.push(format!("{}: {g} of {t} operations conformant", svc.name));
-        evidence.extend(notes);
+        with_spec += 1;
+        let mut probed = probe_service(ctx, p, system, svc, &api);
+        evidence.push(probed.line(&svc.name, &p.methods));
+        evidence.extend(probed.not_called.iter().map(|why| format!("{}: {why}", svc.name)));
+        good += probed.good;
+        judged += probed.judged;
+        findings.append(&mut probed.findings);
+        if !probed.refused.is_empty() {
+            refusing.push(format!("`{}`", svc.name));
+            refused.add(&probed.refused);
+        }
+        not_called.extend(probed.not_called.into_iter().map(|why| format!("`{}` {why}", svc.name)));
     }
     if !without_spec.is_empty() {
         evidence.push(format!(
@@ -145,25 +158,99 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             without_spec.join(", ")
         ));
     }
-    if total == 0 {
-        return CheckResult::absent("no running service has an OpenAPI document with an operation to call");
+    if judged > 0 {
+        return CheckResult::ratio(good, judged, findings).with_evidence_lines(evidence);
     }
-    CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
+    // Nothing judged: say what was (not) called and why, never "0 of 0".
+    let result = if with_spec == 0 {
+        CheckResult::absent(format!(
+            "no running service has a readable OpenAPI document ({}), so no documented operation could be called",
+            without_spec.join(", ")
+        ))
+    } else if !refused.is_empty() {
+        CheckResult::not_applicable(format!(
+            "every operation called ({}) was {}, so no answer could be judged: {}",
+            refusing.join(", "),
+            refused.refused_with(),
+            refused.why()
+        ))
+    } else if !not_called.is_empty() {
+        CheckResult::failed_because(format!(
+            "no documented operation could be called: {}",
+            not_called.join("; ")
+        ))
+    } else {
+        CheckResult::absent(format!(
+            "the OpenAPI documents of the running services have no operation with the methods called ({})",
+            p.methods.join(", ")
+        ))
+    };
+    result.with_evidence_lines(evidence)
 }
 
-/// (conformant, called, findings, notes) for one service.
-fn probe_service(
-    ctx: &Ctx<'_>,
-    p: &Params,
-    system: &System,
-    svc: &LiveService,
-    api: &Api<'_>,
-) -> (usize, usize, Vec<Finding>, Vec<String>) {
+/// What the probe did with the operations of one service.
+#[derive(Default)]
+struct Probed {
+    /// Operations whose answer was judged (or that got no answer).
+    judged: usize,
+    /// Of those, the conformant ones.
+    good: usize,
+    /// Operations that require credentials and were refused them (401, 403): not judged.
+    refused: Refusals,
+    /// Operations not called, and why (`GET /x/{id} not called: no value for ...`).
+    not_called: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+impl Probed {
+    /// The evidence line of service `name`; with nothing judged it says why instead of "0 of 0".
+    fn line(&self, name: &str, methods: &[String]) -> String {
+        let refused = (!self.refused.is_empty()).then(|| {
+            format!(
+                "{} {}, not judged: {}",
+                operations(self.refused.count()),
+                self.refused.refused_with(),
+                self.refused.why()
+            )
+        });
+        if self.judged > 0 {
+            let mut line = format!("{name}: {} of {} operations conformant", self.good, self.judged);
+            if let Some(r) = refused {
+                line.push_str(&format!("; {r}"));
+            }
+            return line;
+        }
+        match refused {
+            Some(_) if self.not_called.is_empty() => format!(
+                "{name}: every operation called was {}, none judged: {}",
+                self.refused.refused_with(),
+                self.refused.why()
+            ),
+            Some(r) => format!(
+                "{name}: no operation judged: {r}; {} could not be called",
+                operations(self.not_called.len())
+            ),
+            None if !self.not_called.is_empty() => format!(
+                "{name}: no operation judged: {} could not be called",
+                operations(self.not_called.len())
+            ),
+            None => format!(
+                "{name}: no operation judged: its OpenAPI document has no operation with the methods called ({})",
+                methods.join(", ")
+            ),
+        }
+    }
+}
+
+/// `1 operation`, `2 operations`.
+fn operations(n: usize) -> String {
+    format!("{n} operation{}", if n == 1 { "" } else { "s" })
+}
+
+fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, api: &Api<'_>) -> Probed {
     let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external).with_max_ref_hops(api.max_ref_hops());
     let mut seen = Seen::default();
-    let (mut good, mut total) = (0, 0);
-    let mut findings = Vec::new();
-    let mut notes = Vec::new();
+    let mut out = Probed::default();
     let timeout = Duration::from_millis(p.timeout_ms.clamp(1, 120_000));
     for op in operations_to_exercise(api, &p.methods)
         .into_iter()
@@ -172,28 +259,34 @@ fn probe_service(
         let req = match plan(api, &op, &seen, &p.bearer_token) {
             Ok(r) => r,
             Err(why) => {
-                notes.push(format!("{}: {} not called: {why}", svc.name, op.label()));
+                out.not_called.push(format!("{} not called: {why}", op.label()));
                 continue;
             }
         };
-        total += 1;
         let sent = format!("`{} {}` to `{}`", req.method, req.target, svc.name);
         let answer = match send(system, svc, &req, None, timeout) {
             Ok(a) => a,
             Err(e) => {
-                findings.push(
+                out.judged += 1;
+                out.findings.push(
                     at_service(ctx, svc, format!("{sent} ({}) got no answer: {e}", op.label()))
                         .help("the service must answer every documented request; read its log"),
                 );
                 continue;
             }
         };
+        // Refused for want of credentials the document asks for: what it would answer with
+        // them is unknown. Where the document asks for none, the refusal is judged as any answer.
+        if requires_credentials(api, &op) && out.refused.note(answer.status, &req) {
+            continue;
+        }
+        out.judged += 1;
         if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
             seen.learn(&v);
         }
         let problems = judge(api, &schemas, &op, &answer);
         if problems.is_empty() {
-            good += 1;
+            out.good += 1;
             continue;
         }
         let (node, help) = match &problems[0].0 {
@@ -206,7 +299,7 @@ fn probe_service(
         } else {
             format!(" [{}]", req.notes.join(", "))
         };
-        findings.push(
+        out.findings.push(
             ctx.document_finding(
                 node.file,
                 node.doc,
@@ -221,7 +314,7 @@ fn probe_service(
             .help(help),
         );
     }
-    (good, total, findings, notes)
+    out
 }
 
 /// What is wrong with an answer: (where in the document, message, help).
@@ -255,7 +348,13 @@ fn judge<'s>(
                     codes.join(", ")
                 }
             ),
-            "document every status the operation can answer, or answer a documented one",
+            if Refusals::is_refusal(status) {
+                "the document does not require credentials for this operation, yet the service refused the request: \
+                 declare the credentials it needs (`security`, with no empty `{}` alternative) and document this \
+                 answer, or answer without credentials"
+            } else {
+                "document every status the operation can answer, or answer a documented one"
+            },
         ));
         return out;
     };
@@ -364,4 +463,60 @@ fn documented<'a, 's>(responses: &'a [Response<'s>], status: u16) -> Option<&'a 
         .find(|r| r.code == code)
         .or_else(|| responses.iter().find(|r| r.code.eq_ignore_ascii_case(&range)))
         .or_else(|| responses.iter().find(|r| r.code == "default"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::prb::support::Planned;
+
+    fn request(token: bool) -> Planned {
+        Planned {
+            method: "GET".into(),
+            target: "/v1/orders".into(),
+            headers: if token {
+                vec![("Authorization".into(), "Bearer t".into())]
+            } else {
+                Vec::new()
+            },
+            notes: Vec::new(),
+        }
+    }
+
+    /// A service with nothing judged says why, never "0 of 0".
+    #[test]
+    fn a_service_line_says_what_was_not_judged_and_why() {
+        let get = ["get".to_string()];
+        let mut p = Probed::default();
+        assert_eq!(
+            p.line("orders", &get),
+            "orders: no operation judged: its OpenAPI document has no operation with the methods called (get)"
+        );
+        p.not_called
+            .push("GET /v1/orders/{id} not called: no value for the required path parameter `id`".into());
+        assert_eq!(
+            p.line("orders", &get),
+            "orders: no operation judged: 1 operation could not be called"
+        );
+        p.refused.note(401, &request(true));
+        p.refused.note(401, &request(true));
+        let line = p.line("orders", &get);
+        assert!(
+            line.starts_with("orders: no operation judged: 2 operations refused with 401 Unauthorized, not judged: the service needs credentials the probes do not have"),
+            "{line}"
+        );
+        assert!(line.ends_with("; 1 operation could not be called"), "{line}");
+        p.not_called.clear();
+        assert!(p
+            .line("orders", &get)
+            .starts_with("orders: every operation called was refused with 401 Unauthorized, none judged: the service needs credentials"));
+        p.judged = 3;
+        p.good = 2;
+        assert!(p.line("orders", &get).starts_with(
+            "orders: 2 of 3 operations conformant; 2 operations refused with 401 Unauthorized, not judged: "
+        ));
+        for line in [Probed::default().line("a", &get), p.line("a", &get)] {
+            assert!(!line.contains("0 of 0"), "{line}");
+        }
+    }
 }

@@ -151,6 +151,93 @@ pub struct Planned {
     pub notes: Vec<String>,
 }
 
+impl Planned {
+    /// Whether the request carries the probe's bearer token.
+    pub fn has_token(&self) -> bool {
+        self.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    }
+}
+
+/// Answers that refused a request for want of credentials (401 Unauthorized, 403 Forbidden):
+/// the request never reached what a probe judges, so it is not judged, and the reason says so.
+#[derive(Debug, Default, Clone)]
+pub struct Refusals {
+    /// How many answers had each status.
+    statuses: BTreeMap<u16, usize>,
+    /// How many of the refused requests carried the probe's bearer token.
+    with_token: usize,
+}
+
+impl Refusals {
+    /// Whether `status` refuses the request for want of credentials.
+    pub fn is_refusal(status: u16) -> bool {
+        matches!(status, 401 | 403)
+    }
+
+    /// Counts the answer `status` to `req` when it is a refusal; tells whether it was.
+    pub fn note(&mut self, status: u16, req: &Planned) -> bool {
+        if !Self::is_refusal(status) {
+            return false;
+        }
+        *self.statuses.entry(status).or_default() += 1;
+        if req.has_token() {
+            self.with_token += 1;
+        }
+        true
+    }
+
+    /// How many requests were refused.
+    pub fn count(&self) -> usize {
+        self.statuses.values().sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count() == 0
+    }
+
+    /// Adds the refusals of `other`.
+    pub fn add(&mut self, other: &Refusals) {
+        for (s, n) in &other.statuses {
+            *self.statuses.entry(*s).or_default() += n;
+        }
+        self.with_token += other.with_token;
+    }
+
+    /// `refused with 401 Unauthorized`, `refused with 401 Unauthorized (2) or 403 Forbidden (1)`.
+    pub fn refused_with(&self) -> String {
+        let name = |s: u16| match s {
+            401 => "401 Unauthorized",
+            _ => "403 Forbidden",
+        };
+        let parts: Vec<String> = if self.statuses.len() == 1 {
+            self.statuses.keys().map(|s| name(*s).to_string()).collect()
+        } else {
+            self.statuses
+                .iter()
+                .map(|(s, n)| format!("{} ({n})", name(*s)))
+                .collect()
+        };
+        format!("refused with {}", parts.join(" or "))
+    }
+
+    /// Why the refused requests were not judged, and what lets the probes in.
+    pub fn why(&self) -> String {
+        let how = if self.with_token == self.count() {
+            "the bearer token the probes sent (the item's `bearer_token` parameter) did not let them in; give \
+             the item a token the service accepts"
+        } else if self.with_token == 0 {
+            "the probes sent none, as they send credentials only as `Authorization: Bearer <bearer_token>` and \
+             only where the document requires HTTP bearer authentication"
+        } else {
+            "the probes send credentials only as `Authorization: Bearer <bearer_token>` (the item's `bearer_token` \
+             parameter) and only where the document requires HTTP bearer authentication"
+        };
+        format!("the service needs credentials the probes do not have: {how}")
+    }
+}
+
 /// Values seen in earlier answers, by property name (`orderId` -> `ord_01...`).
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
@@ -301,6 +388,19 @@ fn wants_bearer(api: &Api<'_>, op: &Operation<'_>) -> bool {
                     .is_some_and(|x| x.eq_ignore_ascii_case("bearer"))
             })
         })
+}
+
+/// Whether the document requires credentials for `op`: its `security` (or the document's, when
+/// the operation says nothing) lists requirements and none of them is empty (an empty `{}`
+/// makes credentials optional).
+pub fn requires_credentials(api: &Api<'_>, op: &Operation<'_>) -> bool {
+    let reqs = op
+        .op
+        .value
+        .get("security")
+        .or_else(|| api.doc().value.get("security"))
+        .and_then(Value::as_array);
+    reqs.is_some_and(|r| !r.is_empty() && r.iter().all(|x| x.as_object().is_some_and(|m| !m.is_empty())))
 }
 
 /// The path a document's operations are served under, which every probe puts before an
@@ -594,5 +694,70 @@ paths:
             .map(|op| plan(&api, op, &seen, "t").unwrap().target)
             .collect();
         assert_eq!(targets, ["/v2/pets?limit=5", "/blobs/files", "/v2/pets/p%201"]);
+    }
+
+    #[test]
+    fn credentials_are_required_only_by_a_non_empty_requirement() {
+        let s = spec(
+            r#"openapi: 3.0.3
+info: {title: T, version: '1'}
+security: [{key: []}]
+components: {securitySchemes: {key: {type: apiKey, in: header, name: X-Key}}}
+paths:
+  /a: {get: {responses: {'200': {description: ok}}}}
+  /b: {get: {security: [], responses: {'200': {description: ok}}}}
+  /c: {get: {security: [{}, {key: []}], responses: {'200': {description: ok}}}}
+"#,
+        );
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let got: Vec<(String, bool)> = api
+            .operations()
+            .iter()
+            .map(|op| (op.path.to_string(), requires_credentials(&api, op)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/a".to_string(), true),
+                ("/b".to_string(), false),
+                ("/c".to_string(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn refusals_say_which_status_and_what_lets_the_probes_in() {
+        let req = |token: bool| Planned {
+            method: "GET".into(),
+            target: "/x".into(),
+            headers: if token {
+                vec![("Authorization".into(), "Bearer t".into())]
+            } else {
+                Vec::new()
+            },
+            notes: Vec::new(),
+        };
+        let mut r = Refusals::default();
+        assert!(!r.note(404, &req(true)) && !r.note(200, &req(true)) && r.is_empty());
+        assert!(r.note(401, &req(true)) && r.note(401, &req(true)));
+        assert_eq!(r.count(), 2);
+        assert_eq!(r.refused_with(), "refused with 401 Unauthorized");
+        assert!(r.why().contains("the service needs credentials the probes do not have"));
+        assert!(r.why().contains("the bearer token the probes sent"), "{}", r.why());
+        let mut none = Refusals::default();
+        none.note(403, &req(false));
+        assert!(none.why().contains("the probes sent none"), "{}", none.why());
+        r.add(&none);
+        assert_eq!(
+            r.refused_with(),
+            "refused with 401 Unauthorized (2) or 403 Forbidden (1)"
+        );
+        assert!(
+            r.why().contains("only where the document requires HTTP bearer"),
+            "{}",
+            r.why()
+        );
     }
 }
