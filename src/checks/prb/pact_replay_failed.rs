@@ -31,8 +31,9 @@ Afterwards it calls the state endpoint with `"action": "teardown"`. Without a st
 endpoint the interactions are replayed as they are, with a warning naming each state no
 handler set up; each finding names the states of its interaction (two interactions with one
 description are told apart by their states). Partial credit: interactions honoured /
-interactions replayed. The static check CTR003 compares pacts with
-the OpenAPI document; this one proves the provider really answers them.
+interactions replayed; not applicable when the pacts of the running providers hold only
+message interactions (they are not replayed over HTTP). The static check CTR003 compares
+pacts with the OpenAPI document; this one proves the provider really answers them.
 
 ## Why it matters
 Consumer-driven contracts only protect a deployment if the provider is verified against them
@@ -83,6 +84,8 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let mut findings = Vec::new();
     let mut evidence = Vec::new();
     let (mut good, mut total) = (0, 0);
+    // Pacts whose provider is running.
+    let mut named_running = 0;
     for (r, loaded) in load_pacts(ctx) {
         let Loaded::Ok(pact) = loaded else { continue };
         let Some(provider) = pact.provider.as_ref() else {
@@ -153,7 +156,12 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
                 findings.push(f);
             }
         }
-        evidence.push(format!("{}: {g} of {t} interactions honoured by `{}`", r.rel, svc.name));
+        evidence.push(if t == 0 {
+            format!("{}: no HTTP interaction to replay against `{}`", r.rel, svc.name)
+        } else {
+            format!("{}: {g} of {t} interactions honoured by `{}`", r.rel, svc.name)
+        });
+        named_running += 1;
         if !unhandled.is_empty() {
             evidence.push(format!(
                 "warning: no state handler for {} {}: `{}` declares no `provider_states` endpoint, so the \
@@ -167,7 +175,15 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         total += t;
     }
     if total == 0 {
-        return CheckResult::failed_because("no pact names a running provider: no interaction could be replayed");
+        if named_running == 0 {
+            return CheckResult::failed_because("no pact names a running provider: no interaction could be replayed");
+        }
+        // Message interactions are not replayed over HTTP: nothing here for this item to judge.
+        return CheckResult::not_applicable(
+            "the pacts that name a running provider hold no HTTP interaction (message interactions are not replayed), so \
+             there is nothing to replay",
+        )
+        .with_evidence_lines(evidence);
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }
