@@ -273,6 +273,12 @@ pub struct GradeArgs {
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
 
+    /// Let probes send POST, PUT, PATCH and DELETE to `--target` services too (they may hold
+    /// real data, so by default they only get GET and HEAD; services the grader starts always
+    /// get every documented method).
+    #[arg(long)]
+    pub allow_unsafe_methods: bool,
+
     /// Add a `timing` object to the JSON report (runs are otherwise byte-identical).
     #[arg(long)]
     pub timings: bool,

@@ -54,6 +54,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             probe: crate::probe::ProbeOptions {
                 targets,
                 allow_hosts: args.allow_hosts.clone(),
+                allow_unsafe_methods: args.allow_unsafe_methods,
                 progress,
             },
             evidence_rules,

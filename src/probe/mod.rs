@@ -27,6 +27,8 @@ pub struct ProbeOptions {
     pub targets: Vec<(String, String)>,
     /// `--allow-host HOST`: hosts besides loopback that probes may contact.
     pub allow_hosts: Vec<String>,
+    /// `--allow-unsafe-methods`: `--target` services may get POST, PUT, PATCH and DELETE.
+    pub allow_unsafe_methods: bool,
     /// Where the stages of the live run are told (nowhere by default).
     pub progress: Progress,
 }

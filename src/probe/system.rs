@@ -162,6 +162,8 @@ pub struct System {
     pub proxies: Vec<EdgeProxy>,
     /// Names of the services chosen to run (started or about to be).
     will_start: BTreeSet<String>,
+    /// `--allow-unsafe-methods`: `--target` services may get unsafe methods.
+    allow_unsafe_on_targets: bool,
     config: StartConfig,
     torn_down: bool,
     /// This grading's turns on the fixed ports of its services, released by teardown.
@@ -202,6 +204,7 @@ impl System {
             client,
             proxies: Vec::new(),
             will_start: chosen.iter().map(|&i| sub.services[i].name.name.clone()).collect(),
+            allow_unsafe_on_targets: opts.allow_unsafe_methods,
             config: config.clone(),
             torn_down: false,
             turns: Vec::new(),
@@ -514,6 +517,15 @@ impl System {
              service's process group: either that program took the port as the service started, or the \
              service hands the port to a program it does not keep in its process group"
         ))
+    }
+
+    /// Whether probes may send `method` to `svc`: every method to a service the grader started
+    /// (it is thrown away afterwards), only GET, HEAD and OPTIONS to a `--target` (it may
+    /// hold real data) unless `--allow-unsafe-methods` was given.
+    pub fn may_send(&self, svc: &LiveService, method: &str) -> bool {
+        !svc.external
+            || self.allow_unsafe_on_targets
+            || ["GET", "HEAD", "OPTIONS"].iter().any(|m| m.eq_ignore_ascii_case(method))
     }
 
     /// The service named `name`, if it is part of the system.
