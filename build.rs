@@ -1,5 +1,6 @@
-//! Finds the external tools two report tests need (Chromium for the HTML render test, the
-//! SARIF 2.1.0 JSON schema from npm) and, when one is absent, sets a cfg that marks its test
+//! Finds the external tools three tests need (Chromium for the HTML render test, the SARIF
+//! 2.1.0 JSON schema from npm, Prism from npm for the mock-server probe test in
+//! tests/third_party.rs) and, when one is absent, sets a cfg that marks its test
 //! `#[ignore]`d with the install command, so `cargo test` counts it as ignored instead of a
 //! silent pass. Nothing else depends on these cfgs.
 //!
@@ -15,6 +16,8 @@ use std::process::Command;
 
 /// Programs the HTML render test runs, in the order it tries them.
 const CHROMIUMS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+/// Prism's command (npm's `@stoplight/prism-cli` puts it on PATH).
+const PRISM: &str = "prism";
 /// The schema under a global node_modules folder.
 const SARIF_SCHEMA: &str = "@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json";
 
@@ -24,6 +27,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=GRADE_SARIF_SCHEMA");
     println!("cargo::rustc-check-cfg=cfg(grade_no_chromium)");
     println!("cargo::rustc-check-cfg=cfg(grade_no_sarif_schema)");
+    println!("cargo::rustc-check-cfg=cfg(grade_no_prism)");
     let required = std::env::var_os("GRADE_REQUIRE_TEST_TOOLS").is_some_and(|v| !v.is_empty() && v != "0");
 
     // The folders of PATH, each once (`/bin` is often `/usr/bin`).
@@ -42,6 +46,12 @@ fn main() {
     watch(chromium.as_deref(), &path_dirs);
     if chromium.is_none() && !required {
         println!("cargo::rustc-cfg=grade_no_chromium");
+    }
+
+    let prism = path_dirs.iter().map(|d| d.join(PRISM)).find(|p| p.is_file());
+    watch(prism.as_deref(), &path_dirs);
+    if prism.is_none() && !required {
+        println!("cargo::rustc-cfg=grade_no_prism");
     }
 
     let (schema, roots) = sarif_schema();
