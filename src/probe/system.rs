@@ -525,7 +525,9 @@ impl System {
     pub fn may_send(&self, svc: &LiveService, method: &str) -> bool {
         !svc.external
             || self.allow_unsafe_on_targets
-            || ["GET", "HEAD", "OPTIONS"].iter().any(|m| m.eq_ignore_ascii_case(method))
+            || ["GET", "HEAD", "OPTIONS"]
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method))
     }
 
     /// The service named `name`, if it is part of the system.

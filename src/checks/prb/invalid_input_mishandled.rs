@@ -9,6 +9,7 @@ use crate::checks::oas::walk::{Api, Operation};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::{LiveService, System};
 
+use super::bodies;
 use super::support::{
     encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Refusals, Seen,
     BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
@@ -23,8 +24,15 @@ reason ends with the name of the check): for each operation,
 
 - a query parameter with a value its schema forbids (a word for an integer, a value outside
   the `enum`, below `minimum` or above `maximum`, too long for `maxLength`);
-- for operations with a JSON request body: a body of the wrong type (`[]` for an object),
-  an object missing its required properties, and a body that is not JSON at all.
+- for operations with a JSON request body, one invalid body per mutation class, each made
+  from a valid body (the document's example, else one built from the schema) by breaking one
+  thing: a number out of range, a string over `maxLength`, a value outside the `enum`, a
+  required property left out, a wrong type (a property, or `[]` for an object), an extra
+  property where `additionalProperties: false`, bytes that are not JSON, and the valid body
+  sent as `text/plain` (a wrong content type).
+
+POST, PUT, PATCH and DELETE go to services the grader started; a `--target` service only
+gets GET unless `--allow-unsafe-methods` is given.
 
 A 5xx means invalid input crashed the service; a 2xx means it accepted data its own contract
 forbids. Both are findings. A broken query parameter is sent only where the valid request
@@ -128,6 +136,9 @@ struct Case {
     what: String,
     request: Planned,
     body: Option<Vec<u8>>,
+    /// A 2xx is leniency, not a fault (a valid body under another media type): only a 5xx
+    /// counts against the service.
+    lenient_2xx: bool,
 }
 
 fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
@@ -190,6 +201,8 @@ struct Probed {
     unreached: BTreeMap<u16, usize>,
     /// Operations that could not be called, and why.
     not_called: Vec<String>,
+    /// Valid bodies under another media type that were accepted: lenient, not judged.
+    lenient: usize,
     findings: Vec<Finding>,
 }
 
@@ -228,6 +241,14 @@ impl Probed {
         }
         if !self.not_called.is_empty() {
             out.push(format!("not called: {}", self.not_called.join("; ")));
+        }
+        if self.lenient > 0 {
+            out.push(format!(
+                "{} valid {} sent as `text/plain` {} accepted (lenient about the media type, which breaks no data)",
+                self.lenient,
+                if self.lenient == 1 { "body" } else { "bodies" },
+                if self.lenient == 1 { "was" } else { "were" }
+            ));
         }
         out
     }
@@ -301,6 +322,14 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
     }
     let mut out = Probed::default();
     for op in operations_to_exercise(api, &p.methods).into_iter().take(200) {
+        if !system.may_send(svc, op.method) {
+            out.not_called.push(format!(
+                "{}: `{}` runs outside the grader (--target) and may hold real data (--allow-unsafe-methods sends it)",
+                op.label(),
+                svc.name
+            ));
+            continue;
+        }
         let base = match plan(api, &op, &seen, &p.bearer_token) {
             Ok(b) => b,
             Err(why) => {
@@ -345,6 +374,7 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
                     out.judged += 1;
                     bad.push(format!("{sent} answered {} (`not_a_server_error`)", a.status))
                 }
+                Ok(a) if case.lenient_2xx && (200..300).contains(&a.status) => out.lenient += 1,
                 Ok(a) if p.reject_2xx && (200..300).contains(&a.status) => {
                     out.judged += 1;
                     bad.push(format!(
@@ -421,44 +451,34 @@ fn cases(api: &Api<'_>, op: &Operation<'_>, base: &Planned) -> Vec<Case> {
             what: format!("`{}` {why}", param.name),
             request,
             body: None,
+            lenient_2xx: false,
         });
         break;
     }
-    // JSON request bodies.
+    // JSON request bodies: one invalid body per mutation class, derived from a valid one.
     if let Some(rb) = api.request_body(op) {
         let json = api
             .content(&rb)
             .into_iter()
             .find(|(m, n)| is_json_media(m) && n.get("schema").is_some());
         if let Some((media, media_node)) = json {
-            let schema = media_node.get("schema").map(|s| api.deref(s));
-            let with_type = |body: &[u8], what: &str| {
+            let inlined = bodies::inline(api, &media_node);
+            let schema = inlined.get("schema").cloned().unwrap_or(Value::Null);
+            let valid = bodies::valid(&inlined, 1)
+                .into_iter()
+                .next()
+                .map_or(Value::Object(Default::default()), |v| v.value);
+            for (i, bad) in bodies::invalid(&schema, &valid, media).into_iter().enumerate() {
                 let mut request = base.clone();
-                request.headers.push(("Content-Type".into(), media.to_string()));
-                Case {
+                request.fresh_idempotency_key(i);
+                request.headers.push(("Content-Type".into(), bad.content_type.clone()));
+                out.push(Case {
                     kind: CaseKind::Body,
-                    what: what.to_string(),
+                    what: bad.what,
                     request,
-                    body: Some(body.to_vec()),
-                }
-            };
-            out.push(with_type(b"{\"unterminated", "a body that is not JSON"));
-            let ty = schema
-                .as_ref()
-                .and_then(|s| s.value.get("type"))
-                .and_then(Value::as_str);
-            if ty == Some("object") {
-                out.push(with_type(b"[]", "an array where the schema wants an object"));
-                let required = schema
-                    .as_ref()
-                    .and_then(|s| s.value.get("required"))
-                    .and_then(Value::as_array)
-                    .is_some_and(|r| !r.is_empty());
-                if required {
-                    out.push(with_type(b"{}", "an object without its required properties"));
-                }
-            } else if ty == Some("array") {
-                out.push(with_type(b"{}", "an object where the schema wants an array"));
+                    body: Some(bad.body),
+                    lenient_2xx: bad.mutation == bodies::Mutation::WrongContentType,
+                });
             }
         }
     }

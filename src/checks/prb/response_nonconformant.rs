@@ -9,9 +9,10 @@ use crate::checks::oas::walk::{Api, Node, Operation, Response};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::{LiveService, System};
 
+use super::bodies;
 use super::support::{
-    at_service, get_only, operations_to_exercise, plan, ready_services, requires_credentials, send, service_api,
-    with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    all_methods, at_service, operations_to_exercise, plan, ready_services, requires_credentials, send, service_api,
+    stateful_order, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct ResponseNonconformant;
@@ -76,6 +77,10 @@ A `GET /v1/orders/ord_1` that answers 200 with `{"orderId": "ord_1"}` (no `statu
 pub struct Params {
     /// HTTP methods of the operations to call.
     pub methods: Vec<String>,
+    /// Most valid request bodies sent per operation.
+    pub bodies_per_operation: usize,
+    /// Most requests sent per service.
+    pub max_requests: usize,
     /// Per-request timeout in milliseconds.
     pub timeout_ms: u64,
     /// Bearer token sent to operations that require bearer authentication.
@@ -87,7 +92,9 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            methods: get_only(),
+            methods: all_methods(),
+            bodies_per_operation: 3,
+            max_requests: 300,
             timeout_ms: 5_000,
             bearer_token: DEFAULT_TOKEN.into(),
             max_operations: 200,
@@ -108,7 +115,17 @@ impl TypedCheck for ResponseNonconformant {
             ParamDoc {
                 name: "methods",
                 ty: "array of strings",
-                description: "HTTP methods of the operations to call (default only `get`)",
+                description: "HTTP methods of the operations to call (default get, post, put, patch, delete; a --target service only gets get unless --allow-unsafe-methods)",
+            },
+            ParamDoc {
+                name: "bodies_per_operation",
+                ty: "integer",
+                description: "most valid request bodies sent per operation: its examples, one built from its schema, boundary values (default 3)",
+            },
+            ParamDoc {
+                name: "max_requests",
+                ty: "integer",
+                description: "most requests sent per service (default 300)",
             },
             TIMEOUT_PARAM,
             BEARER_PARAM,
@@ -199,6 +216,10 @@ struct Probed {
     refused: Refusals,
     /// Operations not called, and why (`GET /x/{id} not called: no value for ...`).
     not_called: Vec<String>,
+    /// Operations of the document with the methods called.
+    documented: usize,
+    /// The operations judged, as `GET /v1/orders`.
+    called: Vec<String>,
     findings: Vec<Finding>,
 }
 
@@ -214,7 +235,10 @@ impl Probed {
             )
         });
         if self.judged > 0 {
-            let mut line = format!("{name}: {} of {} operations conformant", self.good, self.judged);
+            let mut line = format!(
+                "{name}: {} of {} operations conformant; coverage: {} of {} documented operations called",
+                self.good, self.judged, self.judged, self.documented
+            );
             if let Some(r) = refused {
                 line.push_str(&format!("; {r}"));
             }
@@ -252,69 +276,181 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
     let mut seen = Seen::default();
     let mut out = Probed::default();
     let timeout = Duration::from_millis(p.timeout_ms.clamp(1, 120_000));
-    for op in operations_to_exercise(api, &p.methods)
-        .into_iter()
-        .take(p.max_operations)
-    {
-        let req = match plan(api, &op, &seen, &p.bearer_token) {
+    let mut requests = 0usize;
+    let ops = stateful_order(operations_to_exercise(api, &p.methods));
+    out.documented = ops.len();
+    for (i, op) in ops.into_iter().enumerate() {
+        if i >= p.max_operations {
+            out.not_called.push(format!(
+                "{} not called: beyond max_operations ({})",
+                op.label(),
+                p.max_operations
+            ));
+            continue;
+        }
+        if !system.may_send(svc, op.method) {
+            out.not_called.push(format!(
+                "{} not called: `{}` runs outside the grader (--target) and may hold real data \
+                 (--allow-unsafe-methods sends it)",
+                op.label(),
+                svc.name
+            ));
+            continue;
+        }
+        if requests >= p.max_requests {
+            out.not_called.push(format!(
+                "{} not called: the request budget of the service ({} requests, max_requests) was spent",
+                op.label(),
+                p.max_requests
+            ));
+            continue;
+        }
+        let planned = match plan(api, &op, &seen, &p.bearer_token) {
             Ok(r) => r,
             Err(why) => {
                 out.not_called.push(format!("{} not called: {why}", op.label()));
                 continue;
             }
         };
-        let sent = format!("`{} {}` to `{}`", req.method, req.target, svc.name);
-        let answer = match send(system, svc, &req, None, timeout) {
-            Ok(a) => a,
-            Err(e) => {
-                out.judged += 1;
-                out.findings.push(
-                    at_service(ctx, svc, format!("{sent} ({}) got no answer: {e}", op.label()))
-                        .help("the service must answer every documented request; read its log"),
-                );
+        let bodies = match request_bodies(api, &op, p.bodies_per_operation.clamp(1, 20)) {
+            Ok(b) => b,
+            Err(why) => {
+                out.not_called.push(format!("{} not called: {why}", op.label()));
                 continue;
             }
         };
-        // Refused for want of credentials the document asks for: what it would answer with
-        // them is unknown. Where the document asks for none, the refusal is judged as any answer.
-        if requires_credentials(api, &op) && out.refused.note(answer.status, &req) {
-            continue;
+        // One verdict per operation: conformant when every request sent to it was.
+        let (mut judged, mut conformant) = (false, true);
+        for body in bodies.iter().take(p.max_requests - requests) {
+            requests += 1;
+            let mut req = planned.clone();
+            req.fresh_idempotency_key(requests);
+            if let Some(media) = &body.media {
+                req.headers.push(("Content-Type".into(), media.clone()));
+            }
+            let with = body
+                .origin
+                .as_ref()
+                .map(|o| format!(" with a body ({o})"))
+                .unwrap_or_default();
+            let sent = format!("`{} {}`{with} to `{}`", req.method, req.target, svc.name);
+            let answer = match send(system, svc, &req, body.bytes.as_deref(), timeout) {
+                Ok(a) => a,
+                Err(e) => {
+                    (judged, conformant) = (true, false);
+                    out.findings.push(
+                        at_service(ctx, svc, format!("{sent} ({}) got no answer: {e}", op.label()))
+                            .help("the service must answer every documented request; read its log"),
+                    );
+                    break;
+                }
+            };
+            // Refused for want of credentials the document asks for: what it would answer with
+            // them is unknown. Where the document asks for none, the refusal is judged as any answer.
+            if requires_credentials(api, &op) && out.refused.note(answer.status, &req) {
+                break;
+            }
+            judged = true;
+            if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
+                seen.learn(&v);
+            }
+            if let Some(location) = answer.header("location") {
+                seen.learn_location(op.path, req.target.as_str(), location);
+            }
+            let problems = judge(api, &schemas, &op, &answer);
+            if problems.is_empty() {
+                continue;
+            }
+            conformant = false;
+            let (node, help) = match &problems[0].0 {
+                Some(n) => (n.clone(), problems[0].2),
+                None => (op.op.clone(), problems[0].2),
+            };
+            let reasons: Vec<String> = problems.iter().map(|(_, m, _)| m.clone()).collect();
+            let via = if req.notes.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", req.notes.join(", "))
+            };
+            out.findings.push(
+                ctx.document_finding(
+                    node.file,
+                    node.doc,
+                    &node.pointer,
+                    format!(
+                        "{sent} ({}) answered {}{via}: {}",
+                        op.label(),
+                        answer.status,
+                        reasons.join("; ")
+                    ),
+                )
+                .help(help),
+            );
+            // One finding per operation is enough to act on.
+            break;
         }
-        out.judged += 1;
-        if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
-            seen.learn(&v);
+        if judged {
+            out.judged += 1;
+            out.called.push(op.label());
+            if conformant {
+                out.good += 1;
+            }
         }
-        let problems = judge(api, &schemas, &op, &answer);
-        if problems.is_empty() {
-            out.good += 1;
-            continue;
-        }
-        let (node, help) = match &problems[0].0 {
-            Some(n) => (n.clone(), problems[0].2),
-            None => (op.op.clone(), problems[0].2),
-        };
-        let reasons: Vec<String> = problems.iter().map(|(_, m, _)| m.clone()).collect();
-        let via = if req.notes.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", req.notes.join(", "))
-        };
-        out.findings.push(
-            ctx.document_finding(
-                node.file,
-                node.doc,
-                &node.pointer,
-                format!(
-                    "{sent} ({}) answered {}{via}: {}",
-                    op.label(),
-                    answer.status,
-                    reasons.join("; ")
-                ),
-            )
-            .help(help),
-        );
     }
     out
+}
+
+/// A request body to send: its bytes, media type and where it came from (`None`s for an
+/// operation without one).
+struct Body {
+    bytes: Option<Vec<u8>>,
+    media: Option<String>,
+    origin: Option<String>,
+}
+
+/// The bodies to send to `op`: none when it takes none (or an optional one that cannot be
+/// made); up to `n` valid JSON bodies (its examples first, then built from its schema, then
+/// boundary values); the reason when a required body cannot be made.
+fn request_bodies(api: &Api<'_>, op: &Operation<'_>, n: usize) -> Result<Vec<Body>, String> {
+    let none = || {
+        vec![Body {
+            bytes: None,
+            media: None,
+            origin: None,
+        }]
+    };
+    let Some(rb) = api.request_body(op) else {
+        return Ok(none());
+    };
+    let content = api.content(&rb);
+    let required = rb.flag("required");
+    let Some((media, node)) = content.iter().find(|(m, _)| is_json_media(m)) else {
+        if required && !content.is_empty() {
+            let types: Vec<&str> = content.iter().map(|(m, _)| *m).collect();
+            return Err(format!(
+                "its request body ({}) is not JSON, which the probes do not make",
+                types.join(", ")
+            ));
+        }
+        return Ok(none());
+    };
+    let valid = bodies::valid(&bodies::inline(api, node), n);
+    if valid.is_empty() {
+        if required {
+            return Err(
+                "no valid request body could be made from its schema (give the media type an `example`)".into(),
+            );
+        }
+        return Ok(none());
+    }
+    Ok(valid
+        .into_iter()
+        .map(|v| Body {
+            bytes: Some(v.value.to_string().into_bytes()),
+            media: Some(media.to_string()),
+            origin: Some(v.origin),
+        })
+        .collect())
 }
 
 /// What is wrong with an answer: (where in the document, message, help).

@@ -152,11 +152,41 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// Makes an `Idempotency-Key` header unique to request `n`: a key names one attempt of
+    /// one operation, and a service rightly answers 409 (or an old result) when a key comes
+    /// back with another body. The document's example key would otherwise be reused by every
+    /// probe request and by the pacts replayed later.
+    /// A key that is a UUID (as most documents ask) stays one: its last group becomes `n`.
+    pub fn fresh_idempotency_key(&mut self, n: usize) {
+        for (k, v) in &mut self.headers {
+            if k.eq_ignore_ascii_case("idempotency-key") || k.eq_ignore_ascii_case("x-idempotency-key") {
+                *v = fresh_key(v, n);
+            }
+        }
+    }
+
     /// Whether the request carries the probe's bearer token.
     pub fn has_token(&self) -> bool {
         self.headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    }
+}
+
+/// `key` made unique to request `n`: a UUID keeps its shape (the last group is `n` in hex,
+/// after a marker), anything else gets `-probe-n` appended.
+fn fresh_key(key: &str, n: usize) -> String {
+    let groups: Vec<&str> = key.split('-').collect();
+    let uuid = groups.len() == 5
+        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if uuid {
+        format!(
+            "{}-{}-{}-{}-7e57{:08x}",
+            groups[0], groups[1], groups[2], groups[3], n as u32
+        )
+    } else {
+        format!("{key}-probe-{n}")
     }
 }
 
@@ -242,6 +272,9 @@ impl Refusals {
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
     values: BTreeMap<String, String>,
+    /// Ids of resources created by a POST, by the document path of the collection
+    /// (`/v1/orders` -> `ord_01...`), from the answer's `Location`.
+    created: BTreeMap<String, String>,
 }
 
 impl Seen {
@@ -275,6 +308,43 @@ impl Seen {
             }
             _ => {}
         }
+    }
+
+    /// Records the id of a resource a POST to `collection` (a path of the document) created,
+    /// from the `Location` of its answer (absolute or relative), whose path continues `sent`
+    /// (the path the POST was sent to): `POST /v1/orders` answered `Location: /v1/orders/ord_7`
+    /// gives `ord_7` for `/v1/orders/{orderId}`.
+    pub fn learn_location(&mut self, collection: &str, sent: &str, location: &str) {
+        let path = match location.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => location,
+        };
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let sent = sent.split('?').next().unwrap_or("").trim_end_matches('/');
+        let id = path
+            .strip_prefix(sent)
+            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|r| r.split('/').next())
+            .filter(|id| !id.is_empty());
+        if let Some(id) = id {
+            let id = percent_encoding::percent_decode_str(id)
+                .decode_utf8_lossy()
+                .into_owned();
+            self.created
+                .entry(collection.trim_end_matches('/').to_string())
+                .or_insert(id);
+        }
+    }
+
+    /// The id created under the collection that `path` continues right before `{name}`
+    /// (`/v1/orders/{orderId}` -> the id a POST to `/v1/orders` created).
+    pub fn created_for(&self, path: &str, name: &str) -> Option<&str> {
+        let at = path.find(&format!("/{{{name}}}"))?;
+        let collection = &path[..at];
+        if collection.contains('{') {
+            return None;
+        }
+        self.created.get(collection).map(String::as_str)
     }
 
     /// A value seen for a parameter named `name`: a property of the same name, compared exactly,
@@ -466,8 +536,15 @@ pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Resu
         if !required {
             continue;
         }
-        let value = match (p.location, seen.get(p.name)) {
-            ("path", Some(v)) => {
+        let created = (p.location == "path")
+            .then(|| seen.created_for(op.path, p.name))
+            .flatten();
+        let value = match (p.location, seen.get(p.name), created) {
+            ("path", _, Some(v)) => {
+                notes.push(format!("`{}` = `{v}` (the Location of an earlier POST)", p.name));
+                v.to_string()
+            }
+            ("path", Some(v), None) => {
                 notes.push(format!("`{}` = `{v}` (seen in an earlier answer)", p.name));
                 v.to_string()
             }
@@ -509,6 +586,27 @@ pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Resu
         headers,
         notes,
     })
+}
+
+/// Every method probes may send (to services the grader started).
+pub fn all_methods() -> Vec<String> {
+    ["get", "post", "put", "patch", "delete"].map(String::from).to_vec()
+}
+
+/// The operations in the order a client would use a resource: creations (POST) first, then
+/// reads, updates, and deletions last, so that ids created are there to read and update and
+/// nothing is deleted before it is read; within each, literal paths first.
+pub fn stateful_order(mut ops: Vec<Operation<'_>>) -> Vec<Operation<'_>> {
+    let rank = |m: &str| match m.to_ascii_lowercase().as_str() {
+        "post" => 0,
+        "get" | "head" | "options" => 1,
+        "put" => 2,
+        "patch" => 3,
+        "delete" => 5,
+        _ => 4,
+    };
+    ops.sort_by_key(|o| (rank(o.method), o.path.contains('{')));
+    ops
 }
 
 /// The operations to exercise: those with `methods`, literal paths first (their answers give
@@ -594,6 +692,32 @@ pub fn discover_triggers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fresh_idempotency_key_keeps_the_shape_of_a_uuid() {
+        assert_eq!(
+            fresh_key("5f0c7a2e-8d1b-4c3e-9a6f-2b7d4e1c9a80", 11),
+            "5f0c7a2e-8d1b-4c3e-9a6f-7e570000000b"
+        );
+        assert_eq!(fresh_key("order-42", 3), "order-42-probe-3");
+    }
+
+    #[test]
+    fn the_location_of_a_creation_gives_the_id_of_the_item_path() {
+        let mut seen = Seen::default();
+        seen.learn_location(
+            "/v1/notes",
+            "/api/v1/notes",
+            "http://127.0.0.1:9/api/v1/notes/n%2007?x=1",
+        );
+        assert_eq!(seen.created_for("/v1/notes/{ref}", "ref"), Some("n 07"));
+        assert_eq!(seen.created_for("/v1/notes/{ref}/tags", "ref"), Some("n 07"));
+        assert_eq!(seen.created_for("/v1/other/{ref}", "ref"), None);
+        // A Location elsewhere tells nothing about the collection.
+        let mut other = Seen::default();
+        other.learn_location("/v1/notes", "/v1/notes", "/v2/jobs/7");
+        assert_eq!(other.created_for("/v1/notes/{ref}", "ref"), None);
+    }
     use crate::artifact::document::{Document, Limits};
     use crate::artifact::openapi::{classify, OpenApiDoc};
     use crate::checks::oas::walk::external_docs;
