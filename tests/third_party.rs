@@ -31,29 +31,7 @@ use serde_json::Value;
 /// (operation, class) pairs Schemathesis reports on the flawed bookshelf that grade does not
 /// report yet, each with what grade lacks. The test fails when an entry is no longer needed
 /// (grade reports it, or Schemathesis no longer does): remove it then.
-const NOT_YET: &[(&str, &str, &str)] = &[
-    (
-        "POST /books",
-        UNDOCUMENTED_STATUS,
-        "PRB003 judges only the status class of an answer to invalid input (5xx, 2xx or 4xx), \
-         not whether that status is documented; Schemathesis reports the 500 as both a server \
-         error and an undocumented status (ST101 + ST103)",
-    ),
-    (
-        "POST /books",
-        NEGATIVE_DATA_ACCEPTED,
-        "PRB003's broken bodies are structural only (not JSON, wrong type, missing required \
-         properties); it never sends a well-formed body that breaks one property's constraint \
-         (here `author` longer than its maxLength, accepted with 201)",
-    ),
-    (
-        "POST /books/{bookId}/reviews",
-        UNDOCUMENTED_STATUS,
-        "PRB002 calls only GET operations by default (the built-in rubrics keep the default), and \
-         sends no request body when `methods` is widened, so a valid POST that is answered 200 \
-         where only 201 is documented is never sent",
-    ),
-];
+const NOT_YET: &[(&str, &str, &str)] = &[];
 
 /// (operation, class) pairs grade reports on the flawed bookshelf that Schemathesis does not,
 /// each with why the finding is genuine. Empty: anything else grade alone reports is a false

@@ -11,8 +11,8 @@ use crate::probe::{LiveService, System};
 
 use super::bodies;
 use super::support::{
-    encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Refusals, Seen,
-    BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    documented, encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Refusals,
+    Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct InvalidInputMishandled;
@@ -350,6 +350,15 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
             }
         }
         let mut bad = Vec::new();
+        // A status the operation does not document is a second fault of the same answer.
+        let responses = api.responses(&op);
+        let undocumented = |status: u16| {
+            if documented(&responses, status).is_some() {
+                String::new()
+            } else {
+                ", a status the operation does not document (`status_code_conformance`)".to_string()
+            }
+        };
         for case in cases {
             if case.kind == CaseKind::Query && !query_judged {
                 continue;
@@ -372,14 +381,19 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
                 }
                 Ok(a) if a.status >= 500 => {
                     out.judged += 1;
-                    bad.push(format!("{sent} answered {} (`not_a_server_error`)", a.status))
+                    bad.push(format!(
+                        "{sent} answered {} (`not_a_server_error`){}",
+                        a.status,
+                        undocumented(a.status)
+                    ))
                 }
                 Ok(a) if case.lenient_2xx && (200..300).contains(&a.status) => out.lenient += 1,
                 Ok(a) if p.reject_2xx && (200..300).contains(&a.status) => {
                     out.judged += 1;
                     bad.push(format!(
-                        "{sent} was accepted with {} (`negative_data_rejection`)",
-                        a.status
+                        "{sent} was accepted with {} (`negative_data_rejection`){}",
+                        a.status,
+                        undocumented(a.status)
                     ))
                 }
                 Ok(_) => {

@@ -5,14 +5,14 @@ use serde_json::Value;
 
 use crate::artifact::pact::is_json_media;
 use crate::artifact::schema::SchemaSet;
-use crate::checks::oas::walk::{Api, Node, Operation, Response};
+use crate::checks::oas::walk::{Api, Node, Operation};
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, ParamDoc, TypedCheck};
 use crate::probe::{LiveService, System};
 
 use super::bodies;
 use super::support::{
-    all_methods, at_service, operations_to_exercise, plan, ready_services, requires_credentials, send, service_api,
-    stateful_order, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    all_methods, at_service, documented, operations_to_exercise, plan, ready_services, requires_credentials, send,
+    service_api, stateful_order, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct ResponseNonconformant;
@@ -591,16 +591,6 @@ fn judge<'s>(
 }
 
 /// The documented response for `status`: the exact code, then its range (`4XX`), then `default`.
-fn documented<'a, 's>(responses: &'a [Response<'s>], status: u16) -> Option<&'a Response<'s>> {
-    let code = status.to_string();
-    let range = format!("{}XX", status / 100);
-    responses
-        .iter()
-        .find(|r| r.code == code)
-        .or_else(|| responses.iter().find(|r| r.code.eq_ignore_ascii_case(&range)))
-        .or_else(|| responses.iter().find(|r| r.code == "default"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

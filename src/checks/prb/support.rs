@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::artifact::openapi::OpenApiDoc;
 use crate::artifact::Loaded;
-use crate::checks::oas::walk::{Api, Node, Operation};
+use crate::checks::oas::walk::{Api, Node, Operation, Response};
 use crate::checks::{CheckResult, Ctx, Finding, ParamDoc};
 use crate::probe::{LiveService, StartError, Status, System};
 
@@ -188,6 +188,17 @@ fn fresh_key(key: &str, n: usize) -> String {
     } else {
         format!("{key}-probe-{n}")
     }
+}
+
+/// The response `status` falls under: its exact code, else its `NXX` range, else `default`.
+pub fn documented<'a, 's>(responses: &'a [Response<'s>], status: u16) -> Option<&'a Response<'s>> {
+    let code = status.to_string();
+    let range = format!("{}XX", status / 100);
+    responses
+        .iter()
+        .find(|r| r.code == code)
+        .or_else(|| responses.iter().find(|r| r.code.eq_ignore_ascii_case(&range)))
+        .or_else(|| responses.iter().find(|r| r.code == "default"))
 }
 
 /// Answers that refused a request for want of credentials (401 Unauthorized, 403 Forbidden):
