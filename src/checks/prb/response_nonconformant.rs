@@ -18,8 +18,8 @@ use super::support::{
 pub struct ResponseNonconformant;
 
 const DOCS: &str = r#"## What it checks
-Calls every operation of each running service's OpenAPI document (by default the safe
-`GET` operations; `methods` widens that) and checks each answer against the document, as
+Calls every operation of each running service's OpenAPI document and checks each answer
+against the document, as
 Schemathesis' response checks do (each reason ends with the name of the Schemathesis check
 that finds the same problem):
 
@@ -32,6 +32,18 @@ that finds the same problem):
   `required` are sent;
 - **body** (`response_schema_conformance`): a JSON body is valid against the response schema
   (OpenAPI 3.0: JSON Schema draft 4 with `nullable`; 3.1: 2020-12).
+
+Services the grader started get every documented method, in the order a client uses a
+resource: creations (POST) first, then reads, updates, and deletions last. A `--target`
+service (it may hold real data) only gets GET unless `--allow-unsafe-methods` is given.
+Operations with a JSON request body get up to `bodies_per_operation` valid bodies: the
+document's examples, then one built from the schema (formats, bounds, lengths, enums and
+patterns respected, `readOnly` properties left out), then boundary values (a property at its
+`minimum`, `maximum` or `maxLength`, the other `enum` values); the operation is conformant when
+every answer is. Ids come from earlier answers and from the `Location` of a creation, and an
+`Idempotency-Key` is fresh for every request. At most `max_requests` requests per service;
+the evidence says how many documented operations were called and why each other one was
+not (credentials, no value for a parameter, no body that could be made, the budget).
 
 Operations are called under the base path of the document's `servers` URL, as every probe
 calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take
