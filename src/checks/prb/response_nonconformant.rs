@@ -249,7 +249,10 @@ impl Probed {
         if self.judged > 0 {
             let mut line = format!(
                 "{name}: {} of {} operations conformant; coverage: {} of {} documented operations called",
-                self.good, self.judged, self.judged, self.documented
+                self.good,
+                self.judged,
+                self.judged + self.refused.count(),
+                self.documented
             );
             if let Some(r) = refused {
                 line.push_str(&format!("; {r}"));
@@ -650,8 +653,10 @@ mod tests {
             .starts_with("orders: every operation called was refused with 401 Unauthorized, none judged: the service needs credentials"));
         p.judged = 3;
         p.good = 2;
+        p.documented = 6;
         assert!(p.line("orders", &get).starts_with(
-            "orders: 2 of 3 operations conformant; 2 operations refused with 401 Unauthorized, not judged: "
+            "orders: 2 of 3 operations conformant; coverage: 5 of 6 documented operations called; 2 operations \
+             refused with 401 Unauthorized, not judged: "
         ));
         for line in [Probed::default().line("a", &get), p.line("a", &get)] {
             assert!(!line.contains("0 of 0"), "{line}");
