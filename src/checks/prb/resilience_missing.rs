@@ -475,35 +475,9 @@ fn probe_edge(system: &System, probe: &Probe<'_>, limits: &Limits) -> EdgeRuns {
 /// crossed a common proxy. Lanes keep the edges' order. `edges`: each edge's caller and the
 /// proxies its request crossed.
 fn lanes(edges: &[(&str, &BTreeSet<usize>)]) -> Vec<Vec<usize>> {
-    let n = edges.len();
-    let mut lane_of: Vec<usize> = (0..n).collect();
-    fn root(l: &mut [usize], mut i: usize) -> usize {
-        while l[i] != i {
-            l[i] = l[l[i]];
-            i = l[i];
-        }
-        i
-    }
-    for a in 0..n {
-        for b in a + 1..n {
-            let conflict = edges[a].0 == edges[b].0 || edges[a].1.intersection(edges[b].1).next().is_some();
-            if conflict {
-                let (ra, rb) = (root(&mut lane_of, a), root(&mut lane_of, b));
-                lane_of[ra.max(rb)] = ra.min(rb);
-            }
-        }
-    }
-    let mut lanes: Vec<Vec<usize>> = Vec::new();
-    let mut index: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    for i in 0..n {
-        let r = root(&mut lane_of, i);
-        let at = *index.entry(r).or_insert_with(|| {
-            lanes.push(Vec::new());
-            lanes.len() - 1
-        });
-        lanes[at].push(i);
-    }
-    lanes
+    super::support::lanes(edges.len(), |a, b| {
+        edges[a].0 == edges[b].0 || edges[a].1.intersection(edges[b].1).next().is_some()
+    })
 }
 
 /// The statuses the trigger's operation documents (exact codes and `NXX` ranges).

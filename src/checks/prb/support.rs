@@ -190,6 +190,39 @@ fn fresh_key(key: &str, n: usize) -> String {
     }
 }
 
+/// Groups items `0..n` into lanes that may run at the same time: two items share a lane (and
+/// run one after the other, in order) when `conflict` says they would disturb each other,
+/// directly or through a chain of conflicts. Lanes keep the items' order.
+pub fn lanes(n: usize, conflict: impl Fn(usize, usize) -> bool) -> Vec<Vec<usize>> {
+    let mut lane_of: Vec<usize> = (0..n).collect();
+    fn root(l: &mut [usize], mut i: usize) -> usize {
+        while l[i] != i {
+            l[i] = l[l[i]];
+            i = l[i];
+        }
+        i
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            if conflict(a, b) {
+                let (ra, rb) = (root(&mut lane_of, a), root(&mut lane_of, b));
+                lane_of[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut lanes: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for i in 0..n {
+        let r = root(&mut lane_of, i);
+        let at = *index.entry(r).or_insert_with(|| {
+            lanes.push(Vec::new());
+            lanes.len() - 1
+        });
+        lanes[at].push(i);
+    }
+    lanes
+}
+
 /// The response `status` falls under: its exact code, else its `NXX` range, else `default`.
 pub fn documented<'a, 's>(responses: &'a [Response<'s>], status: u16) -> Option<&'a Response<'s>> {
     let code = status.to_string();
