@@ -76,6 +76,9 @@ pub struct Client {
     /// One reqwest client per host and approved addresses, built on first use (each owns a
     /// connection pool and a runtime thread) and shared by clones (the edge proxies' threads).
     clients: Arc<Mutex<Pool>>,
+    /// Credentials sent to a service with every request (`[service.run.auth]`), by the
+    /// service's `host:port`; shared by clones.
+    credentials: Arc<Mutex<HashMap<String, (String, String)>>>,
 }
 
 /// reqwest clients by host and the addresses the policy approved for it.
@@ -89,7 +92,27 @@ impl Client {
             max_response: crate::artifact::document::Limits::default().max_response,
             user_agent: format!("grade-probe/{}", crate::VERSION),
             clients: Arc::default(),
+            credentials: Arc::default(),
         }
+    }
+
+    /// Sends `header: value` with every request to `origin` (`host:port`) from now on, in place
+    /// of a header of that name the request carries.
+    pub fn add_credentials(&self, origin: &str, header: &str, value: &str) {
+        self.credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(origin.to_string(), (header.to_string(), value.to_string()));
+    }
+
+    /// The credentials sent to the origin of `url`, if any.
+    pub fn credentials_for(&self, url: &str) -> Option<(String, String)> {
+        let origin = Url::parse(url).ok()?.host_header();
+        self.credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&origin)
+            .cloned()
     }
 
     pub fn get(&self, url: &str, timeout: Duration) -> Result<HttpResponse, HttpError> {
@@ -126,7 +149,15 @@ impl Client {
             .timeout(timeout)
             .header(reqwest::header::CONNECTION, "close");
         let mut has_accept = false;
-        for (k, v) in headers {
+        let credentials = self.credentials_for(url);
+        let replaced = |k: &str| credentials.as_ref().is_some_and(|(h, _)| h.eq_ignore_ascii_case(k));
+        let credentials_header = credentials.as_ref().map(|(h, v)| (h.as_str(), v.as_str()));
+        for (k, v) in headers
+            .iter()
+            .copied()
+            .filter(|(k, _)| !replaced(k))
+            .chain(credentials_header)
+        {
             if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
                 return Err(HttpError::Refused(format!("header `{k}` contains a line break")));
             }

@@ -54,6 +54,8 @@ pub struct LoadConfig {
     /// How long after `duration` answers are still awaited; later ones are timeouts.
     pub drain_timeout: Duration,
     pub policy: Policy,
+    /// Headers sent with every request besides Host, User-Agent and Accept (credentials).
+    pub headers: Vec<(String, String)>,
 }
 
 impl LoadConfig {
@@ -66,6 +68,7 @@ impl LoadConfig {
             concurrency,
             drain_timeout: Duration::from_secs(2),
             policy: Policy::default(),
+            headers: Vec::new(),
         }
     }
 }
@@ -232,8 +235,15 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     for _ in 0..config.concurrency {
         hists.push(Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).map_err(|e| LoadError::Setup(e.to_string()))?);
     }
+    let mut extra = String::new();
+    for (k, v) in &config.headers {
+        if k.contains(['\r', '\n', ':']) || v.contains(['\r', '\n']) {
+            return Err(LoadError::Setup(format!("header `{k}` cannot be sent")));
+        }
+        extra.push_str(&format!("{k}: {v}\r\n"));
+    }
     let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: grade-load/{}\r\nAccept: */*\r\n\r\n",
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: grade-load/{}\r\nAccept: */*\r\n{extra}\r\n",
         url.path_and_query,
         url.host_header(),
         crate::VERSION

@@ -318,6 +318,13 @@ impl System {
                     }
                 }
             }
+            if let (Some(auth), Some(base)) = (svc.run.as_ref().and_then(|r| r.auth.as_ref()), &live.base_url) {
+                match (auth.resolve(), Url::parse(base)) {
+                    (Ok(value), Ok(u)) => system.client.add_credentials(&u.host_header(), &auth.header, &value),
+                    (Err(why), _) => system.notes.push(format!("`{}`: {why}", live.name)),
+                    (_, Err(_)) => {}
+                }
+            }
             opts.progress.ended(&format!(
                 "service {} ({}/{count}): {}",
                 live.name,

@@ -252,6 +252,20 @@ pub struct RawRun {
     pub dependency_env: BTreeMap<String, S>,
     /// Path of the Pact provider-state endpoint (POST `{state, params, action}`).
     pub provider_states: Option<S>,
+    /// Credentials every probe sends to the service (`[service.run.auth]`).
+    pub auth: Option<Spanned<RawAuth>>,
+}
+
+/// `[service.run.auth]`: one header, its value written here or taken from the grader's
+/// environment; `bearer`/`bearer_env` are short for `Authorization: Bearer <token>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub header: Option<S>,
+    pub value: Option<S>,
+    pub value_env: Option<S>,
+    pub bearer: Option<S>,
+    pub bearer_env: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

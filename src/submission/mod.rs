@@ -138,6 +138,42 @@ pub struct RunSpec {
     pub dependency_env: BTreeMap<String, String>,
     /// Path of the Pact provider-state endpoint: `POST {"state", "params", "action"}`.
     pub provider_states: Option<String>,
+    /// Credentials every probe sends to the service (`[service.run.auth]`).
+    pub auth: Option<ProbeAuth>,
+}
+
+/// Credentials the probes send to a service: one header, its value (after `prefix`) written
+/// in the manifest or taken from the grader's environment when the service starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeAuth {
+    pub header: String,
+    /// `Bearer ` for `bearer`/`bearer_env`, else empty.
+    pub prefix: String,
+    pub source: AuthSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthSource {
+    /// Written in the manifest (a test token).
+    Value(String),
+    /// The name of an environment variable of the grader.
+    Env(String),
+}
+
+impl ProbeAuth {
+    /// The header value, or why there is none (an unset variable).
+    pub fn resolve(&self) -> Result<String, String> {
+        match &self.source {
+            AuthSource::Value(v) => Ok(format!("{}{v}", self.prefix)),
+            AuthSource::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(format!("{}{}", self.prefix, v.trim())),
+                _ => Err(format!(
+                    "`run.auth` takes its credentials from the variable `{var}`, which is not set where the grader \
+                     runs: the probes send none"
+                )),
+            },
+        }
+    }
 }
 
 /// What stands for the service's port in the arguments of `run.command`.
@@ -951,7 +987,9 @@ impl Validator<'_> {
                 }
             }
         });
+        let auth = r.auth.as_ref().and_then(|a| self.auth(a));
         RunSpec {
+            auth,
             command: r.command.iter().map(|c| c.get_ref().clone()).collect(),
             cwd: r.cwd.as_ref().map(|c| c.get_ref().clone()),
             env: r.env.clone(),
@@ -966,6 +1004,67 @@ impl Validator<'_> {
                 .collect(),
             provider_states: r.provider_states.as_ref().map(|c| c.get_ref().clone()),
         }
+    }
+
+    /// `[service.run.auth]`: exactly one source of the value.
+    fn auth(&mut self, a: &toml::Spanned<manifest::RawAuth>) -> Option<ProbeAuth> {
+        let raw = a.get_ref();
+        let given: Vec<(&str, &manifest::S)> = [
+            ("value", &raw.value),
+            ("value_env", &raw.value_env),
+            ("bearer", &raw.bearer),
+            ("bearer_env", &raw.bearer_env),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let [(key, value)] = given.as_slice() else {
+            let keys: Vec<&str> = given.iter().map(|(k, _)| *k).collect();
+            self.err(
+                a.span(),
+                if keys.is_empty() {
+                    "`run.auth` gives no credentials".to_string()
+                } else {
+                    format!(
+                        "`run.auth` gives its credentials {} ways ({})",
+                        keys.len(),
+                        keys.join(", ")
+                    )
+                },
+                "one of value, value_env, bearer, bearer_env",
+                "give exactly one: `bearer = \"test-token\"`, `bearer_env = \"ORDERS_TOKEN\"`, or a `header` with \
+                 `value` or `value_env`"
+                    .into(),
+            );
+            return None;
+        };
+        let text = value.get_ref().clone();
+        let bearer = key.starts_with("bearer");
+        let header = raw
+            .header
+            .as_ref()
+            .map(|h| h.get_ref().clone())
+            .unwrap_or_else(|| "Authorization".into());
+        let bad_header = header.is_empty() || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+        if bad_header {
+            let span = raw.header.as_ref().map_or(a.span(), |h| h.span());
+            self.err(
+                span,
+                format!("`run.auth.header = \"{header}\"` is not a header name"),
+                "not a header name",
+                "write the name of the header the service reads, e.g. `X-Api-Key`".into(),
+            );
+            return None;
+        }
+        Some(ProbeAuth {
+            header,
+            prefix: if bearer { "Bearer ".into() } else { String::new() },
+            source: if key.ends_with("_env") {
+                AuthSource::Env(text)
+            } else {
+                AuthSource::Value(text)
+            },
+        })
     }
 
     fn scenario(&mut self, sc: &manifest::RawScenario, services: &BTreeSet<String>) -> Scenario {
@@ -1327,6 +1426,64 @@ mod tests {
             run.args_for(4010),
             ["mock", "-p", "4010", "--addr=127.0.0.1:4010", "api.yaml"]
         );
+    }
+
+    /// `[service.run.auth]`: one source of credentials, a header name; `bearer` forms add
+    /// `Bearer `; a variable is read when the service starts.
+    #[test]
+    fn run_auth_gives_one_header() {
+        let load = |auth: &str| {
+            from_manifest(
+                std::env::temp_dir(),
+                "sub".into(),
+                SourceFile::new(
+                    "submission.toml",
+                    format!(
+                        "[[service]]\nname = \"a\"\n[service.run]\ncommand = [\"a\"]\n[service.run.auth]\n{auth}\n"
+                    ),
+                ),
+            )
+        };
+        let auth = |text: &str| {
+            load(text)
+                .unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()))
+                .services[0]
+                .run
+                .clone()
+                .unwrap()
+                .auth
+                .unwrap()
+        };
+        let a = auth("bearer = \"t0k\"");
+        assert_eq!(
+            (a.header.as_str(), a.resolve()),
+            ("Authorization", Ok("Bearer t0k".into()))
+        );
+        let a = auth("header = \"X-Api-Key\"\nvalue = \"k3y\"");
+        assert_eq!((a.header.as_str(), a.resolve()), ("X-Api-Key", Ok("k3y".into())));
+        let a = auth("bearer_env = \"GRADE_TEST_SURELY_UNSET_VARIABLE\"");
+        assert_eq!(a.source, AuthSource::Env("GRADE_TEST_SURELY_UNSET_VARIABLE".into()));
+        let why = a.resolve().unwrap_err();
+        assert!(
+            why.contains("`GRADE_TEST_SURELY_UNSET_VARIABLE`, which is not set"),
+            "{why}"
+        );
+        for (bad, says) in [
+            ("header = \"X-Key\"", "`run.auth` gives no credentials"),
+            (
+                "bearer = \"a\"\nvalue = \"b\"",
+                "`run.auth` gives its credentials 2 ways (value, bearer)",
+            ),
+            (
+                "header = \"X Key\"\nvalue = \"b\"",
+                "`run.auth.header = \"X Key\"` is not a header name",
+            ),
+        ] {
+            let Err(e) = load(bad) else { panic!("{bad} is accepted") };
+            let e = e.to_diagnostic().render_plain();
+            assert!(e.contains(says), "{bad}: {e}");
+            assert!(e.contains("submission.toml:"), "{e}");
+        }
     }
 
     /// `run.port` is a port from 1 to 65535, else an error at its line; two services cannot

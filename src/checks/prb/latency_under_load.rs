@@ -269,6 +269,7 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
         );
         cfg.drain_timeout = Duration::from_millis(params.drain_ms);
         cfg.policy = system.client.policy.clone();
+        cfg.headers.extend(system.client.credentials_for(&cfg.url));
         plans.push(Planned {
             svc,
             path,

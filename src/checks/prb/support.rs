@@ -308,7 +308,11 @@ impl Refusals {
             "the probes send credentials only as `Authorization: Bearer <bearer_token>` (the item's `bearer_token` \
              parameter) and only where the document requires HTTP bearer authentication"
         };
-        format!("the service needs credentials the probes do not have: {how}")
+        format!(
+            "the service needs credentials the probes do not have: {how}; or give the service the credentials \
+             every probe sends in `[service.run.auth]` (`bearer = \"test-token\"`, or `bearer_env` naming a variable \
+             of the grader's environment)"
+        )
     }
 }
 
