@@ -11,8 +11,8 @@ use crate::probe::{LiveService, System};
 
 use super::bodies;
 use super::support::{
-    documented, encode, operations_to_exercise, plan, ready_services, send, service_api, with_live, Planned, Refusals,
-    Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    documented, encode, operations_to_exercise, plan, ready_services, send, service_api, unsafe_not_sent, with_live,
+    Planned, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct InvalidInputMishandled;
@@ -323,11 +323,7 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
     let mut out = Probed::default();
     for op in operations_to_exercise(api, &p.methods).into_iter().take(200) {
         if !system.may_send(svc, op.method) {
-            out.not_called.push(format!(
-                "{}: `{}` runs outside the grader (--target) and may hold real data (--allow-unsafe-methods sends it)",
-                op.label(),
-                svc.name
-            ));
+            out.not_called.push(format!("{}: {}", op.label(), unsafe_not_sent(svc)));
             continue;
         }
         let base = match plan(api, &op, &seen, &p.bearer_token) {

@@ -250,15 +250,12 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
             continue;
         };
         // One request first, to see which services a load of this one reaches.
-        let marks: Vec<u64> = system.proxies.iter().map(|p| p.seen()).collect();
+        let marks = super::support::proxy_marks(system);
         let _ = system.client.get(&url, Duration::from_secs(5));
         std::thread::sleep(Duration::from_millis(20));
-        let mut touched: BTreeSet<String> = system
-            .proxies
-            .iter()
-            .zip(&marks)
-            .filter(|(p, m)| p.seen() > **m)
-            .map(|(p, _)| p.callee.clone())
+        let mut touched: BTreeSet<String> = super::support::crossed(system, &marks)
+            .into_iter()
+            .map(|i| system.proxies[i].callee.clone())
             .collect();
         touched.insert(name.clone());
         let mut cfg = LoadConfig::new(

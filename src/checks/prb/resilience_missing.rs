@@ -340,9 +340,6 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         }
     }
     if probes.is_empty() {
-        if !untriggered.is_empty() {
-            evidence.push(format!("not evaluated: {}", untriggered.join("; ")));
-        }
         return super::support::no_call_observed(ctx);
     }
     let keys: Vec<(&str, &BTreeSet<usize>)> = probes.iter().map(|p| (p.svc.name.as_str(), &p.touched)).collect();
@@ -532,7 +529,7 @@ fn baseline(
     l: &Limits,
 ) -> Option<(u16, BTreeSet<usize>)> {
     edge.set_fault(Fault::None);
-    let marks: Vec<u64> = system.proxies.iter().map(EdgeProxy::seen).collect();
+    let marks = super::support::proxy_marks(system);
     for _ in 0..3 {
         let before = edge.seen();
         let s = ask(system, svc, req, Duration::from_secs(10).max(l.client_timeout));
@@ -540,14 +537,7 @@ fn baseline(
             if edge.seen() > before {
                 // Calls a service makes after answering (fire and forget) arrive a little later.
                 std::thread::sleep(Duration::from_millis(20));
-                let touched = system
-                    .proxies
-                    .iter()
-                    .zip(&marks)
-                    .enumerate()
-                    .filter(|(_, (p, m))| p.seen() > **m)
-                    .map(|(i, _)| i)
-                    .collect();
+                let touched = super::support::crossed(system, &marks);
                 return Some((code, touched));
             }
         }

@@ -12,7 +12,8 @@ use crate::probe::{LiveService, System};
 use super::bodies;
 use super::support::{
     all_methods, at_service, documented, operations_to_exercise, plan, ready_services, requires_credentials, send,
-    service_api, stateful_order, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    service_api, stateful_order, unsafe_not_sent, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN,
+    TIMEOUT_PARAM,
 };
 
 pub struct ResponseNonconformant;
@@ -304,12 +305,8 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
             continue;
         }
         if !system.may_send(svc, op.method) {
-            out.not_called.push(format!(
-                "{} not called: `{}` runs outside the grader (--target) and may hold real data \
-                 (--allow-unsafe-methods sends it)",
-                op.label(),
-                svc.name
-            ));
+            out.not_called
+                .push(format!("{} not called: {}", op.label(), unsafe_not_sent(svc)));
             continue;
         }
         if requests >= p.max_requests {

@@ -2,7 +2,7 @@
 //! live service, and requests built from a description (path parameters from values seen in
 //! earlier answers, else from the description's examples, else made up from the schema).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -221,6 +221,32 @@ pub fn lanes(n: usize, conflict: impl Fn(usize, usize) -> bool) -> Vec<Vec<usize
         lanes[at].push(i);
     }
     lanes
+}
+
+/// Why an unsafe operation is not sent to `svc`: it runs outside the grader (`--target`).
+pub fn unsafe_not_sent(svc: &LiveService) -> String {
+    format!(
+        "`{}` runs outside the grader (--target) and may hold real data (--allow-unsafe-methods sends it)",
+        svc.name
+    )
+}
+
+/// How many requests each proxy of the system has seen, to tell later which ones a request
+/// crossed ([`crossed`]).
+pub fn proxy_marks(system: &System) -> Vec<u64> {
+    system.proxies.iter().map(|p| p.seen()).collect()
+}
+
+/// The indices (in `System::proxies`) of the proxies that saw requests since `marks`.
+pub fn crossed(system: &System, marks: &[u64]) -> BTreeSet<usize> {
+    system
+        .proxies
+        .iter()
+        .zip(marks)
+        .enumerate()
+        .filter(|(_, (p, m))| p.seen() > **m)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The response `status` falls under: its exact code, else its `NXX` range, else `default`.
