@@ -16,7 +16,7 @@ use super::reaper;
 use super::target::{Policy, Url};
 use super::ProbeOptions;
 use crate::files::paths;
-use crate::submission::{RunSpec, Submission};
+use crate::submission::{with_port, RunSpec, Submission};
 
 /// Environment variables passed through to services (everything else is cleared).
 /// `SHOPFLOW_BIN` names the course's reference ShopFlow binary for the launcher of the
@@ -96,6 +96,10 @@ pub struct Process {
     pub stdout: Arc<LogBuf>,
     pub stderr: Arc<LogBuf>,
     reaped: Option<ExitStatus>,
+    /// The port it was given and its dependency variables (a helper program of the service,
+    /// such as its provider-state command, gets the same).
+    port: u16,
+    deps: BTreeMap<String, String>,
 }
 
 /// One service of the running system.
@@ -537,6 +541,104 @@ impl System {
                 .any(|m| m.eq_ignore_ascii_case(method))
     }
 
+    /// Runs a helper program of service `svc` (its `run.provider_states_command`) to the end:
+    /// like the service itself (working directory, environment with the service's port and
+    /// dependency variables, `{port}` in arguments, own process group), with `input` on stdin,
+    /// stopped (the whole group) after `deadline`. An error says, in the learner's terms, why
+    /// it did not succeed: not found, a non-zero exit with the last lines it wrote, or the
+    /// deadline.
+    pub fn run_helper(
+        &self,
+        sub: &Submission,
+        svc: &LiveService,
+        argv: &[String],
+        input: &[u8],
+        deadline: Duration,
+    ) -> Result<(), String> {
+        let shown = argv.join(" ");
+        let run = sub
+            .services
+            .get(svc.index)
+            .and_then(|s| s.run.as_ref())
+            .ok_or_else(|| format!("`{shown}` has no `[service.run]` table to run in"))?;
+        let (port, deps) = match &svc.process {
+            Some(p) => (p.port, p.deps.clone()),
+            None => (
+                svc.base_url
+                    .as_deref()
+                    .and_then(|b| Url::parse(b).ok())
+                    .map_or(0, |u| u.port),
+                BTreeMap::new(),
+            ),
+        };
+        let (mut cmd, program) = match command(sub, run, argv, port, &deps) {
+            Ok(c) => c,
+            Err(SpawnError::Learner(m) | SpawnError::Infrastructure(m)) => return Err(m),
+        };
+        cmd.stdin(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("`{program}` was not found (on PATH, or in its working directory)"),
+            std::io::ErrorKind::PermissionDenied => format!("`{program}` cannot be executed (permission denied)"),
+            _ => format!("`{shown}` could not be started: {e}"),
+        })?;
+        let pid = child.id() as i32;
+        let registered = reaper::register(pid);
+        let (out, err) = (LogBuf::new(self.config.log_cap), LogBuf::new(self.config.log_cap));
+        if let Some(s) = child.stdout.take() {
+            out.drain_from(s, &svc.name);
+        }
+        if let Some(s) = child.stderr.take() {
+            err.drain_from(s, &svc.name);
+        }
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            // A program that does not read its input closes the pipe: not an error by itself.
+            let _ = stdin.write_all(input);
+        }
+        let until = Instant::now() + deadline;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(st)) => break Some(st),
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
+                _ => break None,
+            }
+        };
+        // Whatever it left behind in its group goes too.
+        reaper::signal_group(pid, libc::SIGKILL);
+        if status.is_none() {
+            let _ = child.wait();
+        }
+        reaper::wait_groups_gone(&[pid], Instant::now() + Duration::from_secs(2));
+        if registered {
+            reaper::unregister(pid);
+        }
+        let said = || {
+            // The pipes close when the group is gone; give the readers a moment.
+            let until = Instant::now() + Duration::from_millis(200);
+            while !(out.closed() && err.closed()) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let mut lines = err.tail(3, 200);
+            if lines.is_empty() {
+                lines = out.tail(3, 200);
+            }
+            if lines.is_empty() {
+                " (it wrote nothing)".to_string()
+            } else {
+                format!(": {}", lines.join(" / "))
+            }
+        };
+        match status {
+            Some(st) if st.success() => Ok(()),
+            Some(st) => Err(format!("`{shown}` {}{}", describe_exit(st), said())),
+            None => Err(format!(
+                "`{shown}` did not finish within {} ms and was stopped{}",
+                deadline.as_millis(),
+                said()
+            )),
+        }
+    }
+
     /// The service named `name`, if it is part of the system.
     pub fn service(&self, name: &str) -> Option<&LiveService> {
         self.services.iter().find(|s| s.name == name)
@@ -826,15 +928,18 @@ enum SpawnError {
     Infrastructure(String),
 }
 
-fn spawn(
+/// The command for `argv` (a program and its arguments) of service `name`, as the grader runs
+/// it: in the service's working directory, in its own process group, with a cleared
+/// environment but for [`PASS_ENV`], then `run.env` (`{port}` in a value is the port), the
+/// port variable and the dependency variables. Returns it with the program as written.
+fn command(
     sub: &Submission,
     run: &RunSpec,
-    name: &str,
+    argv: &[String],
     port: u16,
     deps: &BTreeMap<String, String>,
-    config: &StartConfig,
-) -> Result<Process, SpawnError> {
-    let Some(program) = run.command.first() else {
+) -> Result<(Command, String), SpawnError> {
+    let Some(program) = argv.first() else {
         return Err(SpawnError::Learner("its run.command is empty".into()));
     };
     let cwd: PathBuf = match &run.cwd {
@@ -857,7 +962,7 @@ fn spawn(
         program.into()
     };
     let mut cmd = Command::new(&program_path);
-    cmd.args(run.args_for(port))
+    cmd.args(argv.iter().skip(1).map(|a| with_port(a, port)))
         .current_dir(&cwd)
         .env_clear()
         .stdin(Stdio::null())
@@ -870,17 +975,29 @@ fn spawn(
             cmd.env(&k, v);
         }
     }
-    cmd.envs(&run.env);
+    cmd.envs(run.env.iter().map(|(k, v)| (k, with_port(v, port))));
     cmd.env(run.port_env.as_deref().unwrap_or("PORT"), port.to_string());
     cmd.envs(deps);
     #[cfg(target_os = "linux")]
     unsafe {
-        // If the grader dies without tearing down (SIGKILL), the service dies with it.
+        // If the grader dies without tearing down (SIGKILL), the process dies with it.
         cmd.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
     }
+    Ok((cmd, program.clone()))
+}
+
+fn spawn(
+    sub: &Submission,
+    run: &RunSpec,
+    name: &str,
+    port: u16,
+    deps: &BTreeMap<String, String>,
+    config: &StartConfig,
+) -> Result<Process, SpawnError> {
+    let (mut cmd, program) = command(sub, run, &run.command, port, deps)?;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -915,5 +1032,7 @@ fn spawn(
         stdout,
         stderr,
         reaped: None,
+        port,
+        deps: deps.clone(),
     })
 }

@@ -252,6 +252,9 @@ pub struct RawRun {
     pub dependency_env: BTreeMap<String, S>,
     /// Path of the Pact provider-state endpoint (POST `{state, params, action}`).
     pub provider_states: Option<S>,
+    /// A program that sets up a Pact provider state (`{state, params, action}` on stdin),
+    /// instead of `provider_states`.
+    pub provider_states_command: Option<Spanned<Vec<S>>>,
     /// Credentials every probe sends to the service (`[service.run.auth]`).
     pub auth: Option<Spanned<RawAuth>>,
 }

@@ -138,6 +138,9 @@ pub struct RunSpec {
     pub dependency_env: BTreeMap<String, String>,
     /// Path of the Pact provider-state endpoint: `POST {"state", "params", "action"}`.
     pub provider_states: Option<String>,
+    /// A program run in `cwd` to set up a provider state, given
+    /// `{"state", "params", "action"}` on stdin (instead of `provider_states`).
+    pub provider_states_command: Vec<String>,
     /// Credentials every probe sends to the service (`[service.run.auth]`).
     pub auth: Option<ProbeAuth>,
 }
@@ -176,20 +179,13 @@ impl ProbeAuth {
     }
 }
 
-/// What stands for the service's port in the arguments of `run.command`.
+/// What stands for the service's port in the arguments of `run.command` (and of
+/// `run.provider_states_command`) and in the values of `run.env`.
 pub const PORT_PLACEHOLDER: &str = "{port}";
 
-impl RunSpec {
-    /// The arguments of `command` (after the program) for a start on `port`: every `{port}`
-    /// in an argument is replaced by the port.
-    pub fn args_for(&self, port: u16) -> Vec<String> {
-        let port = port.to_string();
-        self.command
-            .iter()
-            .skip(1)
-            .map(|a| a.replace(PORT_PLACEHOLDER, &port))
-            .collect()
-    }
+/// `text` with every `{port}` replaced by `port`.
+pub fn with_port(text: &str, port: u16) -> String {
+    text.replace(PORT_PLACEHOLDER, &port.to_string())
 }
 
 #[derive(Debug, Clone)]
@@ -936,6 +932,30 @@ impl Validator<'_> {
         };
         if let Some(base) = base {
             self.run_paths(&r.command, &base, r.cwd.as_ref());
+            if let Some(c) = &r.provider_states_command {
+                self.run_paths(c.get_ref(), &base, r.cwd.as_ref());
+            }
+        }
+        if let Some(c) = &r.provider_states_command {
+            if c.get_ref().is_empty() {
+                self.err(
+                    c.span(),
+                    "`run.provider_states_command` is empty".into(),
+                    "no program",
+                    "give the program that sets up a provider state and its arguments, e.g. \
+                     `provider_states_command = [\"node\", \"states.js\"]`"
+                        .into(),
+                );
+            } else if let Some(p) = &r.provider_states {
+                self.err(
+                    p.span(),
+                    "`run.provider_states` and `run.provider_states_command` are both given".into(),
+                    "one of the two",
+                    "keep the endpoint (`provider_states`, a path the grader POSTs each state to) or the command \
+                     (`provider_states_command`, run with the state on stdin), not both"
+                        .into(),
+                );
+            }
         }
         let calls: BTreeSet<&str> = s.calls.iter().map(|c| c.get_ref().as_str()).collect();
         for (dep, var) in &r.dependency_env {
@@ -1003,6 +1023,11 @@ impl Validator<'_> {
                 .map(|(k, v)| (k.clone(), v.get_ref().clone()))
                 .collect(),
             provider_states: r.provider_states.as_ref().map(|c| c.get_ref().clone()),
+            provider_states_command: r
+                .provider_states_command
+                .as_ref()
+                .map(|c| c.get_ref().iter().map(|a| a.get_ref().clone()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -1422,10 +1447,42 @@ mod tests {
             .unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()));
         let run = sub.services[0].run.clone().unwrap();
         assert_eq!(run.command[0], "prism{port}");
+        let args: Vec<String> = run.command[1..].iter().map(|a| with_port(a, 4010)).collect();
+        assert_eq!(args, ["mock", "-p", "4010", "--addr=127.0.0.1:4010", "api.yaml"]);
+    }
+
+    /// `run.provider_states_command`: a program, not together with the `provider_states`
+    /// endpoint; an empty one is refused at its line.
+    #[test]
+    fn provider_states_command_is_one_handler() {
+        let load = |extra: &str| {
+            from_manifest(
+                std::env::temp_dir(),
+                "sub".into(),
+                SourceFile::new(
+                    "submission.toml",
+                    format!("[[service]]\nname = \"a\"\n[service.run]\ncommand = [\"a\"]\n{extra}\n"),
+                ),
+            )
+        };
+        let sub = load("provider_states_command = [\"node\", \"states.js\"]")
+            .unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()));
         assert_eq!(
-            run.args_for(4010),
-            ["mock", "-p", "4010", "--addr=127.0.0.1:4010", "api.yaml"]
+            sub.services[0].run.as_ref().unwrap().provider_states_command,
+            ["node", "states.js"]
         );
+        for (bad, says) in [
+            ("provider_states_command = []", "`run.provider_states_command` is empty"),
+            (
+                "provider_states = \"/_pact\"\nprovider_states_command = [\"node\", \"states.js\"]",
+                "are both given",
+            ),
+        ] {
+            let Err(e) = load(bad) else { panic!("accepted: {bad}") };
+            let text = e.to_diagnostic().render_plain();
+            assert!(text.contains(says), "{bad}: {text}");
+            assert!(text.contains("submission.toml:"), "no line for {bad}: {text}");
+        }
     }
 
     /// `[service.run.auth]`: one source of credentials, a header name; `bearer` forms add

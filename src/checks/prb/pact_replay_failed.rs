@@ -17,7 +17,9 @@ const DOCS: &str = r#"## What it checks
 Replays every HTTP interaction of every pact whose provider runs against the live provider,
 as a Pact provider verification does: first it sets up each of the interaction's provider
 states (a `POST` to the provider's `run.provider_states` path with
-`{"state": ..., "params": ..., "action": "setup"}`), then sends the request as written and
+`{"state": ..., "params": ..., "action": "setup"}`, or the same JSON on the stdin of the
+program `run.provider_states_command`, run like the service and expected to exit 0), then
+sends the request as written and
 compares the answer with Pact's semantics:
 
 - the status is the expected one (or in the class a v4 `statusCode` rule allows);
@@ -27,8 +29,8 @@ compares the answer with Pact's semantics:
   for arrays) says otherwise; rules cascade to children; objects may carry keys the consumer
   does not expect; arrays match element by element.
 
-Afterwards it calls the state endpoint with `"action": "teardown"`. Without a state
-endpoint the interactions are replayed as they are, with a warning naming each state no
+Afterwards it calls the state handler with `"action": "teardown"`. Without a state
+handler the interactions are replayed as they are, with a warning naming each state no
 handler set up; each finding names the states of its interaction (two interactions with one
 description are told apart by their states). Partial credit: interactions honoured /
 interactions replayed; not applicable when the pacts of the running providers hold only
@@ -44,14 +46,16 @@ honour is a broken consumer waiting for the next release.
 Read the mismatch: the interaction, the request sent and where the answer differs. Either the
 provider changed (restore the behaviour, or agree a new contract with the consumer) or the
 pact is too strict (use matchers such as `like`/`type` and `term`/`regex` for values the
-provider generates). Declare the provider-state endpoint and make it seed the data each
-state names.
+provider generates). Declare the provider-state endpoint (or a state command, for a provider
+whose data is seeded from outside: a database script) and make it seed the data each state
+names.
 
 ## Example
 ```toml
 [service.run]
 command = ["./orders"]
 provider_states = "/_pact/provider-states"   # POST {"state", "params", "action"}
+# or: provider_states_command = ["node", "states.js"]   # the same JSON on stdin
 ```
 "#;
 
@@ -94,19 +98,14 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         let Some(svc) = ready.iter().find(|s| s.name == provider.name) else {
             continue;
         };
-        let states_path = ctx
-            .submission
-            .services
-            .get(svc.index)
-            .and_then(|s| s.run.as_ref())
-            .and_then(|r| r.provider_states.clone());
+        let handler = StateHandler::of(ctx, svc);
         let (mut g, mut t) = (0, 0);
         let mut unhandled: Vec<String> = Vec::new();
         for (it, h) in pact.http() {
             t += 1;
             let given = states(&pact, it);
-            let mut problems = replay(system, svc, &pact, it, h, states_path.as_deref(), timeout);
-            if states_path.is_none() {
+            let mut problems = replay(ctx, system, svc, &pact, it, h, handler.as_ref(), timeout);
+            if handler.is_none() {
                 for (name, _) in &given {
                     if !unhandled.contains(name) {
                         unhandled.push(name.clone());
@@ -120,7 +119,11 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
                     "make the provider answer as the contract expects, or, if the consumer is too strict, \
                      loosen the pact with matchers (type, regex) for values the provider generates",
                 );
-                if states_path.is_none() && !given.is_empty() {
+                if problems[0].starts_with("its provider-state") {
+                    help = "make the provider-state handler succeed for this state (it must seed the data the state \
+                            names and answer 2xx, or exit 0 for `provider_states_command`), then replay again"
+                        .into();
+                } else if handler.is_none() && !given.is_empty() {
                     problems.insert(
                         0,
                         format!(
@@ -129,8 +132,9 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
                         ),
                     );
                     help = format!(
-                        "declare the provider-state endpoint (`provider_states` in `[service.run]`) and make it \
-                         seed the data each state names; then {help}"
+                        "declare a provider-state handler in `[service.run]` (the endpoint `provider_states`, or \
+                         the program `provider_states_command`) and make it seed the data each state names; then \
+                         {help}"
                     );
                 }
                 let f = ctx
@@ -164,8 +168,8 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         named_running += 1;
         if !unhandled.is_empty() {
             evidence.push(format!(
-                "warning: no state handler for {} {}: `{}` declares no `provider_states` endpoint, so the \
-                 interactions were replayed without their states set up",
+                "warning: no state handler for {} {}: `{}` declares neither a `provider_states` endpoint nor a \
+                 `provider_states_command`, so the interactions were replayed without their states set up",
                 if unhandled.len() == 1 { "state" } else { "states" },
                 quoted(unhandled.iter().map(String::as_str)),
                 svc.name
@@ -214,31 +218,72 @@ fn states(pact: &PactFile, it: &Interaction) -> Vec<(String, Value)> {
     }
 }
 
+/// How long a provider-state command may run: a program starts slower than an endpoint
+/// answers (an interpreter, a database client), so it gets at least this, or `timeout_ms`.
+const STATE_COMMAND_DEADLINE: Duration = Duration::from_secs(20);
+
+/// How a provider's states are set up: `run.provider_states` (an endpoint the grader POSTs
+/// each state to) or `run.provider_states_command` (a program given the state on stdin).
+enum StateHandler {
+    Endpoint(String),
+    Command(Vec<String>),
+}
+
+impl StateHandler {
+    fn of(ctx: &Ctx<'_>, svc: &LiveService) -> Option<StateHandler> {
+        let run = ctx.submission.services.get(svc.index)?.run.as_ref()?;
+        if let Some(path) = &run.provider_states {
+            return Some(StateHandler::Endpoint(path.clone()));
+        }
+        (!run.provider_states_command.is_empty()).then(|| StateHandler::Command(run.provider_states_command.clone()))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn replay(
+    ctx: &Ctx<'_>,
     system: &System,
     svc: &LiveService,
     pact: &PactFile,
     it: &Interaction,
     h: &Http,
-    states_path: Option<&str>,
+    handler: Option<&StateHandler>,
     timeout: Duration,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let states = states(pact, it);
     let state_call = |name: &str, params: &Value, action: &str| -> Result<(), String> {
-        let Some(path) = states_path else { return Ok(()) };
-        let url = svc.url(path).unwrap_or_default();
         let body = json!({"state": name, "params": params, "action": action}).to_string();
-        match system
-            .client
-            .post(&url, &[("Content-Type", "application/json")], body.as_bytes(), timeout)
-        {
-            Ok(r) if r.is_success() => Ok(()),
-            Ok(r) => Err(format!(
-                "its provider-state endpoint answered {} for \"{name}\"",
-                r.status
-            )),
-            Err(e) => Err(format!("its provider-state endpoint failed for \"{name}\": {e}")),
+        match handler {
+            None => Ok(()),
+            Some(StateHandler::Endpoint(path)) => {
+                let url = svc.url(path).unwrap_or_default();
+                match system
+                    .client
+                    .post(&url, &[("Content-Type", "application/json")], body.as_bytes(), timeout)
+                {
+                    Ok(r) if r.is_success() => Ok(()),
+                    Ok(r) => Err(format!(
+                        "its provider-state endpoint answered {} for \"{name}\"",
+                        r.status
+                    )),
+                    Err(e) => Err(format!("its provider-state endpoint failed for \"{name}\": {e}")),
+                }
+            }
+            Some(StateHandler::Command(argv)) => system
+                .run_helper(
+                    ctx.submission,
+                    svc,
+                    argv,
+                    body.as_bytes(),
+                    timeout.max(STATE_COMMAND_DEADLINE),
+                )
+                .map_err(|e| {
+                    format!(
+                        "its provider-state command failed to {} \"{name}\": {e}",
+                        if action == "setup" { "set up" } else { "tear down" }
+                    )
+                }),
         }
     };
     for (name, params) in &states {

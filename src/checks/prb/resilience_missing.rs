@@ -10,7 +10,7 @@ use crate::probe::proxy::{EdgeProxy, Fault};
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    at_service, discover_triggers, get_only, ready_services, send, service_api, with_live, Planned, Trigger,
+    at_service, discover_triggers, get_only, ready_services, send, service_api, with_live, Planned, Refusals, Trigger,
     BEARER_PARAM, DEFAULT_TOKEN,
 };
 
@@ -294,6 +294,8 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let limits = Limits::from(p);
     let mut evidence = Vec::new();
     let mut untriggered = Vec::new();
+    // Requests refused for want of credentials while looking for calls.
+    let mut refused = Refusals::default();
     let mut probes: Vec<Probe<'_>> = Vec::new();
     for svc in ready_services(system) {
         let outgoing: Vec<&EdgeProxy> = system.proxies.iter().filter(|x| x.caller == svc.name).collect();
@@ -305,15 +307,17 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             continue;
         };
         let triggers = discover_triggers(system, svc, &api, &p.methods, &p.bearer_token);
+        refused.add(&triggers.refused);
         for edge in outgoing {
-            let Some(t) = triggers.iter().find(|t| t.callees.contains(&edge.callee)) else {
+            let Some(t) = triggers.found.iter().find(|t| t.callees.contains(&edge.callee)) else {
                 if edge.declared {
                     untriggered.push(format!(
-                        "{} -> {} (no {} operation made it call `{}`)",
+                        "{} -> {} (no {} operation made it call `{}`{})",
                         svc.name,
                         edge.callee,
                         p.methods.join("/").to_ascii_uppercase(),
-                        edge.callee
+                        edge.callee,
+                        triggers.refusal_note()
                     ));
                 }
                 continue;
@@ -340,7 +344,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         }
     }
     if probes.is_empty() {
-        return super::support::no_call_observed(ctx);
+        return super::support::no_call_observed(ctx, &refused, &untriggered);
     }
     let keys: Vec<(&str, &BTreeSet<usize>)> = probes.iter().map(|p| (p.svc.name.as_str(), &p.touched)).collect();
     let lanes = lanes(&keys);

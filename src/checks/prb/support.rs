@@ -96,14 +96,32 @@ pub fn nothing_to_run() -> CheckResult {
 /// The result of a probe item that judges calls between services when no request made one
 /// running service call another: not applicable when the manifest declares no synchronous
 /// call, else a failure (the declared calls could not be observed).
-pub fn no_call_observed(ctx: &Ctx<'_>) -> CheckResult {
-    if ctx.model.sync.edge_count() == 0 {
+pub fn no_call_observed(ctx: &Ctx<'_>, refused: &Refusals, untriggered: &[String]) -> CheckResult {
+    let r = if ctx.model.sync.edge_count() == 0 {
         CheckResult::not_applicable("the manifest declares no synchronous call between services")
+    } else if !refused.is_empty() {
+        CheckResult::failed_because(format!(
+            "no request made a running service call another running service, so the declared calls could not be \
+             observed: {} {} {}: {}",
+            refused.count(),
+            if refused.count() == 1 {
+                "request was"
+            } else {
+                "requests were"
+            },
+            refused.refused_with(),
+            refused.why()
+        ))
     } else {
         CheckResult::failed_because(
             "no request made a running service call another running service, so the declared calls could not be \
              observed: document the operations that call other services (GET operations are called first)",
         )
+    };
+    if untriggered.is_empty() {
+        r
+    } else {
+        r.with_evidence(format!("not evaluated: {}", untriggered.join("; ")))
     }
 }
 
@@ -718,6 +736,30 @@ pub struct Trigger {
     pub callees: Vec<String>,
 }
 
+/// What [`discover_triggers`] found: the requests that made a service call others, and the
+/// ones it refused for want of credentials (they reach no call, so they prove nothing).
+#[derive(Debug, Default)]
+pub struct Triggers {
+    pub found: Vec<Trigger>,
+    pub refused: Refusals,
+}
+
+impl Triggers {
+    /// Why no request made the service call: `; 3 requests were refused with 401
+    /// Unauthorized`, to append to a reason, or nothing. ([`Refusals::why`] says what to do.)
+    pub fn refusal_note(&self) -> String {
+        if self.refused.is_empty() {
+            return String::new();
+        }
+        let n = self.refused.count();
+        format!(
+            "; {n} {} {}",
+            if n == 1 { "request was" } else { "requests were" },
+            self.refused.refused_with()
+        )
+    }
+}
+
 /// Calls each operation of `svc` with `methods` once and notes which ones make it call other
 /// services (seen at the proxies on its outgoing edges). Behaviour, not declarations: only
 /// what crosses the wire counts.
@@ -727,24 +769,28 @@ pub fn discover_triggers(
     api: &Api<'_>,
     methods: &[String],
     token: &str,
-) -> Vec<Trigger> {
+) -> Triggers {
     let outgoing: Vec<&crate::probe::proxy::EdgeProxy> =
         system.proxies.iter().filter(|p| p.caller == svc.name).collect();
+    let mut out = Triggers::default();
     if outgoing.is_empty() {
-        return Vec::new();
+        return out;
     }
     let mut seen = Seen::default();
-    let mut out = Vec::new();
     for op in operations_to_exercise(api, methods).into_iter().take(200) {
         let Ok(req) = plan(api, &op, &seen, token) else {
             continue;
         };
         let marks: Vec<u64> = outgoing.iter().map(|p| p.seen()).collect();
-        if let Ok(answer) = send(system, svc, &req, None, Duration::from_secs(10)) {
-            if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
-                seen.learn(&v);
+        let status = match send(system, svc, &req, None, Duration::from_secs(10)) {
+            Ok(answer) => {
+                if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
+                    seen.learn(&v);
+                }
+                Some(answer.status)
             }
-        }
+            Err(_) => None,
+        };
         std::thread::sleep(Duration::from_millis(20));
         let callees: Vec<String> = outgoing
             .iter()
@@ -752,8 +798,12 @@ pub fn discover_triggers(
             .filter(|(p, m)| p.seen() > **m)
             .map(|(p, _)| p.callee.clone())
             .collect();
-        if !callees.is_empty() {
-            out.push(Trigger {
+        if callees.is_empty() {
+            if let Some(status) = status {
+                out.refused.note(status, &req);
+            }
+        } else {
+            out.found.push(Trigger {
                 request: req,
                 label: op.label(),
                 callees,

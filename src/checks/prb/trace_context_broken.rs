@@ -5,7 +5,7 @@ use crate::probe::proxy::{EdgeProxy, Record};
 use crate::probe::{LiveService, System};
 
 use super::support::{
-    at_service, discover_triggers, ready_services, send, service_api, with_live, Planned, BEARER_PARAM,
+    at_service, discover_triggers, ready_services, send, service_api, with_live, Planned, Refusals, BEARER_PARAM,
 };
 
 pub struct TraceContextBroken;
@@ -86,6 +86,8 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     let mut evidence = Vec::new();
     let (mut good, mut total) = (0, 0);
     let mut untriggered = Vec::new();
+    // Requests refused for want of credentials while looking for calls.
+    let mut refused = Refusals::default();
     for svc in ready_services(system) {
         if !system.proxies.iter().any(|x| x.caller == svc.name) {
             continue;
@@ -95,11 +97,13 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             continue;
         };
         let triggers = discover_triggers(system, svc, &api, &p.methods, &p.bearer_token);
-        let Some(t) = triggers.first() else {
+        refused.add(&triggers.refused);
+        let Some(t) = triggers.found.first() else {
             untriggered.push(format!(
-                "{} (no {} operation made it call another service)",
+                "{} (no {} operation made it call another service{})",
                 svc.name,
-                p.methods.join("/").to_ascii_uppercase()
+                p.methods.join("/").to_ascii_uppercase(),
+                triggers.refusal_note()
             ));
             continue;
         };
@@ -125,11 +129,11 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             findings.push(finding(ctx, svc, &t.request, problems));
         }
     }
+    if total == 0 {
+        return super::support::no_call_observed(ctx, &refused, &untriggered);
+    }
     if !untriggered.is_empty() {
         evidence.push(format!("not evaluated: {}", untriggered.join("; ")));
-    }
-    if total == 0 {
-        return super::support::no_call_observed(ctx);
     }
     CheckResult::ratio(good, total, findings).with_evidence_lines(evidence)
 }

@@ -1,7 +1,7 @@
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Kind, ParamDoc, TypedCheck};
 use crate::probe::System;
 
-use super::support::{at_service, discover_triggers, ready_services, service_api, with_live, BEARER_PARAM};
+use super::support::{at_service, discover_triggers, ready_services, service_api, with_live, Refusals, BEARER_PARAM};
 
 pub struct UndeclaredCall;
 
@@ -13,7 +13,9 @@ the same variable names other services use, the URLs of running services it does
 declare. After calling each service's operations (by default the `GET` ones), any request
 that crossed an edge missing from the caller's `calls` is a finding, also requests seen
 during earlier probes. Partial credit: services without undeclared calls / services that
-could call another.
+could call another. A calling service that refused every request for want of credentials
+(401, 403) is not judged (nothing reached it, so none of its calls was exercised); the
+evidence says so and the reason names how to give the probes credentials.
 
 ## Why it matters
 The dependency graph in the manifest is what the architecture checks reason about: cycles,
@@ -73,19 +75,32 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
     if callers.is_empty() {
         return CheckResult::not_applicable("no running service was given the URL of another running service");
     }
+    // Callers whose every request was refused for want of credentials: nothing reached them, so
+    // whatever they would call was never exercised, and they are not judged.
+    let mut unreached = Vec::new();
+    let mut refused = Refusals::default();
     for svc in &callers {
         if let Some(api) = service_api(ctx, svc) {
-            discover_triggers(system, svc, &api, &p.methods, &p.bearer_token);
+            let t = discover_triggers(system, svc, &api, &p.methods, &p.bearer_token);
+            if t.found.is_empty() && !t.refused.is_empty() {
+                unreached.push((svc.name.clone(), t.refusal_note()));
+                refused.add(&t.refused);
+            }
         }
     }
     let mut findings = Vec::new();
     let mut good = 0;
+    let mut judged = 0;
     for svc in &callers {
         let bad: Vec<_> = system
             .proxies
             .iter()
             .filter(|x| x.caller == svc.name && !x.declared && x.seen() > 0)
             .collect();
+        if bad.is_empty() && unreached.iter().any(|(n, _)| *n == svc.name) {
+            continue;
+        }
+        judged += 1;
         if bad.is_empty() {
             good += 1;
             continue;
@@ -112,10 +127,22 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
             );
         }
     }
-    let mut r = CheckResult::ratio(good, callers.len(), findings).with_evidence(format!(
-        "{good} of {} calling services call only what they declare",
-        callers.len()
-    ));
+    let unreached: Vec<String> = unreached
+        .into_iter()
+        .map(|(name, note)| format!("{name}: not judged, no request made it call another service{note}"))
+        .collect();
+    if judged == 0 {
+        return CheckResult::not_applicable(format!(
+            "no request reached a calling service, so no call could be observed: {}",
+            refused.why()
+        ))
+        .with_evidence_lines(unreached);
+    }
+    let mut r = CheckResult::ratio(good, judged, findings)
+        .with_evidence(format!(
+            "{good} of {judged} calling services call only what they declare"
+        ))
+        .with_evidence_lines(unreached);
     let offered: Vec<String> = system
         .proxies
         .iter()
