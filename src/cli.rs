@@ -279,6 +279,12 @@ pub struct GradeArgs {
     #[arg(long)]
     pub allow_unsafe_methods: bool,
 
+    /// Run the learner's services without the network sandbox (by default they, and the
+    /// probes, run in a network namespace of their own where only loopback exists, when the
+    /// grader can make one); the report says the network was not isolated.
+    #[arg(long)]
+    pub unsandboxed: bool,
+
     /// Add a `timing` object to the JSON report (runs are otherwise byte-identical).
     #[arg(long)]
     pub timings: bool,

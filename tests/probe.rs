@@ -67,14 +67,26 @@ fn write_submission(dir: &Path, toml: &str) -> Submission {
 
 /// Runs PRB001 with its own start (no session), returning the result and how long it took.
 fn run_prb001(sub: &Submission, ready_timeout_ms: u64) -> (CheckResult, Duration) {
+    run_prb001_with(sub, ready_timeout_ms, ProbeOptions::default())
+}
+
+fn run_prb001_with(sub: &Submission, ready_timeout_ms: u64, opts: ProbeOptions) -> (CheckResult, Duration) {
     let check = find("PRB001").unwrap();
     let system = StartConfig {
         ready_timeout: Duration::from_millis(ready_timeout_ms),
         ..StartConfig::default()
     };
     let t = Instant::now();
-    let r = run_alone(check, sub, &check.default_params(), Default::default(), system);
+    let r = run_alone(check, sub, &check.default_params(), opts, system);
     (r, t.elapsed())
+}
+
+/// Without the network sandbox (`--unsandboxed`): the services share this machine's ports.
+fn unsandboxed() -> ProbeOptions {
+    ProbeOptions {
+        unsandboxed: true,
+        ..ProbeOptions::default()
+    }
 }
 
 fn messages(r: &CheckResult) -> String {
@@ -152,7 +164,13 @@ health = "/health"
     // The check, end to end.
     let (r, took) = run_prb001(&sub, 10_000);
     assert_eq!(r.outcome, Outcome::Passed, "{}", messages(&r));
-    assert_eq!(r.evidence, vec!["2 of 2 services healthy".to_string()]);
+    assert_eq!(r.evidence[0], "2 of 2 services healthy");
+    assert_eq!(r.evidence.len(), 2, "{:?}", r.evidence);
+    assert!(
+        r.evidence[1].starts_with("sandbox: the services and the probes ran in a network namespace"),
+        "{:?}",
+        r.evidence
+    );
     assert!(took < Duration::from_secs(8), "took {took:?}");
     for p in &pids {
         assert_gone(read_pid(p).expect("pid file"));
@@ -196,6 +214,10 @@ health = "/health"
 
 /// One flawed service: PRB001 fails with `expect` in its finding, within `bound`.
 fn flawed(name: &str, args: &[&str], ready_ms: u64, expect: &[&str], bound: Duration) {
+    flawed_with(ProbeOptions::default(), name, args, ready_ms, expect, bound)
+}
+
+fn flawed_with(opts: ProbeOptions, name: &str, args: &[&str], ready_ms: u64, expect: &[&str], bound: Duration) {
     let dir = scratch(name);
     let pid_file = dir.join("svc.pid");
     let mut all = vec!["orders", "--pid-file", pid_file.to_str().unwrap()];
@@ -207,7 +229,7 @@ fn flawed(name: &str, args: &[&str], ready_ms: u64, expect: &[&str], bound: Dura
             shop(&all)
         ),
     );
-    let (r, took) = run_prb001(&sub, ready_ms);
+    let (r, took) = run_prb001_with(&sub, ready_ms, opts);
     let text = messages(&r);
     assert_eq!(r.outcome, Outcome::Failed, "{name}: {text}");
     assert_eq!(r.credit, Some(0.0));
@@ -299,7 +321,8 @@ fn a_service_that_floods_stdout_is_bounded() {
 fn a_service_whose_port_is_taken_fails_with_a_hint() {
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
-    flawed(
+    flawed_with(
+        unsandboxed(),
         "port-taken",
         &["--port", &port],
         5_000,
@@ -1042,7 +1065,7 @@ fn a_taken_fixed_port_is_not_started_and_its_holder_is_named() {
     );
     let named = format!("`{}` (pid {})", own_program(), std::process::id());
 
-    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    let mut system = System::start(&sub, &unsandboxed(), &config(10_000)).unwrap();
     let Status::NotStarted(why) = system.services[0].status.clone() else {
         panic!("{:?}\n{}", system.services[0].status, system.services[0].log_tail())
     };
@@ -1055,7 +1078,7 @@ fn a_taken_fixed_port_is_not_started_and_its_holder_is_named() {
     let t = system.teardown();
     assert!(t.leftover.is_empty() && t.killed.is_empty(), "{t:?}");
 
-    let (r, took) = run_prb001(&sub, 10_000);
+    let (r, took) = run_prb001_with(&sub, 10_000, unsandboxed());
     let text = messages(&r);
     assert_eq!(r.outcome, Outcome::Failed, "{text}");
     assert!(text.contains("service `orders` could not be started: port"), "{text}");
@@ -1177,4 +1200,81 @@ fn gradings_take_turns_on_a_fixed_port() {
             assert_gone(pid);
         }
     });
+}
+
+/// The network sandbox: a service sees only the loopback interface, cannot reach a port that
+/// a program of this machine listens on outside the grading, and may listen on a port that
+/// is taken outside. (Only loopback addresses are ever contacted.)
+#[test]
+fn in_the_sandbox_a_service_sees_only_loopback() {
+    let dir = scratch("sandbox-net");
+    // A program of this machine listens on `taken` (the service's fixed port) and on `other`.
+    let outside = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = outside.local_addr().unwrap().port();
+    let other_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = other_listener.local_addr().unwrap().port();
+    std::fs::write(
+        dir.join("svc.py"),
+        r#"
+import json, os, socket
+from http.server import BaseHTTPRequestHandler, HTTPServer
+def reach(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as e:
+        return type(e).__name__
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        seen = {"interfaces": sorted(n for _, n in socket.if_nameindex()),
+                "outside": reach(int(os.environ["OUTSIDE_PORT"]))}
+        body = json.dumps(seen).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"#,
+    )
+    .unwrap();
+    let manifest = |port: &str| {
+        format!(
+            "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"python3\", \"svc.py\"]\n{port}health = \"/\"\n\
+             env = {{ OUTSIDE_PORT = \"{other}\" }}\n"
+        )
+    };
+    let look = |sub: &Submission, opts: &ProbeOptions| {
+        let mut system = System::start(sub, opts, &config(10_000)).unwrap();
+        assert_eq!(
+            system.services[0].status,
+            Status::Ready,
+            "{}",
+            system.services[0].log_tail()
+        );
+        let url = system.services[0].url("/").unwrap();
+        let seen = system.client.get(&url, Duration::from_secs(10)).unwrap();
+        let statement = system.sandbox.statement();
+        assert!(system.teardown().leftover.is_empty());
+        (String::from_utf8_lossy(&seen.body).to_string(), statement)
+    };
+    let root = unsafe { libc::getuid() } == 0;
+    // Sandboxed, on the port a program outside holds.
+    let sub = write_submission(&dir, &manifest(&format!("port = {taken}\n")));
+    let (seen, statement) = look(&sub, &ProbeOptions::default());
+    if root || statement.contains("network namespace of their own") {
+        assert_eq!(
+            seen, r#"{"interfaces": ["lo"], "outside": "ConnectionRefusedError"}"#,
+            "{statement}"
+        );
+    } else {
+        eprintln!("sandbox not checked: {statement}");
+    }
+    // Unsandboxed, the same service reaches the program outside (on a free port this time).
+    let sub = write_submission(&dir, &manifest(""));
+    let (seen, statement) = look(&sub, &unsandboxed());
+    assert!(seen.contains(r#""outside": "connected""#), "{seen}");
+    assert!(statement.contains("NOT isolated (--unsandboxed)"), "{statement}");
+    drop((outside, other_listener));
 }

@@ -55,6 +55,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
                 targets,
                 allow_hosts: args.allow_hosts.clone(),
                 allow_unsafe_methods: args.allow_unsafe_methods,
+                unsandboxed: args.unsandboxed,
                 progress,
             },
             evidence_rules,

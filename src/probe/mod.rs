@@ -11,6 +11,7 @@ pub mod logs;
 pub mod prom;
 pub mod proxy;
 pub mod reaper;
+pub mod sandbox;
 pub mod system;
 pub mod target;
 
@@ -29,6 +30,8 @@ pub struct ProbeOptions {
     pub allow_hosts: Vec<String>,
     /// `--allow-unsafe-methods`: `--target` services may get POST, PUT, PATCH and DELETE.
     pub allow_unsafe_methods: bool,
+    /// `--unsandboxed`: the live run does not isolate the network ([`sandbox`]).
+    pub unsandboxed: bool,
     /// Where the stages of the live run are told (nowhere by default).
     pub progress: Progress,
 }

@@ -249,11 +249,12 @@ fn program_name(pid: i32) -> String {
         .unwrap_or_default()
 }
 
-/// Inodes of the TCP sockets listening on `port` (IPv4 and IPv6).
+/// Inodes of the TCP sockets listening on `port` (IPv4 and IPv6), in the calling thread's
+/// network namespace (`/proc/net` is the main thread's, which a sandboxed run is not in).
 #[cfg(target_os = "linux")]
 fn listening_inodes(port: u16) -> Vec<String> {
     let mut out = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+    for table in ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
         };

@@ -13,6 +13,7 @@ use super::http::{Client, HttpError};
 use super::logs::LogBuf;
 use super::proxy::EdgeProxy;
 use super::reaper;
+use super::sandbox::NetSandbox;
 use super::target::{Policy, Url};
 use super::ProbeOptions;
 use crate::files::paths;
@@ -161,6 +162,10 @@ pub struct System {
     pub services: Vec<LiveService>,
     /// Remarks about the start (cycles, unknown targets), for evidence.
     pub notes: Vec<String>,
+    /// How the network of the run is confined (see [`super::sandbox`]).
+    pub sandbox: NetSandbox,
+    /// The network namespace the starting thread goes back to at teardown.
+    home: Option<super::sandbox::Home>,
     pub client: Client,
     /// The grader's proxies on the edges between started services (see [`super::proxy`]).
     pub proxies: Vec<EdgeProxy>,
@@ -195,6 +200,17 @@ impl System {
         if chosen.is_empty() {
             return Err(StartError::NothingToRun);
         }
+        // Before anything of the run exists: what the thread starts from here on shares the
+        // namespace (processes, proxies, the clients' threads).
+        let (sandbox, home) = if opts.unsandboxed {
+            (NetSandbox::Open("--unsandboxed".into()), None)
+        } else if !targets.is_empty() {
+            let why = "a `--target` service runs outside the grading, so the probes and services must reach this \
+                       machine's network";
+            (NetSandbox::Open(why.into()), None)
+        } else {
+            super::sandbox::isolate_network()
+        };
         let (order, cycle) = start_order(sub, &chosen);
         if let Some(c) = cycle {
             notes.push(format!(
@@ -205,6 +221,8 @@ impl System {
         let mut system = System {
             services: Vec::new(),
             notes,
+            sandbox,
+            home,
             client,
             proxies: Vec::new(),
             will_start: chosen.iter().map(|&i| sub.services[i].name.name.clone()).collect(),
@@ -717,6 +735,9 @@ impl System {
         }
         // The fixed ports are free again: the next grading may have them.
         self.turns.clear();
+        if let Some(home) = self.home.take() {
+            home.go_back();
+        }
         report
     }
 }

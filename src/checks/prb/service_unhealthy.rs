@@ -89,7 +89,7 @@ fn evaluate(ctx: &Ctx<'_>, system: &System) -> CheckResult {
     for n in &system.notes {
         result = result.with_evidence(n.clone());
     }
-    result
+    result.with_evidence(system.sandbox.statement())
 }
 
 /// Help for a service that did not come up, from what it printed.
