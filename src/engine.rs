@@ -79,7 +79,8 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
             ms: ms(t),
         });
     }
-    for (service, pids) in probes.finish().leftover {
+    let teardown = probes.finish();
+    for (service, pids) in &teardown.leftover {
         eprintln!("grade: warning: processes of service `{service}` survived teardown: {pids:?}");
     }
 
@@ -96,7 +97,13 @@ pub fn grade(sub: &Submission, rubric: &Rubric, opts: Options) -> Report {
     let sections = section_reports(rubric, &score);
 
     let missing = missing(&items);
-    let warnings = warnings(sub, rubric);
+    let mut warnings = warnings(sub, rubric);
+    // Limits hit during the live run (also after PRB001 looked).
+    for (service, hit) in &teardown.limits {
+        warnings.push(format!(
+            "service `{service}` hit its resource limits during the live probes: {hit}"
+        ));
+    }
     let sources = collect_sources(sub, &artifacts, &items);
     Report {
         schema_version: SCHEMA_VERSION,

@@ -6,6 +6,7 @@
 //! system starts it ([`Session::with_system`]) and it is torn down when the session ends.
 
 pub mod http;
+pub mod limits;
 pub mod load;
 pub mod logs;
 pub mod prom;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::http::{Client, HttpError};
+use super::limits::{self, Cgroup, Limits};
 use super::logs::LogBuf;
 use super::proxy::EdgeProxy;
 use super::reaper;
@@ -54,6 +55,8 @@ pub struct StartConfig {
     /// on this machine is using, before the grader gives up (an error of the grader, not a
     /// finding).
     pub port_wait: Duration,
+    /// Each started service's process and memory limits ([`super::limits`]).
+    pub limits: Limits,
 }
 
 impl Default for StartConfig {
@@ -63,6 +66,7 @@ impl Default for StartConfig {
             grace: Duration::from_secs(3),
             log_cap: 64 * 1024,
             port_wait: Duration::from_secs(120),
+            limits: Limits::default(),
         }
     }
 }
@@ -101,6 +105,8 @@ pub struct Process {
     /// such as its provider-state command, gets the same).
     port: u16,
     deps: BTreeMap<String, String>,
+    /// Its control group (resource limits), when the grader could make one.
+    cgroup: Option<Cgroup>,
 }
 
 /// One service of the running system.
@@ -153,6 +159,8 @@ pub struct Teardown {
     pub leftover: Vec<(String, Vec<i32>)>,
     /// Services that needed SIGKILL after the grace period.
     pub killed: Vec<String>,
+    /// The resource limits each service hit during the run: (service, what).
+    pub limits: Vec<(String, String)>,
 }
 
 /// The running services of one submission. Dropping it tears everything down.
@@ -166,6 +174,9 @@ pub struct System {
     pub sandbox: NetSandbox,
     /// The network namespace the starting thread goes back to at teardown.
     home: Option<super::sandbox::Home>,
+    /// Whether services get control groups (resource limits); why not, once it failed.
+    limited: bool,
+    pub unlimited: Option<String>,
     pub client: Client,
     /// The grader's proxies on the edges between started services (see [`super::proxy`]).
     pub proxies: Vec<EdgeProxy>,
@@ -223,6 +234,10 @@ impl System {
             notes,
             sandbox,
             home,
+            limited: !opts.unsandboxed,
+            unlimited: opts
+                .unsandboxed
+                .then(|| "--unsandboxed: the services ran without process and memory limits".to_string()),
             client,
             proxies: Vec::new(),
             will_start: chosen.iter().map(|&i| sub.services[i].name.name.clone()).collect(),
@@ -302,7 +317,8 @@ impl System {
                     let mut strangers = Vec::new();
                     loop {
                         let port = free_port(&mut used_ports)?;
-                        match spawn(sub, &run, &live.name, port, &deps, config) {
+                        let group = system.cgroup(&live.name);
+                        match spawn(sub, &run, &live.name, port, &deps, config, group) {
                             Ok(p) => {
                                 live.base_url = Some(format!("http://127.0.0.1:{port}"));
                                 live.process = Some(p);
@@ -500,7 +516,7 @@ impl System {
     /// Starts a service on its fixed port (`run.port`), which `hold` reserved on 127.0.0.1 (or
     /// says who held it).
     fn start_fixed(
-        &self,
+        &mut self,
         sub: &Submission,
         run: &RunSpec,
         live: &mut LiveService,
@@ -513,7 +529,8 @@ impl System {
             Ok(listener) => drop(listener),
             Err(why) => return Ok(Status::NotStarted(why)),
         }
-        match spawn(sub, run, &live.name, port, deps, &self.config) {
+        let group = self.cgroup(&live.name);
+        match spawn(sub, run, &live.name, port, deps, &self.config, group) {
             Ok(p) => {
                 live.base_url = Some(format!("http://127.0.0.1:{port}"));
                 live.process = Some(p);
@@ -559,6 +576,36 @@ impl System {
                 .any(|m| m.eq_ignore_ascii_case(method))
     }
 
+    /// A control group with the configured limits for a new start of service `name`, or
+    /// `None` (and, the first time, the reason noted for the report).
+    fn cgroup(&mut self, name: &str) -> Option<Cgroup> {
+        if !self.limited {
+            return None;
+        }
+        match Cgroup::create(name, self.config.limits) {
+            Ok(g) => Some(g),
+            Err(why) => {
+                self.limited = false;
+                self.unlimited = Some(why);
+                None
+            }
+        }
+    }
+
+    /// The process and memory limits of each started service.
+    pub fn limits(&self) -> Limits {
+        self.config.limits
+    }
+
+    /// The limits each service hit so far: (service, what), for the report.
+    pub fn limit_hits(&self) -> Vec<(String, String)> {
+        self.services
+            .iter()
+            .filter_map(|s| Some((s, s.process.as_ref()?.cgroup.as_ref()?)))
+            .flat_map(|(s, g)| g.hits().into_iter().map(|h| (s.name.clone(), h)))
+            .collect()
+    }
+
     /// Runs a helper program of service `svc` (its `run.provider_states_command`) to the end:
     /// like the service itself (working directory, environment with the service's port and
     /// dependency variables, `{port}` in arguments, own process group), with `input` on stdin,
@@ -594,6 +641,24 @@ impl System {
             Err(SpawnError::Learner(m) | SpawnError::Infrastructure(m)) => return Err(m),
         };
         cmd.stdin(Stdio::piped());
+        // In the service's control group: its limits count the helper too.
+        let joiners = match svc
+            .process
+            .as_ref()
+            .and_then(|p| p.cgroup.as_ref())
+            .map(Cgroup::joiners)
+        {
+            Some(Ok(j)) => j,
+            Some(Err(e)) => return Err(format!("`{shown}` could not join the service's control group: {e}")),
+            None => Vec::new(),
+        };
+        let fds = limits::raw(&joiners);
+        if !fds.is_empty() {
+            // SAFETY: `join` makes only async-signal-safe calls.
+            unsafe {
+                cmd.pre_exec(move || limits::join(&fds));
+            }
+        }
         let mut child = cmd.spawn().map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => format!("`{program}` was not found (on PATH, or in its working directory)"),
             std::io::ErrorKind::PermissionDenied => format!("`{program}` cannot be executed (permission denied)"),
@@ -730,6 +795,7 @@ impl System {
         for (_, pgid) in &groups {
             reaper::unregister(*pgid);
         }
+        report.limits = self.limit_hits();
         for p in &self.proxies {
             p.shutdown();
         }
@@ -1017,8 +1083,25 @@ fn spawn(
     port: u16,
     deps: &BTreeMap<String, String>,
     config: &StartConfig,
+    cgroup: Option<Cgroup>,
 ) -> Result<Process, SpawnError> {
     let (mut cmd, program) = command(sub, run, &run.command, port, deps)?;
+    // Joins its control group between fork and exec, so that its first child counts too.
+    let joiners = match cgroup.as_ref().map(Cgroup::joiners).transpose() {
+        Ok(j) => j.unwrap_or_default(),
+        Err(e) => {
+            return Err(SpawnError::Infrastructure(format!(
+                "could not put service `{name}` in its control group: {e}"
+            )));
+        }
+    };
+    let fds = limits::raw(&joiners);
+    if !fds.is_empty() {
+        // SAFETY: `join` makes only async-signal-safe calls.
+        unsafe {
+            cmd.pre_exec(move || limits::join(&fds));
+        }
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -1055,5 +1138,6 @@ fn spawn(
         reaped: None,
         port,
         deps: deps.clone(),
+        cgroup,
     })
 }

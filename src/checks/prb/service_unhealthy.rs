@@ -89,7 +89,11 @@ fn evaluate(ctx: &Ctx<'_>, system: &System) -> CheckResult {
     for n in &system.notes {
         result = result.with_evidence(n.clone());
     }
-    result.with_evidence(system.sandbox.statement())
+    result = result.with_evidence(system.sandbox.statement());
+    if let Some(why) = &system.unlimited {
+        result = result.with_evidence(format!("sandbox: {why}"));
+    }
+    result
 }
 
 /// Help for a service that did not come up, from what it printed.
@@ -121,6 +125,38 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
     } else {
         "service"
     };
+    let hits: Vec<String> = system
+        .limit_hits()
+        .into_iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, h)| h)
+        .collect();
+    if !hits.is_empty() {
+        let then = match &svc.status {
+            Status::Ready => String::new(),
+            Status::NotStarted(why) => format!("; it could not be started: {why}"),
+            Status::Exited(how_ended) => format!("; it {how_ended} before it became ready"),
+            Status::NotReady(why) => format!("; it did not become ready: {why}"),
+        };
+        return Some(
+            at_service(
+                ctx,
+                svc,
+                format!(
+                    "service `{name}` hit its resource limits: {}{then}{}",
+                    hits.join("; "),
+                    svc.log_tail()
+                ),
+            )
+            .help(format!(
+                "a service must not start processes or take memory without bound: bound its worker pools, \
+                 queues and caches (each service the grader starts may have {} processes and threads and {} of \
+                 memory)",
+                system.limits().pids,
+                crate::probe::limits::size(system.limits().memory)
+            )),
+        );
+    }
     match &svc.status {
         Status::Ready => {}
         Status::NotStarted(why) => {
