@@ -1264,6 +1264,142 @@ paths:
         assert_eq!(targets, ["/v2/pets?limit=5", "/blobs/files", "/v2/pets/p%201"]);
     }
 
+    const LINKED: &str = r#"openapi: 3.0.3
+info: {title: Links, version: '1'}
+paths:
+  /users:
+    post:
+      operationId: createUser
+      responses:
+        '201':
+          description: created
+          content: {application/json: {schema: {type: object}}}
+          links:
+            byBody: {operationId: getUser, parameters: {id: '$response.body#/user/id'}}
+            byHeader:
+              operationRef: '#/paths/~1users~1{id}/get'
+              parameters: {path.id: '$response.header.X-Id', verbose: true}
+            templated: {operationId: getUser, parameters: {id: 'u-{$statusCode}-{$request.query.team}'}}
+            unknown: {operationId: getUser, parameters: {id: '$response.cookie.c'}}
+            missing: {operationId: nowhere}
+        '400':
+          description: bad
+          content: {application/problem+json: {schema: {type: object}}}
+      parameters: [{name: team, in: query, required: true, schema: {type: string}, example: red}]
+  /users/{id}:
+    get:
+      operationId: getUser
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string, enum: [u1, u2]}}
+        - {name: verbose, in: query, schema: {type: boolean}}
+      responses:
+        '200': {description: ok, content: {text/plain: {schema: {type: string}}}}
+"#;
+
+    #[test]
+    fn links_give_the_values_their_expressions_name() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let post = ops.iter().find(|o| o.method == "post").unwrap();
+        let (planned, sent) = plan_with(&api, post, &Seen::default(), "t", &Chosen::new()).unwrap();
+        assert_eq!(planned.target, "/users?team=red");
+        let answer = crate::probe::http::HttpResponse {
+            status: 201,
+            reason: "Created".into(),
+            headers: vec![("x-id".into(), "u9".into())],
+            body: br#"{"user": {"id": "u7"}}"#.to_vec(),
+        };
+        let exchange = Exchange {
+            method: "POST",
+            url: "http://127.0.0.1:9/users?team=red",
+            sent: &sent,
+            headers: &planned.headers,
+            body: None,
+            answer: &answer,
+        };
+        let responses = api.responses(post);
+        let (calls, notes) = link_calls(&api, &ops, post, documented(&responses, 201).unwrap(), &exchange);
+        let got: Vec<Vec<(String, String)>> = calls
+            .iter()
+            .map(|c| {
+                assert_eq!(ops[c.target].operation_id(), Some("getUser"));
+                c.chosen
+                    .iter()
+                    .map(|((l, n), (v, _))| (format!("{l}.{n}"), v.clone()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                vec![("path.id".to_string(), "u7".to_string())],
+                vec![("path.id".into(), "u9".into()), ("query.verbose".into(), "true".into())],
+                vec![("path.id".into(), "u-201-red".into())],
+            ]
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].contains("`unknown`") && notes[0].contains("not a runtime expression"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].contains("operationId `nowhere` is none of the operations called"),
+            "{notes:?}"
+        );
+        // The linked call: the link's values first, an optional query parameter too.
+        let get = &ops[calls[1].target];
+        let (req, _) = plan_with(&api, get, &Seen::default(), "t", &calls[1].chosen).unwrap();
+        assert_eq!(req.target, "/users/u9?verbose=true");
+        assert!(
+            req.notes[0].starts_with("`id` = `u9` (link `byHeader` of POST /users (201)"),
+            "{:?}",
+            req.notes
+        );
+    }
+
+    #[test]
+    fn accept_lists_the_documented_media_types() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let accepts: Vec<String> = ops.iter().map(|o| accept(&api, o)).collect();
+        assert_eq!(
+            accepts,
+            ["application/json, application/problem+json;q=0.5", "text/plain"]
+        );
+    }
+
+    #[test]
+    fn path_parameters_take_several_known_values() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let get = ops.iter().find(|o| o.method == "get").unwrap();
+        let mut seen = Seen::default();
+        seen.learn_location("/users", "/users", "/users/c1");
+        seen.learn(&json!([{"id": "s1"}, {"id": "c1"}, {"id": "s2"}]));
+        let values = |n: usize| -> Vec<String> {
+            value_sets(&api, get, &seen, n)
+                .iter()
+                .map(|c| c[&("path".to_string(), "id".to_string())].0.clone())
+                .collect()
+        };
+        // Created first, then seen (distinct), then the documented enum.
+        assert_eq!(values(3), ["c1", "s1", "s2"]);
+        assert_eq!(values(9), ["c1", "s1", "s2", "u1", "u2"]);
+        assert_eq!(values(0), ["c1"]);
+        // Nothing known: one empty set (plan makes a value up).
+        let post = ops.iter().find(|o| o.method == "post").unwrap();
+        assert_eq!(value_sets(&api, post, &seen, 3), vec![Chosen::new()]);
+    }
+
     #[test]
     fn credentials_are_required_only_by_a_non_empty_requirement() {
         let s = spec(
