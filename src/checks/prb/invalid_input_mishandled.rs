@@ -42,8 +42,13 @@ counted). When nothing could be judged the item is not applicable, and the reaso
 happened (every request refused with 401 Unauthorized, the valid request failing, nothing
 documented to break). Partial credit: invalid requests rejected / invalid requests judged.
 Requests go under the base path of the document's `servers` URL, as every probe calls the
-documented operations; path parameters take values seen in earlier answers or the document's
-examples.
+documented operations. Path parameters take ids learned as the conformance probe learns them:
+first each creation (a POST on a path without parameters, when POST is among `methods` and may
+be sent) gets one valid body, and the `Location` and body of its answer give ids; then the GET
+operations without path parameters are called. So a broken body for `PUT /items/{id}` goes to
+an item that exists and reaches validation, instead of a 404; the evidence says how many
+resources were created that way. Without a known id, the document's examples or a made-up value
+are used.
 
 ## Why it matters
 Every service boundary is an attack surface and a source of bad data (Week 3: API design,

@@ -42,16 +42,33 @@ Operations with a JSON request body get up to `bodies_per_operation` valid bodie
 document's examples, then one built from the schema (formats, bounds, lengths, enums and
 patterns respected, `readOnly` properties left out), then boundary values (a property at its
 `minimum`, `maximum` or `maxLength`, the other `enum` values); the operation is conformant when
-every answer is. Ids come from earlier answers and from the `Location` of a creation, and an
-`Idempotency-Key` is fresh for every request. At most `max_requests` requests per service;
-the evidence says how many documented operations were called and why each other one was
-not (credentials, no value for a parameter, no body that could be made, the budget).
+every answer is. An `Idempotency-Key` is fresh for every request, and `Accept` lists the media
+types the operation's responses document (those of its 2xx responses first, the others at
+`q=0.5`). At most `max_requests` requests per service; the evidence says how many documented
+operations were called and why each other one was not (credentials, no value for a parameter,
+no body that could be made, the budget).
 
 Operations are called under the base path of the document's `servers` URL, as every probe
-calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take
-values seen in earlier answers first (an `orderId` from the list of orders), else the
-document's examples, else a value made up from the schema; required query and header
-parameters take the examples. Operations that require HTTP bearer authentication get
+calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take, in
+this order:
+
+- the values the document's **links** give: after an answer whose response has `links`
+  (OpenAPI Link Objects, by `operationId` or a local `operationRef`), the linked operation is
+  called with the parameters the link's runtime expressions name (`$response.body#/id`,
+  `$response.header.X-Id`, `$request.path.id`, `$request.query.q`, `$request.header.X`,
+  `$request.body#/name`, `$url`, `$method`, `$statusCode`, or `{$...}` inside a string, or a
+  constant); a link whose expression the probes do not evaluate or whose value the answer does
+  not have is not followed, and the evidence says why; a link found after its operation was
+  called calls it again;
+- the ids a creation's `Location` gave, and values seen in earlier answers (an `orderId` from
+  the list of orders);
+- the document's examples and `enum` values;
+- a value made up from the schema only when none of these is known.
+
+Each operation is called with up to `values_per_parameter` (3) of these values, its first value
+with every body and each further one with the first body, so an item that breaks the schema is
+found even when it is not the first one listed. Required query and header parameters take the
+examples. Operations that require HTTP bearer authentication get
 `Authorization: Bearer <token>`. An operation that requires credentials and is answered 401 or
 403 is not judged (what it answers with credentials is unknown), and the evidence says so;
 when every call is refused that way the item is not applicable, with the reason. Partial
@@ -67,7 +84,10 @@ the document cannot see it.
 ## How to fix
 Read each finding: it names the request sent, the status and the schema keyword that failed.
 Either the service is wrong (fix the handler, e.g. fill a required property, use the
-documented status) or the document is (describe what the service really sends). Generating
+documented status) or the document is (describe what the service really sends). The values in
+square brackets say where the request's parameters came from (a link, a `Location`, an earlier
+answer). When the evidence says a link was not followed, correct its expression (a JSON pointer
+into an array answer needs the index: `$response.body#/0/id`). Generating
 the document from the code, or validating responses in the service's own tests, keeps the two
 in step.
 
