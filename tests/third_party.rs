@@ -12,7 +12,8 @@
 //!    installed: `GRADE_SCHEMATHESIS_REPORTS=DIR` compares with the reports of a fresh run in
 //!    DIR instead (the bench script does that).
 //! 2. Prism: `fixtures/third-party/prism-link-example` serves the OpenAPI Initiative's link
-//!    example with `prism mock`; PRB002 and PRB003 must find nothing there. Needs `prism` on PATH
+//!    example with `prism mock`; PRB002 and PRB003 must find nothing there, and PRB002 must
+//!    follow the document's links (a third-party server answering them). Needs `prism` on PATH
 //!    (`npm install -g @stoplight/prism-cli@5.16.0`): build.rs marks the test ignored without
 //!    it, and `GRADE_REQUIRE_TEST_TOOLS=1` (set by .ci/run) makes it run anyway.
 //!
@@ -432,9 +433,12 @@ fn schemathesis_and_grade_find_nothing_on_the_well_behaved_bookshelf() {
 /// The document is served at the root (it has no `servers`): Prism ignores a base path, so a
 /// document whose `servers` URL has one would have grade call paths Prism does not serve (the
 /// fixture's README says what the OAI petstore draws for that reason, and for a body that is not
-/// JSON, which Prism 5.16.0 never answers). Here nothing may be found: PRB002 judges the five GET
+/// JSON, which Prism 5.16.0 never answers). Here nothing may be found: PRB002 judges the six
 /// operations (nested `$ref` schemas, path parameters from earlier answers) and PRB003 a `state`
-/// outside its enum, which Prism rejects with 422.
+/// outside its enum, which Prism rejects with 422. The document's links are followed on a server
+/// that is not ours: PRB002's evidence names the calls three of its four links made, and says why
+/// the fourth is not followed (`$response.body#/owner/username` points into an object, but the
+/// response it belongs to is an array).
 #[test]
 #[cfg_attr(
     grade_no_prism,
@@ -456,5 +460,20 @@ fn prism_mock_of_a_third_party_document_draws_no_finding() {
         assert_eq!(item["findings"].as_array().map(Vec::len), Some(0), "{item:#}");
         println!("{check}: {}", item["evidence"]);
     }
+    let evidence = common::item(&report, "PRB002")["evidence"].to_string();
+    for link in ["userRepositories", "repositoryPullRequests", "pullRequestMerge"] {
+        assert!(
+            evidence.contains(&format!("(link `{link}` of ")),
+            "PRB002 followed the link `{link}` of the document: {evidence}"
+        );
+    }
+    assert!(
+        evidence.contains("made by following the links of earlier answers")
+            && evidence.contains(
+                "link `userRepository` of GET /2.0/repositories/{username} (200) not followed: parameter `username`: \
+                 `$response.body#/owner/username`: the response body has nothing at `/owner/username`"
+            ),
+        "{evidence}"
+    );
     assert_eq!(code, Some(0), "{report:#}");
 }

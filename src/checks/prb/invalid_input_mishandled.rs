@@ -11,8 +11,8 @@ use crate::probe::{LiveService, System};
 
 use super::bodies;
 use super::support::{
-    documented, encode, operations_to_exercise, plan, ready_services, send, service_api, unsafe_not_sent, with_live,
-    Planned, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
+    documented, encode, operations_to_exercise, plan, ready_services, send, service_api, stateful_order,
+    unsafe_not_sent, with_live, Planned, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct InvalidInputMishandled;
@@ -42,8 +42,13 @@ counted). When nothing could be judged the item is not applicable, and the reaso
 happened (every request refused with 401 Unauthorized, the valid request failing, nothing
 documented to break). Partial credit: invalid requests rejected / invalid requests judged.
 Requests go under the base path of the document's `servers` URL, as every probe calls the
-documented operations; path parameters take values seen in earlier answers or the document's
-examples.
+documented operations. Path parameters take ids learned as the conformance probe learns them:
+first each creation (a POST on a path without parameters, when POST is among `methods` and may
+be sent) gets one valid body, and the `Location` and body of its answer give ids; then the GET
+operations without path parameters are called. So a broken body for `PUT /items/{id}` goes to
+an item that exists and reaches validation, instead of a 404; the evidence says how many
+resources were created that way. Without a known id, the document's examples or a made-up value
+are used.
 
 ## Why it matters
 Every service boundary is an attack surface and a source of bad data (Week 3: API design,
@@ -203,6 +208,8 @@ struct Probed {
     not_called: Vec<String>,
     /// Valid bodies under another media type that were accepted: lenient, not judged.
     lenient: usize,
+    /// Resources created with a valid body first, for the ids of item paths.
+    created: usize,
     findings: Vec<Finding>,
 }
 
@@ -258,6 +265,13 @@ impl Probed {
         let not_judged = self.not_judged();
         if self.judged > 0 {
             let mut line = format!("{name}: {} of {} invalid requests answered 4xx", self.good, self.judged);
+            if self.created > 0 {
+                line.push_str(&format!(
+                    " (item paths took the ids of {} {} created with a valid body first)",
+                    self.created,
+                    if self.created == 1 { "resource" } else { "resources" }
+                ));
+            }
             for n in not_judged {
                 line.push_str(&format!("; not judged: {n}"));
             }
@@ -306,21 +320,8 @@ const NOTHING_TO_BREAK: &str =
 
 fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, api: &Api<'_>) -> Probed {
     let timeout = Duration::from_millis(p.timeout_ms.clamp(1, 120_000));
-    let mut seen = Seen::default();
-    // Learn ids from the safe operations first, as the conformance probe does.
-    for op in operations_to_exercise(api, &["get".to_string()]).into_iter().take(50) {
-        if op.path.contains('{') {
-            continue;
-        }
-        if let Ok(req) = plan(api, &op, &seen, &p.bearer_token) {
-            if let Ok(a) = send(system, svc, &req, None, timeout) {
-                if let Ok(v) = serde_json::from_slice::<Value>(&a.body) {
-                    seen.learn(&v);
-                }
-            }
-        }
-    }
     let mut out = Probed::default();
+    let seen = learn_ids(p, system, svc, api, timeout, &mut out);
     for op in operations_to_exercise(api, &p.methods).into_iter().take(200) {
         if !system.may_send(svc, op.method) {
             out.not_called.push(format!("{}: {}", op.label(), unsafe_not_sent(svc)));
@@ -423,6 +424,61 @@ fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, 
         }
     }
     out
+}
+
+/// Ids for the path parameters of the invalid requests, learned as the conformance probe
+/// learns them: a valid body sent to each creation (a POST on a path without parameters, when
+/// POST is among `methods` and may be sent) gives the id in its answer's `Location` and body,
+/// then the answers of the GET operations without path parameters. Counts the creations that
+/// succeeded in `out`.
+fn learn_ids(
+    p: &Params,
+    system: &System,
+    svc: &LiveService,
+    api: &Api<'_>,
+    timeout: Duration,
+    out: &mut Probed,
+) -> Seen {
+    let mut seen = Seen::default();
+    let post = p.methods.iter().any(|m| m.eq_ignore_ascii_case("post")) && system.may_send(svc, "post");
+    let mut methods = vec!["get".to_string()];
+    if post {
+        methods.push("post".into());
+    }
+    let ops = stateful_order(operations_to_exercise(api, &methods));
+    for (n, op) in ops.into_iter().filter(|op| !op.path.contains('{')).take(50).enumerate() {
+        let Ok(mut req) = plan(api, &op, &seen, &p.bearer_token) else {
+            continue;
+        };
+        let mut body = None;
+        if op.method == "post" {
+            let json = api.request_body(&op).and_then(|rb| {
+                api.content(&rb)
+                    .into_iter()
+                    .find(|(m, n)| is_json_media(m) && n.get("schema").is_some())
+            });
+            let Some((media, node)) = json else { continue };
+            let Some(valid) = bodies::valid(&bodies::inline(api, &node), 1).into_iter().next() else {
+                continue;
+            };
+            req.fresh_idempotency_key(10_000 + n);
+            req.headers.push(("Content-Type".into(), media.to_string()));
+            body = Some(valid.value.to_string().into_bytes());
+        }
+        let Ok(a) = send(system, svc, &req, body.as_deref(), timeout) else {
+            continue;
+        };
+        if let Ok(v) = serde_json::from_slice::<Value>(&a.body) {
+            seen.learn(&v);
+        }
+        if op.method == "post" && a.is_success() {
+            out.created += 1;
+            if let Some(location) = a.header("location") {
+                seen.learn_location(op.path, &req.target, location);
+            }
+        }
+    }
+    seen
 }
 
 /// The invalid variants of a valid request for `op`.

@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,9 +12,9 @@ use crate::probe::{LiveService, System};
 
 use super::bodies;
 use super::support::{
-    all_methods, at_service, documented, operations_to_exercise, plan, ready_services, requires_credentials, send,
-    service_api, stateful_order, unsafe_not_sent, with_live, Refusals, Seen, BEARER_PARAM, DEFAULT_TOKEN,
-    TIMEOUT_PARAM,
+    all_methods, at_service, documented, link_calls, operations_to_exercise, plan_with, ready_services,
+    requires_credentials, send, service_api, stateful_order, unsafe_not_sent, value_sets, with_live, Chosen, Exchange,
+    LinkCall, Planned, Refusals, Seen, Sent, BEARER_PARAM, DEFAULT_TOKEN, TIMEOUT_PARAM,
 };
 
 pub struct ResponseNonconformant;
@@ -41,16 +42,33 @@ Operations with a JSON request body get up to `bodies_per_operation` valid bodie
 document's examples, then one built from the schema (formats, bounds, lengths, enums and
 patterns respected, `readOnly` properties left out), then boundary values (a property at its
 `minimum`, `maximum` or `maxLength`, the other `enum` values); the operation is conformant when
-every answer is. Ids come from earlier answers and from the `Location` of a creation, and an
-`Idempotency-Key` is fresh for every request. At most `max_requests` requests per service;
-the evidence says how many documented operations were called and why each other one was
-not (credentials, no value for a parameter, no body that could be made, the budget).
+every answer is. An `Idempotency-Key` is fresh for every request, and `Accept` lists the media
+types the operation's responses document (those of its 2xx responses first, the others at
+`q=0.5`). At most `max_requests` requests per service; the evidence says how many documented
+operations were called and why each other one was not (credentials, no value for a parameter,
+no body that could be made, the budget).
 
 Operations are called under the base path of the document's `servers` URL, as every probe
-calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take
-values seen in earlier answers first (an `orderId` from the list of orders), else the
-document's examples, else a value made up from the schema; required query and header
-parameters take the examples. Operations that require HTTP bearer authentication get
+calls them (`servers: [{url: /v2}]` and `/orders` call `/v2/orders`). Path parameters take, in
+this order:
+
+- the values the document's **links** give: after an answer whose response has `links`
+  (OpenAPI Link Objects, by `operationId` or a local `operationRef`), the linked operation is
+  called with the parameters the link's runtime expressions name (`$response.body#/id`,
+  `$response.header.X-Id`, `$request.path.id`, `$request.query.q`, `$request.header.X`,
+  `$request.body#/name`, `$url`, `$method`, `$statusCode`, or `{$...}` inside a string, or a
+  constant); a link whose expression the probes do not evaluate or whose value the answer does
+  not have is not followed, and the evidence says why; a link found after its operation was
+  called calls it again;
+- the ids a creation's `Location` gave, and values seen in earlier answers (an `orderId` from
+  the list of orders);
+- the document's examples and `enum` values;
+- a value made up from the schema only when none of these is known.
+
+Each operation is called with up to `values_per_parameter` (3) of these values, its first value
+with every body and each further one with the first body, so an item that breaks the schema is
+found even when it is not the first one listed. Required query and header parameters take the
+examples. Operations that require HTTP bearer authentication get
 `Authorization: Bearer <token>`. An operation that requires credentials and is answered 401 or
 403 is not judged (what it answers with credentials is unknown), and the evidence says so;
 when every call is refused that way the item is not applicable, with the reason. Partial
@@ -66,7 +84,10 @@ the document cannot see it.
 ## How to fix
 Read each finding: it names the request sent, the status and the schema keyword that failed.
 Either the service is wrong (fix the handler, e.g. fill a required property, use the
-documented status) or the document is (describe what the service really sends). Generating
+documented status) or the document is (describe what the service really sends). The values in
+square brackets say where the request's parameters came from (a link, a `Location`, an earlier
+answer). When the evidence says a link was not followed, correct its expression (a JSON pointer
+into an array answer needs the index: `$response.body#/0/id`). Generating
 the document from the code, or validating responses in the service's own tests, keeps the two
 in step.
 
@@ -100,6 +121,8 @@ pub struct Params {
     pub bearer_token: String,
     /// Most operations called per service.
     pub max_operations: usize,
+    /// Most values of its path parameters each operation is called with.
+    pub values_per_parameter: usize,
 }
 
 impl Default for Params {
@@ -111,6 +134,7 @@ impl Default for Params {
             timeout_ms: 5_000,
             bearer_token: DEFAULT_TOKEN.into(),
             max_operations: 200,
+            values_per_parameter: 3,
         }
     }
 }
@@ -147,6 +171,11 @@ impl TypedCheck for ResponseNonconformant {
                 ty: "integer",
                 description: "most operations called per service",
             },
+            ParamDoc {
+                name: "values_per_parameter",
+                ty: "integer",
+                description: "most values of its path parameters each operation is called with: ids from links, Location headers and earlier answers, then the document's examples and enum values; the first value gets every body, each further one the first body (default 3)",
+            },
         ],
     };
 
@@ -173,6 +202,7 @@ fn evaluate(ctx: &Ctx<'_>, p: &Params, system: &System) -> CheckResult {
         let mut probed = probe_service(ctx, p, system, svc, &api);
         evidence.push(probed.line(&svc.name, &p.methods));
         evidence.extend(probed.not_called.iter().map(|why| format!("{}: {why}", svc.name)));
+        evidence.extend(probed.link_lines(&svc.name));
         good += probed.good;
         judged += probed.judged;
         findings.append(&mut probed.findings);
@@ -233,6 +263,11 @@ struct Probed {
     documented: usize,
     /// The operations judged, as `GET /v1/orders`.
     called: Vec<String>,
+    /// Calls made because a link of an earlier answer named the operation, as
+    /// `GET /x/{id} (link `x` of POST /x (201))`.
+    followed: Vec<String>,
+    /// Links (or link parameters) not followed, and why.
+    link_notes: Vec<String>,
     findings: Vec<Finding>,
 }
 
@@ -282,134 +317,356 @@ impl Probed {
     }
 }
 
+impl Probed {
+    /// The evidence lines of the links of service `name`: the calls they made, and what could
+    /// not be followed (at most 5 of each, then how many more).
+    fn link_lines(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.followed.is_empty() {
+            // The same link to the same operation once, with how many calls it made.
+            let mut grouped: Vec<(String, usize)> = Vec::new();
+            for f in &self.followed {
+                match grouped.iter_mut().find(|(g, _)| g == f) {
+                    Some((_, n)) => *n += 1,
+                    None => grouped.push((f.clone(), 1)),
+                }
+            }
+            let grouped: Vec<String> = grouped
+                .into_iter()
+                .map(|(f, n)| if n == 1 { f } else { format!("{f} ×{n}") })
+                .collect();
+            out.push(format!(
+                "{name}: {} made by following the links of earlier answers: {}",
+                calls(self.followed.len()),
+                some(&grouped)
+            ));
+        }
+        for note in self.link_notes.iter().take(5) {
+            out.push(format!("{name}: {note}"));
+        }
+        if self.link_notes.len() > 5 {
+            out.push(format!("{name}: and {} more notes on links", self.link_notes.len() - 5));
+        }
+        out
+    }
+}
+
+/// `1 call`, `2 calls`.
+fn calls(n: usize) -> String {
+    format!("{n} call{}", if n == 1 { "" } else { "s" })
+}
+
+/// The first 5 items, then how many more.
+fn some(items: &[String]) -> String {
+    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > 5 {
+        s.push_str(&format!("; and {} more", items.len() - 5));
+    }
+    s
+}
+
 /// `1 operation`, `2 operations`.
 fn operations(n: usize) -> String {
     format!("{n} operation{}", if n == 1 { "" } else { "s" })
 }
 
+/// What happened to one operation over all the calls made to it.
+#[derive(Default, Clone)]
+struct OpState {
+    /// An answer was judged (or none came).
+    judged: bool,
+    /// Every judged answer was conformant.
+    conformant: bool,
+    /// A finding was reported (one per operation).
+    reported: bool,
+    /// Refused for want of credentials: not called again.
+    refused: bool,
+    /// The requests sent (method and target), so that a value set is not sent twice.
+    targets: BTreeSet<String>,
+    /// Value sets sent.
+    sets: usize,
+    /// Why it was not called (the first reason).
+    why_not: Option<String>,
+}
+
+/// The probe of one service: the operations in stateful order, what was learned, the links to
+/// follow.
+struct Run<'a, 'c, 's, 'd> {
+    ctx: &'a Ctx<'c>,
+    p: &'a Params,
+    system: &'a System,
+    svc: &'a LiveService,
+    api: &'s Api<'d>,
+    schemas: SchemaSet<'d>,
+    ops: Vec<Operation<'s>>,
+    state: Vec<OpState>,
+    seen: Seen,
+    requests: usize,
+    timeout: Duration,
+    /// Calls links asked for that have not been made yet.
+    pending: Vec<LinkCall>,
+    /// Link calls made (`via` of each), and notes on links not followed.
+    followed: Vec<String>,
+    link_notes: Vec<String>,
+    out: Probed,
+}
+
 fn probe_service(ctx: &Ctx<'_>, p: &Params, system: &System, svc: &LiveService, api: &Api<'_>) -> Probed {
-    let schemas = SchemaSet::for_openapi(api.rel, api.spec, api.external).with_max_ref_hops(api.max_ref_hops());
-    let mut seen = Seen::default();
-    let mut out = Probed::default();
-    let timeout = Duration::from_millis(p.timeout_ms.clamp(1, 120_000));
-    let mut requests = 0usize;
     let ops = stateful_order(operations_to_exercise(api, &p.methods));
-    out.documented = ops.len();
-    for (i, op) in ops.into_iter().enumerate() {
-        if i >= p.max_operations {
-            out.not_called.push(format!(
-                "{} not called: beyond max_operations ({})",
-                op.label(),
-                p.max_operations
-            ));
-            continue;
-        }
-        if !system.may_send(svc, op.method) {
-            out.not_called
-                .push(format!("{} not called: {}", op.label(), unsafe_not_sent(svc)));
-            continue;
-        }
-        if requests >= p.max_requests {
-            out.not_called.push(format!(
-                "{} not called: the request budget of the service ({} requests, max_requests) was spent",
-                op.label(),
-                p.max_requests
-            ));
-            continue;
-        }
-        let planned = match plan(api, &op, &seen, &p.bearer_token) {
-            Ok(r) => r,
-            Err(why) => {
-                out.not_called.push(format!("{} not called: {why}", op.label()));
-                continue;
-            }
-        };
-        let bodies = match request_bodies(api, &op, p.bodies_per_operation.clamp(1, 20)) {
-            Ok(b) => b,
-            Err(why) => {
-                out.not_called.push(format!("{} not called: {why}", op.label()));
-                continue;
-            }
-        };
-        // One verdict per operation: conformant when every request sent to it was.
-        let (mut judged, mut conformant) = (false, true);
-        for body in bodies.iter().take(p.max_requests - requests) {
-            requests += 1;
-            let mut req = planned.clone();
-            req.fresh_idempotency_key(requests);
-            if let Some(media) = &body.media {
-                req.headers.push(("Content-Type".into(), media.clone()));
-            }
-            let with = body
-                .origin
-                .as_ref()
-                .map(|o| format!(" with a body ({o})"))
-                .unwrap_or_default();
-            let sent = format!("`{} {}`{with} to `{}`", req.method, req.target, svc.name);
-            let answer = match send(system, svc, &req, body.bytes.as_deref(), timeout) {
-                Ok(a) => a,
-                Err(e) => {
-                    (judged, conformant) = (true, false);
-                    out.findings.push(
-                        at_service(ctx, svc, format!("{sent} ({}) got no answer: {e}", op.label()))
-                            .help("the service must answer every documented request; read its log"),
-                    );
-                    break;
-                }
+    let mut run = Run {
+        ctx,
+        p,
+        system,
+        svc,
+        api,
+        schemas: SchemaSet::for_openapi(api.rel, api.spec, api.external).with_max_ref_hops(api.max_ref_hops()),
+        state: vec![
+            OpState {
+                conformant: true,
+                ..OpState::default()
             };
-            // Refused for want of credentials the document asks for: what it would answer with
-            // them is unknown. Where the document asks for none, the refusal is judged as any answer.
-            if requires_credentials(api, &op) && out.refused.note(answer.status, &req) {
-                break;
-            }
-            judged = true;
-            if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
-                seen.learn(&v);
-            }
-            if let Some(location) = answer.header("location") {
-                seen.learn_location(op.path, req.target.as_str(), location);
-            }
-            let problems = judge(api, &schemas, &op, &answer);
-            if problems.is_empty() {
-                continue;
-            }
-            conformant = false;
-            let (node, help) = match &problems[0].0 {
-                Some(n) => (n.clone(), problems[0].2),
-                None => (op.op.clone(), problems[0].2),
-            };
-            let reasons: Vec<String> = problems.iter().map(|(_, m, _)| m.clone()).collect();
-            let via = if req.notes.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", req.notes.join(", "))
-            };
-            out.findings.push(
-                ctx.document_finding(
-                    node.file,
-                    node.doc,
-                    &node.pointer,
-                    format!(
-                        "{sent} ({}) answered {}{via}: {}",
-                        op.label(),
-                        answer.status,
-                        reasons.join("; ")
-                    ),
-                )
-                .help(help),
-            );
-            // One finding per operation is enough to act on.
+            ops.len()
+        ],
+        ops,
+        seen: Seen::default(),
+        requests: 0,
+        timeout: Duration::from_millis(p.timeout_ms.clamp(1, 120_000)),
+        pending: Vec::new(),
+        followed: Vec::new(),
+        link_notes: Vec::new(),
+        out: Probed::default(),
+    };
+    run.out.documented = run.ops.len();
+    for i in 0..run.ops.len() {
+        // Links of earlier answers first, then the values known for its path parameters.
+        let (linked, rest): (Vec<LinkCall>, Vec<LinkCall>) = std::mem::take(&mut run.pending)
+            .into_iter()
+            .partition(|c| c.target == i);
+        run.pending = rest;
+        let mut sets: Vec<(Chosen, Option<String>)> = linked.into_iter().map(|c| (c.chosen, Some(c.via))).collect();
+        // Made-up values (an empty set) only when neither a link nor anything known gives one.
+        let known = value_sets(api, &run.ops[i], &run.seen, p.values_per_parameter);
+        let made_up = known.len() == 1 && known[0].is_empty();
+        if sets.is_empty() || !made_up {
+            sets.extend(known.into_iter().map(|c| (c, None)));
+        }
+        run.call(i, sets);
+    }
+    // Links found in answers after the operation they name was called: called now (a few rounds,
+    // as their answers may link on).
+    for _ in 0..3 {
+        let pending = std::mem::take(&mut run.pending);
+        if pending.is_empty() {
             break;
         }
-        if judged {
-            out.judged += 1;
-            out.called.push(op.label());
-            if conformant {
-                out.good += 1;
+        for c in pending {
+            run.call(c.target, vec![(c.chosen, Some(c.via))]);
+        }
+    }
+    run.finish()
+}
+
+impl Run<'_, '_, '_, '_> {
+    /// Whether operation `i` may be called at all; notes why not.
+    fn may_call(&mut self, i: usize) -> bool {
+        let op = &self.ops[i];
+        let why = if i >= self.p.max_operations {
+            format!("beyond max_operations ({})", self.p.max_operations)
+        } else if !self.system.may_send(self.svc, op.method) {
+            unsafe_not_sent(self.svc)
+        } else if self.requests >= self.p.max_requests {
+            format!(
+                "the request budget of the service ({} requests, max_requests) was spent",
+                self.p.max_requests
+            )
+        } else {
+            return !self.state[i].refused && !self.state[i].reported;
+        };
+        let st = &mut self.state[i];
+        if st.sets == 0 && st.why_not.is_none() {
+            st.why_not = Some(why);
+        }
+        false
+    }
+
+    /// Calls operation `i` with each value set in turn (up to `values_per_parameter` sets per
+    /// operation over the run): the first set with every body, the others with the first body.
+    fn call(&mut self, i: usize, sets: Vec<(Chosen, Option<String>)>) {
+        let (api, p) = (self.api, self.p);
+        let op = self.ops[i].clone();
+        for (chosen, via) in sets {
+            if !self.may_call(i) || self.state[i].sets >= p.values_per_parameter.clamp(1, 20) {
+                return;
+            }
+            let (planned, sent) = match plan_with(api, &op, &self.seen, &p.bearer_token, &chosen) {
+                Ok(r) => r,
+                Err(why) => {
+                    if self.state[i].sets == 0 && self.state[i].why_not.is_none() {
+                        self.state[i].why_not = Some(why);
+                    }
+                    continue;
+                }
+            };
+            if !self.state[i]
+                .targets
+                .insert(format!("{} {}", planned.method, planned.target))
+            {
+                continue;
+            }
+            let bodies = match request_bodies(api, &op, p.bodies_per_operation.clamp(1, 20)) {
+                Ok(b) => b,
+                Err(why) => {
+                    self.state[i].why_not.get_or_insert(why);
+                    return;
+                }
+            };
+            let first = self.state[i].sets == 0;
+            self.state[i].sets += 1;
+            if let Some(via) = via {
+                self.followed.push(format!("{} ({via})", op.label()));
+            }
+            let take = if first { bodies.len() } else { 1 };
+            for body in bodies.iter().take(take) {
+                if self.requests >= p.max_requests || !self.send_one(i, &op, &planned, &sent, body) {
+                    return;
+                }
             }
         }
     }
-    out
+
+    /// Sends one request to operation `i` and judges its answer; false when the operation is
+    /// done with (a finding, a refusal, no answer).
+    fn send_one(&mut self, i: usize, op: &Operation<'_>, planned: &Planned, sent: &Sent, body: &Body) -> bool {
+        let (ctx, svc, api) = (self.ctx, self.svc, self.api);
+        self.requests += 1;
+        let mut req = planned.clone();
+        req.fresh_idempotency_key(self.requests);
+        if let Some(media) = &body.media {
+            req.headers.push(("Content-Type".into(), media.clone()));
+        }
+        let with = body
+            .origin
+            .as_ref()
+            .map(|o| format!(" with a body ({o})"))
+            .unwrap_or_default();
+        let shown = format!("`{} {}`{with} to `{}`", req.method, req.target, svc.name);
+        let answer = match send(self.system, svc, &req, body.bytes.as_deref(), self.timeout) {
+            Ok(a) => a,
+            Err(e) => {
+                let st = &mut self.state[i];
+                (st.judged, st.conformant, st.reported) = (true, false, true);
+                self.out.findings.push(
+                    at_service(ctx, svc, format!("{shown} ({}) got no answer: {e}", op.label()))
+                        .help("the service must answer every documented request; read its log"),
+                );
+                return false;
+            }
+        };
+        // Refused for want of credentials the document asks for: what it would answer with
+        // them is unknown. Where the document asks for none, the refusal is judged as any answer.
+        if requires_credentials(api, op) && self.out.refused.note(answer.status, &req) {
+            self.state[i].refused = true;
+            return false;
+        }
+        self.state[i].judged = true;
+        if let Ok(v) = serde_json::from_slice::<Value>(&answer.body) {
+            self.seen.learn(&v);
+        }
+        if let Some(location) = answer.header("location") {
+            self.seen.learn_location(op.path, req.target.as_str(), location);
+        }
+        let responses = api.responses(op);
+        if let Some(resp) = documented(&responses, answer.status) {
+            let url = svc.url(&req.target).unwrap_or_default();
+            let exchange = Exchange {
+                method: &req.method,
+                url: &url,
+                sent,
+                headers: &req.headers,
+                body: body.bytes.as_deref(),
+                answer: &answer,
+            };
+            let (calls, notes) = link_calls(api, &self.ops, op, resp, &exchange);
+            for n in notes {
+                if !self.link_notes.contains(&n) {
+                    self.link_notes.push(n);
+                }
+            }
+            for c in calls {
+                let dup = self
+                    .pending
+                    .iter()
+                    .any(|x| x.target == c.target && x.chosen.keys().eq(c.chosen.keys()) && same_values(x, &c));
+                if !dup && self.pending.len() < 200 {
+                    self.pending.push(c);
+                }
+            }
+        }
+        let problems = judge(api, &self.schemas, op, &answer);
+        if problems.is_empty() {
+            return true;
+        }
+        self.state[i].conformant = false;
+        self.state[i].reported = true;
+        let (node, help) = match &problems[0].0 {
+            Some(n) => (n.clone(), problems[0].2),
+            None => (op.op.clone(), problems[0].2),
+        };
+        let reasons: Vec<String> = problems.iter().map(|(_, m, _)| m.clone()).collect();
+        let via = if req.notes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", req.notes.join(", "))
+        };
+        self.out.findings.push(
+            ctx.document_finding(
+                node.file,
+                node.doc,
+                &node.pointer,
+                format!(
+                    "{shown} ({}) answered {}{via}: {}",
+                    op.label(),
+                    answer.status,
+                    reasons.join("; ")
+                ),
+            )
+            .help(help),
+        );
+        // One finding per operation is enough to act on.
+        false
+    }
+
+    /// The verdicts of the operations, in stateful order, and what was not called and why.
+    fn finish(mut self) -> Probed {
+        for (op, st) in self.ops.iter().zip(&self.state) {
+            if st.judged {
+                self.out.judged += 1;
+                self.out.called.push(op.label());
+                if st.conformant {
+                    self.out.good += 1;
+                }
+            } else if st.refused {
+                // Counted among the refusals.
+            } else {
+                let why = st
+                    .why_not
+                    .clone()
+                    .unwrap_or_else(|| "no request could be sent".to_string());
+                self.out.not_called.push(format!("{} not called: {why}", op.label()));
+            }
+        }
+        self.out.followed = self.followed;
+        self.out.link_notes = self.link_notes;
+        self.out
+    }
+}
+
+/// Whether two link calls give the same values.
+fn same_values(a: &LinkCall, b: &LinkCall) -> bool {
+    a.chosen
+        .iter()
+        .zip(&b.chosen)
+        .all(|((ka, (va, _)), (kb, (vb, _)))| ka == kb && va == vb)
 }
 
 /// A request body to send: its bytes, media type and where it came from (`None`s for an

@@ -360,17 +360,29 @@ impl Refusals {
     }
 }
 
+/// How many distinct values [`Seen`] keeps per property name and per collection.
+const KEPT_VALUES: usize = 8;
+
 /// Values seen in earlier answers, by property name (`orderId` -> `ord_01...`).
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
-    values: BTreeMap<String, String>,
+    /// Distinct values of each property name, in the order seen (at most [`KEPT_VALUES`]).
+    values: BTreeMap<String, Vec<String>>,
     /// Ids of resources created by a POST, by the document path of the collection
-    /// (`/v1/orders` -> `ord_01...`), from the answer's `Location`.
-    created: BTreeMap<String, String>,
+    /// (`/v1/orders` -> `ord_01...`), from the answer's `Location`, in the order created.
+    created: BTreeMap<String, Vec<String>>,
+}
+
+/// Adds `v` to `list` unless it is there or the list is full.
+fn keep(list: &mut Vec<String>, v: &str) {
+    if list.len() < KEPT_VALUES && !list.iter().any(|x| x == v) {
+        list.push(v.to_string());
+    }
 }
 
 impl Seen {
-    /// Records the scalar properties of a JSON answer (first value of each name wins).
+    /// Records the scalar properties of a JSON answer (the first [`KEPT_VALUES`] distinct values
+    /// of each name).
     pub fn learn(&mut self, body: &Value) {
         self.walk(body, 0);
     }
@@ -383,12 +395,8 @@ impl Seen {
             Value::Object(m) => {
                 for (k, x) in m {
                     match x {
-                        Value::String(s) if s.len() <= 200 => {
-                            self.values.entry(k.clone()).or_insert_with(|| s.clone());
-                        }
-                        Value::Number(n) => {
-                            self.values.entry(k.clone()).or_insert_with(|| n.to_string());
-                        }
+                        Value::String(s) if s.len() <= 200 => keep(self.values.entry(k.clone()).or_default(), s),
+                        Value::Number(n) => keep(self.values.entry(k.clone()).or_default(), &n.to_string()),
                         _ => self.walk(x, depth + 1),
                     }
                 }
@@ -422,33 +430,48 @@ impl Seen {
             let id = percent_encoding::percent_decode_str(id)
                 .decode_utf8_lossy()
                 .into_owned();
-            self.created
-                .entry(collection.trim_end_matches('/').to_string())
-                .or_insert(id);
+            keep(
+                self.created
+                    .entry(collection.trim_end_matches('/').to_string())
+                    .or_default(),
+                &id,
+            );
         }
     }
 
-    /// The id created under the collection that `path` continues right before `{name}`
-    /// (`/v1/orders/{orderId}` -> the id a POST to `/v1/orders` created).
-    pub fn created_for(&self, path: &str, name: &str) -> Option<&str> {
-        let at = path.find(&format!("/{{{name}}}"))?;
+    /// The ids created under the collection that `path` continues right before `{name}`
+    /// (`/v1/orders/{orderId}` -> the ids POSTs to `/v1/orders` created), oldest first.
+    pub fn created_all(&self, path: &str, name: &str) -> &[String] {
+        let Some(at) = path.find(&format!("/{{{name}}}")) else {
+            return &[];
+        };
         let collection = &path[..at];
         if collection.contains('{') {
-            return None;
+            return &[];
         }
-        self.created.get(collection).map(String::as_str)
+        self.created.get(collection).map_or(&[], Vec::as_slice)
     }
 
-    /// A value seen for a parameter named `name`: a property of the same name, compared exactly,
-    /// then case-insensitively.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// The first id created under the collection of `{name}` in `path` ([`Seen::created_all`]).
+    pub fn created_for(&self, path: &str, name: &str) -> Option<&str> {
+        self.created_all(path, name).first().map(String::as_str)
+    }
+
+    /// The values seen for a parameter named `name`: those of the property of the same name,
+    /// else those of a property whose name matches case-insensitively.
+    pub fn get_all(&self, name: &str) -> &[String] {
         if let Some(v) = self.values.get(name) {
-            return Some(v);
+            return v;
         }
         self.values
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// The first value seen for a parameter named `name` ([`Seen::get_all`]).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_all(name).first().map(String::as_str)
     }
 }
 
@@ -615,28 +638,56 @@ pub fn base_path(root: &Value, item: Option<&Value>, op: Option<&Value>) -> Stri
     segments.iter().map(|s| format!("/{s}")).collect()
 }
 
+/// Values chosen for the parameters of one request, by (location, name): the value and where
+/// it came from, for the request's notes (empty: from the document).
+pub type Chosen = BTreeMap<(String, String), (String, String)>;
+
+/// The parameter values of a planned request, as (location, name, value), for the `$request.`
+/// expressions of links.
+pub type Sent = Vec<(String, String, String)>;
+
 /// Builds the request for `op`: every path parameter and every required query and header
 /// parameter filled, the path under the document's [`base_path`]; `None` with the reason when
 /// a required value cannot be found.
 pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Result<Planned, String> {
+    plan_with(api, op, seen, token, &Chosen::new()).map(|(p, _)| p)
+}
+
+/// [`plan`], with the values of `chosen` (from a link, or one of several values of a path
+/// parameter) before anything else, for optional parameters too; also gives the values sent.
+pub fn plan_with(
+    api: &Api<'_>,
+    op: &Operation<'_>,
+    seen: &Seen,
+    token: &str,
+    chosen: &Chosen,
+) -> Result<(Planned, Sent), String> {
     let mut path = op.path.to_string();
     let mut query = Vec::new();
-    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+    let mut headers = vec![("Accept".to_string(), accept(api, op))];
     let mut notes = Vec::new();
+    let mut sent = Sent::new();
     for p in api.parameters(op) {
         let required = p.node.flag("required") || p.location == "path";
-        if !required {
+        let given = chosen.get(&(p.location.to_string(), p.name.to_string()));
+        if !required && given.is_none() {
             continue;
         }
         let created = (p.location == "path")
             .then(|| seen.created_for(op.path, p.name))
             .flatten();
-        let value = match (p.location, seen.get(p.name), created) {
-            ("path", _, Some(v)) => {
+        let value = match (given, p.location, seen.get(p.name), created) {
+            (Some((v, note)), ..) => {
+                if !note.is_empty() {
+                    notes.push(format!("`{}` = `{v}` ({note})", p.name));
+                }
+                v.clone()
+            }
+            (None, "path", _, Some(v)) => {
                 notes.push(format!("`{}` = `{v}` (the Location of an earlier POST)", p.name));
                 v.to_string()
             }
-            ("path", Some(v), None) => {
+            (None, "path", Some(v), None) => {
                 notes.push(format!("`{}` = `{v}` (seen in an earlier answer)", p.name));
                 v.to_string()
             }
@@ -653,9 +704,10 @@ pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Resu
         match p.location {
             "path" => path = path.replace(&format!("{{{}}}", p.name), &encode(&value)),
             "query" => query.push(format!("{}={}", encode(p.name), encode(&value))),
-            "header" => headers.push((p.name.to_string(), value)),
+            "header" => headers.push((p.name.to_string(), value.clone())),
             _ => {}
         }
+        sent.push((p.location.to_string(), p.name.to_string(), value));
     }
     if path.contains('{') {
         return Err(format!("the path `{}` has a parameter that is not declared", op.path));
@@ -672,12 +724,330 @@ pub fn plan(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, token: &str) -> Resu
     } else {
         format!("{path}?{}", query.join("&"))
     };
-    Ok(Planned {
-        method: op.method.to_ascii_uppercase(),
-        target,
-        headers,
-        notes,
-    })
+    Ok((
+        Planned {
+            method: op.method.to_ascii_uppercase(),
+            target,
+            headers,
+            notes,
+        },
+        sent,
+    ))
+}
+
+/// The `Accept` header for `op`: the media types its responses document, those of its 2xx
+/// responses first and the others (errors) at `q=0.5`; `application/json` when it documents
+/// none. A server that negotiates (a mock, a framework with `produces`) then answers with a
+/// documented type instead of 406.
+pub fn accept(api: &Api<'_>, op: &Operation<'_>) -> String {
+    let responses = api.responses(op);
+    let (mut success, mut other): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for r in &responses {
+        let list = if r.class() == Some('2') {
+            &mut success
+        } else {
+            &mut other
+        };
+        for (media, _) in api.content(&r.node) {
+            let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if !m.is_empty() && !m.contains(['\r', '\n', ',']) && !list.contains(&m) {
+                list.push(m);
+            }
+        }
+    }
+    other.retain(|m| !success.contains(m));
+    if success.is_empty() && other.is_empty() {
+        return "application/json".into();
+    }
+    // JSON first among equals: the probes judge JSON bodies.
+    for list in [&mut success, &mut other] {
+        list.sort_by_key(|m| !crate::artifact::pact::is_json_media(m));
+    }
+    let weighed = other.iter().map(|m| format!("{m};q=0.5"));
+    success.iter().cloned().chain(weighed).collect::<Vec<_>>().join(", ")
+}
+
+/// Distinct values known for the path parameter `param` of `op`, with where each came from:
+/// ids a POST created (its `Location`), values seen in earlier answers, then the document's
+/// examples and enum values. Made-up values are not among them ([`plan`] makes one when none is
+/// known).
+fn known_values(
+    api: &Api<'_>,
+    op: &Operation<'_>,
+    param: &crate::checks::oas::walk::Param<'_>,
+    seen: &Seen,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut add = |v: String, note: &str| {
+        if !out.iter().any(|(x, _)| *x == v) {
+            out.push((v, note.to_string()));
+        }
+    };
+    for v in seen.created_all(op.path, param.name) {
+        add(v.clone(), "the Location of an earlier POST");
+    }
+    for v in seen.get_all(param.name) {
+        add(v.clone(), "seen in an earlier answer");
+    }
+    let node = &param.node;
+    if let Some(v) = node.value.get("example") {
+        add(as_text(v), "");
+    }
+    if let Some(examples) = node.get("examples") {
+        for (_, ex) in examples.entries() {
+            if let Some(v) = api.deref(ex).value.get("value") {
+                add(as_text(v), "");
+            }
+        }
+    }
+    if let Some(schema) = node.get("schema").map(|s| api.deref(s)) {
+        let v = schema.value;
+        for key in ["example", "default", "const"] {
+            if let Some(x) = v.get(key) {
+                add(as_text(x), "");
+            }
+        }
+        for key in ["examples", "enum"] {
+            for x in v.get(key).and_then(Value::as_array).into_iter().flatten() {
+                add(as_text(x), "");
+            }
+        }
+    }
+    out
+}
+
+/// Up to `n` sets of values for the path parameters of `op`, the `i`-th set taking the `i`-th
+/// known value of each parameter (its first when it has fewer); one empty set (made-up values)
+/// when no value is known.
+pub fn value_sets(api: &Api<'_>, op: &Operation<'_>, seen: &Seen, n: usize) -> Vec<Chosen> {
+    let known: Vec<(String, Vec<(String, String)>)> = api
+        .parameters(op)
+        .iter()
+        .filter(|p| p.location == "path")
+        .map(|p| (p.name.to_string(), known_values(api, op, p, seen)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let k = known.iter().map(|(_, v)| v.len()).max().unwrap_or(0).min(n.max(1));
+    if k == 0 {
+        return vec![Chosen::new()];
+    }
+    (0..k)
+        .map(|i| {
+            known
+                .iter()
+                .map(|(name, vals)| {
+                    let (v, note) = vals.get(i).unwrap_or(&vals[0]).clone();
+                    (("path".to_string(), name.clone()), (v, note))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// An exchange whose answer may carry links: what the `$request.` and `$response.` expressions
+/// of a Link Object read.
+pub struct Exchange<'a> {
+    pub method: &'a str,
+    /// The URL the request went to.
+    pub url: &'a str,
+    pub sent: &'a Sent,
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a [u8]>,
+    pub answer: &'a crate::probe::http::HttpResponse,
+}
+
+/// A call that a link of an answer asks for: the operation (its index among `ops`), the values
+/// its parameters take, and which link gave them.
+#[derive(Debug, Clone)]
+pub struct LinkCall {
+    pub target: usize,
+    pub chosen: Chosen,
+    /// `link `userRepositories` of GET /2.0/users/{username} (200)`.
+    pub via: String,
+}
+
+/// The calls the links of the response `resp` (to `source`) ask for, given `exchange`, and notes
+/// on what could not be followed (an operation not among `ops`, an expression the probes do
+/// not evaluate, a value the answer does not have). OpenAPI 3.0/3.1 Link Objects, read with
+/// the `openapiv3` model: `operationId` or a local `operationRef`, `parameters` as constants or
+/// runtime expressions (`$response.body#/id`, `$response.header.Location`, `$request.path.id`,
+/// `$request.query.q`, `$request.header.X`, `$request.body#/name`, `$url`, `$method`,
+/// `$statusCode`, and `{$...}` embedded in a string).
+pub fn link_calls(
+    api: &Api<'_>,
+    ops: &[Operation<'_>],
+    source: &Operation<'_>,
+    resp: &Response<'_>,
+    exchange: &Exchange<'_>,
+) -> (Vec<LinkCall>, Vec<String>) {
+    let (mut calls, mut notes) = (Vec::new(), Vec::new());
+    let Some(links) = resp.node.get("links") else {
+        return (calls, notes);
+    };
+    for (name, node) in links.entries() {
+        let via = format!("link `{name}` of {} ({})", source.label(), resp.code);
+        let node = api.deref(node);
+        let link: openapiv3::Link = match serde_json::from_value(node.value.clone()) {
+            Ok(l) => l,
+            Err(e) => {
+                notes.push(format!("{via} not followed: not a Link Object ({e})"));
+                continue;
+            }
+        };
+        let target = match &link.operation {
+            openapiv3::LinkOperation::OperationId(id) => ops.iter().position(|o| o.operation_id() == Some(id.as_str())),
+            openapiv3::LinkOperation::OperationRef(r) => match r.strip_prefix('#') {
+                Some(fragment) => {
+                    let pointer = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+                    ops.iter()
+                        .position(|o| o.op.pointer == pointer && o.op.file == source.op.file)
+                }
+                None => {
+                    notes.push(format!(
+                        "{via} not followed: its operationRef `{r}` is in another document, which the probes do not follow"
+                    ));
+                    continue;
+                }
+            },
+        };
+        let Some(target) = target else {
+            let named = match &link.operation {
+                openapiv3::LinkOperation::OperationId(id) => format!("operationId `{id}`"),
+                openapiv3::LinkOperation::OperationRef(r) => format!("operationRef `{r}`"),
+            };
+            notes.push(format!(
+                "{via} not followed: its {named} is none of the operations called"
+            ));
+            continue;
+        };
+        let params = api.parameters(&ops[target]);
+        let mut chosen = Chosen::new();
+        let mut failed = Vec::new();
+        for (key, expr) in &link.parameters {
+            let (location, pname) = match key.split_once('.') {
+                Some((l, n)) if matches!(l, "path" | "query" | "header" | "cookie") => (Some(l), n),
+                _ => (None, key.as_str()),
+            };
+            let Some(param) = params
+                .iter()
+                .find(|p| p.name == pname && location.is_none_or(|l| l == p.location))
+            else {
+                failed.push(format!("`{key}` is not a parameter of {}", ops[target].label()));
+                continue;
+            };
+            match link_value(expr, exchange) {
+                Ok(v) => {
+                    let shown = match expr {
+                        Value::String(s) => format!("`{s}`"),
+                        other => format!("`{other}`"),
+                    };
+                    chosen.insert(
+                        (param.location.to_string(), param.name.to_string()),
+                        (v, format!("{via}: {shown}")),
+                    );
+                }
+                Err(why) => failed.push(format!("parameter `{key}`: {why}")),
+            }
+        }
+        if !failed.is_empty() {
+            notes.push(if chosen.is_empty() {
+                format!("{via} not followed: {}", failed.join("; "))
+            } else {
+                format!(
+                    "{via}: {} (those parameters take values as any call does)",
+                    failed.join("; ")
+                )
+            });
+        }
+        if link.request_body.is_some() {
+            notes.push(format!(
+                "{via}: its requestBody is not sent (the probes send bodies made from the schema)"
+            ));
+        }
+        if !chosen.is_empty() {
+            calls.push(LinkCall { target, chosen, via });
+        }
+    }
+    (calls, notes)
+}
+
+/// The value of a link parameter: a constant, a runtime expression, or a string with `{$...}`
+/// expressions embedded; the reason when it has none.
+fn link_value(expr: &Value, ex: &Exchange<'_>) -> Result<String, String> {
+    let Value::String(s) = expr else {
+        return Ok(as_text(expr));
+    };
+    if s.starts_with('$') {
+        return runtime_expression(s, ex).map(|v| as_text(&v));
+    }
+    if !s.contains("{$") {
+        return Ok(s.clone());
+    }
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find("{$") {
+        out.push_str(&rest[..i]);
+        let Some(j) = rest[i..].find('}') else {
+            return Err(format!("`{s}` has an expression without its closing `}}`"));
+        };
+        out.push_str(&as_text(&runtime_expression(&rest[i + 1..i + j], ex)?));
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Evaluates one runtime expression (OpenAPI 3.0 §Runtime Expressions) on an exchange.
+fn runtime_expression(e: &str, ex: &Exchange<'_>) -> Result<Value, String> {
+    let missing = |what: &str| format!("`{e}`: the exchange has no {what}");
+    let pointer_in = |body: Option<&[u8]>, fragment: Option<&str>, what: &str| -> Result<Value, String> {
+        let body = body.filter(|b| !b.is_empty()).ok_or_else(|| missing(what))?;
+        let value: Value = serde_json::from_slice(body).map_err(|_| format!("`{e}`: the {what} is not JSON"))?;
+        let pointer = percent_encoding::percent_decode_str(fragment.unwrap_or("")).decode_utf8_lossy();
+        value
+            .pointer(&pointer)
+            .filter(|v| !v.is_null())
+            .cloned()
+            .ok_or_else(|| format!("`{e}`: the {what} has nothing at `{pointer}`"))
+    };
+    let (head, fragment) = match e.split_once('#') {
+        Some((h, f)) => (h, Some(f)),
+        None => (e, None),
+    };
+    match head {
+        "$url" => return Ok(Value::String(ex.url.to_string())),
+        "$method" => return Ok(Value::String(ex.method.to_string())),
+        "$statusCode" => return Ok(Value::from(ex.answer.status)),
+        "$request.body" => return pointer_in(ex.body, fragment, "request body"),
+        "$response.body" => return pointer_in(Some(&ex.answer.body), fragment, "response body"),
+        _ => {}
+    }
+    if let Some(name) = head.strip_prefix("$response.header.") {
+        return ex
+            .answer
+            .header(name)
+            .map(|v| Value::String(v.to_string()))
+            .ok_or_else(|| missing(&format!("response header `{name}`")));
+    }
+    if let Some(name) = head.strip_prefix("$request.header.") {
+        return ex
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| Value::String(v.clone()))
+            .ok_or_else(|| missing(&format!("request header `{name}`")));
+    }
+    for location in ["path", "query"] {
+        if let Some(name) = head.strip_prefix(&format!("$request.{location}.")) {
+            return ex
+                .sent
+                .iter()
+                .find(|(l, n, _)| l == location && n == name)
+                .map(|(_, _, v)| Value::String(v.clone()))
+                .ok_or_else(|| missing(&format!("{location} parameter `{name}`")));
+        }
+    }
+    Err(format!("`{e}` is not a runtime expression the probes evaluate"))
 }
 
 /// Every method probes may send (to services the grader started).
@@ -942,6 +1312,142 @@ paths:
             .map(|op| plan(&api, op, &seen, "t").unwrap().target)
             .collect();
         assert_eq!(targets, ["/v2/pets?limit=5", "/blobs/files", "/v2/pets/p%201"]);
+    }
+
+    const LINKED: &str = r#"openapi: 3.0.3
+info: {title: Links, version: '1'}
+paths:
+  /users:
+    post:
+      operationId: createUser
+      responses:
+        '201':
+          description: created
+          content: {application/json: {schema: {type: object}}}
+          links:
+            byBody: {operationId: getUser, parameters: {id: '$response.body#/user/id'}}
+            byHeader:
+              operationRef: '#/paths/~1users~1{id}/get'
+              parameters: {path.id: '$response.header.X-Id', verbose: true}
+            templated: {operationId: getUser, parameters: {id: 'u-{$statusCode}-{$request.query.team}'}}
+            unknown: {operationId: getUser, parameters: {id: '$response.cookie.c'}}
+            missing: {operationId: nowhere}
+        '400':
+          description: bad
+          content: {application/problem+json: {schema: {type: object}}}
+      parameters: [{name: team, in: query, required: true, schema: {type: string}, example: red}]
+  /users/{id}:
+    get:
+      operationId: getUser
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string, enum: [u1, u2]}}
+        - {name: verbose, in: query, schema: {type: boolean}}
+      responses:
+        '200': {description: ok, content: {text/plain: {schema: {type: string}}}}
+"#;
+
+    #[test]
+    fn links_give_the_values_their_expressions_name() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let post = ops.iter().find(|o| o.method == "post").unwrap();
+        let (planned, sent) = plan_with(&api, post, &Seen::default(), "t", &Chosen::new()).unwrap();
+        assert_eq!(planned.target, "/users?team=red");
+        let answer = crate::probe::http::HttpResponse {
+            status: 201,
+            reason: "Created".into(),
+            headers: vec![("x-id".into(), "u9".into())],
+            body: br#"{"user": {"id": "u7"}}"#.to_vec(),
+        };
+        let exchange = Exchange {
+            method: "POST",
+            url: "http://127.0.0.1:9/users?team=red",
+            sent: &sent,
+            headers: &planned.headers,
+            body: None,
+            answer: &answer,
+        };
+        let responses = api.responses(post);
+        let (calls, notes) = link_calls(&api, &ops, post, documented(&responses, 201).unwrap(), &exchange);
+        let got: Vec<Vec<(String, String)>> = calls
+            .iter()
+            .map(|c| {
+                assert_eq!(ops[c.target].operation_id(), Some("getUser"));
+                c.chosen
+                    .iter()
+                    .map(|((l, n), (v, _))| (format!("{l}.{n}"), v.clone()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                vec![("path.id".to_string(), "u7".to_string())],
+                vec![("path.id".into(), "u9".into()), ("query.verbose".into(), "true".into())],
+                vec![("path.id".into(), "u-201-red".into())],
+            ]
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].contains("`unknown`") && notes[0].contains("not a runtime expression"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].contains("operationId `nowhere` is none of the operations called"),
+            "{notes:?}"
+        );
+        // The linked call: the link's values first, an optional query parameter too.
+        let get = &ops[calls[1].target];
+        let (req, _) = plan_with(&api, get, &Seen::default(), "t", &calls[1].chosen).unwrap();
+        assert_eq!(req.target, "/users/u9?verbose=true");
+        assert!(
+            req.notes[0].starts_with("`id` = `u9` (link `byHeader` of POST /users (201)"),
+            "{:?}",
+            req.notes
+        );
+    }
+
+    #[test]
+    fn accept_lists_the_documented_media_types() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let accepts: Vec<String> = ops.iter().map(|o| accept(&api, o)).collect();
+        assert_eq!(
+            accepts,
+            ["application/json, application/problem+json;q=0.5", "text/plain"]
+        );
+    }
+
+    #[test]
+    fn path_parameters_take_several_known_values() {
+        let s = spec(LINKED);
+        let root = std::env::temp_dir();
+        let ext = external_docs(&root, "openapi.yaml", &s);
+        let api = Api::with_external(&root, "openapi.yaml", &s, &ext);
+        let ops = api.operations();
+        let get = ops.iter().find(|o| o.method == "get").unwrap();
+        let mut seen = Seen::default();
+        seen.learn_location("/users", "/users", "/users/c1");
+        seen.learn(&json!([{"id": "s1"}, {"id": "c1"}, {"id": "s2"}]));
+        let values = |n: usize| -> Vec<String> {
+            value_sets(&api, get, &seen, n)
+                .iter()
+                .map(|c| c[&("path".to_string(), "id".to_string())].0.clone())
+                .collect()
+        };
+        // Created first, then seen (distinct), then the documented enum.
+        assert_eq!(values(3), ["c1", "s1", "s2"]);
+        assert_eq!(values(9), ["c1", "s1", "s2", "u1", "u2"]);
+        assert_eq!(values(0), ["c1"]);
+        // Nothing known: one empty set (plan makes a value up).
+        let post = ops.iter().find(|o| o.method == "post").unwrap();
+        assert_eq!(value_sets(&api, post, &seen, 3), vec![Chosen::new()]);
     }
 
     #[test]
