@@ -973,10 +973,15 @@ impl Validator<'_> {
             if let Some(p) = path {
                 let text = p.get_ref();
                 if !text.starts_with('/') {
-                    let grpc = if key == "provider_states" {
-                        ""
-                    } else {
-                        " (a gRPC server declares `health = \"grpc\"`: the grader then calls the gRPC health service)"
+                    let grpc = match key {
+                        "health" => {
+                            " (a gRPC server declares `health = \"grpc\"`: the grader then calls the gRPC health service)"
+                        }
+                        "ready" => {
+                            " (`ready` is always an HTTP path: a gRPC server declares `health = \"grpc\"` and leaves \
+                             `ready` out)"
+                        }
+                        _ => "",
                     };
                     self.err(
                         p.span(),
