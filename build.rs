@@ -1,7 +1,8 @@
-//! Finds the external tools three tests need (Chromium for the HTML render test, the SARIF
+//! Finds the external tools some tests need (Chromium for the HTML render test, the SARIF
 //! 2.1.0 JSON schema from npm, Prism from npm for the mock-server probe test in
-//! tests/third_party.rs) and, when one is absent, sets a cfg that marks its test
-//! `#[ignore]`d with the install command, so `cargo test` counts it as ignored instead of a
+//! tests/third_party.rs, Node's gRPC packages from npm for the gRPC system of
+//! fixtures/services/grpc) and, when one is absent, sets a cfg that marks its tests
+//! `#[ignore]`d with the install command, so `cargo test` counts them as ignored instead of a
 //! silent pass. Nothing else depends on these cfgs.
 //!
 //! Reruns only when a watched path changes: the tool's file when it is found, else the
@@ -18,6 +19,9 @@ use std::process::Command;
 const CHROMIUMS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
 /// Prism's command (npm's `@stoplight/prism-cli` puts it on PATH).
 const PRISM: &str = "prism";
+/// The npm packages the gRPC fixture loads (fixtures/services/grpc/grpc-deps.js), under the
+/// global node_modules folder beside `node` (`<prefix>/lib/node_modules`, `<prefix>/bin/node`).
+const GRPC_NODE: [&str; 2] = ["@grpc/grpc-js/package.json", "@grpc/proto-loader/package.json"];
 /// The schema under a global node_modules folder.
 const SARIF_SCHEMA: &str = "@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json";
 
@@ -28,6 +32,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(grade_no_chromium)");
     println!("cargo::rustc-check-cfg=cfg(grade_no_sarif_schema)");
     println!("cargo::rustc-check-cfg=cfg(grade_no_prism)");
+    println!("cargo::rustc-check-cfg=cfg(grade_no_grpc_node)");
     let required = std::env::var_os("GRADE_REQUIRE_TEST_TOOLS").is_some_and(|v| !v.is_empty() && v != "0");
 
     // The folders of PATH, each once (`/bin` is often `/usr/bin`).
@@ -52,6 +57,33 @@ fn main() {
     watch(prism.as_deref(), &path_dirs);
     if prism.is_none() && !required {
         println!("cargo::rustc-cfg=grade_no_prism");
+    }
+
+    // Where the fixture looks (besides node_modules up its tree): beside the `node` it runs.
+    let node_modules: Vec<PathBuf> = path_dirs
+        .iter()
+        .map(|d| d.join("node"))
+        .find(|p| p.is_file())
+        .and_then(|n| n.canonicalize().ok())
+        .and_then(|n| Some(n.parent()?.parent()?.join("lib/node_modules")))
+        .into_iter()
+        .collect();
+    let grpc_node = node_modules
+        .first()
+        .filter(|root| GRPC_NODE.iter().all(|p| root.join(p).is_file()));
+    match grpc_node {
+        Some(root) => {
+            for p in GRPC_NODE {
+                println!("cargo::rerun-if-changed={}", root.join(p).display());
+            }
+        }
+        None => watch(
+            None,
+            &node_modules.iter().chain(&path_dirs).cloned().collect::<Vec<_>>(),
+        ),
+    }
+    if grpc_node.is_none() && !required {
+        println!("cargo::rustc-cfg=grade_no_grpc_node");
     }
 
     let (schema, roots) = sarif_schema();

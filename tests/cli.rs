@@ -417,6 +417,10 @@ fn manifest_errors_point_into_the_file() {
         ("duplicate-service", "declared twice"),
         ("bad-relation-kind", "did you mean `customer-supplier`?"),
         ("bad-checkpoint", "unknown checkpoint `phase5`"),
+        (
+            "bad-grpc-health",
+            "run.health `grpc:shop/Stock`: `shop/Stock` is not a gRPC service name",
+        ),
     ];
     for (name, expect) in cases {
         let dir = format!("fixtures/manifests/{name}");

@@ -1278,3 +1278,165 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
     assert!(statement.contains("NOT isolated (--unsandboxed)"), "{statement}");
     drop((outside, other_listener));
 }
+
+/// A fresh folder holding the gRPC system of fixtures/services/grpc (Node, @grpc/grpc-js) and
+/// `toml` as its manifest.
+fn grpc_submission(name: &str, toml: &str) -> Submission {
+    let dir = scratch(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/services/grpc");
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    write_submission(&dir, toml)
+}
+
+/// `run.health = "grpc"`: a gRPC server is ready when grpc.health.v1.Health/Check answers
+/// SERVING, for the service named (`grpc:shop.Stock`) or the whole server (`grpc`); one that
+/// answers NOT_SERVING, or does not know the service named, never is, and PRB001 says what it
+/// answered.
+#[test]
+#[cfg_attr(
+    grade_no_grpc_node,
+    ignore = "needs Node's gRPC packages: npm install -g @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1"
+)]
+fn grpc_health_decides_readiness() {
+    let sub = grpc_submission(
+        "grpc-health",
+        r#"
+[[service]]
+name = "stock"
+[service.run]
+command = ["node", "stock.js"]
+health = "grpc:shop.Stock"
+
+[[service]]
+name = "down"
+[service.run]
+command = ["node", "stock.js"]
+env = { HEALTH = "NOT_SERVING" }
+health = "grpc"
+
+[[service]]
+name = "unknown"
+[service.run]
+command = ["node", "stock.js"]
+health = "grpc:shop.Nope"
+"#,
+    );
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(3_000)).unwrap();
+    let status = |n: &str| system.service(n).unwrap().status.clone();
+    assert_eq!(status("stock"), Status::Ready);
+    assert_eq!(
+        status("down"),
+        Status::NotReady(
+            "the gRPC health check (grpc.health.v1.Health/Check of the whole server) answered NOT_SERVING".into()
+        )
+    );
+    assert_eq!(
+        status("unknown"),
+        Status::NotReady(
+            "the gRPC health check (grpc.health.v1.Health/Check of `shop.Nope`): answered gRPC status 5 NOT_FOUND \
+             (unknown service shop.Nope)"
+                .into()
+        )
+    );
+    let started = system.pids();
+    assert_eq!(started.len(), 3);
+    let t = system.teardown();
+    assert!(t.leftover.is_empty(), "{t:?}");
+    for pid in started {
+        assert_gone(pid);
+    }
+
+    let (r, _) = run_prb001(&sub, 3_000);
+    assert_eq!(r.outcome, Outcome::Failed, "{}", messages(&r));
+    assert_eq!(r.evidence[0], "1 of 3 services healthy");
+    let m = messages(&r);
+    assert!(
+        m.contains(
+            "service `down` did not become ready: the gRPC health check (grpc.health.v1.Health/Check of the whole \
+             server) never answered SERVING in time (last: the gRPC health check (grpc.health.v1.Health/Check of \
+             the whole server) answered NOT_SERVING)"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("set the serving status of the server"), "{m}");
+    assert!(
+        m.contains("answered gRPC status 5 NOT_FOUND (unknown service shop.Nope)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("set the serving status of `shop.Nope` in the health service"),
+        "{m}"
+    );
+}
+
+/// A call from a service to a gRPC server crosses the grader's proxy on their edge in HTTP/2
+/// and is recorded (method, path, gRPC content type); a fault injected there reaches the caller
+/// as a gRPC error (HTTP 503 as UNAVAILABLE, a reset stream), and the edge works again once
+/// the fault is lifted.
+#[test]
+#[cfg_attr(
+    grade_no_grpc_node,
+    ignore = "needs Node's gRPC packages: npm install -g @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1"
+)]
+fn grpc_calls_cross_the_edge_proxy_and_its_faults_reach_the_caller() {
+    use grade::probe::proxy::Fault;
+    let sub = grpc_submission(
+        "grpc-edge",
+        r#"
+[[service]]
+name = "front"
+calls = ["stock"]
+[service.run]
+command = ["node", "front.js"]
+env = { RESILIENCE = "none" }
+health = "/health"
+dependency_env = { stock = "STOCK_ADDR" }
+
+[[service]]
+name = "stock"
+[service.run]
+command = ["node", "stock.js"]
+health = "grpc"
+"#,
+    );
+    let mut system = System::start(&sub, &ProbeOptions::default(), &config(10_000)).unwrap();
+    assert!(system.services.iter().all(|s| s.status == Status::Ready));
+    let url = system.service("front").unwrap().url("/v1/level/SKU-1").unwrap();
+    let get = |system: &System| {
+        let r = system.client.get(&url, Duration::from_secs(5)).unwrap();
+        (r.status, String::from_utf8_lossy(&r.body).into_owned())
+    };
+    assert_eq!(get(&system), (200, r#"{"sku":"SKU-1","quantity":7}"#.to_string()));
+    let proxy = system.edge("front", "stock").expect("a proxy on front -> stock");
+    let recs = proxy.records();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(
+        (recs[0].method.as_str(), recs[0].target.as_str()),
+        ("POST", "/shop.Stock/GetLevel")
+    );
+    assert_eq!(recs[0].header("content-type"), Some("application/grpc"));
+    assert_eq!(recs[0].header("te"), Some("trailers"));
+    assert_eq!(recs[0].status, Some(200));
+
+    proxy.set_fault(Fault::Status(503));
+    let (status, body) = get(&system);
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("stock failed: UNAVAILABLE"), "{body}");
+    proxy.set_fault(Fault::Reset);
+    let (status, body) = get(&system);
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("stock failed:"), "{body}");
+    proxy.set_fault(Fault::None);
+    assert_eq!(get(&system).0, 200);
+    assert_eq!(proxy.seen(), 4);
+
+    let started = system.pids();
+    let t = system.teardown();
+    assert!(t.leftover.is_empty(), "{t:?}");
+    for pid in started {
+        assert_gone(pid);
+    }
+}

@@ -5,6 +5,7 @@
 //! which the checks reach through their context; the first probe check that asks for the
 //! system starts it ([`Session::with_system`]) and it is torn down when the session ends.
 
+pub mod grpc;
 pub mod http;
 pub mod limits;
 pub mod load;

@@ -10,6 +10,11 @@
 //! Built on hyper: each proxy runs one thread with a single-threaded tokio runtime, serving
 //! HTTP/1.1 and HTTP/2 (prior knowledge, as gRPC speaks it) on the same port, and forwarding
 //! in the caller's protocol version with bodies and trailers streamed through untouched.
+//! gRPC calls are recorded like any request (`POST /package.Service/Method`, content type
+//! `application/grpc`); the faults apply to them unchanged: a gRPC client reads the HTTP 503
+//! of [`Fault::Status`] as `UNAVAILABLE`, and [`Fault::Reset`] resets the call's HTTP/2
+//! stream (tests/probe.rs and the `*-grpc` cases of PRB005 and PRB010 run a Node gRPC system
+//! through them).
 //! Shutting a proxy down drops its runtime, which closes every connection it still holds.
 
 use std::convert::Infallible;

@@ -9,6 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::grpc;
 use super::http::{Client, HttpError};
 use super::limits::{self, Cgroup, Limits};
 use super::logs::LogBuf;
@@ -118,6 +119,9 @@ pub struct LiveService {
     /// `http://127.0.0.1:PORT` (or the `--target` URL's origin).
     pub base_url: Option<String>,
     pub health: Option<String>,
+    /// `run.health = "grpc"` (`Some("")`) or `"grpc:<service>"`: the gRPC service whose
+    /// health (`grpc.health.v1.Health/Check`) tells that the service is ready.
+    pub grpc_health: Option<String>,
     pub ready: Option<String>,
     /// True when given with `--target` (not started by the grader).
     pub external: bool,
@@ -283,6 +287,7 @@ impl System {
                 index: i,
                 base_url: None,
                 health: run.as_ref().and_then(|r| r.health.clone()),
+                grpc_health: run.as_ref().and_then(|r| r.grpc_health.clone()),
                 ready: run.as_ref().and_then(|r| r.ready.clone()),
                 external: false,
                 status: Status::NotStarted(String::new()),
@@ -448,13 +453,15 @@ impl System {
         self.proxies.iter().find(|p| p.caller == caller && p.callee == callee)
     }
 
-    /// Polls the ready path (else the health path, else `/`) until it answers 2xx, the process
-    /// exits, or the deadline passes; backs off from 20 ms to 500 ms between attempts. A started
-    /// service is ready only if the answer came from its own process group (or a program it
-    /// started): a stranger holding its port is reported, not taken for the service.
+    /// Polls the ready path (else the gRPC health service or the health path, else `/`) until
+    /// it answers 2xx (the gRPC health service: SERVING), the process exits, or the deadline
+    /// passes; backs off from 20 ms to 500 ms between attempts. A started service is ready only
+    /// if the answer came from its own process group (or a program it started): a stranger
+    /// holding its port is reported, not taken for the service.
     fn wait_ready(&self, live: &mut LiveService) -> Wait {
+        let grpc = live.grpc_health.clone().filter(|_| live.ready.is_none());
         let path = live.ready.clone().or_else(|| live.health.clone());
-        let any_answer = path.is_none();
+        let any_answer = path.is_none() && grpc.is_none();
         let path = path.unwrap_or_else(|| "/".into());
         let Some(url) = live.url(&path) else {
             return Wait::Done(Status::NotStarted("no URL".into()));
@@ -483,8 +490,12 @@ impl System {
             if left.is_zero() {
                 return Wait::Done(Status::NotReady(last));
             }
-            match self.client.get(&url, left.min(Duration::from_secs(2))) {
-                Ok(r) if r.is_success() || any_answer => {
+            let attempt = match &grpc {
+                Some(service) => self.grpc_attempt(&url, service, left.min(Duration::from_secs(2))),
+                None => self.http_attempt(&url, &path, any_answer, left.min(Duration::from_secs(2))),
+            };
+            match attempt {
+                Attempt::Ready => {
                     // A stranger on the port could answer while our process dies: look again.
                     if let Some(p) = live.process.as_mut() {
                         std::thread::sleep(Duration::from_millis(10));
@@ -497,19 +508,35 @@ impl System {
                     }
                     return Wait::Done(Status::Ready);
                 }
-                Ok(r) => last = format!("GET {path} answered {}", r.status_line()),
-                Err(HttpError::ConnectionRefused) => {
-                    last = format!(
-                        "nothing listened on port {}",
-                        Url::parse(&url).map(|u| u.port).unwrap_or_default()
-                    )
-                }
-                Err(HttpError::Refused(e)) => return Wait::Done(Status::NotStarted(e)),
-                Err(e) => last = format!("GET {path}: {e}"),
+                Attempt::NotYet(why) => last = why,
+                Attempt::Refused(why) => return Wait::Done(Status::NotStarted(why)),
             }
             let left = deadline.saturating_duration_since(Instant::now());
             std::thread::sleep(backoff.min(left));
             backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    /// One readiness request over HTTP: `GET path`, ready on 2xx (or on any answer).
+    fn http_attempt(&self, url: &str, path: &str, any_answer: bool, timeout: Duration) -> Attempt {
+        match self.client.get(url, timeout) {
+            Ok(r) if r.is_success() || any_answer => Attempt::Ready,
+            Ok(r) => Attempt::NotYet(format!("GET {path} answered {}", r.status_line())),
+            Err(HttpError::ConnectionRefused) => Attempt::NotYet(nothing_listened(url)),
+            Err(HttpError::Refused(e)) => Attempt::Refused(e),
+            Err(e) => Attempt::NotYet(format!("GET {path}: {e}")),
+        }
+    }
+
+    /// One gRPC health check of `service` (empty: the server), ready on SERVING.
+    fn grpc_attempt(&self, url: &str, service: &str, timeout: Duration) -> Attempt {
+        let what = grpc_health_call(service);
+        match grpc::check_health(&self.client, url, service, timeout) {
+            Ok(grpc::Serving::Serving) => Attempt::Ready,
+            Ok(other) => Attempt::NotYet(format!("{what} answered {other}")),
+            Err(grpc::GrpcError::ConnectionRefused) => Attempt::NotYet(nothing_listened(url)),
+            Err(grpc::GrpcError::Refused(e)) => Attempt::Refused(e),
+            Err(e) => Attempt::NotYet(format!("{what}: {e}")),
         }
     }
 
@@ -904,6 +931,31 @@ fn free_port(used: &mut BTreeSet<u16>) -> Result<u16, StartError> {
         }
     }
     Err(StartError::Infrastructure("no free port on 127.0.0.1".into()))
+}
+
+/// What one readiness request found.
+enum Attempt {
+    Ready,
+    /// Not ready yet: the answer or the error, for the report.
+    NotYet(String),
+    /// The host may not be contacted: nothing was sent.
+    Refused(String),
+}
+
+fn nothing_listened(url: &str) -> String {
+    format!(
+        "nothing listened on port {}",
+        Url::parse(url).map(|u| u.port).unwrap_or_default()
+    )
+}
+
+/// The gRPC health call, as a finding names it: `the gRPC health check of `shop.Stock``.
+pub fn grpc_health_call(service: &str) -> String {
+    if service.is_empty() {
+        "the gRPC health check (grpc.health.v1.Health/Check of the whole server)".to_string()
+    } else {
+        format!("the gRPC health check (grpc.health.v1.Health/Check of `{service}`)")
+    }
 }
 
 /// How waiting for a service ended.

@@ -133,7 +133,12 @@ pub struct RunSpec {
     /// `run.port`: the port the program always listens on. The grader then does not choose
     /// one; `{port}` and `port_env` carry this one.
     pub port: Option<u16>,
+    /// `run.health` as an HTTP path; `None` for the gRPC form (see `grpc_health`).
     pub health: Option<String>,
+    /// `run.health = "grpc"` (`Some("")`: the server as a whole) or `"grpc:<service>"`: the
+    /// service is ready, and healthy, when `grpc.health.v1.Health/Check` for that service
+    /// answers SERVING.
+    pub grpc_health: Option<String>,
     pub ready: Option<String>,
     pub dependency_env: BTreeMap<String, String>,
     /// Path of the Pact provider-state endpoint: `POST {"state", "params", "action"}`.
@@ -177,6 +182,12 @@ impl ProbeAuth {
             },
         }
     }
+}
+
+/// Whether `run.health` names the gRPC health service (`grpc`, `grpc:<service>`) rather than
+/// a path.
+fn is_grpc_health(text: &str) -> bool {
+    text == "grpc" || text.starts_with("grpc:")
 }
 
 /// What stands for the service's port in the arguments of `run.command` (and of
@@ -971,21 +982,32 @@ impl Validator<'_> {
                 );
             }
         }
+        // `health = "grpc"` or `"grpc:<service>"`: the gRPC health service, not a path.
+        let grpc_health = r.health.as_ref().and_then(|h| self.grpc_health(h));
+        let health = r.health.as_ref().filter(|h| !is_grpc_health(h.get_ref()));
         for (key, path) in [
-            ("health", &r.health),
-            ("ready", &r.ready),
-            ("provider_states", &r.provider_states),
+            ("health", &health),
+            ("ready", &r.ready.as_ref()),
+            ("provider_states", &r.provider_states.as_ref()),
         ] {
             if let Some(p) = path {
-                if !p.get_ref().starts_with('/') {
+                let text = p.get_ref();
+                if !text.starts_with('/') {
+                    let grpc = match key {
+                        "health" => {
+                            " (a gRPC server declares `health = \"grpc\"`: the grader then calls the gRPC health service)"
+                        }
+                        "ready" => {
+                            " (`ready` is always an HTTP path: a gRPC server declares `health = \"grpc\"` and leaves \
+                             `ready` out)"
+                        }
+                        _ => "",
+                    };
                     self.err(
                         p.span(),
-                        format!("run.{key} `{}` is not a path", p.get_ref()),
+                        format!("run.{key} `{text}` is not a path"),
                         "not a path",
-                        format!(
-                            "write the path on the service, starting with `/`, e.g. `/{}`",
-                            p.get_ref()
-                        ),
+                        format!("write the path on the service, starting with `/`, e.g. `/{text}`{grpc}"),
                     );
                 }
             }
@@ -1015,7 +1037,8 @@ impl Validator<'_> {
             env: r.env.clone(),
             port_env: r.port_env.as_ref().map(|c| c.get_ref().clone()),
             port,
-            health: r.health.as_ref().map(|c| c.get_ref().clone()),
+            health: health.map(|c| c.get_ref().clone()),
+            grpc_health,
             ready: r.ready.as_ref().map(|c| c.get_ref().clone()),
             dependency_env: r
                 .dependency_env
@@ -1029,6 +1052,39 @@ impl Validator<'_> {
                 .map(|c| c.get_ref().iter().map(|a| a.get_ref().clone()).collect())
                 .unwrap_or_default(),
         }
+    }
+
+    /// The service name of `run.health = "grpc"` (empty: the server as a whole) or
+    /// `"grpc:<service>"` (a fully qualified gRPC service name such as `shop.Stock`); `None`
+    /// for a path, or for a `grpc:` form with an error (reported here).
+    fn grpc_health(&mut self, h: &manifest::S) -> Option<String> {
+        let text = h.get_ref();
+        if !is_grpc_health(text) {
+            return None;
+        }
+        let Some(name) = text.strip_prefix("grpc:") else {
+            return Some(String::new());
+        };
+        let part_ok = |p: &str| {
+            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if name.split('.').all(part_ok) {
+            return Some(name.to_string());
+        }
+        self.err(
+            h.span(),
+            if name.is_empty() {
+                format!("run.health `{text}` names no gRPC service")
+            } else {
+                format!("run.health `{text}`: `{name}` is not a gRPC service name")
+            },
+            "not a gRPC service name",
+            "write `grpc` for the server as a whole, or `grpc:` and the service's full name as its .proto \
+             file declares it (package, dot, service), e.g. `grpc:shop.Stock`"
+                .into(),
+        );
+        None
     }
 
     /// `[service.run.auth]`: exactly one source of the value.
@@ -1540,6 +1596,63 @@ mod tests {
             let e = e.to_diagnostic().render_plain();
             assert!(e.contains(says), "{bad}: {e}");
             assert!(e.contains("submission.toml:"), "{e}");
+        }
+    }
+
+    /// `run.health = "grpc"` (the whole server) or `"grpc:<package.Service>"` asks the gRPC
+    /// health service instead of a path; a malformed service name is an error at its line, and
+    /// so is the gRPC form in `ready`.
+    #[test]
+    fn run_health_over_grpc() {
+        let load = |run: &str| {
+            from_manifest(
+                std::env::temp_dir(),
+                "sub".into(),
+                SourceFile::new(
+                    "submission.toml",
+                    format!("[[service]]\nname = \"a\"\n[service.run]\ncommand = [\"a\"]\n{run}\n"),
+                ),
+            )
+        };
+        let run = |text: &str| {
+            let run = load(text)
+                .unwrap_or_else(|e| panic!("{}", e.to_diagnostic().render_plain()))
+                .services[0]
+                .run
+                .clone()
+                .unwrap();
+            (run.health, run.grpc_health)
+        };
+        assert_eq!(run("health = \"grpc\""), (None, Some(String::new())));
+        assert_eq!(
+            run("health = \"grpc:shop.v1.Stock\""),
+            (None, Some("shop.v1.Stock".into()))
+        );
+        assert_eq!(run("health = \"grpc:Stock_2\""), (None, Some("Stock_2".into())));
+        assert_eq!(run("health = \"/health\""), (Some("/health".into()), None));
+        // A path that merely starts with the word stays a path.
+        assert_eq!(run("health = \"/grpc\""), (Some("/grpc".into()), None));
+        for (bad, says) in [
+            ("health = \"grpc:\"", "run.health `grpc:` names no gRPC service"),
+            (
+                "health = \"grpc:shop/Stock\"",
+                "run.health `grpc:shop/Stock`: `shop/Stock` is not a gRPC service name",
+            ),
+            (
+                "health = \"grpc:shop..Stock\"",
+                "`shop..Stock` is not a gRPC service name",
+            ),
+            (
+                "health = \"grpc:1shop.Stock\"",
+                "`1shop.Stock` is not a gRPC service name",
+            ),
+            ("ready = \"grpc\"", "run.ready `grpc` is not a path"),
+            ("health = \"healthz\"", "(a gRPC server declares"),
+        ] {
+            let Err(e) = load(bad) else { panic!("{bad} is accepted") };
+            let e = e.to_diagnostic().render_plain();
+            assert!(e.contains(says), "{bad}: {e}");
+            assert!(e.contains("submission.toml:5"), "{e}");
         }
     }
 

@@ -1,6 +1,8 @@
 use std::time::Duration;
 
 use crate::checks::{Area, CheckInfo, CheckResult, Ctx, Finding, Kind, NoParams, TypedCheck};
+use crate::probe::grpc::{check_health, Serving};
+use crate::probe::system::grpc_health_call;
 use crate::probe::{LiveService, StartError, Status, System};
 
 use super::support::at_service;
@@ -13,7 +15,9 @@ on a free port on 127.0.0.1 passed in `run.port_env`, each called service's URL 
 variable `run.dependency_env` names), or reaches the ones given with `--target NAME=URL`, and
 checks that each becomes ready within the rubric's `[system] ready_timeout_ms` (20 s unless
 the rubric says otherwise), answers `GET` on its `run.health`
-path with 2xx and, when declared, its `run.ready` path with 2xx. Partial credit: healthy
+path with 2xx (a gRPC server that declares `health = "grpc"` or `"grpc:<service>"`: the
+standard gRPC health service, `grpc.health.v1.Health/Check`, answers SERVING) and, when
+declared, its `run.ready` path with 2xx. Partial credit: healthy
 services / services probed. A service that exits, never becomes ready or answers something
 that is not HTTP is reported with the last lines of its output. Skipped when no service
 declares `[service.run]`.
@@ -114,6 +118,43 @@ fn startup_help(svc: &LiveService, port_env: &str, cwd: Option<&str>) -> String 
     }
 }
 
+/// How long a health answer may take once the service is ready.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Help for a service whose gRPC health check (of `service`) did not answer SERVING: `last` is
+/// what it answered.
+fn grpc_help(svc: &LiveService, service: &str, last: &str, port_env: &str, cwd: Option<&str>) -> String {
+    let which = if service.is_empty() {
+        "the server (the empty service name)".to_string()
+    } else {
+        format!("`{service}`")
+    };
+    if last.contains("nothing listened") {
+        startup_help(svc, port_env, cwd)
+    } else if last.contains("UNIMPLEMENTED") {
+        "register the standard gRPC health service (grpc.health.v1.Health: grpc-health-check for Node, \
+         grpcio-health-checking for Python, HealthStatusManager for Java, the health package for Go) on the \
+         server, or declare an HTTP `run.health` path instead"
+            .into()
+    } else if last.contains("NOT_FOUND") || last.contains("SERVICE_UNKNOWN") {
+        format!(
+            "set the serving status of {which} in the health service (the name as its .proto file declares it: \
+             package, dot, service), or declare `health = \"grpc\"` to ask for the server as a whole"
+        )
+    } else if last.contains("HTTP/2") {
+        format!(
+            "serve gRPC without TLS on the port the grader passes in ${port_env} (HTTP/2 with prior knowledge, \
+             as `grpc.ServerCredentials.createInsecure()`, `add_insecure_port` or `usePlaintext` give), or \
+             declare an HTTP `run.health` path if the port does not speak gRPC"
+        )
+    } else {
+        format!(
+            "set the serving status of {which} to SERVING in the health service once the service can serve, or, \
+             if it starts slowly, raise the rubric's `[system] ready_timeout_ms`"
+        )
+    }
+}
+
 /// What is wrong with one service, if anything.
 fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding> {
     let name = &svc.name;
@@ -181,6 +222,21 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
             );
         }
         Status::NotReady(last) => {
+            if let (None, Some(service)) = (&svc.ready, &svc.grpc_health) {
+                let call = grpc_health_call(service);
+                return Some(
+                    at_service(
+                        ctx,
+                        svc,
+                        format!(
+                            "{how} `{name}` did not become ready: {call} never answered SERVING in time (last: \
+                             {last}){}",
+                            svc.log_tail()
+                        ),
+                    )
+                    .help(grpc_help(svc, service, last, port_env, cwd)),
+                );
+            }
             let path = svc.ready.as_deref().or(svc.health.as_deref()).unwrap_or("/");
             return Some(at_service(
                 ctx,
@@ -199,23 +255,42 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
             }));
         }
     }
-    let Some(health) = svc.health.as_deref() else {
+    let mut paths = Vec::new();
+    if let Some(service) = &svc.grpc_health {
+        let call = grpc_health_call(service);
+        let answer = svc
+            .base_url
+            .as_deref()
+            .map(|u| check_health(&system.client, u, service, HEALTH_TIMEOUT));
+        let problem = match answer {
+            Some(Ok(Serving::Serving)) | None => None,
+            Some(Ok(other)) => Some(format!("answered {other}")),
+            Some(Err(e)) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            return Some(
+                at_service(ctx, svc, format!("{how} `{name}`: {call} {problem}"))
+                    .help(grpc_help(svc, service, &problem, port_env, cwd)),
+            );
+        }
+    } else if let Some(health) = svc.health.as_deref() {
+        paths.push(("health", health));
+    } else {
         return Some(
             at_service(
                 ctx,
                 svc,
                 format!("service `{name}` declares no health endpoint (`run.health`)"),
             )
-            .help("add `health = \"/health\"` to its [service.run] and serve it"),
+            .help("add `health = \"/health\"` to its [service.run] and serve it (a gRPC server: `health = \"grpc\"`)"),
         );
-    };
-    let mut paths = vec![("health", health)];
+    }
     if let Some(r) = svc.ready.as_deref() {
         paths.push(("readiness", r));
     }
     for (what, path) in paths {
         let Some(url) = svc.url(path) else { continue };
-        match system.client.get(&url, Duration::from_secs(5)) {
+        match system.client.get(&url, HEALTH_TIMEOUT) {
             Ok(r) if r.is_success() => {}
             Ok(r) => {
                 return Some(
