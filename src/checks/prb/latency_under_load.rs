@@ -220,6 +220,7 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
     let mut findings = Vec::new();
     let mut evidence = Vec::new();
     let (mut loaded, mut good) = (0, 0);
+    let mut grpc_only = 0;
     for name in params.paths.keys() {
         if !services.iter().any(|s| &s.name == name) {
             evidence.push(format!("`paths.{name}` names no running service; ignored"));
@@ -233,6 +234,22 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
             continue;
         }
         let (path, source) = endpoint(ctx, svc, params);
+        let grpc = ctx
+            .submission
+            .services
+            .get(svc.index)
+            .and_then(|s| s.run.as_ref())
+            .is_some_and(|r| r.grpc_health.is_some());
+        if path.is_none() && grpc {
+            // A tool limit, not the learner's omission: said, not counted.
+            evidence.push(format!(
+                "{name}: a gRPC service (`run.health = \"grpc...\"`) with no HTTP path to load; the load \
+                 generator speaks HTTP/1.1 only, so it was not loaded (give an HTTP path with `paths.{name}` to \
+                 load it)"
+            ));
+            grpc_only += 1;
+            continue;
+        }
         let Some(path) = path else {
             evidence.push(format!(
                 "{name}: no path to load (no `paths.{name}`, no plain GET operation, no `run.health`)"
@@ -366,6 +383,13 @@ fn evaluate(ctx: &Ctx<'_>, system: &System, params: &Params) -> CheckResult {
                 format!("; measured again alone after a miss: {}", again.join(", "))
             }
         ));
+    }
+    if loaded == 0 && grpc_only > 0 {
+        return CheckResult::not_applicable(
+            "the ready services are gRPC services without an HTTP path, which the load generator (HTTP/1.1) cannot \
+             load",
+        )
+        .with_evidence_lines(evidence);
     }
     if loaded == 0 {
         let mut r = CheckResult::failed_because(
