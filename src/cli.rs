@@ -160,6 +160,11 @@ pub struct BatchArgs {
     /// verdict is incomplete).
     #[arg(long)]
     pub static_only: bool,
+    /// Grade even where this machine cannot sandbox the learner's services (no network
+    /// namespace or no control groups: not root and no unprivileged user namespaces); without
+    /// it such a batch refuses to start. Also runs each grading with `--unsandboxed`.
+    #[arg(long)]
+    pub unsandboxed: bool,
     /// Evidence rules to add to the built-in ones for every submission (see `grade
     /// explain evidence`); results graded with other rules are graded again.
     #[arg(long, value_name = "DIR")]

@@ -68,6 +68,20 @@ pub fn run(args: BatchArgs, io: &mut Io<'_>) -> Result<i32> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let mut meta = BatchMeta::from_rubric(&args.checkpoint, &rubric, args.static_only);
     let mut rubric_args = rubric_args;
+    if args.unsandboxed {
+        rubric_args.push("--unsandboxed".into());
+    } else if !args.static_only {
+        // Learner code from a whole cohort runs here: not without the sandbox, unless asked.
+        if let Err(why) = crate::probe::sandbox::available() {
+            return Err(Error::input(
+                UserError::new(format!("this machine cannot sandbox the learners' services: {why}")).with_help(
+                    "run the batch as root (or where unprivileged user namespaces are allowed), or pass \
+                     `--unsandboxed` to grade without the sandbox (each report then says the network was not \
+                     isolated), or `--static-only`",
+                ),
+            ));
+        }
+    }
     if let Some(dir) = &args.evidence_rules {
         // Checked once here (a bad rule stops the batch before any grading), then passed on.
         crate::evidence::load_rules(dir).map_err(|e| Error::input(UserError::new(format!("--evidence-rules: {e}"))))?;

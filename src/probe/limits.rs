@@ -89,10 +89,7 @@ impl Cgroup {
             Ok(()) => Ok(group),
             Err(e) => {
                 group.remove();
-                Err(format!(
-                    "the grader could not make a control group in {ROOT} ({e}): the services ran without process \
-                     and memory limits"
-                ))
+                Err(format!("the grader could not make a control group in {ROOT} ({e})"))
             }
         }
     }

@@ -94,6 +94,25 @@ pub fn isolate_network() -> (NetSandbox, Option<Home>) {
     }
 }
 
+/// Whether a live run here can be sandboxed: a network namespace can be made (tried in a
+/// thread of its own, which goes back at once) and a control group with limits
+/// ([`super::limits`]). The reason when not.
+pub fn available() -> Result<(), String> {
+    let net = std::thread::spawn(|| {
+        let (net, home) = isolate_network();
+        if let Some(h) = home {
+            h.go_back();
+        }
+        net
+    })
+    .join()
+    .map_err(|_| "the sandbox check failed".to_string())?;
+    if let NetSandbox::Open(why) = net {
+        return Err(why);
+    }
+    super::limits::Cgroup::create("sandbox-check", super::limits::Limits::default()).map(drop)
+}
+
 #[cfg(target_os = "linux")]
 fn enter() -> Result<&'static str, String> {
     // SAFETY: unshare only changes the calling thread's namespaces.

@@ -613,7 +613,7 @@ impl System {
             Ok(g) => Some(g),
             Err(why) => {
                 self.limited = false;
-                self.unlimited = Some(why);
+                self.unlimited = Some(format!("{why}: the services ran without process and memory limits"));
                 None
             }
         }
