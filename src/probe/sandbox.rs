@@ -11,9 +11,15 @@
 //! As root the namespace is made with `unshare(CLONE_NEWNET)`; otherwise with an
 //! unprivileged user namespace as well (`CLONE_NEWUSER`, the user mapped to itself), which the
 //! kernel allows only to a single-threaded process and where user namespaces are enabled.
-//! When neither works, or the run is told not to (`--unsandboxed`), or a `--target` service
-//! lives outside (it could not be reached from inside), the network is not isolated and
-//! [`NetSandbox::statement`] says so plainly: the report carries it.
+//! When neither works, or the run is told not to (`--unsandboxed`), the network is not
+//! isolated and [`NetSandbox::statement`] says so plainly: the report carries it.
+//!
+//! A `--target` service on this machine's loopback lives outside the namespace. It is reached
+//! through a [`Forwarders`] exit: inside, a listener on the target's own address and port;
+//! each connection to it is passed on, byte for byte, over a connection made by a thread that
+//! stayed outside. The probes and the services use the target's URL unchanged (TLS included),
+//! and only the declared addresses lead out. A target on another host (`--allow-host`) cannot
+//! be reached this way: such a run is not isolated, and says so.
 //!
 //! A namespace belongs to the thread that made it and the threads and processes it starts;
 //! the rest of the grader is not affected. At teardown the thread goes back to the namespace
@@ -21,6 +27,10 @@
 //! each its own; the namespace ends with its last member.
 
 use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 /// How the network of a live run is confined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +101,123 @@ pub fn isolate_network() -> (NetSandbox, Option<Home>) {
             }
         },
         Err(why) => (NetSandbox::Open(why), None),
+    }
+}
+
+/// The exits of an isolated run to `--target` services on this machine's loopback.
+#[derive(Debug)]
+pub struct Forwarders {
+    stop: Arc<AtomicBool>,
+    /// The listeners' addresses inside, to wake their threads at shutdown.
+    inside: Vec<SocketAddr>,
+}
+
+impl Forwarders {
+    /// Stops accepting; connections being forwarded end with their ends.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for a in &self.inside {
+            let _ = TcpStream::connect_timeout(a, Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Forwarders {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A request to the thread outside: connect to this address, answer on that channel.
+type Exit = (SocketAddr, mpsc::Sender<io::Result<TcpStream>>);
+
+/// Like [`isolate_network`], with an exit to each of `exits` (loopback addresses outside): a
+/// listener inside on the same address forwards each connection to it. When an exit cannot
+/// be opened inside, the thread goes back and the run is not isolated (and says why).
+pub fn isolate_network_with_exits(exits: &[SocketAddr]) -> (NetSandbox, Option<Home>, Option<Forwarders>) {
+    if exits.is_empty() {
+        let (net, home) = isolate_network();
+        return (net, home, None);
+    }
+    if let Some(a) = exits.iter().find(|a| !a.ip().is_loopback()) {
+        return (
+            NetSandbox::Open(format!(
+                "a `--target` service at {a} is on another host, which a namespace with only loopback cannot reach"
+            )),
+            None,
+            None,
+        );
+    }
+    // Made before the namespace, so it stays outside: it connects for the forwarders.
+    let (ask, asked) = mpsc::channel::<Exit>();
+    let outside = std::thread::Builder::new()
+        .name("sandbox-exit".into())
+        .spawn(move || {
+            for (addr, answer) in asked {
+                let _ = answer.send(TcpStream::connect_timeout(&addr, Duration::from_secs(10)));
+            }
+        });
+    if let Err(e) = outside {
+        return (NetSandbox::Open(format!("the grader could not start its exit thread: {e}")), None, None);
+    }
+    let (net, home) = isolate_network();
+    if !net.is_isolated() {
+        return (net, home, None);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut inside = Vec::new();
+    for &addr in exits {
+        let listener = match TcpListener::bind(addr) {
+            Ok(l) => l,
+            // `localhost` stands for ::1 too, which may not exist here: one address suffices.
+            Err(_) if addr.is_ipv6() && exits.iter().any(|a| a.is_ipv4() && a.port() == addr.port()) => continue,
+            Err(e) => {
+                if let Some(h) = home {
+                    h.go_back();
+                }
+                return (
+                    NetSandbox::Open(format!("the exit to the `--target` service at {addr} could not be opened: {e}")),
+                    None,
+                    None,
+                );
+            }
+        };
+        inside.push(addr);
+        let (stop, ask) = (stop.clone(), ask.clone());
+        let _ = std::thread::Builder::new()
+            .name("sandbox-forward".into())
+            .spawn(move || accept_loop(listener, addr, stop, ask));
+    }
+    (net, home, Some(Forwarders { stop, inside }))
+}
+
+fn accept_loop(listener: TcpListener, addr: SocketAddr, stop: Arc<AtomicBool>, ask: mpsc::Sender<Exit>) {
+    for conn in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(conn) = conn else { continue };
+        let (answer, answered) = mpsc::channel();
+        if ask.send((addr, answer)).is_err() {
+            return;
+        }
+        // Connected outside, or closed: the client sees the target refuse as it would.
+        let Ok(Ok(out)) = answered.recv() else { continue };
+        let _ = conn.set_nodelay(true);
+        let _ = out.set_nodelay(true);
+        splice(conn, out);
+    }
+}
+
+/// Copies both ways until each side has finished sending, then closes.
+fn splice(a: TcpStream, b: TcpStream) {
+    let pair = |from: &TcpStream, to: &TcpStream| Some((from.try_clone().ok()?, to.try_clone().ok()?));
+    let (Some(ab), Some(ba)) = (pair(&a, &b), pair(&b, &a)) else { return };
+    for (mut from, mut to) in [ab, ba] {
+        let _ = std::thread::Builder::new().name("sandbox-splice".into()).spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        });
     }
 }
 
@@ -191,6 +318,51 @@ mod tests {
 
     /// In a thread of its own (the namespace stays with the thread): afterwards the thread sees
     /// only `lo`, up, and a listener there answers; the test's thread is not affected.
+    /// A server of this machine's loopback is reached from inside through the exit on its
+    /// own address; another port of this machine is not.
+    #[test]
+    fn an_exit_leads_to_its_target_only() {
+        use std::io::{Read, Write};
+        let target = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = target.local_addr().unwrap();
+        // Another program of this machine, listening: not an exit.
+        let other_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = other_listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut c in target.incoming().flatten() {
+                let mut buf = [0u8; 5];
+                if c.read_exact(&mut buf).is_ok() {
+                    let _ = c.write_all(&buf.map(|b| b.to_ascii_uppercase()));
+                }
+            }
+        });
+        let seen = std::thread::spawn(move || {
+            let (net, home, exits) = isolate_network_with_exits(&[addr]);
+            if !net.is_isolated() {
+                return Err(net.statement());
+            }
+            let mut c = TcpStream::connect(addr).unwrap();
+            c.write_all(b"hello").unwrap();
+            let mut got = String::new();
+            c.read_to_string(&mut got).ok();
+            let refused = TcpStream::connect(other).is_err();
+            drop(exits);
+            home.unwrap().go_back();
+            Ok((got, refused))
+        })
+        .join()
+        .unwrap();
+        match seen {
+            Ok((got, refused)) => {
+                assert_eq!(got, "HELLO");
+                assert!(refused, "a port outside that is not an exit was reached");
+            }
+            Err(why) if unsafe { libc::getuid() } == 0 => panic!("{why}"),
+            Err(why) => eprintln!("not checked: {why}"),
+        }
+        drop(other_listener);
+    }
+
     #[test]
     fn an_isolated_thread_sees_only_loopback() {
         let outside = interfaces();

@@ -178,6 +178,8 @@ pub struct System {
     pub sandbox: NetSandbox,
     /// The network namespace the starting thread goes back to at teardown.
     home: Option<super::sandbox::Home>,
+    /// The exits to `--target` services outside the namespace.
+    exits: Option<super::sandbox::Forwarders>,
     /// Whether services get control groups (resource limits); why not, once it failed.
     limited: bool,
     pub unlimited: Option<String>,
@@ -217,14 +219,17 @@ impl System {
         }
         // Before anything of the run exists: what the thread starts from here on shares the
         // namespace (processes, proxies, the clients' threads).
-        let (sandbox, home) = if opts.unsandboxed {
-            (NetSandbox::Open("--unsandboxed".into()), None)
-        } else if !targets.is_empty() {
-            let why = "a `--target` service runs outside the grading, so the probes and services must reach this \
-                       machine's network";
-            (NetSandbox::Open(why.into()), None)
+        let (sandbox, home, exits) = if opts.unsandboxed {
+            (NetSandbox::Open("--unsandboxed".into()), None, None)
         } else {
-            super::sandbox::isolate_network()
+            // `--target` services on this machine's loopback are reached through exits.
+            let exits: Vec<std::net::SocketAddr> = targets
+                .values()
+                .filter_map(|u| Url::parse(u).ok())
+                .filter_map(|u| client.policy.addresses(&u).ok())
+                .flatten()
+                .collect();
+            super::sandbox::isolate_network_with_exits(&exits)
         };
         let (order, cycle) = start_order(sub, &chosen);
         if let Some(c) = cycle {
@@ -238,6 +243,7 @@ impl System {
             notes,
             sandbox,
             home,
+            exits,
             limited: !opts.unsandboxed,
             unlimited: opts
                 .unsandboxed
@@ -828,6 +834,9 @@ impl System {
         }
         // The fixed ports are free again: the next grading may have them.
         self.turns.clear();
+        if let Some(exits) = self.exits.take() {
+            exits.shutdown();
+        }
         if let Some(home) = self.home.take() {
             home.go_back();
         }
