@@ -173,7 +173,7 @@ pub struct System {
 impl System {
     /// Starts every service with a `run` table (or a `--target`) and waits for each to be ready.
     pub fn start(sub: &Submission, opts: &ProbeOptions, config: &StartConfig) -> Result<System, StartError> {
-        let mut client = Client::new(Policy::new(&opts.allow_hosts));
+        let mut client = Client::new(Policy::new(&opts.allow_hosts).with_trust(opts.trust.clone()));
         client.max_response = sub.limits.max_response;
         let mut notes = Vec::new();
         let targets: BTreeMap<&str, &str> = opts.targets.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
@@ -257,7 +257,7 @@ impl System {
                 live.external = true;
                 match Url::parse(url).and_then(|u| system.client.policy.check(&u).map(|_| u)) {
                     Ok(u) => {
-                        live.base_url = Some(format!("http://{}", u.host_header()));
+                        live.base_url = Some(u.origin());
                         live.status = match system.wait_ready(&mut live) {
                             Wait::Done(status) => status,
                             // A target has no process group: never a stranger.
@@ -349,6 +349,27 @@ impl System {
             }
             system.services.push(live);
         }
+        // The edge proxies forward in plain HTTP: a started service calling an https target
+        // through one gets 502 there, which is the grader's limit, not the learner's fault.
+        let https_callees: Vec<&str> = system
+            .services
+            .iter()
+            .filter(|s| s.base_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+            .map(|s| s.name.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        for p in system
+            .proxies
+            .iter()
+            .filter(|p| https_callees.contains(&p.callee.as_str()))
+        {
+            notes.push(format!(
+                "`{}` calls the https --target `{}` through the grader's proxy, which forwards plain HTTP only: \
+                 those calls fail with 502 (give `{}` an http:// --target to grade that edge)",
+                p.caller, p.callee, p.callee
+            ));
+        }
+        system.notes.extend(notes);
         Ok(system)
     }
 
@@ -467,6 +488,8 @@ impl System {
                     )
                 }
                 Err(HttpError::Refused(e)) => return Wait::Done(Status::NotStarted(e)),
+                // A certificate does not become trusted by waiting.
+                Err(e @ HttpError::Tls(_)) => return Wait::Done(Status::NotReady(format!("GET {path}: {e}"))),
                 Err(e) => last = format!("GET {path}: {e}"),
             }
             let left = deadline.saturating_duration_since(Instant::now());
