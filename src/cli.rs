@@ -270,13 +270,20 @@ pub struct GradeArgs {
     pub evidence_rules: Option<PathBuf>,
 
     /// Probe a service that already runs instead of starting it (repeatable), e.g.
-    /// `--target orders=http://127.0.0.1:8080`. Only loopback unless `--allow-host` allows the host.
+    /// `--target orders=http://127.0.0.1:8080` or `orders=https://localhost:8443` (port 443 by
+    /// default). Only loopback unless `--allow-host` allows the host.
     #[arg(long = "target", value_name = "NAME=URL")]
     pub targets: Vec<String>,
 
     /// Let live probes contact HOST besides loopback (repeatable); anything else is refused.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
+
+    /// Trust the certificate authority in FILE (PEM) for https targets, besides the system's
+    /// (repeatable): the CA of a local certificate made with mkcert (`$(mkcert -CAROOT)/rootCA.pem`)
+    /// or a self-signed one. Certificates are always verified.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_certs: Vec<PathBuf>,
 
     /// Let probes send POST, PUT, PATCH and DELETE to `--target` services too (they may hold
     /// real data, so by default they only get GET and HEAD; services the grader starts always

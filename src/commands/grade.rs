@@ -22,6 +22,12 @@ pub fn builtin(id: &str, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
 pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<i32> {
     check_args(&args)?;
     let targets = probe_targets(&args)?;
+    let trust = crate::probe::tls::Trust::with_ca_certs(&args.ca_certs).map_err(|e| {
+        Error::input(UserError::new(format!("--ca-cert: {e}")).with_help(
+            "give --ca-cert the certificate (PEM) of the authority that signed the service's certificate, e.g. \
+             `$(mkcert -CAROOT)/rootCA.pem` for mkcert",
+        ))
+    })?;
     let sub = Submission::load_with(&args.dir, args.limits())?;
     for (name, _) in &targets {
         if !sub.services.iter().any(|s| s.name.name == *name) {
@@ -54,6 +60,7 @@ pub fn with_rubric(rubric: &Rubric, args: GradeArgs, io: &mut Io<'_>) -> Result<
             probe: crate::probe::ProbeOptions {
                 targets,
                 allow_hosts: args.allow_hosts.clone(),
+                trust,
                 allow_unsafe_methods: args.allow_unsafe_methods,
                 unsandboxed: args.unsandboxed,
                 progress,
@@ -205,8 +212,8 @@ fn probe_targets(args: &GradeArgs) -> Result<Vec<(String, String)>> {
         .map(|t| {
             crate::probe::parse_target(t, &args.allow_hosts).map_err(|e| {
                 Error::input(UserError::new(e).with_help(
-                    "point --target at a service on this machine (http://127.0.0.1:PORT), or allow its host with \
-                     --allow-host",
+                    "point --target at a service on this machine (http://127.0.0.1:PORT or https://localhost:PORT), \
+                     or allow its host with --allow-host",
                 ))
             })
         })

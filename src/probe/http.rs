@@ -4,7 +4,8 @@
 //! that is not loopback (or explicitly allowed) is refused before any packet is sent, and the
 //! connection goes to the addresses the policy approved (no second DNS lookup). No proxy from
 //! the environment is ever used (probe traffic must not leave loopback through one) and no
-//! redirect is followed (an undocumented 3xx is a finding).
+//! redirect is followed (an undocumented 3xx is a finding). `https://` URLs are spoken over
+//! TLS with the policy's [`super::tls::Trust`] (certificates always verified).
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -56,6 +57,10 @@ pub enum HttpError {
     ConnectionRefused,
     #[error("could not connect: {0}")]
     Connect(io::Error),
+    /// The TLS handshake of an https URL failed (a certificate not trusted, not for this host,
+    /// a service that does not speak TLS), explained with the fix.
+    #[error("{0}")]
+    Tls(String),
     #[error("no answer within {0} ms")]
     Timeout(u128),
     #[error("the answer is not HTTP/1.x: {0}")]
@@ -81,8 +86,8 @@ pub struct Client {
     credentials: Arc<Mutex<HashMap<String, (String, String)>>>,
 }
 
-/// reqwest clients by host and the addresses the policy approved for it.
-type Pool = HashMap<(String, Vec<SocketAddr>), reqwest::blocking::Client>;
+/// reqwest clients by host, the addresses the policy approved for it, and TLS or not.
+type Pool = HashMap<(String, Vec<SocketAddr>, bool), reqwest::blocking::Client>;
 
 impl Client {
     /// A client reading answers of at most the default `max_response` size.
@@ -144,7 +149,7 @@ impl Client {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| HttpError::Refused(format!("`{method}` is not an HTTP method")))?;
         let mut request = self
-            .client_for(&parsed.host, addrs)?
+            .client_for(&parsed, addrs)?
             .request(method, url.trim())
             .timeout(timeout)
             .header(reqwest::header::CONNECTION, "close");
@@ -174,30 +179,45 @@ impl Client {
         if let Some(b) = body {
             request = request.body(b.to_vec());
         }
-        let response = request.send().map_err(|e| error(&e, timeout))?;
+        let response = request.send().map_err(|e| self.error(&e, &parsed, timeout))?;
         read(response, self.max_response, timeout)
     }
 
-    /// The reqwest client for `host`, connecting only to `addrs`.
-    fn client_for(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<reqwest::blocking::Client, HttpError> {
+    /// The reqwest client for the host of `url`, connecting only to `addrs`.
+    fn client_for(&self, url: &Url, addrs: Vec<SocketAddr>) -> Result<reqwest::blocking::Client, HttpError> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (host.to_string(), addrs);
+        let key = (url.host.clone(), addrs, url.tls);
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }
+        // reqwest wants a TLS configuration even for plain http (one that trusts nothing then).
+        let tls = if url.tls {
+            self.policy.trust.client_config()
+        } else {
+            super::tls::plain_config()
+        };
         let client = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.clone())
             .pool_max_idle_per_host(0)
             .tcp_nodelay(true)
-            .resolve_to_addrs(host, &key.1)
+            .resolve_to_addrs(&url.host, &key.1)
             // Deadlines are per request.
             .timeout(None)
             .build()
             .map_err(|e| HttpError::Connect(io::Error::other(e.to_string())))?;
         clients.insert(key, client.clone());
         Ok(client)
+    }
+
+    /// What went wrong with a request to `url`, in the probes' terms.
+    fn error(&self, e: &reqwest::Error, url: &Url, timeout: Duration) -> HttpError {
+        if let Some(t) = super::tls::tls_cause(e) {
+            return HttpError::Tls(self.policy.trust.explain(t, &url.host));
+        }
+        error(e, timeout)
     }
 }
 
@@ -382,6 +402,24 @@ mod tests {
             )
             .unwrap();
         assert_eq!(r.status, 204);
+    }
+
+    #[test]
+    fn an_https_url_to_a_plain_http_service_says_to_use_http() {
+        // A plain HTTP server answers the TLS greeting (which is no HTTP request) with a 400.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                let _ = s.read(&mut [0u8; 4096]);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        let url = format!("https://127.0.0.1:{port}/");
+        match client().get(&url, Duration::from_secs(5)) {
+            Err(HttpError::Tls(m)) => assert!(m.contains("did not answer in TLS") && m.contains("http://"), "{m}"),
+            other => panic!("expected a TLS error, got {other:?}"),
+        }
     }
 
     #[test]

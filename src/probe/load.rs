@@ -24,16 +24,22 @@
 //! (benches/load-vs-oha.sh), and hyper's own HTTP/1 connection (tuned: a single-threaded
 //! runtime per thread, the connection polled in the worker's task) 0.94x wrk's maximum rate
 //! where this client reaches 1.06x (benches/load-vs-wrk.sh, 7 alternating runs).
+//!
+//! An `https://` URL is loaded over TLS (tokio-rustls, with the policy's [`super::tls::Trust`]:
+//! certificates verified). The connection type is a type parameter of the workers, so the
+//! plain path is the same code as without TLS.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 use super::target::{Policy, Url};
 
@@ -43,7 +49,7 @@ const MAX_MICROS: u64 = 3_600_000_000;
 /// What load to offer, and where.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    /// `http://host:port/path`; the host must pass `policy`.
+    /// `http://host:port/path` or `https://...`; the host must pass `policy`.
     pub url: String,
     /// Offered requests per second.
     pub rate: f64,
@@ -170,6 +176,8 @@ struct Shared {
     next: AtomicU64,
     /// Where to connect (checked by the policy).
     addrs: Vec<SocketAddr>,
+    /// For https: the handshake's settings.
+    tls: Option<TlsTarget>,
     /// The request, ready to write.
     request: Vec<u8>,
 }
@@ -178,6 +186,15 @@ impl Shared {
     fn scheduled_at(&self, i: u64) -> Instant {
         self.t0 + Duration::from_secs_f64(i as f64 / self.rate)
     }
+}
+
+/// How to open TLS on a connection to an https URL.
+struct TlsTarget {
+    connector: tokio_rustls::TlsConnector,
+    /// The name the certificate must carry (the URL's host).
+    name: rustls::pki_types::ServerName<'static>,
+    host: String,
+    trust: super::tls::Trust,
 }
 
 /// What one connection measured.
@@ -249,6 +266,18 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
         crate::VERSION
     )
     .into_bytes();
+    let tls = if url.tls {
+        let name = rustls::pki_types::ServerName::try_from(url.host.clone())
+            .map_err(|_| LoadError::BadUrl(format!("`{}`: `{}` is not a host name", config.url, url.host)))?;
+        Some(TlsTarget {
+            connector: tokio_rustls::TlsConnector::from(config.policy.trust.client_config()),
+            name,
+            host: url.host.clone(),
+            trust: config.policy.trust.clone(),
+        })
+    } else {
+        None
+    };
 
     let outs = runtime.block_on(async move {
         let t0 = Instant::now() + Duration::from_millis(5);
@@ -259,11 +288,16 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
             scheduled,
             next: AtomicU64::new(0),
             addrs,
+            tls,
             request,
         });
         let mut tasks = Vec::with_capacity(hists.len());
         for hist in hists {
-            tasks.push(tokio::spawn(worker(shared.clone(), hist)));
+            tasks.push(if shared.tls.is_some() {
+                tokio::spawn(worker::<TlsStream<TcpStream>>(shared.clone(), hist))
+            } else {
+                tokio::spawn(worker::<TcpStream>(shared.clone(), hist))
+            });
         }
         let mut outs = Vec::with_capacity(tasks.len());
         for t in tasks {
@@ -278,7 +312,7 @@ pub fn run(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     Ok(merge(config, scheduled, t0, outs))
 }
 
-async fn worker(shared: Arc<Shared>, hist: Histogram<u64>) -> WorkerOut {
+async fn worker<S: Transport>(shared: Arc<Shared>, hist: Histogram<u64>) -> WorkerOut {
     let mut out = WorkerOut {
         hist,
         statuses: BTreeMap::new(),
@@ -286,7 +320,7 @@ async fn worker(shared: Arc<Shared>, hist: Histogram<u64>) -> WorkerOut {
         first_error: None,
         last_answer: None,
     };
-    let mut conn: Option<Conn> = None;
+    let mut conn: Option<Conn<S>> = None;
     let deadline = tokio::time::sleep_until(shared.deadline.into());
     tokio::pin!(deadline);
     loop {
@@ -377,32 +411,64 @@ impl Failure {
     }
 }
 
+/// A connection the client speaks HTTP/1.1 on: plain TCP for http, TLS over TCP for https.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sized + 'static {
+    /// Opens one to the run's approved addresses.
+    fn open(shared: &Shared) -> impl Future<Output = Result<Self, Failure>> + Send;
+}
+
+impl Transport for TcpStream {
+    fn open(shared: &Shared) -> impl Future<Output = Result<Self, Failure>> + Send {
+        tcp(&shared.addrs)
+    }
+}
+
+impl Transport for TlsStream<TcpStream> {
+    async fn open(shared: &Shared) -> Result<Self, Failure> {
+        let tcp = tcp(&shared.addrs).await?;
+        let Some(tls) = &shared.tls else {
+            return Err(Failure::new("no TLS settings for an https URL"));
+        };
+        tls.connector.connect(tls.name.clone(), tcp).await.map_err(|e| {
+            Failure::new(match super::tls::tls_cause(&e) {
+                Some(t) => tls.trust.explain(t, &tls.host),
+                None => format!("the TLS handshake with {} failed: {e}", tls.host),
+            })
+        })
+    }
+}
+
+/// A TCP connection to the first of `addrs` that accepts.
+async fn tcp(addrs: &[SocketAddr]) -> Result<TcpStream, Failure> {
+    let mut last = None;
+    for a in addrs {
+        match TcpStream::connect(a).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(Failure::new(match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        Some(e) => format!("could not connect: {e}"),
+        None => "could not connect: no address".to_string(),
+    }))
+}
+
 /// One open connection and the bytes read from it but not used yet.
-struct Conn {
-    stream: TcpStream,
+struct Conn<S> {
+    stream: S,
     buf: Vec<u8>,
 }
 
-impl Conn {
-    async fn connect(addrs: &[SocketAddr]) -> Result<Conn, Failure> {
-        let mut last = None;
-        for a in addrs {
-            match TcpStream::connect(a).await {
-                Ok(stream) => {
-                    let _ = stream.set_nodelay(true);
-                    return Ok(Conn {
-                        stream,
-                        buf: Vec::with_capacity(16 * 1024),
-                    });
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(Failure::new(match last {
-            Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-            Some(e) => format!("could not connect: {e}"),
-            None => "could not connect: no address".to_string(),
-        }))
+impl<S: Transport> Conn<S> {
+    async fn connect(shared: &Shared) -> Result<Conn<S>, Failure> {
+        Ok(Conn {
+            stream: S::open(shared).await?,
+            buf: Vec::with_capacity(16 * 1024),
+        })
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
@@ -494,11 +560,13 @@ impl Conn {
             self.skip(n).await?;
             return Ok(true);
         }
-        // No length: the body runs to the end of the stream.
+        // No length: the body runs to the end of the stream (over TLS, a server may end it
+        // without saying so: the end all the same).
         loop {
             self.buf.clear();
             match self.fill().await {
                 Ok(0) => return Ok(false),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
                 Ok(_) => {}
                 Err(e) => return Err(Failure::io(e, true)),
             }
@@ -595,12 +663,12 @@ fn truncate(s: &str) -> String {
 }
 
 /// One GET on the worker's connection (opened or reopened as needed); the status.
-async fn request(conn: &mut Option<Conn>, shared: &Shared) -> Result<u16, Failure> {
+async fn request<S: Transport>(conn: &mut Option<Conn<S>>, shared: &Shared) -> Result<u16, Failure> {
     for attempt in 0..2 {
         let reused = conn.is_some();
         let c = match conn {
             Some(c) => c,
-            None => conn.insert(Conn::connect(&shared.addrs).await?),
+            None => conn.insert(Conn::connect(shared).await?),
         };
         match c.exchange(&shared.request).await {
             Ok((status, keep)) => {
@@ -881,8 +949,10 @@ mod tests {
     fn refuses_hosts_outside_the_policy_and_bad_settings() {
         let cfg = LoadConfig::new("http://10.1.2.3:80/", 10.0, Duration::from_secs(1), 1);
         assert!(matches!(run(&cfg), Err(LoadError::Refused(_))));
+        let cfg = LoadConfig::new("https://10.1.2.3/", 10.0, Duration::from_secs(1), 1);
+        assert!(matches!(run(&cfg), Err(LoadError::Refused(_))));
         for bad in [
-            "https://127.0.0.1/",
+            "ftp://127.0.0.1/",
             "http://127.0.0.1:9/a b",
             "http://127.0.0.1:9/a\r\nX-Evil: 1",
         ] {

@@ -1,5 +1,5 @@
 //! Live probes: start a submission's services (or reach the ones given with `--target`), probe
-//! them over HTTP on loopback, and always tear everything down.
+//! them over HTTP on loopback (or HTTPS at a `--target`), and always tear everything down.
 //!
 //! One grading starts the system once for all probe items: the grading owns a [`Session`],
 //! which the checks reach through their context; the first probe check that asks for the
@@ -16,6 +16,7 @@ pub mod reaper;
 pub mod sandbox;
 pub mod system;
 pub mod target;
+pub mod tls;
 
 use std::sync::{Arc, OnceLock};
 
@@ -30,6 +31,8 @@ pub struct ProbeOptions {
     pub targets: Vec<(String, String)>,
     /// `--allow-host HOST`: hosts besides loopback that probes may contact.
     pub allow_hosts: Vec<String>,
+    /// The certificate authorities https targets may use: the system's and `--ca-cert FILE`.
+    pub trust: tls::Trust,
     /// `--allow-unsafe-methods`: `--target` services may get POST, PUT, PATCH and DELETE.
     pub allow_unsafe_methods: bool,
     /// `--unsandboxed`: the live run does not isolate the network ([`sandbox`]).
@@ -87,7 +90,7 @@ impl std::fmt::Debug for Progress {
 pub fn parse_target(spec: &str, allow_hosts: &[String]) -> Result<(String, String), String> {
     let Some((name, url)) = spec.split_once('=') else {
         return Err(format!(
-            "`--target {spec}`: write it as NAME=URL, e.g. orders=http://127.0.0.1:8080"
+            "`--target {spec}`: write it as NAME=URL, e.g. orders=http://127.0.0.1:8080 or orders=https://localhost:8443"
         ));
     };
     let (name, url) = (name.trim(), url.trim());

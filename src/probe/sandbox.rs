@@ -150,15 +150,17 @@ pub fn isolate_network_with_exits(exits: &[SocketAddr]) -> (NetSandbox, Option<H
     }
     // Made before the namespace, so it stays outside: it connects for the forwarders.
     let (ask, asked) = mpsc::channel::<Exit>();
-    let outside = std::thread::Builder::new()
-        .name("sandbox-exit".into())
-        .spawn(move || {
-            for (addr, answer) in asked {
-                let _ = answer.send(TcpStream::connect_timeout(&addr, Duration::from_secs(10)));
-            }
-        });
+    let outside = std::thread::Builder::new().name("sandbox-exit".into()).spawn(move || {
+        for (addr, answer) in asked {
+            let _ = answer.send(TcpStream::connect_timeout(&addr, Duration::from_secs(10)));
+        }
+    });
     if let Err(e) = outside {
-        return (NetSandbox::Open(format!("the grader could not start its exit thread: {e}")), None, None);
+        return (
+            NetSandbox::Open(format!("the grader could not start its exit thread: {e}")),
+            None,
+            None,
+        );
     }
     let (net, home) = isolate_network();
     if !net.is_isolated() {
@@ -176,7 +178,9 @@ pub fn isolate_network_with_exits(exits: &[SocketAddr]) -> (NetSandbox, Option<H
                     h.go_back();
                 }
                 return (
-                    NetSandbox::Open(format!("the exit to the `--target` service at {addr} could not be opened: {e}")),
+                    NetSandbox::Open(format!(
+                        "the exit to the `--target` service at {addr} could not be opened: {e}"
+                    )),
                     None,
                     None,
                 );
@@ -212,12 +216,16 @@ fn accept_loop(listener: TcpListener, addr: SocketAddr, stop: Arc<AtomicBool>, a
 /// Copies both ways until each side has finished sending, then closes.
 fn splice(a: TcpStream, b: TcpStream) {
     let pair = |from: &TcpStream, to: &TcpStream| Some((from.try_clone().ok()?, to.try_clone().ok()?));
-    let (Some(ab), Some(ba)) = (pair(&a, &b), pair(&b, &a)) else { return };
+    let (Some(ab), Some(ba)) = (pair(&a, &b), pair(&b, &a)) else {
+        return;
+    };
     for (mut from, mut to) in [ab, ba] {
-        let _ = std::thread::Builder::new().name("sandbox-splice".into()).spawn(move || {
-            let _ = io::copy(&mut from, &mut to);
-            let _ = to.shutdown(Shutdown::Write);
-        });
+        let _ = std::thread::Builder::new()
+            .name("sandbox-splice".into())
+            .spawn(move || {
+                let _ = io::copy(&mut from, &mut to);
+                let _ = to.shutdown(Shutdown::Write);
+            });
     }
 }
 

@@ -199,7 +199,7 @@ pub struct System {
 impl System {
     /// Starts every service with a `run` table (or a `--target`) and waits for each to be ready.
     pub fn start(sub: &Submission, opts: &ProbeOptions, config: &StartConfig) -> Result<System, StartError> {
-        let mut client = Client::new(Policy::new(&opts.allow_hosts));
+        let mut client = Client::new(Policy::new(&opts.allow_hosts).with_trust(opts.trust.clone()));
         client.max_response = sub.limits.max_response;
         let mut notes = Vec::new();
         let targets: BTreeMap<&str, &str> = opts.targets.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
@@ -305,7 +305,7 @@ impl System {
                 live.external = true;
                 match Url::parse(url).and_then(|u| system.client.policy.check(&u).map(|_| u)) {
                     Ok(u) => {
-                        live.base_url = Some(format!("http://{}", u.host_header()));
+                        live.base_url = Some(u.origin());
                         live.status = match system.wait_ready(&mut live) {
                             Wait::Done(status) => status,
                             // A target has no process group: never a stranger.
@@ -398,6 +398,27 @@ impl System {
             }
             system.services.push(live);
         }
+        // The edge proxies forward in plain HTTP: a started service calling an https target
+        // through one gets 502 there, which is the grader's limit, not the learner's fault.
+        let https_callees: Vec<&str> = system
+            .services
+            .iter()
+            .filter(|s| s.base_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+            .map(|s| s.name.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        for p in system
+            .proxies
+            .iter()
+            .filter(|p| https_callees.contains(&p.callee.as_str()))
+        {
+            notes.push(format!(
+                "`{}` calls the https --target `{}` through the grader's proxy, which forwards plain HTTP only: \
+                 those calls fail with 502 (give `{}` an http:// --target to grade that edge)",
+                p.caller, p.callee, p.callee
+            ));
+        }
+        system.notes.extend(notes);
         Ok(system)
     }
 
@@ -516,6 +537,8 @@ impl System {
                 }
                 Attempt::NotYet(why) => last = why,
                 Attempt::Refused(why) => return Wait::Done(Status::NotStarted(why)),
+                // A certificate does not become trusted by waiting.
+                Attempt::Hopeless(why) => return Wait::Done(Status::NotReady(why)),
             }
             let left = deadline.saturating_duration_since(Instant::now());
             std::thread::sleep(backoff.min(left));
@@ -530,6 +553,7 @@ impl System {
             Ok(r) => Attempt::NotYet(format!("GET {path} answered {}", r.status_line())),
             Err(HttpError::ConnectionRefused) => Attempt::NotYet(nothing_listened(url)),
             Err(HttpError::Refused(e)) => Attempt::Refused(e),
+            Err(e @ HttpError::Tls(_)) => Attempt::Hopeless(format!("GET {path}: {e}")),
             Err(e) => Attempt::NotYet(format!("GET {path}: {e}")),
         }
     }
@@ -949,6 +973,8 @@ enum Attempt {
     NotYet(String),
     /// The host may not be contacted: nothing was sent.
     Refused(String),
+    /// Waiting cannot help (an untrusted certificate): not ready, at once.
+    Hopeless(String),
 }
 
 fn nothing_listened(url: &str) -> String {

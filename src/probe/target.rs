@@ -1,12 +1,17 @@
 //! Where probes may go. Only loopback (`127.0.0.0/8`, `::1`, `localhost`) is contacted unless
 //! the user allows a host with `--allow-host`; everything else is refused before any packet is
-//! sent (no connection attempt and no DNS lookup).
+//! sent (no connection attempt and no DNS lookup). The policy also carries the certificate
+//! authorities an `https://` target's certificate may chain to ([`Trust`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
-/// An `http://` URL, split for the client.
+pub use super::tls::Trust;
+
+/// An `http://` or `https://` URL, split for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// True for `https://` (TLS).
+    pub tls: bool,
     /// Host as written (IPv6 without brackets), lower-cased.
     pub host: String,
     pub port: u16,
@@ -15,12 +20,18 @@ pub struct Url {
 }
 
 impl Url {
-    /// Parses `http://host[:port][/path][?query]`.
+    /// Parses `http://host[:port][/path][?query]` (port 80 by default) and the same with
+    /// `https://` (port 443 by default).
     pub fn parse(s: &str) -> Result<Url, String> {
         let s = s.trim();
-        let rest = match s.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-            Some((scheme, _)) => return Err(format!("`{s}`: only http:// URLs can be probed (not {scheme}://)")),
+        let (tls, rest) = match s.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (false, rest),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "`{s}`: only http:// and https:// URLs can be probed (not {scheme}://)"
+                ))
+            }
             None => return Err(format!("`{s}` is not a URL: write it as http://127.0.0.1:8080")),
         };
         let (authority, path) = match rest.find(['/', '?', '#']) {
@@ -61,9 +72,11 @@ impl Url {
                 .ok()
                 .filter(|p| *p != 0)
                 .ok_or_else(|| format!("`{s}`: `{p}` is not a port"))?,
+            None if tls => 443,
             None => 80,
         };
         Ok(Url {
+            tls,
             host: host.to_ascii_lowercase(),
             port,
             path_and_query: path,
@@ -79,9 +92,23 @@ impl Url {
         }
     }
 
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// Scheme, host and port, without a path: `https://127.0.0.1:8443`.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme(), self.host_header())
+    }
+
     /// The URL with another path.
     pub fn with_path(&self, path: &str) -> String {
-        format!("http://{}{}", self.host_header(), path)
+        format!("{}{}", self.origin(), path)
     }
 }
 
@@ -94,11 +121,13 @@ pub fn is_loopback_host(host: &str) -> bool {
     h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
-/// Which hosts probes may contact.
+/// Which hosts probes may contact, and which certificates they trust over https.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     /// Hosts allowed besides loopback (`--allow-host`), lower-cased.
     pub allow_hosts: Vec<String>,
+    /// The certificate authorities of https targets: the system's and `--ca-cert`.
+    pub trust: Trust,
 }
 
 impl Policy {
@@ -113,7 +142,14 @@ impl Policy {
                         .to_ascii_lowercase()
                 })
                 .collect(),
+            trust: Trust::default(),
         }
+    }
+
+    /// The same policy trusting `trust` for https.
+    pub fn with_trust(mut self, trust: Trust) -> Policy {
+        self.trust = trust;
+        self
     }
 
     /// Refuses a URL whose host is neither loopback nor allowed.
@@ -163,11 +199,38 @@ mod tests {
         let u = Url::parse("http://[::1]:81").unwrap();
         assert_eq!((u.host.as_str(), u.port, u.path_and_query.as_str()), ("::1", 81, "/"));
         assert_eq!(u.host_header(), "[::1]:81");
-        assert!(Url::parse("https://127.0.0.1/").is_err());
+        assert!(!u.tls && u.origin() == "http://[::1]:81");
+        assert!(Url::parse("ftp://127.0.0.1/").is_err());
         assert!(Url::parse("127.0.0.1:80").is_err());
         assert!(Url::parse("http://:80/").is_err());
         assert!(Url::parse("http://127.0.0.1:0/").is_err());
         assert!(Url::parse("http://user@127.0.0.1/").is_err());
+    }
+
+    #[test]
+    fn parses_https_urls_with_their_default_port() {
+        let u = Url::parse("https://127.0.0.1:8443/health").unwrap();
+        assert_eq!((u.tls, u.port, u.path_and_query.as_str()), (true, 8443, "/health"));
+        assert_eq!(u.origin(), "https://127.0.0.1:8443");
+        assert_eq!(u.with_path("/ready"), "https://127.0.0.1:8443/ready");
+        let u = Url::parse("HTTPS://LocalHost").unwrap();
+        assert_eq!(
+            (u.tls, u.host.as_str(), u.port, u.path_and_query.as_str()),
+            (true, "localhost", 443, "/")
+        );
+        assert_eq!(Url::parse("http://localhost").unwrap().port, 80);
+        assert!(Url::parse("https://[::1]:8443/x").is_ok_and(|u| u.tls && u.host == "::1"));
+        assert!(Url::parse("https://127.0.0.1:0/").is_err());
+        assert!(Url::parse("https://user@127.0.0.1/").is_err());
+        // The same host policy for https: refused before any lookup unless allowed.
+        let p = Policy::default();
+        assert!(p.addresses(&Url::parse("https://example.com/").unwrap()).is_err());
+        assert!(p.addresses(&Url::parse("https://127.0.0.1/").unwrap()).is_ok());
+        let allowed = Policy::new(&["10.0.0.1".into()]);
+        assert_eq!(
+            allowed.addresses(&Url::parse("https://10.0.0.1/").unwrap()),
+            Ok(vec!["10.0.0.1:443".parse().unwrap()])
+        );
     }
 
     #[test]

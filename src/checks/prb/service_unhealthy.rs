@@ -248,6 +248,12 @@ fn problem(ctx: &Ctx<'_>, system: &System, svc: &LiveService) -> Option<Finding>
             )
             .help(if last.contains("not HTTP") {
                 format!("answer HTTP/1.1 on {path}: the port speaks something else")
+            } else if last.contains("--ca-cert") {
+                "give the grader the certificate authority that signed the service's certificate with \
+                 `--ca-cert FILE` (PEM; for mkcert, `$(mkcert -CAROOT)/rootCA.pem`)"
+                    .to_string()
+            } else if last.contains("did not answer in TLS") {
+                "the --target URL says https:// but the service speaks plain HTTP: use http://".to_string()
             } else if last.contains("nothing listened") {
                 startup_help(svc, port_env, cwd)
             } else {
