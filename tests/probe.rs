@@ -165,7 +165,7 @@ health = "/health"
     let (r, took) = run_prb001(&sub, 10_000);
     assert_eq!(r.outcome, Outcome::Passed, "{}", messages(&r));
     assert_eq!(r.evidence[0], "2 of 2 services healthy");
-    assert_eq!(r.evidence.len(), 2, "{:?}", r.evidence);
+    assert_eq!(r.evidence.len(), 3, "{:?}", r.evidence);
     assert!(
         r.evidence[1].starts_with("sandbox: the services and the probes ran in a network namespace"),
         "{:?}",
@@ -1217,6 +1217,10 @@ fn in_the_sandbox_a_service_sees_only_loopback() {
     let taken = outside.local_addr().unwrap().port();
     let other_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let other = other_listener.local_addr().unwrap().port();
+    // Another learner's submission beside this one.
+    let neighbour = dir.with_file_name(format!("{}-neighbour", dir.file_name().unwrap().to_string_lossy()));
+    std::fs::create_dir_all(&neighbour).unwrap();
+    std::fs::write(neighbour.join("secret.txt"), "their answers").unwrap();
     std::fs::write(
         dir.join("svc.py"),
         r#"
@@ -1231,7 +1235,9 @@ def reach(port):
 class H(BaseHTTPRequestHandler):
     def do_GET(self):
         seen = {"interfaces": sorted(n for _, n in socket.if_nameindex()),
-                "outside": reach(int(os.environ["OUTSIDE_PORT"]))}
+                "outside": reach(int(os.environ["OUTSIDE_PORT"])),
+                "neighbour": os.path.exists(os.environ["NEIGHBOUR"]),
+                "own": os.path.exists("svc.py")}
         body = json.dumps(seen).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -1246,7 +1252,8 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
     let manifest = |port: &str| {
         format!(
             "[[service]]\nname = \"orders\"\n[service.run]\ncommand = [\"python3\", \"svc.py\"]\n{port}health = \"/\"\n\
-             env = {{ OUTSIDE_PORT = \"{other}\" }}\n"
+             env = {{ OUTSIDE_PORT = \"{other}\", NEIGHBOUR = {:?} }}\n",
+            neighbour.join("secret.txt").display().to_string()
         )
     };
     let look = |sub: &Submission, opts: &ProbeOptions| {
@@ -1259,7 +1266,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
         );
         let url = system.services[0].url("/").unwrap();
         let seen = system.client.get(&url, Duration::from_secs(10)).unwrap();
-        let statement = system.sandbox.statement();
+        let statement = format!("{} / {}", system.sandbox.statement(), system.files);
         assert!(system.teardown().leftover.is_empty());
         (String::from_utf8_lossy(&seen.body).to_string(), statement)
     };
@@ -1269,7 +1276,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
     let (seen, statement) = look(&sub, &ProbeOptions::default());
     if root || statement.contains("network namespace of their own") {
         assert_eq!(
-            seen, r#"{"interfaces": ["lo"], "outside": "ConnectionRefusedError"}"#,
+            seen, r#"{"interfaces": ["lo"], "outside": "ConnectionRefusedError", "neighbour": false, "own": true}"#,
             "{statement}"
         );
     } else {
@@ -1279,8 +1286,10 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
     let sub = write_submission(&dir, &manifest(""));
     let (seen, statement) = look(&sub, &unsandboxed());
     assert!(seen.contains(r#""outside": "connected""#), "{seen}");
+    assert!(seen.contains(r#""neighbour": true"#), "{seen}");
     assert!(statement.contains("NOT isolated (--unsandboxed)"), "{statement}");
     drop((outside, other_listener));
+    let _ = std::fs::remove_dir_all(&neighbour);
 }
 
 /// A fresh folder holding the gRPC system of fixtures/services/grpc (Node, @grpc/grpc-js) and

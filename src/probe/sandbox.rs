@@ -1,4 +1,6 @@
-//! The sandbox of a live run: what learner code may reach.
+//! The sandbox of a live run: what learner code may reach. The network ([`isolate_network`])
+//! and the files around the submission ([`hide_siblings`]); resource limits are in
+//! [`super::limits`].
 //!
 //! **Network.** Before the first learner process starts, the thread that starts them moves
 //! into a network namespace of its own, where only the loopback interface exists (brought
@@ -227,6 +229,164 @@ fn splice(a: TcpStream, b: TcpStream) {
                 let _ = to.shutdown(Shutdown::Write);
             });
     }
+}
+
+/// The mount namespace made by [`hide_siblings`], held open: learner processes enter it
+/// between fork and exec ([`MountNs::raw`] with `setns`); no thread of the grader is in it.
+#[derive(Debug)]
+pub struct MountNs(std::fs::File);
+
+impl MountNs {
+    pub fn raw(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd()
+    }
+}
+
+/// Other learners' folders out of sight: makes a mount namespace (in a thread of its own,
+/// which ends when it is made, so the grader's threads stay where they are) where the folder holding the submission folder `root` (in a cohort, the folder of
+/// all submissions) is covered by an empty private folder (a small tmpfs) in which only `root`
+/// itself and the entries that hold a path in `keep` (the programs and toolchains the services
+/// are given: `PATH` entries, `SHOPFLOW_BIN`, `CARGO_TARGET_DIR`, ...) are mounted back, as they
+/// are. What the services write beside the submission (as in a `TMPDIR` that is that folder)
+/// stays in the private folder, and is gone after the run. Mounts do not propagate back.
+/// Says how many entries were hidden, or why nothing was.
+pub fn hide_siblings(root: &std::path::Path, keep: &[std::path::PathBuf]) -> Result<(usize, MountNs), String> {
+    let (root, keep) = (root.to_path_buf(), keep.to_vec());
+    std::thread::Builder::new()
+        .name("sandbox-files".into())
+        .spawn(move || make_mount_ns(&root, &keep))
+        .map_err(|e| format!("the grader could not start a thread: {e}"))?
+        .join()
+        .map_err(|_| "the thread that hides the folders failed".to_string())?
+}
+
+#[cfg(target_os = "linux")]
+fn make_mount_ns(root: &std::path::Path, keep: &[std::path::PathBuf]) -> Result<(usize, MountNs), String> {
+    use std::ffi::CString;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("the submission folder cannot be resolved: {e}"))?;
+    let Some(parent) = root.parent().filter(|p| *p != Path::new("/")).map(Path::to_path_buf) else {
+        return Err("the submission folder is at the top of the file system".into());
+    };
+    let keep: Vec<PathBuf> = keep.iter().filter_map(|k| k.canonicalize().ok()).collect();
+    let mut back: Vec<PathBuf> = Vec::new();
+    let mut hidden = 0;
+    for entry in std::fs::read_dir(&parent).map_err(|e| format!("{}: {e}", parent.display()))? {
+        let Ok(entry) = entry else { continue };
+        let p = entry.path();
+        if p == root || keep.iter().any(|k| k.starts_with(&p)) {
+            back.push(p);
+        } else {
+            hidden += 1;
+        }
+    }
+    // SAFETY: unshare changes only this thread's namespaces (its own copy of the fs struct).
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+        return Err(format!(
+            "the grader could not make a mount namespace: {}",
+            io::Error::last_os_error()
+        ));
+    }
+    let mount = |src: &Path, target: &Path, fstype: &str, flags: libc::c_ulong, data: &str| {
+        let cs = |b: &[u8]| CString::new(b).unwrap_or_default();
+        let (src, target, fstype, data) = (
+            cs(src.as_os_str().as_bytes()),
+            cs(target.as_os_str().as_bytes()),
+            cs(fstype.as_bytes()),
+            cs(data.as_bytes()),
+        );
+        // SAFETY: NUL-terminated strings that live across the call.
+        let r = unsafe {
+            libc::mount(
+                src.as_ptr(),
+                target.as_ptr(),
+                if fstype.is_empty() {
+                    std::ptr::null()
+                } else {
+                    fstype.as_ptr()
+                },
+                flags,
+                if data.is_empty() {
+                    std::ptr::null()
+                } else {
+                    data.as_ptr().cast()
+                },
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    // The thread ends here either way: nothing to undo.
+    let fail = Err::<(usize, MountNs), String>;
+    // Nothing done here reaches the rest of the machine.
+    if let Err(e) = mount(Path::new("none"), Path::new("/"), "", libc::MS_REC | libc::MS_SLAVE, "") {
+        return fail(format!("the grader could not make its mounts private: {e}"));
+    }
+    // What comes back, held open so that it can be mounted again once its path is covered
+    // (opened here, in the new namespace: a mount is bound only from its own namespace).
+    let mut held = Vec::new();
+    for p in back {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            held.push((p.clone(), None, std::fs::read_link(&p).ok(), false));
+            continue;
+        }
+        let c = CString::new(p.as_os_str().as_bytes()).unwrap_or_default();
+        // SAFETY: a NUL-terminated path; the descriptor is closed when `held` is dropped.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return fail(format!("{}: {}", p.display(), io::Error::last_os_error()));
+        }
+        // SAFETY: a descriptor just opened, owned from here.
+        let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        held.push((p, Some(owned), None, meta.is_dir()));
+    }
+    if let Err(e) = mount(
+        Path::new("tmpfs"),
+        &parent,
+        "tmpfs",
+        libc::MS_NOSUID | libc::MS_NODEV,
+        "size=64m,mode=1777",
+    ) {
+        return fail(format!("the grader could not cover {}: {e}", parent.display()));
+    }
+    for (p, fd, link, is_dir) in &held {
+        let made = match (fd, link) {
+            (None, Some(target)) => std::os::unix::fs::symlink(target, p),
+            (Some(fd), _) => {
+                let spot = if *is_dir {
+                    std::fs::create_dir(p)
+                } else {
+                    std::fs::File::create(p).map(drop)
+                };
+                spot.and_then(|()| {
+                    let from = PathBuf::from(format!("/proc/thread-self/fd/{}", fd.as_raw_fd()));
+                    mount(&from, p, "", libc::MS_BIND | libc::MS_REC, "")
+                })
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = made {
+            return fail(format!("the grader could not mount {} back: {e}", p.display()));
+        }
+    }
+    let ns = std::fs::File::open("/proc/thread-self/ns/mnt").map_err(|e| format!("/proc/thread-self/ns/mnt: {e}"))?;
+    Ok((hidden, MountNs(ns)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn make_mount_ns(_: &std::path::Path, _: &[std::path::PathBuf]) -> Result<(usize, MountNs), String> {
+    Err("mount namespaces exist only on Linux".into())
 }
 
 /// Whether a live run here can be sandboxed: a network namespace can be made (tried in a

@@ -176,6 +176,10 @@ pub struct System {
     pub notes: Vec<String>,
     /// How the network of the run is confined (see [`super::sandbox`]).
     pub sandbox: NetSandbox,
+    /// What the services could see of the files around the submission, for the report.
+    pub files: String,
+    /// The mount namespace learner processes enter (other submissions hidden).
+    mount_ns: Option<super::sandbox::MountNs>,
     /// The network namespace the starting thread goes back to at teardown.
     home: Option<super::sandbox::Home>,
     /// The exits to `--target` services outside the namespace.
@@ -242,6 +246,8 @@ impl System {
             services: Vec::new(),
             notes,
             sandbox,
+            files: String::new(),
+            mount_ns: None,
             home,
             exits,
             limited: !opts.unsandboxed,
@@ -277,6 +283,27 @@ impl System {
             }
             reserved.insert(port, reserve(port));
         }
+        // Other learners' folders out of sight of what the run starts.
+        // (After the turns on fixed ports: their lock files lie in TMPDIR, which may be covered.)
+        let (files, mount_ns) = if opts.unsandboxed {
+            ("--unsandboxed".to_string(), None)
+        } else {
+            match super::sandbox::hide_siblings(&sub.root, &toolchain_paths()) {
+                Ok((n, home)) => (
+                    format!(
+                        "what lies beside the submission folder (other submissions, in a cohort) was hidden from the \
+                         services: {n} folders and files"
+                    ),
+                    Some(home),
+                ),
+                Err(why) => (
+                    format!("the folders beside the submission were NOT hidden ({why})"),
+                    None,
+                ),
+            }
+        };
+        system.files = files;
+        system.mount_ns = mount_ns;
         let count = order.len();
         for (n, i) in order.into_iter().enumerate() {
             let svc = &sub.services[i];
@@ -329,7 +356,8 @@ impl System {
                     loop {
                         let port = free_port(&mut used_ports)?;
                         let group = system.cgroup(&live.name);
-                        match spawn(sub, &run, &live.name, port, &deps, config, group) {
+                        let ns = system.mount_ns.as_ref().map(|n| n.raw());
+                        match spawn(sub, &run, &live.name, port, &deps, config, (group, ns)) {
                             Ok(p) => {
                                 live.base_url = Some(format!("http://127.0.0.1:{port}"));
                                 live.process = Some(p);
@@ -587,7 +615,8 @@ impl System {
             Err(why) => return Ok(Status::NotStarted(why)),
         }
         let group = self.cgroup(&live.name);
-        match spawn(sub, run, &live.name, port, deps, &self.config, group) {
+        let ns = self.mount_ns.as_ref().map(|n| n.raw());
+        match spawn(sub, run, &live.name, port, deps, &self.config, (group, ns)) {
             Ok(p) => {
                 live.base_url = Some(format!("http://127.0.0.1:{port}"));
                 live.process = Some(p);
@@ -693,7 +722,8 @@ impl System {
                 BTreeMap::new(),
             ),
         };
-        let (mut cmd, program) = match command(sub, run, argv, port, &deps) {
+        let ns = self.mount_ns.as_ref().map(|n| n.raw());
+        let (mut cmd, program) = match command(sub, run, argv, port, &deps, ns) {
             Ok(c) => c,
             Err(SpawnError::Learner(m) | SpawnError::Infrastructure(m)) => return Err(m),
         };
@@ -864,6 +894,7 @@ impl System {
         if let Some(home) = self.home.take() {
             home.go_back();
         }
+
         report
     }
 }
@@ -1102,6 +1133,22 @@ enum SpawnError {
     Infrastructure(String),
 }
 
+/// Paths the services may need that could lie beside the submission folder: the programs on
+/// `PATH`, the toolchains and build folders of [`PASS_ENV`], and the grader's home (where
+/// rustup, npm and pip keep theirs).
+fn toolchain_paths() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    for (k, v) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        if k != "PATH" && (PASS_ENV.contains(&k) || PASS_ENV_PREFIXES.iter().any(|p| k.starts_with(p))) {
+            out.push(PathBuf::from(v));
+        }
+    }
+    out
+}
+
 /// The command for `argv` (a program and its arguments) of service `name`, as the grader runs
 /// it: in the service's working directory, in its own process group, with a cleared
 /// environment but for [`PASS_ENV`], then `run.env` (`{port}` in a value is the port), the
@@ -1112,6 +1159,7 @@ fn command(
     argv: &[String],
     port: u16,
     deps: &BTreeMap<String, String>,
+    mount_ns: Option<std::os::fd::RawFd>,
 ) -> Result<(Command, String), SpawnError> {
     let Some(program) = argv.first() else {
         return Err(SpawnError::Learner("its run.command is empty".into()));
@@ -1160,6 +1208,21 @@ fn command(
             Ok(())
         });
     }
+    if let Some(ns) = mount_ns {
+        // Into the run's mount namespace (other submissions hidden). Entering it moves the
+        // working directory to its root, so the directory is entered again, by its path.
+        let dir = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(cwd.as_os_str()))
+            .map_err(|_| SpawnError::Learner("its run.cwd holds a NUL character".into()))?;
+        // SAFETY: setns and chdir are async-signal-safe; `dir` was made before the fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setns(ns, libc::CLONE_NEWNS) != 0 || libc::chdir(dir.as_ptr()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     Ok((cmd, program.clone()))
 }
 
@@ -1170,9 +1233,9 @@ fn spawn(
     port: u16,
     deps: &BTreeMap<String, String>,
     config: &StartConfig,
-    cgroup: Option<Cgroup>,
+    (cgroup, mount_ns): (Option<Cgroup>, Option<std::os::fd::RawFd>),
 ) -> Result<Process, SpawnError> {
-    let (mut cmd, program) = command(sub, run, &run.command, port, deps)?;
+    let (mut cmd, program) = command(sub, run, &run.command, port, deps, mount_ns)?;
     // Joins its control group between fork and exec, so that its first child counts too.
     let joiners = match cgroup.as_ref().map(Cgroup::joiners).transpose() {
         Ok(j) => j.unwrap_or_default(),

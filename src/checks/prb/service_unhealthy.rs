@@ -94,6 +94,7 @@ fn evaluate(ctx: &Ctx<'_>, system: &System) -> CheckResult {
         result = result.with_evidence(n.clone());
     }
     result = result.with_evidence(system.sandbox.statement());
+    result = result.with_evidence(format!("sandbox: {}", system.files));
     if let Some(why) = &system.unlimited {
         result = result.with_evidence(format!("sandbox: {why}"));
     }
