@@ -14,6 +14,7 @@ use http::{HeaderMap, Request, Version};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+use super::error_chain as describe;
 use super::http::Client;
 use super::target::Url;
 
@@ -219,18 +220,6 @@ fn grpc_status(headers: &HeaderMap) -> Option<Result<(), GrpcError>> {
         })
         .unwrap_or_default();
     Some(Err(GrpcError::Status { code, message }))
-}
-
-/// An error with its causes.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 /// `HealthCheckRequest { string service = 1; }`: field 1, wire type 2 (length-delimited);

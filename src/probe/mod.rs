@@ -24,6 +24,18 @@ pub use system::{LiveService, StartConfig, StartError, Status, System, Teardown}
 
 use crate::submission::Submission;
 
+/// An error with its causes, `a: b: c` (hyper's errors say little at the top).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
 /// What the user told the grader about probes.
 #[derive(Debug, Clone, Default)]
 pub struct ProbeOptions {

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::error_chain as describe;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
@@ -436,18 +437,6 @@ async fn forward(shared: &Shared, clients: &Clients, req: Request<Incoming>, tar
             ),
         ),
     }
-}
-
-/// An error with its causes, for a 502 body.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
 
 /// Removes the headers that belong to one connection, not to the message (RFC 9110 7.6.1);
