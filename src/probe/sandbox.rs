@@ -244,9 +244,10 @@ impl MountNs {
 }
 
 /// Other learners' folders out of sight: makes a mount namespace (in a thread of its own,
-/// which ends when it is made, so the grader's threads stay where they are) where the folder holding the submission folder `root` (in a cohort, the folder of
-/// all submissions) is covered by an empty private folder (a small tmpfs) in which only `root`
-/// itself and the entries that hold a path in `keep` (the programs and toolchains the services
+/// which ends when it is made, so the grader's threads stay where they are) where the folder
+/// holding the submission folder `root` (in a cohort, the folder of all submissions) is
+/// covered by an empty private folder (a small tmpfs) in which only `root` itself and the
+/// entries that hold a path in `keep` (the programs and toolchains the services
 /// are given: `PATH` entries, `SHOPFLOW_BIN`, `CARGO_TARGET_DIR`, ...) are mounted back, as they
 /// are. What the services write beside the submission (as in a `TMPDIR` that is that folder)
 /// stays in the private folder, and is gone after the run. Mounts do not propagate back.
