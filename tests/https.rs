@@ -180,41 +180,26 @@ fn the_cli_grades_an_https_target_trusted_with_ca_cert() {
 #[test]
 fn a_ca_cert_that_cannot_be_read_is_a_usage_error_naming_the_file() {
     let (dir, rubric) = submission("bad-ca");
-    let missing = dir.join("nowhere.pem");
-    let out = grade(
-        &dir,
-        &rubric,
-        &[
-            "--target",
-            "orders=https://127.0.0.1:9",
-            "--ca-cert",
-            missing.to_str().unwrap(),
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("--ca-cert") && stderr.contains("nowhere.pem"),
-        "{stderr}"
-    );
-    // A key is not a certificate.
-    let key = tls_fixture("server-key.pem");
-    let out = grade(
-        &dir,
-        &rubric,
-        &[
-            "--target",
-            "orders=https://127.0.0.1:9",
-            "--ca-cert",
-            key.to_str().unwrap(),
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("server-key.pem") && stderr.contains("holds no certificate"),
-        "{stderr}"
-    );
+    // A missing file; a key, which is not a certificate.
+    for (file, says) in [
+        (dir.join("nowhere.pem"), "--ca-cert"),
+        (tls_fixture("server-key.pem"), "holds no certificate"),
+    ] {
+        let out = grade(
+            &dir,
+            &rubric,
+            &[
+                "--target",
+                "orders=https://127.0.0.1:9",
+                "--ca-cert",
+                file.to_str().unwrap(),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(stderr.contains(says) && stderr.contains(&*name), "{stderr}");
+    }
 }
 
 #[test]

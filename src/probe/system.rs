@@ -729,28 +729,11 @@ impl System {
         };
         cmd.stdin(Stdio::piped());
         // In the service's control group: its limits count the helper too.
-        let joiners = match svc
-            .process
-            .as_ref()
-            .and_then(|p| p.cgroup.as_ref())
-            .map(Cgroup::joiners)
-        {
-            Some(Ok(j)) => j,
-            Some(Err(e)) => return Err(format!("`{shown}` could not join the service's control group: {e}")),
-            None => Vec::new(),
+        let group = svc.process.as_ref().and_then(|p| p.cgroup.as_ref());
+        let mut child = match launch(&mut cmd, &program, &format!("`{shown}`"), group) {
+            Ok(c) => c,
+            Err(SpawnError::Learner(m) | SpawnError::Infrastructure(m)) => return Err(m),
         };
-        let fds = limits::raw(&joiners);
-        if !fds.is_empty() {
-            // SAFETY: `join` makes only async-signal-safe calls.
-            unsafe {
-                cmd.pre_exec(move || limits::join(&fds));
-            }
-        }
-        let mut child = cmd.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("`{program}` was not found (on PATH, or in its working directory)"),
-            std::io::ErrorKind::PermissionDenied => format!("`{program}` cannot be executed (permission denied)"),
-            _ => format!("`{shown}` could not be started: {e}"),
-        })?;
         let pid = child.id() as i32;
         let registered = reaper::register(pid);
         let (out, err) = (LogBuf::new(self.config.log_cap), LogBuf::new(self.config.log_cap));
@@ -1226,6 +1209,33 @@ fn command(
     Ok((cmd, program.clone()))
 }
 
+/// Starts `cmd` (running `program`, for messages `who`), joining `cgroup` between fork and exec
+/// so that its first child counts too. A program that is missing or cannot be executed is the
+/// learner's fault; anything else the grader's.
+fn launch(cmd: &mut Command, program: &str, who: &str, cgroup: Option<&Cgroup>) -> Result<Child, SpawnError> {
+    let joiners = cgroup
+        .map(Cgroup::joiners)
+        .transpose()
+        .map_err(|e| SpawnError::Infrastructure(format!("could not put {who} in its control group: {e}")))?
+        .unwrap_or_default();
+    let fds = limits::raw(&joiners);
+    if !fds.is_empty() {
+        // SAFETY: `join` makes only async-signal-safe calls.
+        unsafe {
+            cmd.pre_exec(move || limits::join(&fds));
+        }
+    }
+    cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SpawnError::Learner(format!(
+            "`{program}` was not found (on PATH, or in its working directory)"
+        )),
+        std::io::ErrorKind::PermissionDenied => {
+            SpawnError::Learner(format!("`{program}` cannot be executed (permission denied)"))
+        }
+        _ => SpawnError::Infrastructure(format!("could not start {who}: {e}")),
+    })
+}
+
 fn spawn(
     sub: &Submission,
     run: &RunSpec,
@@ -1236,36 +1246,7 @@ fn spawn(
     (cgroup, mount_ns): (Option<Cgroup>, Option<std::os::fd::RawFd>),
 ) -> Result<Process, SpawnError> {
     let (mut cmd, program) = command(sub, run, &run.command, port, deps, mount_ns)?;
-    // Joins its control group between fork and exec, so that its first child counts too.
-    let joiners = match cgroup.as_ref().map(Cgroup::joiners).transpose() {
-        Ok(j) => j.unwrap_or_default(),
-        Err(e) => {
-            return Err(SpawnError::Infrastructure(format!(
-                "could not put service `{name}` in its control group: {e}"
-            )));
-        }
-    };
-    let fds = limits::raw(&joiners);
-    if !fds.is_empty() {
-        // SAFETY: `join` makes only async-signal-safe calls.
-        unsafe {
-            cmd.pre_exec(move || limits::join(&fds));
-        }
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return Err(match e.kind() {
-                std::io::ErrorKind::NotFound => SpawnError::Learner(format!(
-                    "`{program}` was not found (on PATH, or in its working directory)"
-                )),
-                std::io::ErrorKind::PermissionDenied => {
-                    SpawnError::Learner(format!("`{program}` cannot be executed (permission denied)"))
-                }
-                _ => SpawnError::Infrastructure(format!("could not start service `{name}`: {e}")),
-            })
-        }
-    };
+    let mut child = launch(&mut cmd, &program, &format!("service `{name}`"), cgroup.as_ref())?;
     let pid = child.id() as i32;
     if !reaper::register(pid) {
         reaper::signal_group(pid, libc::SIGKILL);
